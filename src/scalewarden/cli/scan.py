@@ -1,0 +1,5 @@
+"""`scalewarden scan`."""
+
+from __future__ import annotations
+
+from scalewarden.cli.app import app  # noqa: F401

@@ -1,0 +1,81 @@
+"""Runtime settings, read from the environment.
+
+Our own settings use the ``SCALEWARDEN_`` prefix. Slack's well-known variables keep their
+own names (``SLACK_BOT_TOKEN`` …) so that an app configured for any Bolt tutorial works
+here unchanged. Secrets are ``SecretStr`` so that they never show up in a repr or a log line.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The knowledge base shipped with the package (``knowledge/`` at the repository root,
+#: or inside the installed package data when installed as a wheel).
+DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"
+
+
+class Settings(BaseSettings):
+    """All configuration in one place; every field documents where it is used."""
+
+    model_config = SettingsConfigDict(env_prefix="SCALEWARDEN_", extra="ignore")
+
+    # Knowledge base
+    knowledge_dir: Path = Field(
+        default=DEFAULT_KNOWLEDGE_DIR,
+        description="The shipped knowledge base (articles with front matter).",
+    )
+    knowledge_dirs: str = Field(
+        default="",
+        description="Extra folders of Markdown to index, separated by ':'.",
+    )
+    cache_dir: Path | None = Field(
+        default=None,
+        description="Where the search index cache lives (default: ~/.cache/scalewarden).",
+    )
+
+    # Storage
+    database_url: str = Field(
+        default="sqlite:///scalewarden.db",
+        description="SQLAlchemy URL: SQLite by default, PostgreSQL when configured.",
+    )
+
+    # AWS
+    aws_region: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SCALEWARDEN_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+    )
+    max_workers: int = Field(default=16, ge=1, le=128, description="Collector thread pool size.")
+
+    # Slack
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "SCALEWARDEN_SLACK_BOT_TOKEN")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "SCALEWARDEN_SLACK_SIGNING_SECRET"),
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "SCALEWARDEN_SLACK_APP_TOKEN")
+    )
+    slack_api_url: str = Field(default="https://slack.com/api/")
+    admin_users: str = Field(default="", description="Comma-separated Slack user ids.")
+    admin_usergroup: str | None = Field(default=None)
+
+    @property
+    def extra_knowledge_dirs(self) -> list[Path]:
+        """The extra folders from ``SCALEWARDEN_KNOWLEDGE_DIRS``, in order, blanks dropped."""
+        return [Path(p).expanduser() for p in self.knowledge_dirs.split(":") if p.strip()]
+
+    @property
+    def admin_user_ids(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.admin_users.split(",") if u.strip())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests call ``get_settings.cache_clear()`` after changing env."""
+    return Settings()
