@@ -8,7 +8,7 @@ one-check scan start quickly.
 
 from __future__ import annotations
 
-from scalewarden.cli import ask, checks, demo, digest, scan, serve  # noqa: F401  (registration)
+from scalewarden.cli import ask, checks, demo, scan, serve  # noqa: F401  (registration)
 from scalewarden.cli.app import app
 
 

@@ -1,5 +1,0 @@
-"""`scalewarden digest`."""
-
-from __future__ import annotations
-
-from scalewarden.cli.app import app  # noqa: F401
