@@ -1,0 +1,194 @@
+"""Find and hide secrets in names, tags and URLs before they reach a finding.
+
+Findings travel to Slack, files and Security Hub, so a check that *finds* a secret must never
+repeat it. Everything that shows user-chosen text (policy and scheduled action names, tags,
+custom-resource URLs) goes through ``redact``/``redact_url`` first; the replacement names the
+kind of secret so the finding stays actionable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+
+REDACTED = "REDACTED"
+
+
+@dataclass(frozen=True)
+class SecretMatch:
+    kind: str
+    start: int
+    end: int
+
+
+# Order matters: more specific kinds first, so a Slack token is not reported as "token".
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "aws-access-key-id",
+        re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])"),
+    ),
+    ("private-key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
+    ("slack-token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("github-token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}")),
+    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    ("email", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")),
+    (
+        "credential",
+        re.compile(
+            r"(?i)\b(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key"
+            r"|auth|bearer|credential)s?\s*[=:]\s*[^\s&;,]{4,}"
+        ),
+    ),
+    # 40 base64 characters: the shape of an AWS secret access key.
+    ("aws-secret-key", re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")),
+)
+
+_HEX_OR_UUID = re.compile(r"^[0-9a-fA-F-]+$")
+_LONG_TOKEN = re.compile(r"[A-Za-z0-9_\-]{32,}")
+
+#: Query parameter names whose value is a secret whatever it looks like.
+SECRET_PARAM_NAMES = frozenset(
+    {
+        "token",
+        "access_token",
+        "id_token",
+        "refresh_token",
+        "auth",
+        "authorization",
+        "key",
+        "apikey",
+        "api_key",
+        "api-key",
+        "secret",
+        "client_secret",
+        "password",
+        "passwd",
+        "pwd",
+        "sig",
+        "signature",
+        "credential",
+        "credentials",
+        "session",
+        "x-amz-signature",
+        "x-amz-credential",
+        "x-amz-security-token",
+        "code",
+    }
+)
+
+
+def _looks_random(token: str) -> bool:
+    """A long token mixing upper, lower and digits (not a hex id or UUID): likely a secret."""
+    if _HEX_OR_UUID.match(token):
+        return False
+    classes = sum(
+        (
+            any(c.islower() for c in token),
+            any(c.isupper() for c in token),
+            any(c.isdigit() for c in token),
+        )
+    )
+    return classes == 3
+
+
+def find_secrets(text: str) -> list[SecretMatch]:
+    """Non-overlapping secret-looking spans in ``text``, in order."""
+    found: list[SecretMatch] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= s or start >= e for s, e in taken)
+
+    for kind, pattern in _PATTERNS:
+        for m in pattern.finditer(text):
+            if kind == "aws-secret-key" and not _looks_random(m.group().replace("/", "")):
+                continue
+            if free(m.start(), m.end()):
+                found.append(SecretMatch(kind, m.start(), m.end()))
+                taken.append((m.start(), m.end()))
+    for m in _LONG_TOKEN.finditer(text):
+        if free(m.start(), m.end()) and _looks_random(m.group()):
+            found.append(SecretMatch("token", m.start(), m.end()))
+            taken.append((m.start(), m.end()))
+    return sorted(found, key=lambda s: s.start)
+
+
+def secret_kinds(text: str) -> list[str]:
+    """The kinds of secret found in ``text`` (deduplicated, in order of appearance)."""
+    kinds: list[str] = []
+    for match in find_secrets(text):
+        if match.kind not in kinds:
+            kinds.append(match.kind)
+    return kinds
+
+
+def redact(text: str) -> str:
+    """``text`` with every secret-looking span replaced by ``[REDACTED:<kind>]``."""
+    matches = find_secrets(text)
+    if not matches:
+        return text
+    out: list[str] = []
+    pos = 0
+    for m in matches:
+        out.append(text[pos : m.start])
+        out.append(f"[{REDACTED}:{m.kind}]")
+        pos = m.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class UrlAudit:
+    """What ``audit_url`` found: the safe form of the URL and why it was unsafe."""
+
+    redacted: str
+    has_userinfo: bool
+    secret_params: tuple[str, ...]
+    secrets_elsewhere: tuple[str, ...]
+
+    @property
+    def unsafe(self) -> bool:
+        return self.has_userinfo or bool(self.secret_params) or bool(self.secrets_elsewhere)
+
+
+def audit_url(url: str) -> UrlAudit:
+    """Inspect a URL for user info and secret-looking query parameters; redact them.
+
+    Query parameter *names* are kept (they say what leaked); values are replaced. Text that
+    does not parse as a URL is redacted as plain text.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return UrlAudit(redact(url), False, (), tuple(secret_kinds(url)))
+    has_userinfo = "@" in parts.netloc
+    netloc = parts.netloc.rsplit("@", 1)[-1] if has_userinfo else parts.netloc
+    if has_userinfo:
+        netloc = f"{REDACTED}@{netloc}"
+    secret_params: list[str] = []
+    query_out: list[str] = []
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if name.lower() in SECRET_PARAM_NAMES or (value and find_secrets(value)):
+            secret_params.append(name)
+            query_out.append(f"{quote(name, safe='-_.')}={REDACTED}")
+        else:
+            query_out.append(f"{quote(name, safe='-_.')}={quote(value, safe='-_.~/')}")
+    path_kinds = secret_kinds(parts.path) + secret_kinds(parts.fragment)
+    redacted = urlunsplit(
+        (
+            parts.scheme,
+            netloc,
+            redact(parts.path),
+            "&".join(query_out) if parts.query else "",
+            redact(parts.fragment),
+        )
+    )
+    return UrlAudit(redacted, has_userinfo, tuple(secret_params), tuple(dict.fromkeys(path_kinds)))
+
+
+def safe_resource_id(namespace: str, resource_id: str) -> str:
+    """A target's resource id safe to show: custom-resource ids are URLs and may hold secrets."""
+    if namespace == "custom-resource":
+        return audit_url(resource_id).redacted
+    return redact(resource_id)
