@@ -1,5 +1,98 @@
-"""`scalewarden ask`."""
+"""`scalewarden ask`: answer a security question from the knowledge base.
+
+Only Typer is imported at module level; the index, numpy and rich load inside the command so
+that every other sub-command (and ``--help``) starts without them.
+"""
 
 from __future__ import annotations
 
-from scalewarden.cli.app import app  # noqa: F401
+from typing import TYPE_CHECKING
+
+import typer
+
+from scalewarden.cli.app import EXIT_OK, EXIT_USAGE, app, usage_error
+
+if TYPE_CHECKING:
+    from scalewarden.knowledge.answer import Answer
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="The question, in quotes."),
+    json_output: bool = typer.Option(
+        False, "--json", help="Print the JSON contract instead of readable text."
+    ),
+    top: int = typer.Option(3, "--top", help="How many sections to show (1-10)."),
+) -> None:
+    """Answer a security question about Application Auto Scaling, with sources."""
+    import json
+
+    from scalewarden.knowledge.answer import MAX_TOP, QuestionError, get_engine, validate_question
+
+    try:
+        validate_question(question)  # before loading anything: bad input fails fast
+    except QuestionError as exc:
+        raise usage_error(str(exc)) from None
+    if not 1 <= top <= MAX_TOP:
+        raise usage_error(f"--top must be from 1 to {MAX_TOP}, got {top}")
+    try:
+        engine = get_engine()
+    except OSError as exc:  # e.g. the knowledge folder itself is unreadable
+        typer.echo(f"error: cannot load the knowledge base: {exc}", err=True)
+        raise typer.Exit(3) from None
+    for problem in engine.problems:
+        typer.echo(f"warning: skipped {problem}", err=True)
+    try:
+        answer = engine.answer(question, top)
+    except QuestionError as exc:
+        raise usage_error(str(exc)) from None
+
+    if json_output:
+        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_readable(answer)
+    # A broken article is the user's input too: answer anyway, but let scripts notice.
+    raise typer.Exit(EXIT_USAGE if engine.problems else EXIT_OK)
+
+
+def _print_readable(answer: Answer) -> None:
+    """Sections with their snippets and sources, or the honest no-answer."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+    from rich.rule import Rule
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    # In a terminal the snippet is rendered as Markdown; in a pipe it stays as written, so
+    # nothing is re-wrapped and URLs stay whole for copying.
+    rich_markdown = console.is_terminal
+
+    def line(text: Text | str) -> None:
+        console.print(text, soft_wrap=True)
+
+    for typed, fixed in answer.corrections:
+        line(Text(f"(searched for '{fixed}' instead of '{typed}')", style="dim"))
+    if not answer.answered:
+        line(
+            Text("No confident answer in the knowledge base for: ", style="bold")
+            + Text(answer.question)
+        )
+        if answer.suggestions:
+            line("Closest topics:")
+            for suggestion in answer.suggestions:
+                line(Text(f"  • {suggestion}"))
+        line("Try other words, or name the service or IAM action you mean.")
+        return
+    for number, result in enumerate(answer.results, start=1):
+        if number > 1:
+            console.print(Rule(style="dim") if rich_markdown else "")
+        line(Text(f"{number}. {result.section}", style="bold"))
+        line(Text(f"{result.title}  ·  score {result.score:.2f}", style="dim"))
+        if rich_markdown:
+            console.print(Markdown(result.snippet))
+        else:
+            line(Text(result.snippet))
+        if result.sources:
+            line(Text("Sources:", style="dim"))
+            for url in result.sources:
+                line(Text(f"  {url}", style="cyan"))

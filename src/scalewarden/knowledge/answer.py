@@ -1,0 +1,231 @@
+"""Answers: the public API that the CLI, Slack and HTTP all call.
+
+``answer_question(question, top=3) -> Answer`` validates the question, searches the process-wide
+engine and returns the best sections with a focused snippet each, or an honest "no answer"
+with the closest topics when nothing matches well. ``Answer.to_dict()`` is the JSON contract
+of ``scalewarden ask --json``; keep both stable.
+
+The no-answer decision uses two signals calibrated on the development set and a set of
+off-topic questions (``bench/retrieval.py`` prints both distributions):
+
+* *coverage*: the share of the question's meaningful words (weighted by IDF) that the best
+  section contains. "How do I bake bread" scores near zero however the ranking falls.
+* *score*: the best section's BM25F score; a long question that only shares "scaling" with
+  the knowledge base has a low one.
+"""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from scalewarden.knowledge.corpus import LoadProblem
+    from scalewarden.knowledge.index import Hit, SearchIndex
+
+#: Longest question accepted, in characters (Slack messages can be long; questions are not).
+MAX_QUESTION_CHARS = 2000
+#: Most results one answer may hold.
+MAX_TOP = 10
+#: An answer needs this share of the question's weight in the best section …
+MIN_COVERAGE = 0.6
+#: … and at least this BM25F score.
+MIN_SCORE = 3.0
+#: Results after the first must score at least this fraction of the first one.
+RELATIVE_FLOOR = 0.3
+#: How many topics a no-answer suggests.
+SUGGESTIONS = 3
+
+_ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+
+
+class QuestionError(ValueError):
+    """A question that cannot be searched; the message says why, in plain words."""
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One section of an answer."""
+
+    article_id: str
+    title: str
+    section: str
+    snippet: str
+    score: float
+    sources: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "section": self.section,
+            "snippet": self.snippet,
+            "score": self.score,
+            "sources": list(self.sources),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a question gets: results best first, or ``answered=False`` and suggestions."""
+
+    question: str
+    answered: bool
+    results: tuple[Result, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    corrections: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: ``question``, ``answered``, ``results`` (+ ``suggestions``)."""
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "results": [r.to_dict() for r in self.results],
+            "suggestions": list(self.suggestions),
+        }
+
+
+def validate_question(question: object) -> str:
+    """The question stripped of surrounding blanks, or :class:`QuestionError`."""
+    from scalewarden.knowledge.text import STOP_WORDS, words
+
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    text = question.strip()
+    if not text:
+        raise QuestionError("the question is empty: ask something like 'which TLS version?'")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"the question is too long ({len(text):,} characters; the limit is "
+            f"{MAX_QUESTION_CHARS:,}): ask one thing at a time"
+        )
+    if any(unicodedata.category(c) == "Cc" and c not in _ALLOWED_CONTROLS for c in text):
+        raise QuestionError("the question contains control characters")
+    surface = words(text)
+    if not surface:
+        raise QuestionError("the question has no words to search for")
+    if all(w in STOP_WORDS for w in surface):
+        raise QuestionError(
+            "the question has only common words (like 'how', 'the', 'is'): "
+            "name what you want to know about"
+        )
+    return text
+
+
+class Engine:
+    """A loaded index plus the answering policy; one per process (see :func:`get_engine`)."""
+
+    def __init__(self, index: SearchIndex, *, from_cache: bool = False) -> None:
+        self.index = index
+        self.from_cache = from_cache
+
+    @property
+    def problems(self) -> tuple[LoadProblem, ...]:
+        """Files that did not load (the CLI prints them as warnings)."""
+        return self.index.problems
+
+    def answer(self, question: str, top: int = 3) -> Answer:
+        """Validate, search, decide, and cut snippets."""
+        from scalewarden.knowledge.snippets import best_snippet
+
+        text = validate_question(question)
+        if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= MAX_TOP:
+            raise QuestionError(f"top must be a whole number from 1 to {MAX_TOP}")
+        query, hits = self.index.search(text, top=max(top, SUGGESTIONS))
+        if not hits or not self._confident(hits[0]):
+            return Answer(text, False, (), self._suggest(hits), corrections=query.corrections)
+        weights = self.index.term_weights(query)
+        floor = hits[0].score * RELATIVE_FLOOR
+        results = []
+        for hit in hits[:top]:
+            if hit.score < floor:
+                break
+            section = self.index.sections[hit.index]
+            results.append(
+                Result(
+                    section.article_id,
+                    section.title,
+                    section.heading,
+                    best_snippet(section.body, weights),
+                    round(hit.score, 3),
+                    section.sources,
+                )
+            )
+        return Answer(text, True, tuple(results), (), corrections=query.corrections)
+
+    @staticmethod
+    def _confident(hit: Hit) -> bool:
+        return hit.coverage >= MIN_COVERAGE and hit.score >= MIN_SCORE
+
+    def _suggest(self, hits: Sequence[Hit]) -> tuple[str, ...]:
+        """Closest article titles from weak matches; the topics covered when nothing matched."""
+        titles: list[str] = []
+        for hit in hits:
+            title = self.index.sections[hit.index].title
+            if title not in titles:
+                titles.append(title)
+        if titles:
+            return tuple(titles[:SUGGESTIONS])
+        topics = dict.fromkeys(s.topic for s in self.index.sections if s.topic)
+        return tuple(str(t).replace("-", " ") for t in topics)
+
+
+def build_engine(
+    knowledge_dir: Path | None,
+    extra_dirs: Sequence[Path] = (),
+    cache_dir: Path | None = None,
+    *,
+    use_cache: bool = True,
+) -> Engine:
+    """Read the folders, then load the index from the cache or build (and cache) it."""
+    from scalewarden.knowledge import cache
+    from scalewarden.knowledge.corpus import content_hash, parse_sources, read_sources
+    from scalewarden.knowledge.index import SearchIndex
+
+    files = read_sources(knowledge_dir, extra_dirs)
+    directory = cache_dir or cache.default_cache_dir()
+    key = cache.cache_key(content_hash(files))
+    if use_cache:
+        cached = cache.load(directory, key)
+        if cached is not None:
+            return Engine(cached, from_cache=True)
+    index = SearchIndex.build(parse_sources(files))
+    if use_cache:
+        cache.save(directory, key, index)
+    return Engine(index)
+
+
+_engine: Engine | None = None
+_engine_lock = threading.Lock()
+
+
+def get_engine() -> Engine:
+    """The process-wide engine, built once from the settings (thread-safe)."""
+    global _engine
+    if _engine is None:
+        with _engine_lock:
+            if _engine is None:
+                from scalewarden.settings import get_settings
+
+                settings = get_settings()
+                _engine = build_engine(
+                    settings.knowledge_dir, settings.extra_knowledge_dirs, settings.cache_dir
+                )
+    return _engine
+
+
+def reset_engine() -> None:
+    """Forget the process-wide engine (after the settings or the articles changed)."""
+    global _engine
+    with _engine_lock:
+        _engine = None
+
+
+def answer_question(question: str, top: int = 3) -> Answer:
+    """Answer one question from the knowledge base; raises :class:`QuestionError`."""
+    return get_engine().answer(question, top)

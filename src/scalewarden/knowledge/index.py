@@ -1,0 +1,395 @@
+"""The search index: BM25 over sections, with synonym expansion and typo correction.
+
+Each section is indexed as three fields, each its own BM25 matrix built by ``bm25s``:
+
+* ``heading`` – the ``##`` heading, which in our articles is the question the section answers;
+* ``body`` – the section text;
+* ``article`` – the article title and its ``aliases`` (other phrasings, acronyms).
+
+A section's score is the weighted sum of its field scores (a BM25F-like mix: each field keeps
+its own length normalisation, so a short heading that matches is not drowned by a long body).
+``bm25s`` computes every (term, section) score eagerly into a sparse matrix, so a query is a
+sum of a few matrix columns. Queries do that sum with numpy directly on the stored arrays:
+the index loads from the cache without importing ``bm25s`` (and SciPy), which keeps a cold
+``scalewarden ask`` fast.
+
+Questions are analysed like documents (:mod:`.text`, :mod:`.synonyms`), plus one step
+documents do not need: words that are not in the index vocabulary are corrected with rapidfuzz
+(optimal string alignment distance, same first letter, the most frequent candidate wins) or
+split into two known words. Words that stay unknown count against the answer's *coverage*,
+which is what lets :mod:`.answer` say "I don't know" instead of guessing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from scalewarden.knowledge.corpus import Corpus, LoadProblem, Section
+from scalewarden.knowledge.synonyms import SYNONYMS, expand, spans
+from scalewarden.knowledge.text import STOP_WORDS, stem, words
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+#: Field names, in storage order, and how much each contributes to a section's score.
+FIELDS: tuple[str, ...] = ("heading", "body", "article")
+FIELD_WEIGHTS: dict[str, float] = {"heading": 1.2, "body": 1.0, "article": 0.5}
+
+#: BM25 parameters (the Lucene variant of ``bm25s``).
+K1 = 1.2
+B = 0.75
+
+#: A corrected word is probably, not certainly, what the user meant.
+CORRECTION_WEIGHT = 0.8
+#: Words shorter than this are never corrected ("ecs" is not a typo of "ec2").
+MIN_CORRECTION_LENGTH = 5
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTerm:
+    """One stemmed term of a question, with how much it counts and where it came from."""
+
+    term: str
+    weight: float
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """The analysed question: terms, the corrections made, and words nobody knows."""
+
+    text: str
+    terms: tuple[QueryTerm, ...]
+    corrections: tuple[tuple[str, str], ...] = ()
+    unknown: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A ranked section: its position in :attr:`SearchIndex.sections`, score and coverage.
+
+    ``coverage`` is the share of the question's weight (by IDF) that the section contains at
+    all, in any field; 1.0 means every meaningful word of the question appears in it.
+    """
+
+    index: int
+    score: float
+    coverage: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Postings:
+    """One field's BM25 matrix in CSC form: column ``t`` holds the sections containing term ``t``
+    (rows ``indices[indptr[t]:indptr[t+1]]``) and their BM25 scores (``data``)."""
+
+    data: NDArray[np.float32]
+    indices: NDArray[np.int32]
+    indptr: NDArray[np.int64]
+
+
+def section_fields(section: Section) -> dict[str, list[str]]:
+    """The surface words of each field of a section (before synonyms and stemming)."""
+    article = words(section.title)
+    for alias in section.aliases:
+        article.extend(words(alias))
+    return {
+        "heading": words(section.heading),
+        "body": words(section.body),
+        "article": article,
+    }
+
+
+def document_terms(surface: Sequence[str]) -> list[str]:
+    """The index's view of a field: synonyms expanded, stop words dropped, stemmed."""
+    return [stem(w) for w in expand(surface) if w not in STOP_WORDS]
+
+
+def _idf(df: int, n_docs: int) -> float:
+    return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+
+
+class SearchIndex:
+    """Sections plus their BM25 field matrices and the vocabularies used to correct typos."""
+
+    def __init__(
+        self,
+        sections: Sequence[Section],
+        vocab: dict[str, int],
+        postings: dict[str, _Postings],
+        surface_vocab: dict[str, int],
+        problems: Sequence[LoadProblem] = (),
+    ) -> None:
+        self.sections: tuple[Section, ...] = tuple(sections)
+        self.vocab = vocab
+        self.postings = postings
+        #: surface word → number of sections it appears in (for typo correction)
+        self.surface_vocab = surface_vocab
+        self.problems: tuple[LoadProblem, ...] = tuple(problems)
+        self._correctable = sorted(
+            w for w in surface_vocab if len(w) >= MIN_CORRECTION_LENGTH - 1 and w.isalpha()
+        )
+        self._corrections: dict[str, str | None] = {}
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def build(cls, corpus: Corpus) -> SearchIndex:
+        """Analyse every section and let ``bm25s`` compute the three field matrices."""
+        import bm25s
+
+        sections = corpus.sections
+        surface_df: Counter[str] = Counter()
+        field_terms: dict[str, list[list[str]]] = {f: [] for f in FIELDS}
+        for section in sections:
+            fields = section_fields(section)
+            seen: set[str] = set()
+            for name in FIELDS:
+                seen.update(fields[name])
+                field_terms[name].append(document_terms(fields[name]))
+            surface_df.update(seen)
+        for key in SYNONYMS:
+            for word in key.split():
+                surface_df.setdefault(word, 0)
+
+        vocab: dict[str, int] = {}
+        for name in FIELDS:
+            for doc in field_terms[name]:
+                for term in doc:
+                    vocab.setdefault(term, len(vocab))
+
+        postings: dict[str, _Postings] = {}
+        for name in FIELDS:
+            docs = [[vocab[t] for t in doc] for doc in field_terms[name]]
+            if not vocab or not any(docs):
+                empty_ptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+                postings[name] = _Postings(
+                    np.zeros(0, np.float32), np.zeros(0, np.int32), empty_ptr
+                )
+                continue
+            model = bm25s.BM25(k1=K1, b=B, method="lucene")
+            model.index((docs, dict(vocab)), create_empty_token=False, show_progress=False)
+            scores = model.scores
+            postings[name] = _Postings(
+                np.asarray(scores["data"], dtype=np.float32),
+                np.asarray(scores["indices"], dtype=np.int32),
+                np.asarray(scores["indptr"], dtype=np.int64),
+            )
+        return cls(sections, vocab, postings, dict(surface_df), corpus.problems)
+
+    # ------------------------------------------------------------------ queries
+
+    def _known(self, word: str) -> bool:
+        return (
+            word in self.surface_vocab
+            or word in STOP_WORDS
+            or stem(word) in self.vocab
+            or not word.isalpha()
+        )
+
+    def correct(self, word: str) -> str | None:
+        """The vocabulary word closest to an unknown ``word``, or ``None`` if none is close.
+
+        One edit is allowed up to 7 letters and two beyond; the first letter must match
+        (people rarely mistype it and it keeps "bread" from becoming "read"); among equally
+        close candidates the one found in most sections wins.
+        """
+        if word in self._corrections:
+            return self._corrections[word]
+        best: str | None = None
+        if len(word) >= MIN_CORRECTION_LENGTH and word.isalpha():
+            from rapidfuzz import process
+            from rapidfuzz.distance import OSA
+
+            max_edits = 1 if len(word) <= 7 else 2
+            candidates = process.extract(
+                word,
+                self._correctable,
+                scorer=OSA.distance,
+                score_cutoff=max_edits,
+                limit=20,
+            )
+            ranked = sorted(
+                (dist, -self.surface_vocab[cand], cand)
+                for cand, dist, _ in candidates
+                if cand[0] == word[0] and abs(len(cand) - len(word)) <= max_edits
+            )
+            if ranked:
+                best = ranked[0][2]
+        if best is None:
+            best = self._split(word)
+        self._corrections[word] = best
+        return best
+
+    def _split(self, word: str) -> str | None:
+        """``servicelinked`` → ``service linked``: two known words run together."""
+        if len(word) < 6 or not word.isalpha():
+            return None
+        for cut in range(3, len(word) - 2):
+            left, right = word[:cut], word[cut:]
+            if self.surface_vocab.get(left, 0) > 0 and self.surface_vocab.get(right, 0) > 0:
+                return f"{left} {right}"
+        return None
+
+    def analyse(self, question: str) -> Query:
+        """Question → weighted stemmed terms (typos corrected, synonyms expanded)."""
+        surface: list[str] = []
+        corrected_words: set[str] = set()
+        corrections: list[tuple[str, str]] = []
+        unknown: list[str] = []
+        for word in words(question):
+            if self._known(word):
+                surface.append(word)
+                continue
+            fixed = self.correct(word)
+            if fixed is None:
+                unknown.append(word)
+                surface.append(word)
+            else:
+                corrections.append((word, fixed))
+                for part in fixed.split():
+                    surface.append(part)
+                    corrected_words.add(part)
+
+        weights: dict[str, QueryTerm] = {}
+        for word, origin, share in _expand_with_origin(surface):
+            if word in STOP_WORDS:
+                continue
+            weight = share * (CORRECTION_WEIGHT if origin in corrected_words else 1.0)
+            term = stem(word)
+            previous = weights.get(term)
+            if previous is None or previous.weight < weight:
+                weights[term] = QueryTerm(term, weight, origin)
+        return Query(question, tuple(weights.values()), tuple(corrections), tuple(unknown))
+
+    def _column(self, field: str, term_id: int) -> tuple[NDArray[np.int32], NDArray[np.float32]]:
+        p = self.postings[field]
+        start, end = int(p.indptr[term_id]), int(p.indptr[term_id + 1])
+        return p.indices[start:end], p.data[start:end]
+
+    def score(self, query: Query) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """Per-section BM25F scores and coverage for an analysed query."""
+        n = len(self.sections)
+        scores = np.zeros(n, dtype=np.float32)
+        matched = np.zeros(n, dtype=np.float32)
+        total = 0.0
+        for qt in query.terms:
+            term_id = self.vocab.get(qt.term)
+            if term_id is None:
+                total += qt.weight * _idf(0, n)
+                continue
+            rows_by_field = []
+            for field in FIELDS:
+                rows, data = self._column(field, term_id)
+                if len(rows):
+                    scores[rows] += data * (qt.weight * FIELD_WEIGHTS[field])
+                    rows_by_field.append(rows)
+            if len(rows_by_field) > 1:
+                present = np.unique(np.concatenate(rows_by_field))
+            elif rows_by_field:
+                present = rows_by_field[0]
+            else:
+                present = np.zeros(0, np.int32)
+            mass = qt.weight * _idf(len(present), n)
+            total += mass
+            matched[present] += mass
+        coverage = matched / total if total > 0 else matched
+        return scores, coverage
+
+    def term_weights(self, query: Query) -> dict[str, float]:
+        """Each query term's weight times its IDF (how much finding it in a text means)."""
+        n = len(self.sections)
+        out: dict[str, float] = {}
+        for qt in query.terms:
+            term_id = self.vocab.get(qt.term)
+            if term_id is None:
+                continue
+            present = [self._column(f, term_id)[0] for f in FIELDS]
+            df = len(np.unique(np.concatenate(present)))
+            out[qt.term] = qt.weight * _idf(df, n)
+        return out
+
+    def search(self, question: str, top: int = 3) -> tuple[Query, list[Hit]]:
+        """The ``top`` best sections for a question (possibly weak: :mod:`.answer` decides)."""
+        query = self.analyse(question)
+        scores, coverage = self.score(query)
+        if not len(scores):
+            return query, []
+        k = min(top, len(scores))
+        best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        order = sorted(best.tolist(), key=lambda i: (-float(scores[i]), i))
+        hits = [Hit(i, float(scores[i]), float(coverage[i])) for i in order if scores[i] > 0]
+        return query, hits
+
+    # ------------------------------------------------------------------ persistence
+
+    def to_state(self) -> tuple[dict[str, NDArray[Any]], dict[str, Any]]:
+        """Arrays and JSON-able metadata that :meth:`from_state` rebuilds the index from."""
+        arrays: dict[str, NDArray[Any]] = {}
+        for name, p in self.postings.items():
+            arrays[f"{name}.data"] = p.data
+            arrays[f"{name}.indices"] = p.indices
+            arrays[f"{name}.indptr"] = p.indptr
+        meta = {
+            "vocab": sorted(self.vocab, key=self.vocab.__getitem__),
+            "surface_vocab": self.surface_vocab,
+            "sections": [
+                {
+                    "article_id": s.article_id,
+                    "title": s.title,
+                    "heading": s.heading,
+                    "body": s.body,
+                    "sources": list(s.sources),
+                    "aliases": list(s.aliases),
+                    "topic": s.topic,
+                    "path": s.path,
+                }
+                for s in self.sections
+            ],
+            "problems": [{"path": p.path, "message": p.message} for p in self.problems],
+        }
+        return arrays, meta
+
+    @classmethod
+    def from_state(cls, arrays: dict[str, NDArray[Any]], meta: dict[str, Any]) -> SearchIndex:
+        sections = [
+            Section(
+                s["article_id"],
+                s["title"],
+                s["heading"],
+                s["body"],
+                tuple(s["sources"]),
+                tuple(s["aliases"]),
+                s["topic"],
+                s["path"],
+            )
+            for s in meta["sections"]
+        ]
+        postings = {
+            name: _Postings(
+                arrays[f"{name}.data"], arrays[f"{name}.indices"], arrays[f"{name}.indptr"]
+            )
+            for name in FIELDS
+        }
+        vocab = {term: i for i, term in enumerate(meta["vocab"])}
+        problems = [LoadProblem(p["path"], p["message"]) for p in meta["problems"]]
+        return cls(sections, vocab, postings, dict(meta["surface_vocab"]), problems)
+
+
+def _expand_with_origin(surface: Sequence[str]) -> list[tuple[str, str, float]]:
+    """Expand synonyms, remembering which typed word each term came from.
+
+    An expansion shares its weight among its words (``1/sqrt(n)`` each) so that one acronym
+    typed by the user does not outweigh the rest of the question.
+    """
+    out: list[tuple[str, str, float]] = []
+    for typed, replacement in spans(surface):
+        origin = " ".join(typed)
+        share = 1.0 if len(replacement) == 1 else 1.0 / math.sqrt(len(replacement))
+        out.extend((w, origin, share) for w in replacement)
+    return out

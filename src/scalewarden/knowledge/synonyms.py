@@ -1,0 +1,141 @@
+"""Synonyms and acronyms: how people say it in Slack versus how the documentation says it.
+
+The table maps a phrase (one to three surface words) to the words it stands for. It runs on
+both sides, documents and questions, before stemming: a section that writes "SLR" and a
+question that writes "service-linked role" meet on the same terms, and so do "app autoscaling"
+and "Application Auto Scaling". Where the short form is itself a useful term (PrivateLink,
+KMS) the expansion keeps it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+#: phrase → replacement words. Keys are lower-case surface words joined by one space.
+SYNONYMS: dict[str, str] = {
+    # the service itself
+    "aas": "application auto scaling",
+    "app autoscaling": "application auto scaling",
+    "app auto scaling": "application auto scaling",
+    "application autoscaling": "application auto scaling",
+    "autoscaling": "auto scaling",
+    "autoscale": "auto scaling",
+    "autoscaler": "auto scaling",
+    "asg": "ec2 auto scaling group",
+    # identity and access
+    "slr": "service linked role",
+    "slrs": "service linked role",
+    "servicelinked": "service linked",
+    "iam": "iam identity access management",
+    "perms": "permissions",
+    "perm": "permission",
+    "privs": "privileges permissions",
+    "priv": "privilege permission",
+    "creds": "credentials",
+    "cred": "credential",
+    "abac": "abac attribute based access control tags",
+    "rbac": "role based access control",
+    "scp": "scp service control policy organizations",
+    "scps": "scp service control policy organizations",
+    "sigv4": "sigv4 signature version 4 signing requests",
+    "sig v4": "sigv4 signature version 4 signing requests",
+    "passrole": "passrole pass role",
+    "mfa": "mfa multi factor authentication",
+    "sts": "sts security token service temporary credentials",
+    "arn": "arn amazon resource name",
+    "arns": "arn amazon resource name",
+    "least priv": "least privilege",
+    "accessdenied": "access denied",
+    "unauthorized": "not authorized access denied",
+    "403": "access denied not authorized",
+    # network
+    "vpce": "vpc endpoint",
+    "vpces": "vpc endpoint",
+    "privatelink": "privatelink interface vpc endpoint",
+    "private link": "privatelink interface vpc endpoint",
+    "tls": "tls transport layer security",
+    "ssl": "tls transport layer security",
+    "https": "tls transport layer security",
+    "pfs": "perfect forward secrecy",
+    "fips": "fips endpoint",
+    "sg": "security group",
+    "nacl": "network acl",
+    # data protection
+    "kms": "kms key management service",
+    "cmk": "kms customer managed key",
+    "cmks": "kms customer managed key",
+    "pii": "personal sensitive data",
+    "encrypted": "encryption",
+    "encrypt": "encryption",
+    # services
+    "ddb": "dynamodb",
+    "dynamo": "dynamodb",
+    "ecs": "ecs elastic container service",
+    "fargate": "ecs fargate",
+    "msk": "msk kafka",
+    "kafka": "msk kafka",
+    "emr": "emr elastic mapreduce",
+    "rds": "rds aurora",
+    "keyspaces": "keyspaces cassandra",
+    "cassandra": "keyspaces cassandra",
+    "memcached": "elasticache memcached",
+    "redis": "elasticache redis",
+    "valkey": "elasticache valkey",
+    "spot": "spot fleet",
+    "sm": "sagemaker",
+    "lambda": "lambda function",
+    "cfn": "cloudformation",
+    "cloudwatch events": "eventbridge",
+    "cw": "cloudwatch",
+    "trail": "cloudtrail trail",
+    "phd": "personal health dashboard aws health",
+    "health dashboard": "aws health dashboard",
+    # compliance and resilience
+    "hipaa": "hipaa compliance",
+    "pci": "pci compliance",
+    "soc": "soc compliance",
+    "soc2": "soc compliance",
+    "fedramp": "fedramp compliance",
+    "iso": "iso compliance",
+    "dr": "disaster recovery",
+    "az": "availability zone",
+    "azs": "availability zone",
+    "multi az": "multiple availability zone",
+    "ha": "high availability",
+    # monitoring
+    "audit": "audit logging cloudtrail",
+    "auditing": "audit logging cloudtrail",
+}
+
+#: Longest phrase in the table, in words (bounds the matching loop).
+MAX_PHRASE = max(len(k.split()) for k in SYNONYMS)
+_TABLE: dict[tuple[str, ...], list[str]] = {
+    tuple(k.split()): v.split() for k, v in SYNONYMS.items()
+}
+
+
+def spans(surface: Sequence[str]) -> list[tuple[tuple[str, ...], list[str]]]:
+    """Split words into (typed phrase, words it stands for), longest phrase first.
+
+    Words the table does not know come back as themselves, one per span.
+    """
+    out: list[tuple[tuple[str, ...], list[str]]] = []
+    i = 0
+    n = len(surface)
+    while i < n:
+        for size in range(min(MAX_PHRASE, n - i), 0, -1):
+            key = tuple(surface[i : i + size])
+            replacement = _TABLE.get(key)
+            if replacement is not None:
+                out.append((key, replacement))
+                i += size
+                break
+        else:
+            out.append(((surface[i],), [surface[i]]))
+            i += 1
+    return out
+
+
+def expand(surface: Sequence[str]) -> list[str]:
+    """Rewrite surface words through the table (what documents are indexed as)."""
+    return [w for _, replacement in spans(surface) for w in replacement]

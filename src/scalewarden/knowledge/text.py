@@ -1,0 +1,103 @@
+"""Text analysis shared by the index, the snippets and the benchmark baselines.
+
+Questions arrive from Slack as people type them: mixed case, punctuation, IAM action names in
+CamelCase, version numbers, plurals. Documents and queries go through the *same* analysis so
+that both sides meet on the same terms. The stemmer is deliberately light (plurals and common
+verb endings only): an aggressive stemmer merges words that matter in security questions
+("encryption" and "encrypted" are fine together, "policy" and "police" are not).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+#: Words that carry no meaning for retrieval. Kept short on purpose: "not", "no", "without"
+#: and "all" change the meaning of a security question, so they stay.
+STOP_WORDS: frozenset[str] = frozenset(
+    """
+    a about above after again against am an and any are aren as at be because been before
+    being below between both but by can cannot could couldn d did didn do does doesn doing
+    don down during each either else ever few for from further get gets getting got had hadn
+    has hasn have haven having he her here hers herself him himself his how i if in into is
+    isn it its itself just ll m me might mine more most must mustn my myself need needs nor
+    now o of off on once only or other our ours ourselves out over own please re s same shall
+    she should shouldn so some such t than thank thanks that the their theirs them themselves
+    then there these they this those through thx to too under until up us ve very via was
+    wasn we were weren what whats when where which while who whom why will with won would
+    wouldn y you your yours yourself yourselves hi hello hey anyone someone somebody tell
+    know let lets like want wanna gonna also really actually pls plz ok okay yes yeah
+    """.split()  # noqa: SIM905 (a word list reads better as prose)
+)
+
+_TOKEN_RE = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*")
+_CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+_WORD_RE = re.compile(r"[A-Za-z0-9]+(?:\.[0-9]+)*")
+
+
+def normalise(text: str) -> str:
+    """Unicode-normalise (NFKC) so that full-width letters, ligatures and odd dashes match."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased surface words, without stemming or stop-word removal.
+
+    CamelCase identifiers (``RegisterScalableTarget``, ``iam:PassRole``) yield the whole word
+    and its parts, so both "passrole" and "pass role" find a section that names the action.
+    """
+    out: list[str] = []
+    for raw in _WORD_RE.findall(normalise(text)):
+        lower = raw.lower()
+        out.append(lower)
+        if not raw.islower() and not raw.isupper() and not raw.isdigit():
+            parts = _CAMEL_RE.findall(raw)
+            if len(parts) > 1:
+                out.extend(p.lower() for p in parts)
+    return out
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: plurals and the common verb endings, nothing more.
+
+    The same function runs on documents and on questions, so the only requirement is that
+    related forms people actually type ("roles"/"role", "encrypted"/"encrypting",
+    "policies"/"policy") meet, without merging unrelated words.
+    """
+    w = word
+    if len(w) <= 3 or not w.isalpha():
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith(("sses", "xes", "ches", "shes", "zes")):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    for suffix in ("ing", "ed"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            base = w[: -len(suffix)]
+            if len(base) >= 2 and base[-1] == base[-2] and base[-1] not in "lsz":
+                base = base[:-1]
+            w = base
+            break
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    if w.endswith("y") and len(w) > 4:
+        w = w[:-1] + "i"
+    return w
+
+
+def analyse(text: str, *, keep_stop_words: bool = False) -> list[str]:
+    """Surface words → stemmed terms, stop words dropped (the index's view of any text)."""
+    return terms(words(text), keep_stop_words=keep_stop_words)
+
+
+def terms(surface: Iterable[str], *, keep_stop_words: bool = False) -> list[str]:
+    """Stem already-split surface words, dropping stop words unless asked to keep them."""
+    return [stem(w) for w in surface if keep_stop_words or w not in STOP_WORDS]
+
+
+def plain_words(text: str) -> list[str]:
+    """Lower-cased words with punctuation stripped (for the own-words overlap check)."""
+    return _TOKEN_RE.findall(normalise(text).lower())
