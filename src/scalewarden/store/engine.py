@@ -1,0 +1,128 @@
+"""Engine construction: one place that knows how each backend must be set up.
+
+SQLite (the default) needs the most care, because the service calls the store from many
+worker threads and may run next to a CLI process on the same file:
+
+* ``check_same_thread=False``: connections are handed between worker threads by the pool.
+* WAL journal: readers do not block the writer and the writer does not block readers.
+* a busy timeout: a writer waits for the lock instead of failing at once with
+  "database is locked".
+* SQLAlchemy emits ``BEGIN`` itself (the ``sqlite3`` module's legacy mode starts transactions
+  only before DML, so reads were not transactional). Write transactions use ``BEGIN
+  IMMEDIATE``: they take the write lock up front, which is what lets the busy timeout work; a
+  deferred transaction that upgrades from read to write fails with SQLITE_BUSY at once.
+* foreign keys on, so that deleting a scan deletes its findings as on PostgreSQL.
+
+PostgreSQL gets a pre-ping (replicas outlive database restarts), recycled connections and a
+connect timeout, so that ``/readyz`` answers rather than hangs when the database is away.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+#: Execution option that marks a connection as a writer (``BEGIN IMMEDIATE`` on SQLite).
+WRITE_OPTION = "scalewarden_write"
+SQLITE_BUSY_TIMEOUT_S = 15.0
+POSTGRES_CONNECT_TIMEOUT_S = 10
+POOL_SIZE = 5
+MAX_OVERFLOW = 10
+POOL_RECYCLE_S = 1800
+
+
+def parse_url(url: str) -> URL:
+    """The SQLAlchemy URL for ``url``; plain ``postgresql://`` / ``postgres://`` use psycopg 3.
+
+    The bare PostgreSQL scheme would make SQLAlchemy load psycopg2, which scalewarden does not
+    ship; operators copy URLs from hosting dashboards in exactly that form.
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise ValueError("database URL must be a non-empty string, e.g. sqlite:///scalewarden.db")
+    try:
+        parsed = make_url(url.strip())
+    except ArgumentError:
+        raise ValueError(
+            "database URL is not valid: expected e.g. sqlite:///scalewarden.db or "
+            "postgresql+psycopg://user@host:5432/dbname"
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def describe(url: URL) -> str:
+    """The URL for messages and logs, with the password masked."""
+    return url.render_as_string(hide_password=True)
+
+
+def _is_memory_sqlite(url: URL) -> bool:
+    return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+    }
+    if _is_memory_sqlite(url):
+        # Every connection to ":memory:" is a different, empty database: share one.
+        kwargs["poolclass"] = StaticPool
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module doc)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        writer = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    return engine
+
+
+def _postgres_engine(url: URL) -> Engine:
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
+    return create_engine(
+        url,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+        pool_pre_ping=True,
+        pool_recycle=POOL_RECYCLE_S,
+        connect_args=connect_args,
+    )
+
+
+def create_store_engine(url: str) -> Engine:
+    """A configured engine for ``url``. Connects lazily: nothing is opened here."""
+    parsed = parse_url(url)
+    backend = parsed.get_backend_name()
+    try:
+        if backend == "sqlite":
+            return _sqlite_engine(parsed)
+        if backend == "postgresql":
+            return _postgres_engine(parsed)
+        return create_engine(parsed, pool_pre_ping=True)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise ValueError(
+            f"database URL {describe(parsed)!r} needs a driver that is not installed: {exc}"
+        ) from None
+
+
+def writer(engine: Engine) -> Engine:
+    """A view of ``engine`` (same pool) whose transactions take the write lock up front."""
+    return engine.execution_options(**{WRITE_OPTION: True})

@@ -1,0 +1,1 @@
+"""Alembic environment and revisions of the scalewarden schema (run through ``Store.migrate``)."""

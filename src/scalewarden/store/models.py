@@ -1,0 +1,139 @@
+"""The database schema, as SQLAlchemy 2 typed declarative models.
+
+The tables follow what callers need to ask, not the shape of the objects they store:
+
+* ``processed_events`` holds one row per Slack ``event_id``; its primary key is what makes
+  de-duplication race-safe across replicas.
+* ``audit_log`` and ``feedback`` are append-only journals, read newest first.
+* ``scans`` keeps one row per scan report (its metadata as JSON), and ``findings`` one row per
+  finding. The columns a query filters or sorts on (severity rank, status, scope, time) are real
+  columns with indexes; the complete finding travels unchanged in ``payload`` so that a stored
+  report reads back exactly as it was saved.
+
+Every change to these models needs an Alembic revision in ``migrations/versions``; a test
+fails when the models and the migrations disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from scalewarden.store.types import UTCDateTime
+
+#: Explicit constraint names, so that migrations can drop or alter them on every backend
+#: (SQLite batch mode needs names to find constraints again).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Column sizes. The store validates lengths itself so that SQLite (which ignores them) and
+#: PostgreSQL (which enforces them) accept and refuse exactly the same input.
+ID_LENGTH = 255
+NAME_LENGTH = 128
+SHORT_LENGTH = 32
+
+
+class Base(DeclarativeBase):
+    """Declarative base whose metadata carries the naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012 - SQLAlchemy reads a class dict
+
+
+class ProcessedEvent(Base):
+    """A Slack event already claimed by some replica; the primary key is the de-dup lock."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AuditEntry(Base):
+    """One command run through Slack or the API: who, what, where, when and the outcome."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_user_id_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    user_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    team_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    channel_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    command: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    arguments: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Feedback(Base):
+    """A 👍/👎 vote on an answer, kept with the question and the articles it cited."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (CheckConstraint("vote IN ('up', 'down')", name="vote"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    user_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    channel_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    question: Mapped[str] = mapped_column(Text)
+    vote: Mapped[str] = mapped_column(String(8))
+    article_ids: Mapped[list[str]] = mapped_column(JSON)
+
+
+class Scan(Base):
+    """A stored scan report. ``report`` is the report without its findings."""
+
+    __tablename__ = "scans"
+    __table_args__ = (Index("ix_scans_scope_key_started_at", "scope_key", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scan_id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    scope_key: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    requested_by: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    finished_at: Mapped[datetime | None]
+    stored_at: Mapped[datetime]
+    finding_count: Mapped[int] = mapped_column(Integer)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Finding(Base):
+    """One finding of a stored scan; ``payload`` is the finding exactly as reported."""
+
+    __tablename__ = "findings"
+    __table_args__ = (
+        Index("ix_findings_scan_pk_severity_rank", "scan_pk", "severity_rank"),
+        CheckConstraint("severity_rank BETWEEN 0 AND 4", name="severity_rank"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scan_pk: Mapped[int] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    check_id: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    severity: Mapped[str] = mapped_column(String(SHORT_LENGTH))
+    severity_rank: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(SHORT_LENGTH))
+    account_id: Mapped[str | None] = mapped_column(String(SHORT_LENGTH))
+    region: Mapped[str | None] = mapped_column(String(SHORT_LENGTH))
+    resource_id: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,0 +1,369 @@
+"""``Store``: the one object the rest of scalewarden uses to reach the database.
+
+It is synchronous on purpose. The Slack service calls it from worker threads
+(``asyncio.to_thread``), the CLI calls it directly, and every method opens its own short
+session from a ``sessionmaker``, so one ``Store`` is safe to share between threads. Each method
+is one transaction: it either happens completely or not at all, and input is validated before
+the transaction starts so that a caller's mistake is a ``ValueError``, never a half-written row.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from scalewarden.store import validate
+from scalewarden.store.engine import create_store_engine, describe, parse_url, writer
+from scalewarden.store.migrate import upgrade_to_head
+from scalewarden.store.models import (
+    ID_LENGTH,
+    NAME_LENGTH,
+    AuditEntry,
+    Feedback,
+    Finding,
+    ProcessedEvent,
+    Scan,
+)
+from scalewarden.store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class StoreError(RuntimeError):
+    """The database could not be reached or migrated; the message is safe to show."""
+
+
+class Store:
+    """Repository over the scalewarden database (SQLite by default, PostgreSQL when set)."""
+
+    def __init__(self, url: str) -> None:
+        """Build the engine and sessions; connects lazily and does not migrate."""
+        self._url = parse_url(url)
+        self.engine = create_store_engine(url)
+        self._reads = sessionmaker(self.engine, expire_on_commit=False)
+        self._writes = sessionmaker(writer(self.engine), expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """A store whose schema is at the newest revision (safe from concurrent replicas)."""
+        store = cls(url)
+        try:
+            store.migrate()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def __repr__(self) -> str:
+        return f"Store({describe(self._url)!r})"
+
+    @property
+    def url(self) -> str:
+        """The database URL with the password masked (for logs and messages)."""
+        return describe(self._url)
+
+    def migrate(self) -> None:
+        """Upgrade the schema to head (Alembic) under a database lock; idempotent."""
+        try:
+            upgrade_to_head(self.engine)
+        except SQLAlchemyError as exc:
+            cause = getattr(exc, "orig", None) or exc
+            reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:300]
+            raise StoreError(f"cannot migrate the database at {self.url}: {reason}") from exc
+
+    def ping(self) -> bool:
+        """Whether the database answers ``SELECT 1`` (for ``/readyz``); never raises."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("database ping failed: %s", type(exc).__name__)
+            return False
+        return True
+
+    def close(self) -> None:
+        """Close pooled connections; the store must not be used afterwards."""
+        self.engine.dispose()
+
+    # Slack event de-duplication ---------------------------------------------------------
+
+    def claim_event(self, event_id: str) -> bool:
+        """True the first time ``event_id`` is seen by any replica, False every time after.
+
+        The primary key decides: an ``INSERT … ON CONFLICT DO NOTHING`` either adds the row
+        (this caller owns the event) or adds nothing (someone else does). Unlike a
+        select-then-insert this has no window in which two replicas both see "new".
+        """
+        event_id = validate.text("event_id", event_id, max_length=ID_LENGTH)
+        values = {"event_id": event_id, "claimed_at": utcnow()}
+        dialect = self.engine.dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            module = sqlite if dialect == "sqlite" else postgresql
+            # RETURNING says whether a row was added; rowcount is not reliable for INSERTs.
+            stmt = (
+                module.insert(ProcessedEvent)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=["event_id"])
+                .returning(ProcessedEvent.event_id)
+            )
+            with self._writes.begin() as session:
+                return session.execute(stmt).first() is not None
+        # Other backends: the primary key still decides, reported as an IntegrityError.
+        try:
+            with self._writes.begin() as session:
+                session.execute(insert(ProcessedEvent).values(**values))
+        except IntegrityError:
+            return False
+        return True
+
+    def prune_events(self, *, before: datetime) -> int:
+        """Forget events claimed before ``before``; returns how many rows went.
+
+        Slack stops retrying an event after about five minutes, so rows older than a day only
+        take space. The service calls this now and then; it is safe to run on every replica.
+        """
+        if not isinstance(before, datetime) or before.tzinfo is None:
+            raise ValueError("before must be a timezone-aware datetime")
+        with self._writes.begin() as session:
+            stmt = delete(ProcessedEvent).where(ProcessedEvent.claimed_at < before)
+            return session.connection().execute(stmt).rowcount
+
+    # Audit log ---------------------------------------------------------------------------
+
+    def record_audit(
+        self,
+        *,
+        user_id: str,
+        team_id: str | None,
+        channel_id: str | None,
+        command: str,
+        arguments: str,
+        outcome: str,
+        detail: str | None = None,
+    ) -> None:
+        """Append one command to the audit log (who, what, where, when, outcome)."""
+        if not isinstance(arguments, str):
+            raise ValueError(f"arguments must be a string, got {type(arguments).__name__}")
+        if "\x00" in arguments:
+            raise ValueError("arguments must not contain NUL characters")
+        row = AuditEntry(
+            at=utcnow(),
+            user_id=validate.text("user_id", user_id, max_length=ID_LENGTH),
+            team_id=validate.optional_text("team_id", team_id, max_length=ID_LENGTH),
+            channel_id=validate.optional_text("channel_id", channel_id, max_length=ID_LENGTH),
+            command=validate.text("command", command, max_length=NAME_LENGTH),
+            arguments=arguments,
+            outcome=validate.text("outcome", outcome, max_length=NAME_LENGTH),
+            detail=validate.optional_text("detail", detail),
+        )
+        with self._writes.begin() as session:
+            session.add(row)
+
+    def audit_entries(self, *, limit: int = 100, user_id: str | None = None) -> list[dict]:
+        """The newest audit entries first, optionally of one user."""
+        stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        if user_id is not None:
+            stmt = stmt.where(AuditEntry.user_id == user_id)
+        stmt = stmt.limit(validate.limit(limit))
+        with self._reads() as session:
+            return [
+                {
+                    "id": row.id,
+                    "at": row.at,
+                    "user_id": row.user_id,
+                    "team_id": row.team_id,
+                    "channel_id": row.channel_id,
+                    "command": row.command,
+                    "arguments": row.arguments,
+                    "outcome": row.outcome,
+                    "detail": row.detail,
+                }
+                for row in session.scalars(stmt)
+            ]
+
+    # Answer feedback ---------------------------------------------------------------------
+
+    def save_feedback(
+        self,
+        *,
+        user_id: str,
+        question: str,
+        vote: str,
+        article_ids: list[str],
+        channel_id: str | None = None,
+    ) -> None:
+        """Keep a 👍/👎 vote with the question it was about and the articles that answered it."""
+        row = Feedback(
+            at=utcnow(),
+            user_id=validate.text("user_id", user_id, max_length=ID_LENGTH),
+            channel_id=validate.optional_text("channel_id", channel_id, max_length=ID_LENGTH),
+            question=validate.text("question", question),
+            vote=validate.vote(vote),
+            article_ids=validate.article_ids(article_ids),
+        )
+        with self._writes.begin() as session:
+            session.add(row)
+
+    def feedback_entries(self, *, limit: int = 100) -> list[dict]:
+        """The newest feedback first; keys: id, at, user_id, channel_id, question, vote,
+        article_ids."""
+        stmt = (
+            select(Feedback)
+            .order_by(Feedback.at.desc(), Feedback.id.desc())
+            .limit(validate.limit(limit))
+        )
+        with self._reads() as session:
+            return [
+                {
+                    "id": row.id,
+                    "at": row.at,
+                    "user_id": row.user_id,
+                    "channel_id": row.channel_id,
+                    "question": row.question,
+                    "vote": row.vote,
+                    "article_ids": list(row.article_ids),
+                }
+                for row in session.scalars(stmt)
+            ]
+
+    # Scans -------------------------------------------------------------------------------
+
+    def save_scan(
+        self, report: dict, *, requested_by: str | None = None, scope_key: str | None = None
+    ) -> str:
+        """Store a scan report (the ``scan --format json`` contract); returns its ``scan_id``.
+
+        Saving the same ``scan_id`` again changes nothing: the first report stays, so a retried
+        job or two replicas posting the same scan cannot duplicate findings.
+        """
+        parsed = validate.scan_report(report)
+        requested_by = validate.optional_text("requested_by", requested_by, max_length=ID_LENGTH)
+        scope_key = validate.optional_text("scope_key", scope_key, max_length=ID_LENGTH)
+        try:
+            with self._writes.begin() as session:
+                if self._scan_pk(session, parsed.scan_id) is not None:
+                    return parsed.scan_id
+                scan = Scan(
+                    scan_id=parsed.scan_id,
+                    scope_key=scope_key,
+                    requested_by=requested_by,
+                    started_at=parsed.started_at,
+                    finished_at=parsed.finished_at,
+                    stored_at=utcnow(),
+                    finding_count=len(parsed.findings),
+                    report=parsed.metadata,
+                )
+                session.add(scan)
+                session.flush()
+                if parsed.findings:
+                    session.execute(
+                        insert(Finding),
+                        [
+                            {
+                                "scan_pk": scan.id,
+                                "position": row.position,
+                                "fingerprint": row.fingerprint,
+                                "check_id": row.check_id,
+                                "severity": row.severity,
+                                "severity_rank": row.severity_rank,
+                                "status": row.status,
+                                "account_id": row.account_id,
+                                "region": row.region,
+                                "resource_id": row.resource_id,
+                                "payload": row.payload,
+                            }
+                            for row in parsed.findings
+                        ],
+                    )
+        except IntegrityError:
+            # Another replica stored the same scan_id between our check and our insert.
+            with self._reads() as session:
+                if self._scan_pk(session, parsed.scan_id) is not None:
+                    return parsed.scan_id
+            raise
+        return parsed.scan_id
+
+    def latest_scan(self, *, scope_key: str | None = None) -> dict | None:
+        """The full report of the newest scan (of ``scope_key`` when given), or None."""
+        stmt = select(Scan)
+        if scope_key is not None:
+            stmt = stmt.where(Scan.scope_key == scope_key)
+        with self._reads.begin() as session:
+            scan = session.scalars(_newest_first(stmt).limit(1)).first()
+            return None if scan is None else self._report(session, scan)
+
+    def latest_findings(
+        self,
+        *,
+        min_severity: str | None = None,
+        statuses: tuple[str, ...] = ("FAIL", "ERROR"),
+    ) -> list[dict]:
+        """Findings of the newest scan with one of ``statuses``, at or above ``min_severity``,
+        worst severity first (report order within a severity)."""
+        wanted = validate.statuses(statuses)
+        floor = (
+            None
+            if min_severity is None
+            else validate.SEVERITY_RANK[validate.severity(min_severity, name="min_severity")]
+        )
+        newest = _newest_first(select(Scan.id)).limit(1).scalar_subquery()
+        stmt = (
+            select(Finding.payload)
+            .where(Finding.scan_pk == newest, Finding.status.in_(wanted))
+            .order_by(Finding.severity_rank.desc(), Finding.position)
+        )
+        if floor is not None:
+            stmt = stmt.where(Finding.severity_rank >= floor)
+        with self._reads() as session:
+            return [dict(payload) for payload in session.scalars(stmt)]
+
+    def previous_scan(self, scan_id: str, *, scope_key: str | None = None) -> dict | None:
+        """The scan of the same scope that came before ``scan_id`` (what a digest diffs against).
+
+        The scope is ``scope_key`` when given, else the scope ``scan_id`` was saved with (a
+        scan saved without a scope compares with earlier scans saved without one). Returns None
+        when ``scan_id`` is unknown or is the first of its scope. "Before" means an earlier
+        ``started_at``; scans that started at the same instant are ordered by when they were
+        stored.
+        """
+        scan_id = validate.text("scan_id", scan_id, max_length=ID_LENGTH)
+        with self._reads.begin() as session:
+            current = session.scalars(select(Scan).where(Scan.scan_id == scan_id)).first()
+            if current is None:
+                return None
+            scope = scope_key if scope_key is not None else current.scope_key
+            same_scope = Scan.scope_key.is_(None) if scope is None else Scan.scope_key == scope
+            earlier = or_(
+                Scan.started_at < current.started_at,
+                and_(Scan.started_at == current.started_at, Scan.id < current.id),
+            )
+            stmt = _newest_first(select(Scan).where(same_scope, earlier)).limit(1)
+            previous = session.scalars(stmt).first()
+            return None if previous is None else self._report(session, previous)
+
+    def scan_count(self) -> int:
+        """How many scans are stored (for metrics and tests of idempotency)."""
+        with self._reads() as session:
+            return session.scalar(select(func.count()).select_from(Scan)) or 0
+
+    @staticmethod
+    def _scan_pk(session: Session, scan_id: str) -> int | None:
+        return session.scalar(select(Scan.id).where(Scan.scan_id == scan_id))
+
+    @staticmethod
+    def _report(session: Session, scan: Scan) -> dict[str, Any]:
+        findings = session.scalars(
+            select(Finding.payload).where(Finding.scan_pk == scan.id).order_by(Finding.position)
+        )
+        return {**scan.report, "findings": [dict(payload) for payload in findings]}
+
+
+def _newest_first(stmt: Select[Any]) -> Select[Any]:
+    """Order scans newest first: by start time, then by storage order for equal starts."""
+    return stmt.order_by(Scan.started_at.desc(), Scan.id.desc())
