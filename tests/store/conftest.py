@@ -128,12 +128,13 @@ def make_report() -> ReportFactory:
     def build(findings: list[dict[str, Any]] | None = None, **overrides: Any) -> dict[str, Any]:
         started = next(clock)
         items = findings if findings is not None else [finding()]
+        valid = [item for item in items if isinstance(item, dict)]
         report: dict[str, Any] = {
             "scan_id": uuid.uuid4().hex,
             "started_at": started.isoformat(),
             "finished_at": (started + timedelta(seconds=42)).isoformat(),
-            "accounts": sorted({f["account_id"] for f in items}),
-            "regions": sorted({f["region"] for f in items}),
+            "accounts": sorted({f["account_id"] for f in valid}),
+            "regions": sorted({f["region"] for f in valid}),
             "summary": {"total": len(items)},
             "findings": items,
         }

@@ -91,6 +91,12 @@ class Store:
         """Close pooled connections; the store must not be used afterwards."""
         self.engine.dispose()
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     # Slack event de-duplication ---------------------------------------------------------
 
     def claim_event(self, event_id: str) -> bool:
