@@ -1,0 +1,94 @@
+"""Turn a failed AWS call into a short, clear reason for ``errors[source]``.
+
+A scan never stops because one call failed: the collector records *why* a source is missing
+and the checks that need it report ERROR with that reason. The reason must tell an operator
+what to fix (a missing permission, a disabled region, throttling) without leaking secrets:
+only the error code and AWS's own message are kept, never request parameters.
+"""
+
+from __future__ import annotations
+
+ACCESS_DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "AuthorizationError",
+        "AuthorizationErrorException",
+        "UnauthorizedException",
+    }
+)
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+        "ProvisionedThroughputExceededException",
+        "LimitExceededException",
+    }
+)
+DISABLED_REGION_CODES = frozenset(
+    {
+        "OptInRequired",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "AuthFailure",
+        "SubscriptionRequiredException",
+    }
+)
+NOT_IMPLEMENTED_CODES = frozenset({"NotImplemented", "NotImplementedException", "404", "500"})
+
+_MAX_MESSAGE = 200
+
+
+def _short(message: str) -> str:
+    """One line, bounded length: the reason travels into tables and Slack messages."""
+    line = " ".join(message.split())
+    return line if len(line) <= _MAX_MESSAGE else line[: _MAX_MESSAGE - 1] + "…"
+
+
+def describe_error(exc: BaseException, operation: str | None = None) -> str:
+    """A one-line reason for ``exc``, starting with its category.
+
+    Categories: ``AccessDenied``, ``Throttled``, ``RegionDisabled``, ``NotImplemented``,
+    ``Timeout``, ``EndpointUnreachable``, else the AWS error code.
+    """
+    from botocore.exceptions import (
+        ClientError,
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
+
+    where = f" on {operation}" if operation else ""
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code") or "")
+        message = str(err.get("Message") or "")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in ACCESS_DENIED_CODES:
+            return _short(f"AccessDenied{where}: {message or code}")
+        if code in THROTTLING_CODES:
+            return _short(f"Throttled{where}: still throttled after retries ({code})")
+        if code in DISABLED_REGION_CODES:
+            return _short(f"RegionDisabled{where}: {code}: {message}".rstrip(": "))
+        lowered = message.lower()
+        if (
+            code in NOT_IMPLEMENTED_CODES
+            or status in (404, 501)
+            or "not yet implemented" in lowered
+            or "not been implemented" in lowered
+        ):
+            return _short(f"NotImplemented{where}: the endpoint does not implement it")
+        return _short(f"{code or status or 'Error'}{where}: {message}".rstrip(": "))
+    if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
+        return _short(f"Timeout{where}: {exc}")
+    if isinstance(exc, EndpointConnectionError | ConnectionClosedError):
+        return _short(f"EndpointUnreachable{where}: {exc}")
+    return _short(f"{type(exc).__name__}{where}: {exc}")

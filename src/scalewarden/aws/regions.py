@@ -1,0 +1,64 @@
+"""Which regions a scan covers.
+
+``all`` means the regions where Application Auto Scaling is offered (botocore's endpoint
+data, so a botocore upgrade brings new regions without a code change) that the account has
+enabled (``ec2:DescribeRegions``: opt-in regions count only once opted in). Scanning a region
+the account has not enabled would only produce a wall of errors.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+AAS_SERVICE = "application-autoscaling"
+ENABLED_OPT_IN = frozenset({"opt-in-not-required", "opted-in"})
+
+
+@lru_cache(maxsize=1)
+def known_aas_regions() -> frozenset[str]:
+    """Every region, in every partition botocore knows, where the AAS endpoint exists."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    regions: set[str] = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions(AAS_SERVICE, partition_name=partition))
+    return frozenset(regions)
+
+
+def parse_regions(spec: str | None) -> list[str] | None:
+    """``"r1,r2"`` → ``["r1", "r2"]``; ``"all"`` → ``["all"]``; empty → ``None``.
+
+    Raises ``ValueError`` naming the unknown region(s): a typo must not turn into a scan that
+    silently times out against a non-existent endpoint.
+    """
+    if spec is None or not spec.strip():
+        return None
+    names = [p.strip() for p in spec.split(",") if p.strip()]
+    if any(n.lower() == "all" for n in names):
+        if len(names) > 1:
+            raise ValueError("--regions all cannot be combined with region names")
+        return ["all"]
+    known = known_aas_regions()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(
+            f"unknown region(s): {', '.join(unknown)} "
+            f"(Application Auto Scaling is available in e.g. us-east-1, eu-west-1)"
+        )
+    return list(dict.fromkeys(names))
+
+
+def enabled_aas_regions(ec2_client: Any) -> list[str]:
+    """AAS regions that the account has enabled, sorted.
+
+    ``ec2_client`` is an EC2 client in any region the account can reach.
+    """
+    response = ec2_client.describe_regions(AllRegions=True)
+    enabled = {
+        r["RegionName"]
+        for r in response.get("Regions", [])
+        if r.get("OptInStatus", "opt-in-not-required") in ENABLED_OPT_IN
+    }
+    return sorted(enabled & known_aas_regions())

@@ -1,0 +1,134 @@
+"""boto3 sessions and the botocore ``Config`` every scan client uses.
+
+One place decides how scalewarden talks to AWS: the default credential chain (or a named
+profile), adaptive retries so that a throttled account slows down instead of failing, bounded
+connect/read timeouts so that a dead endpoint cannot hang a scan, and a user agent
+``scalewarden/<version>`` so that CloudTrail shows who made the calls.
+
+``AWS_ENDPOINT_URL`` (and the per-service ``AWS_ENDPOINT_URL_<SERVICE>``) is honoured by
+botocore itself; nothing here sets ``endpoint_url``, so the local AWS used by tests and the
+demo keeps working.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from scalewarden import __version__
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.config import Config
+
+#: Attempts per call (first try included) before a throttled or failing call is given up.
+DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 30.0
+
+
+class NoCredentialsError(RuntimeError):
+    """No credentials could be found: the scan cannot run at all."""
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How clients are built; tests shorten the timeouts and retries."""
+
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    #: Size of each client's HTTP connection pool: at least the collector's worker count.
+    max_pool_connections: int = 32
+    retry_mode: str = "adaptive"
+
+
+def user_agent() -> str:
+    """``scalewarden/<version>``, appended to botocore's own user agent."""
+    return f"scalewarden/{__version__}"
+
+
+def make_config(settings: ClientSettings | None = None) -> Config:
+    """The botocore ``Config`` for every scan client."""
+    from botocore.config import Config
+
+    s = settings or ClientSettings()
+    return Config(
+        retries={"mode": s.retry_mode, "max_attempts": s.max_attempts},
+        connect_timeout=s.connect_timeout,
+        read_timeout=s.read_timeout,
+        max_pool_connections=s.max_pool_connections,
+        user_agent_extra=user_agent(),
+    )
+
+
+def make_session(profile: str | None = None, region: str | None = None) -> boto3.Session:
+    """A boto3 session from the default chain, or from ``profile`` when given.
+
+    Raises ``ValueError`` for an unknown profile (a usage error, not an AWS failure).
+    """
+    import boto3
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        return boto3.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound as exc:
+        raise ValueError(f"unknown AWS profile {profile!r}") from exc
+
+
+def require_credentials(session: boto3.Session) -> None:
+    """Fail early, with a clear message, when no credentials are available at all."""
+    try:
+        creds = session.get_credentials()
+    except Exception as exc:  # a broken credential_process, SSO cache …
+        raise NoCredentialsError(f"could not load AWS credentials: {exc}") from exc
+    if creds is None:
+        raise NoCredentialsError(
+            "no AWS credentials found (environment, profile, SSO or instance role)"
+        )
+
+
+ClientHook = Callable[[Any], None]
+
+
+class ClientFactory:
+    """Builds and caches one client per (service, region) for one set of credentials.
+
+    boto3 sessions are not thread-safe but clients are, so clients are created under a lock
+    and then shared by the collector's worker threads. ``on_client`` lets tests and the
+    benchmark register botocore event handlers on every client (e.g. ``before-call``).
+    """
+
+    def __init__(
+        self,
+        session: boto3.Session,
+        config: Config,
+        *,
+        on_client: ClientHook | None = None,
+    ) -> None:
+        self._session = session
+        self._config = config
+        self._on_client = on_client
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str], Any] = {}
+
+    @property
+    def session(self) -> boto3.Session:
+        return self._session
+
+    def client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._session.client(service, region_name=region, config=self._config)
+                if self._on_client is not None:
+                    self._on_client(client)
+                self._clients[key] = client
+            return client
+
+    def with_session(self, session: boto3.Session) -> ClientFactory:
+        """A factory for another account's credentials with the same config and hooks."""
+        return ClientFactory(session, self._config, on_client=self._on_client)
