@@ -1,0 +1,99 @@
+"""Who may run scans: admins by user id, or by membership of one Slack user group.
+
+Anyone may ask questions. Scans touch AWS, so they are for admins only. With neither
+``SCALEWARDEN_ADMIN_USERS`` nor ``SCALEWARDEN_ADMIN_USERGROUP`` configured nobody may scan:
+a fresh install must not let the whole workspace drive AWS calls. Group membership is read with
+``usergroups.users.list`` and cached briefly, because a burst of commands should not turn into a
+burst of Web API calls (that method is rate-limited per workspace).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+logger = logging.getLogger(__name__)
+
+NOT_CONFIGURED = (
+    "Scans are turned off because no admins are configured. Ask whoever runs scalewarden to "
+    "set `SCALEWARDEN_ADMIN_USERS` (comma-separated Slack user ids, e.g. `U012AB3CD,U045EF6GH`) "
+    "or `SCALEWARDEN_ADMIN_USERGROUP` (a user group id such as `S0123ABCD`) and restart it."
+)
+NOT_AN_ADMIN = (
+    "Sorry, only scalewarden admins may run scans. Anyone may ask questions with "
+    "`/scalewarden ask ...` or read `/scalewarden findings`."
+)
+CANNOT_VERIFY = (
+    "I could not check your membership of the admin user group just now, so I did not start "
+    "the scan. Please try again in a minute."
+)
+
+
+@dataclass(frozen=True)
+class AccessDecision:
+    """Whether a user may scan and, if not, the message to show them."""
+
+    allowed: bool
+    reason: str = ""
+
+
+class AccessPolicy:
+    """Decides scan access; one instance per app so that the group cache is shared."""
+
+    def __init__(
+        self,
+        admin_user_ids: frozenset[str],
+        admin_usergroup: str | None,
+        *,
+        cache_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.admin_user_ids = admin_user_ids
+        self.admin_usergroup = (admin_usergroup or "").strip() or None
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._members: frozenset[str] | None = None
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    @property
+    def configured(self) -> bool:
+        """True when at least one way of being an admin is set."""
+        return bool(self.admin_user_ids) or self.admin_usergroup is not None
+
+    async def _group_members(self, client: AsyncWebClient) -> frozenset[str]:
+        assert self.admin_usergroup is not None
+        async with self._lock:
+            fresh = self._clock() - self._fetched_at < self._cache_seconds
+            if self._members is not None and fresh:
+                return self._members
+            response = await client.usergroups_users_list(usergroup=self.admin_usergroup)
+            users = response.get("users") or []
+            self._members = frozenset(str(u) for u in users)
+            self._fetched_at = self._clock()
+            return self._members
+
+    async def is_admin(self, user_id: str, client: AsyncWebClient) -> bool:
+        """True for a listed admin or a member of the admin group (API errors propagate)."""
+        if user_id in self.admin_user_ids:
+            return True
+        if self.admin_usergroup is None:
+            return False
+        return user_id in await self._group_members(client)
+
+    async def may_scan(self, user_id: str, client: AsyncWebClient) -> AccessDecision:
+        """The decision, with a message fit to show the user when refused."""
+        if not self.configured:
+            return AccessDecision(False, NOT_CONFIGURED)
+        try:
+            allowed = await self.is_admin(user_id, client)
+        except (TimeoutError, SlackApiError, OSError) as exc:
+            logger.warning("admin group lookup failed: %s", type(exc).__name__)
+            return AccessDecision(False, CANNOT_VERIFY)
+        return AccessDecision(True) if allowed else AccessDecision(False, NOT_AN_ADMIN)

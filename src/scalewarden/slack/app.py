@@ -1,0 +1,190 @@
+"""The Bolt ``AsyncApp`` factory and its Web API client.
+
+The client's base URL comes from the settings so that tests and local stand-ins can point it
+at loopback. Retry handlers are added explicitly: the SDK retries only connection errors by
+default, while Slack answers bursts with 429 + ``Retry-After`` and has the odd 5xx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import (
+    BackoffRetryIntervalCalculator,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+from scalewarden.slack.listeners import register_all
+from scalewarden.slack.metrics import Metrics
+from scalewarden.slack.services import SlackServices
+
+logger = logging.getLogger(__name__)
+
+#: Seconds before one Web API attempt is abandoned (then retried with backoff).
+DEFAULT_TIMEOUT = 10
+
+
+class ErrorCounter(AsyncRetryHandler):
+    """Counts failed Web API attempts into the metrics; never asks for a retry itself.
+
+    Placed first among the retry handlers, it sees every attempt's outcome, including the
+    ones the next handlers then retry.
+    """
+
+    def __init__(self, metrics: Metrics) -> None:
+        super().__init__(max_retry_count=0)
+        self._metrics = metrics
+
+    async def can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        kind: str | None = None
+        if error is not None:
+            kind = "timeout" if isinstance(error, TimeoutError) else "connection"
+        elif response is not None:
+            if response.status_code == 429:
+                kind = "rate_limited"
+            elif response.status_code >= 500:
+                kind = "server_error"
+            elif response.status_code >= 400:
+                kind = "client_error"
+            elif isinstance(response.body, dict) and response.body.get("ok") is False:
+                kind = "api_error"
+        if kind is not None:
+            self._metrics.slack_api_errors.labels(kind=kind).inc()
+        return False
+
+
+class ServerErrorRetryHandler(AsyncRetryHandler):
+    """Retries 500, 502, 503 and 504 with exponential backoff (the SDK's covers 500/503)."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code in (500, 502, 503, 504)
+
+
+def build_web_client(
+    token: str | None,
+    base_url: str,
+    metrics: Metrics,
+    *,
+    timeout: int = DEFAULT_TIMEOUT,
+    retries: int = 2,
+    backoff: float = 0.5,
+) -> AsyncWebClient:
+    """An ``AsyncWebClient`` for ``base_url`` with error counting and retry handlers."""
+    if not base_url.endswith("/"):
+        base_url += "/"
+    interval = BackoffRetryIntervalCalculator(backoff_factor=backoff)
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[
+            ErrorCounter(metrics),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=retries),
+            ServerErrorRetryHandler(max_retry_count=retries, interval_calculator=interval),
+            AsyncConnectionErrorRetryHandler(
+                max_retry_count=retries,
+                interval_calculator=interval,
+                error_types=[
+                    aiohttp.ServerConnectionError,
+                    aiohttp.ServerDisconnectedError,
+                    aiohttp.ClientOSError,
+                    asyncio.TimeoutError,
+                ],
+            ),
+        ],
+    )
+
+
+class EventDeduplication(AsyncMiddleware):
+    """Process each Events API ``event_id`` once, across replicas (claimed in the database).
+
+    Slack redelivers an event when it did not see a 2xx in time; another replica may get the
+    copy. The first replica to insert the id owns the event; the others answer 200 and stop.
+    When the database cannot be reached we process the event rather than drop it: a rare
+    duplicate answer is better than a lost question.
+    """
+
+    def __init__(self, services: SlackServices) -> None:
+        self._services = services
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        store = self._services.store
+        event_id = req.body.get("event_id") if req.body.get("type") == "event_callback" else None
+        if store is not None and isinstance(event_id, str) and event_id:
+            try:
+                claimed = await asyncio.to_thread(store.claim_event, event_id)
+            except Exception as exc:
+                logger.warning("event de-duplication unavailable: %s", type(exc).__name__)
+                claimed = True
+            if not claimed:
+                self._services.metrics.duplicates.labels(reason="event_id").inc()
+                return BoltResponse(status=200, body="")
+        return await next()
+
+
+def create_bolt_app(
+    services: SlackServices,
+    *,
+    client: AsyncWebClient,
+    signing_secret: str | None,
+    authorize: Callable[..., Awaitable[AuthorizeResult]] | None = None,
+    socket_mode: bool = False,
+) -> AsyncApp:
+    """The Bolt app with every listener registered.
+
+    Over HTTP, Bolt's own request verification stays on as a second line behind the web
+    layer's check; over Socket Mode there is no signature to check. ``authorize`` lets a
+    caller skip ``auth.test`` (tests and the benchmark).
+    """
+    kwargs: dict[str, Any] = {
+        "client": client,
+        "process_before_response": False,
+        "request_verification_enabled": not socket_mode,
+        "ignoring_self_events_enabled": True,
+        "logger": logging.getLogger("scalewarden.slack.bolt"),
+    }
+    if not socket_mode:
+        kwargs["signing_secret"] = signing_secret
+    if authorize is not None:
+        kwargs["authorize"] = authorize
+    app = AsyncApp(**kwargs)
+    app.use(EventDeduplication(services))
+    register_all(app, services)
+    return app

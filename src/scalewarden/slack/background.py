@@ -1,0 +1,82 @@
+"""Tracking of work that runs after Slack has been acknowledged.
+
+Bolt starts post-ack work with ``asyncio.ensure_future`` and keeps no handle, so a shutdown
+silently drops answers and scans in flight. Listeners instead hand their slow part to
+:class:`BackgroundTasks`, which keeps a strong reference to every task (the event loop only
+keeps weak ones), logs failures instead of losing them, and lets the FastAPI lifespan wait
+for the work to finish before the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+class BackgroundTasks:
+    """A set of tracked tasks that can be drained."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closing = False
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    def spawn(
+        self, coro: Coroutine[Any, Any, Any], *, name: str | None = None
+    ) -> asyncio.Task[Any]:
+        """Start ``coro`` on the running loop and track it until it finishes."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            logger.warning("background task %s was cancelled", task.get_name())
+            return
+        exc = task.exception()
+        if exc is not None:
+            logger.error(
+                "background task %s failed: %s",
+                task.get_name(),
+                exc,
+                exc_info=(type(exc), exc, exc.__traceback__),
+            )
+
+    async def drain(self, timeout: float | None = 30.0) -> int:
+        """Wait for every tracked task (including ones spawned meanwhile); cancel stragglers.
+
+        Returns how many tasks had to be cancelled because the timeout ran out.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while self._tasks:
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                break
+            await asyncio.wait(set(self._tasks), timeout=remaining)
+        leftover = [t for t in self._tasks if not t.done()]
+        for task in leftover:
+            task.cancel()
+        if leftover:
+            await asyncio.gather(*leftover, return_exceptions=True)
+            logger.warning(
+                "cancelled %d background task(s) still running at shutdown", len(leftover)
+            )
+        return len(leftover)
+
+    async def close(self, timeout: float | None = 30.0) -> int:
+        """Refuse nothing but mark shutdown, then drain (used by the app lifespan)."""
+        self._closing = True
+        return await self.drain(timeout)

@@ -1,0 +1,143 @@
+"""Button clicks: 👍/👎 feedback, "Share to channel" and "Remediation".
+
+Each handler acknowledges at once and answers through the ``response_url`` of the message
+the button was on, so it works in channels the bot has not joined and on ephemeral messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from scalewarden.slack import blocks as ui
+from scalewarden.slack.listeners.replies import check_reply, reply_to_question
+from scalewarden.slack.services import SlackServices, safe_call
+
+logger = logging.getLogger(__name__)
+
+
+def _action(body: dict[str, Any]) -> dict[str, Any]:
+    actions = body.get("actions") or [{}]
+    first = actions[0] if isinstance(actions, list) and actions else {}
+    return first if isinstance(first, dict) else {}
+
+
+def _user_id(body: dict[str, Any]) -> str:
+    user = body.get("user")
+    return str(user.get("id") if isinstance(user, dict) else user or "unknown")
+
+
+def _channel_id(body: dict[str, Any]) -> str | None:
+    channel = body.get("channel")
+    if isinstance(channel, dict) and channel.get("id"):
+        return str(channel["id"])
+    return None
+
+
+def register(app: AsyncApp, services: SlackServices) -> None:
+    """Attach the button handlers."""
+
+    async def feedback(body: dict[str, Any], respond: AsyncRespond, vote: str) -> None:
+        data = ui.parse_button_value(_action(body).get("value"))
+        question = str(data.get("q") or "").strip()
+        article_ids = [str(a) for a in data.get("a") or [] if isinstance(a, str)]
+        if not question:
+            return
+        if services.store is not None:
+            try:
+                await asyncio.to_thread(
+                    services.store.save_feedback,
+                    user_id=_user_id(body),
+                    question=question,
+                    vote=vote,
+                    article_ids=article_ids,
+                    channel_id=_channel_id(body),
+                )
+            except Exception as exc:
+                logger.error("could not store feedback: %s", type(exc).__name__)
+                return
+        thanks = "Thanks, noted." if vote == "up" else "Thanks, that helps us improve the answer."
+        await safe_call(
+            "response_url",
+            respond(text=thanks, response_type="ephemeral", replace_original=False),
+        )
+
+    @app.action(ui.ACTION_FEEDBACK_UP)
+    async def on_up(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        services.tasks.spawn(feedback(body, respond, "up"), name="slack-feedback")
+
+    @app.action(ui.ACTION_FEEDBACK_DOWN)
+    async def on_down(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        services.tasks.spawn(feedback(body, respond, "down"), name="slack-feedback")
+
+    async def share(body: dict[str, Any], respond: AsyncRespond) -> None:
+        question = str(ui.parse_button_value(_action(body).get("value")).get("q") or "").strip()
+        if not question:
+            return
+        reply = await reply_to_question(services, question, source="share", shareable=False)
+        shared_by = ui.escape(f"<@{_user_id(body)}>").replace("&lt;", "<").replace("&gt;", ">")
+        blocks = [
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"{shared_by} asked: “{ui.escape(ui.clip(question, 500))}”",
+                    }
+                ],
+            },
+            *reply.blocks,
+        ]
+        await safe_call("response_url", respond(delete_original=True))
+        await safe_call(
+            "response_url",
+            respond(
+                text=reply.text, blocks=blocks, response_type="in_channel", replace_original=False
+            ),
+        )
+
+    @app.action(ui.ACTION_SHARE)
+    async def on_share(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        services.tasks.spawn(share(body, respond), name="slack-share")
+
+    async def remediation(body: dict[str, Any], respond: AsyncRespond) -> None:
+        data = ui.parse_button_value(_action(body).get("value"))
+        check = services.find_check(str(data.get("c") or ""))
+        if check is None:
+            await safe_call(
+                "response_url",
+                respond(
+                    text="That check is no longer known to this version of scalewarden.",
+                    response_type="ephemeral",
+                    replace_original=False,
+                ),
+            )
+            return
+        finding = {
+            "resource": str(data.get("r") or ""),
+            "account": str(data.get("a") or ""),
+            "region": str(data.get("g") or ""),
+        }
+        reply = await check_reply(services, check, finding)
+        await safe_call(
+            "response_url",
+            respond(
+                text=reply.text,
+                blocks=reply.blocks,
+                response_type="ephemeral",
+                replace_original=False,
+            ),
+        )
+
+    @app.action(ui.ACTION_REMEDIATION)
+    async def on_remediation(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        services.tasks.spawn(remediation(body, respond), name="slack-remediation")

@@ -1,0 +1,182 @@
+"""The ``/scalewarden`` slash command.
+
+Every branch acknowledges first, within Slack's 3-second limit, and does the slow part
+(search, database, AWS) as tracked background work that answers through ``response_url`` or
+the Web API. Every command, whatever its outcome, is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from scalewarden.checks.model import Finding
+from scalewarden.slack import blocks as ui
+from scalewarden.slack.access import AccessDecision
+from scalewarden.slack.audit import record_command
+from scalewarden.slack.commands import (
+    AskCommand,
+    FindingsCommand,
+    HelpCommand,
+    ScanCommand,
+    command_name,
+    parse_command,
+)
+from scalewarden.slack.listeners.replies import reply_to_question
+from scalewarden.slack.scan_flow import ScanRequest, run_scan_in_slack, scan_headline
+from scalewarden.slack.services import SlackServices, safe_call
+
+logger = logging.getLogger(__name__)
+
+#: How long the admin-group lookup may take before the ack (Slack's limit is 3 s).
+ACCESS_TIMEOUT = 2.0
+
+
+def register(app: AsyncApp, services: SlackServices) -> None:
+    """Attach the ``/scalewarden`` handler."""
+
+    @app.command("/scalewarden")
+    async def scalewarden_command(
+        ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        text = str(command.get("text") or "")
+        user_id = str(command.get("user_id") or "unknown")
+        team_id = command.get("team_id")
+        channel_id = str(command.get("channel_id") or "")
+        parsed = parse_command(text)
+        name = command_name(parsed)
+
+        async def audit(outcome: str, detail: str | None = None) -> None:
+            await record_command(
+                services.store,
+                user_id=user_id,
+                team_id=team_id,
+                channel_id=channel_id or None,
+                command=name,
+                arguments=text,
+                outcome=outcome,
+                detail=detail,
+            )
+
+        if isinstance(parsed, HelpCommand):
+            await ack(
+                text=parsed.problem or "How to use /scalewarden",
+                blocks=ui.help_blocks(parsed.problem),
+                response_type="ephemeral",
+            )
+            services.tasks.spawn(audit("usage_error" if parsed.problem else "help", parsed.problem))
+            return
+
+        if isinstance(parsed, AskCommand):
+            await ack(text="Looking that up…", response_type="ephemeral")
+
+            async def answer(question: str = parsed.question) -> None:
+                reply = await reply_to_question(
+                    services, question, source="command", shareable=True
+                )
+                await safe_call(
+                    "response_url",
+                    respond(
+                        text=reply.text,
+                        blocks=reply.blocks,
+                        response_type="ephemeral",
+                        replace_original=True,
+                    ),
+                )
+                await audit(reply.outcome)
+
+            services.tasks.spawn(answer(), name="slack-ask")
+            return
+
+        if isinstance(parsed, FindingsCommand):
+            await ack(text="Fetching the latest findings…", response_type="ephemeral")
+            services.tasks.spawn(
+                _send_findings(services, respond, parsed, audit), name="slack-findings"
+            )
+            return
+
+        assert isinstance(parsed, ScanCommand)
+        decision = await _decide(services, user_id, client)
+        if not decision.allowed:
+            await ack(text=decision.reason, response_type="ephemeral")
+            services.metrics.scans.labels(outcome="denied").inc()
+            services.tasks.spawn(audit("denied", decision.reason))
+            return
+        unknown = _unknown_checks(services, parsed)
+        if unknown:
+            message = (
+                f"I don't know the check(s) {', '.join(f'`{c}`' for c in unknown)}. "
+                "`scalewarden checks` lists them all."
+            )
+            await ack(text=message, response_type="ephemeral")
+            services.tasks.spawn(audit("usage_error", message))
+            return
+        await ack(text=scan_headline(parsed), response_type="ephemeral")
+
+        async def scan(cmd: ScanCommand = parsed) -> None:
+            outcome, detail = await run_scan_in_slack(
+                services,
+                client,
+                respond,
+                ScanRequest(command=cmd, user_id=user_id, channel_id=channel_id),
+            )
+            await audit(outcome, detail)
+
+        services.tasks.spawn(scan(), name="slack-scan")
+
+
+async def _decide(services: SlackServices, user_id: str, client: AsyncWebClient) -> AccessDecision:
+    try:
+        return await asyncio.wait_for(services.access.may_scan(user_id, client), ACCESS_TIMEOUT)
+    except TimeoutError:
+        from scalewarden.slack.access import CANNOT_VERIFY
+
+        return AccessDecision(False, CANNOT_VERIFY)
+
+
+def _unknown_checks(services: SlackServices, command: ScanCommand) -> list[str]:
+    if not command.check_ids:
+        return []
+    try:
+        known = {c.id for c in services.checks()}
+    except Exception:  # let the scanner report it; the catalogue is only a courtesy here
+        return []
+    return [c for c in command.check_ids if c not in known]
+
+
+async def _send_findings(
+    services: SlackServices, respond: AsyncRespond, command: FindingsCommand, audit: Any
+) -> None:
+    if services.store is None:
+        message = "No database is configured, so there are no stored findings."
+        await safe_call("response_url", respond(text=message, response_type="ephemeral"))
+        await audit("failed", message)
+        return
+    try:
+        rows = await asyncio.to_thread(
+            services.store.latest_findings, min_severity=command.min_severity
+        )
+        findings = [Finding.from_dict(row) for row in rows]
+    except Exception as exc:
+        logger.error("could not read findings: %s", type(exc).__name__)
+        message = "I could not read the stored findings just now; please try again later."
+        await safe_call("response_url", respond(text=message, response_type="ephemeral"))
+        await audit("failed", type(exc).__name__)
+        return
+    blocks = ui.findings_blocks(findings, min_severity=command.min_severity)
+    await safe_call(
+        "response_url",
+        respond(
+            text=f"{len(findings)} open finding(s)",
+            blocks=blocks,
+            response_type="ephemeral",
+            replace_original=True,
+        ),
+    )
+    await audit("completed", f"{len(findings)} findings")

@@ -1,0 +1,121 @@
+"""Events API listeners: mentions, direct messages and the App Home tab.
+
+Events are acknowledged by Bolt before these bodies run, so the work here is already off the
+request path; it is still handed to the tracked background set so that a shutdown waits for
+it. Messages from bots (including our own, which Bolt filters too) are ignored, or two bots
+could answer each other for ever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from scalewarden.checks.model import ScanReport
+from scalewarden.slack import blocks as ui
+from scalewarden.slack.listeners.replies import reply_to_question, strip_mentions
+from scalewarden.slack.services import SlackServices, safe_call
+
+logger = logging.getLogger(__name__)
+
+GREETING = (
+    "Hi! Ask me anything about Application Auto Scaling security, for example "
+    "“which TLS version does the API require?”. `/scalewarden help` shows everything I can do."
+)
+
+
+def from_a_bot(event: dict[str, Any]) -> bool:
+    """True for messages posted by any bot or app (ours included)."""
+    return bool(event.get("bot_id") or event.get("bot_profile")) or (
+        event.get("subtype") == "bot_message"
+    )
+
+
+async def _answer_in(
+    services: SlackServices,
+    client: AsyncWebClient,
+    *,
+    channel: str,
+    question: str,
+    source: str,
+    thread_ts: str | None,
+) -> None:
+    if not question:
+        await safe_call(
+            "chat.postMessage",
+            client.chat_postMessage(channel=channel, text=GREETING, thread_ts=thread_ts),
+        )
+        return
+    reply = await reply_to_question(services, question, source=source, shareable=False)
+    await safe_call(
+        "chat.postMessage",
+        client.chat_postMessage(
+            channel=channel, text=reply.text, blocks=reply.blocks, thread_ts=thread_ts
+        ),
+    )
+
+
+def register(app: AsyncApp, services: SlackServices) -> None:
+    """Attach the event listeners."""
+
+    @app.event("app_mention")
+    async def on_mention(event: dict[str, Any], client: AsyncWebClient) -> None:
+        if from_a_bot(event) or not event.get("channel"):
+            return
+        thread_ts = event.get("thread_ts") or event.get("ts")
+        services.tasks.spawn(
+            _answer_in(
+                services,
+                client,
+                channel=str(event["channel"]),
+                question=strip_mentions(str(event.get("text") or "")),
+                source="mention",
+                thread_ts=str(thread_ts) if thread_ts else None,
+            ),
+            name="slack-mention",
+        )
+
+    @app.event("message")
+    async def on_message(event: dict[str, Any], client: AsyncWebClient) -> None:
+        # Only plain direct messages: edits, joins and other subtypes are not questions.
+        if event.get("channel_type") != "im" or event.get("subtype") or from_a_bot(event):
+            return
+        if not event.get("channel"):
+            return
+        services.tasks.spawn(
+            _answer_in(
+                services,
+                client,
+                channel=str(event["channel"]),
+                question=strip_mentions(str(event.get("text") or "")),
+                source="dm",
+                thread_ts=str(event["thread_ts"]) if event.get("thread_ts") else None,
+            ),
+            name="slack-dm",
+        )
+
+    @app.event("app_home_opened")
+    async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        services.tasks.spawn(publish_home(services, client, str(event["user"])), name="slack-home")
+
+
+async def publish_home(services: SlackServices, client: AsyncWebClient, user_id: str) -> None:
+    """Build and publish the Home tab for ``user_id``."""
+    latest: ScanReport | None = None
+    if services.store is not None:
+        try:
+            data = await asyncio.to_thread(services.store.latest_scan)
+            latest = ScanReport.from_dict(data) if data else None
+        except Exception as exc:
+            logger.warning("Home tab without the last scan: %s", type(exc).__name__)
+    decision = await services.access.may_scan(user_id, client)
+    view = ui.home_view(
+        latest=latest, may_scan=decision.allowed, admins_configured=services.access.configured
+    )
+    await safe_call("views.publish", client.views_publish(user_id=user_id, view=view))

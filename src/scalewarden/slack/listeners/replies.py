@@ -1,0 +1,97 @@
+"""Turning a question into a reply, shared by the slash command, mentions, DMs and buttons.
+
+A question that names a check ("why did dynamodb_table_autoscaling_enabled fail?") gets that
+check's explanation and remediation; anything else goes to the knowledge base. The search runs
+in a worker thread because it is CPU-bound and must not stall the event loop that acks Slack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from scalewarden.checks.model import Check
+from scalewarden.knowledge.answer import QuestionError, Result
+from scalewarden.slack import blocks as ui
+from scalewarden.slack.services import SlackServices
+
+logger = logging.getLogger(__name__)
+
+_WORD = re.compile(r"[a-z][a-z0-9_]{2,127}")
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Blocks plus notification text, and the outcome for metrics and the audit log."""
+
+    blocks: ui.Blocks
+    text: str
+    outcome: str
+
+
+def strip_mentions(text: str) -> str:
+    """The text of a mention or DM without ``<@U…>`` user references."""
+    return _MENTION.sub(" ", text or "").strip()
+
+
+def mentioned_check(services: SlackServices, question: str) -> Check | None:
+    """The first known check id named in ``question``, if any."""
+    try:
+        catalog = {c.id: c for c in services.checks()}
+    except Exception as exc:  # the registry is optional for Q&A; never fail a question on it
+        logger.warning("check catalogue unavailable: %s", type(exc).__name__)
+        return None
+    for word in _WORD.findall(question.lower()):
+        if word in catalog:
+            return catalog[word]
+    return None
+
+
+async def kb_explanation(services: SlackServices, check: Check) -> Result | None:
+    """The knowledge base section that best explains ``check`` (its article first)."""
+    try:
+        answer = await asyncio.to_thread(services.answerer, check.title, 3)
+    except (QuestionError, LookupError, OSError) as exc:
+        logger.warning("no knowledge base explanation for %s: %s", check.id, exc)
+        return None
+    if not answer.answered or not answer.results:
+        return None
+    for result in answer.results:
+        if result.article_id == check.kb_article:
+            return result
+    return answer.results[0]
+
+
+async def check_reply(
+    services: SlackServices, check: Check, finding: dict[str, Any] | None = None
+) -> Reply:
+    explanation = await kb_explanation(services, check)
+    return Reply(
+        ui.check_blocks(check, finding=finding, explanation=explanation),
+        ui.clip(f"{check.title}: {check.remediation}", 300),
+        "check",
+    )
+
+
+async def reply_to_question(
+    services: SlackServices, question: str, *, source: str, shareable: bool
+) -> Reply:
+    """The reply for ``question``; never raises for bad input (the reply explains it)."""
+    check = mentioned_check(services, question)
+    if check is not None:
+        reply = await check_reply(services, check)
+        services.metrics.answers.labels(source=source, outcome="check").inc()
+        return reply
+    try:
+        answer = await asyncio.to_thread(services.answerer, question, 3)
+    except QuestionError as exc:
+        services.metrics.answers.labels(source=source, outcome="invalid").inc()
+        message = f"I can't search for that: {exc}."
+        return Reply(ui.help_blocks(message), message, "invalid")
+    outcome = "answered" if answer.answered and answer.results else "no_answer"
+    services.metrics.answers.labels(source=source, outcome=outcome).inc()
+    return Reply(ui.answer_blocks(answer, shareable=shareable), ui.answer_text(answer), outcome)

@@ -1,0 +1,202 @@
+"""An on-demand scan requested in Slack, from the progress message to the file upload.
+
+The ack has already told the user that the scan started. Here we post a progress message in
+the channel, run the (blocking, boto3) scanner in a worker thread while progress events edit
+that message, store the report, then replace the progress message with the results. Findings
+that do not fit go to the thread, and the whole report to a JSON file in the thread, because
+Slack refuses messages beyond 50 blocks or about 12k characters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from scalewarden.checks.model import ScanReport
+from scalewarden.slack import blocks as ui
+from scalewarden.slack.commands import ScanCommand
+from scalewarden.slack.progress import ProgressReporter
+from scalewarden.slack.redact import redact
+from scalewarden.slack.services import SlackServices, safe_call
+
+logger = logging.getLogger(__name__)
+
+
+def scan_headline(command: ScanCommand) -> str:
+    """What the ack and the progress message say, e.g. "Scanning 2 regions…"."""
+    parts = []
+    if command.regions:
+        n = len(command.regions)
+        parts.append(f"{n} region{'s' if n != 1 else ''}")
+    if command.accounts:
+        n = len(command.accounts)
+        parts.append(f"{n} account{'s' if n != 1 else ''}")
+    target = " in ".join(parts) if parts else "the configured regions"
+    what = ""
+    if command.check_ids:
+        what = f" ({len(command.check_ids)} check{'s' if len(command.check_ids) != 1 else ''})"
+    elif command.topic:
+        what = f" ({command.topic})"
+    return f"Scanning {target}{what}…"
+
+
+def scope_key(command: ScanCommand) -> str:
+    """A stable key for the scan's scope, so digests compare like with like."""
+    raw = json.dumps(
+        {
+            "checks": sorted(command.check_ids),
+            "topic": command.topic,
+            "regions": sorted(command.regions),
+            "accounts": sorted(command.accounts),
+        },
+        sort_keys=True,
+    )
+    return "slack:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def failure_message(exc: BaseException) -> str:
+    """What to tell the channel when a scan could not run (no tracebacks, no secrets)."""
+    user_facing: tuple[type[BaseException], ...] = (ValueError,)
+    try:
+        from scalewarden.scan import ScanError
+
+        user_facing = (ScanError, ValueError)
+    except ImportError:  # pragma: no cover - the scan module ships with the package
+        pass
+    if isinstance(exc, user_facing):
+        return f":x: The scan could not run: {ui.escape(redact(str(exc)))[:500]}"
+    return ":x: The scan failed unexpectedly. The details are in the service logs."
+
+
+@dataclass
+class ScanRequest:
+    """Who asked for which scan, and where to answer."""
+
+    command: ScanCommand
+    user_id: str
+    channel_id: str
+
+
+async def _deliver(
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    *,
+    channel: str | None,
+    ts: str | None,
+    report: ScanReport,
+) -> None:
+    messages = ui.scan_messages(report)
+    if channel and ts:
+        updated = await safe_call(
+            "chat.update",
+            client.chat_update(channel=channel, ts=ts, text=messages.text, blocks=messages.blocks),
+        )
+        if updated is None:  # e.g. the progress message was deleted: post afresh
+            posted = await safe_call(
+                "chat.postMessage",
+                client.chat_postMessage(
+                    channel=channel, text=messages.text, blocks=messages.blocks
+                ),
+            )
+            ts = posted["ts"] if posted else None
+    else:
+        await safe_call(
+            "response_url",
+            respond(text=messages.text, blocks=messages.blocks, response_type="ephemeral"),
+        )
+        return
+    if not (channel and ts):
+        return
+    for reply in messages.thread:
+        await safe_call(
+            "chat.postMessage",
+            client.chat_postMessage(
+                channel=channel, thread_ts=ts, text="More findings", blocks=reply
+            ),
+        )
+    if messages.needs_file:
+        content = json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
+        await safe_call(
+            "files_upload_v2",
+            client.files_upload_v2(
+                channel=channel,
+                thread_ts=ts,
+                filename=f"scalewarden-scan-{report.scan_id}.json",
+                title="Full scan report (JSON)",
+                content=content,
+                initial_comment=(
+                    f"All {messages.total_shown} failing or unchecked findings of this scan."
+                ),
+            ),
+        )
+
+
+async def run_scan_in_slack(
+    services: SlackServices,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    request: ScanRequest,
+) -> tuple[str, str | None]:
+    """Run the scan and post its results; returns (outcome, detail) for the audit log."""
+    headline = scan_headline(request.command)
+    posted = await safe_call(
+        "chat.postMessage",
+        client.chat_postMessage(
+            channel=request.channel_id,
+            text=headline,
+            blocks=ui.progress_blocks(f":hourglass_flowing_sand: {headline}"),
+        ),
+    )
+    channel: str | None = posted.get("channel", request.channel_id) if posted else None
+    ts: str | None = posted.get("ts") if posted else None
+
+    async def send(text: str) -> None:
+        if channel and ts:
+            await client.chat_update(
+                channel=channel, ts=ts, text=headline, blocks=ui.progress_blocks(text)
+            )
+
+    loop = asyncio.get_running_loop()
+    reporter = ProgressReporter(loop, send, headline=headline, interval=services.progress_interval)
+    reporter.start()
+    try:
+        report = await asyncio.to_thread(services.scanner, request.command, reporter.callback)
+    except Exception as exc:
+        logger.error("scan failed: %s: %s", type(exc).__name__, redact(str(exc))[:500])
+        services.metrics.scans.labels(outcome="failed").inc()
+        message = failure_message(exc)
+        if channel and ts:
+            await safe_call(
+                "chat.update",
+                client.chat_update(
+                    channel=channel, ts=ts, text=message, blocks=ui.progress_blocks(message)
+                ),
+            )
+        else:
+            await safe_call("response_url", respond(text=message, response_type="ephemeral"))
+        return "failed", type(exc).__name__
+    finally:
+        await reporter.stop()
+    scan_id: str | None = report.scan_id
+    if services.store is not None:
+        try:
+            scan_id = await asyncio.to_thread(
+                services.store.save_scan,
+                report.to_dict(),
+                requested_by=request.user_id,
+                scope_key=scope_key(request.command),
+            )
+        except Exception as exc:  # results still go to Slack; the log says what was lost
+            logger.error("could not store scan %s: %s", report.scan_id, type(exc).__name__)
+    services.metrics.scans.labels(outcome="completed").inc()
+    await _deliver(client, respond, channel=channel, ts=ts, report=report)
+    summary: dict[str, Any] = report.summary
+    fails = sum(summary["fail_by_severity"].values())
+    return "completed", f"scan {scan_id}: {fails} failing of {summary['total']}"

@@ -1,0 +1,90 @@
+"""What the Slack listeners need, gathered in one object handed to every ``register()``.
+
+Listeners never import the store, the answer engine or the scanner directly: they receive
+them here. Tests can therefore drive the real Bolt app with a fake scanner where AWS is not the
+point, while production wires in the real pieces in :func:`scalewarden.web.create_app`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from scalewarden.checks.model import Check, ScanReport
+from scalewarden.knowledge.answer import Answer
+from scalewarden.slack.access import AccessPolicy
+from scalewarden.slack.background import BackgroundTasks
+from scalewarden.slack.commands import ScanCommand
+from scalewarden.slack.metrics import Metrics
+
+logger = logging.getLogger(__name__)
+
+#: ``answer_question(question, top)``: blocking, run in a worker thread.
+Answerer = Callable[[str, int], Answer]
+#: Called from worker threads with each progress event of a running scan.
+ProgressCallback = Callable[[Any], None]
+#: ``scanner(command, progress)``: blocking (boto3), run in a worker thread.
+Scanner = Callable[[ScanCommand, ProgressCallback], ScanReport]
+#: The check catalogue (metadata for explanations, validation of check ids).
+CheckCatalog = Callable[[], Sequence[Check]]
+
+
+class ServiceStore(Protocol):
+    """The part of :class:`scalewarden.store.Store` the Slack service uses."""
+
+    def ping(self) -> bool: ...
+    def claim_event(self, event_id: str) -> bool: ...
+    def record_audit(self, **kwargs: Any) -> Any: ...
+    def save_feedback(self, **kwargs: Any) -> Any: ...
+    def save_scan(
+        self, report: dict, *, requested_by: str | None = ..., scope_key: str | None = ...
+    ) -> str: ...
+    def latest_scan(self) -> dict | None: ...
+    def latest_findings(self, *, min_severity: str | None = ...) -> list[dict]: ...
+
+
+@dataclass
+class SlackServices:
+    """Everything a listener may use; one per application."""
+
+    store: ServiceStore | None
+    answerer: Answerer
+    scanner: Scanner
+    checks: CheckCatalog
+    access: AccessPolicy
+    metrics: Metrics
+    tasks: BackgroundTasks = field(default_factory=BackgroundTasks)
+    #: Interval between progress message updates (Slack allows ~1 update per second).
+    progress_interval: float = 1.0
+
+    def find_check(self, check_id: str) -> Check | None:
+        for check in self.checks():
+            if check.id == check_id:
+                return check
+        return None
+
+
+T = TypeVar("T")
+
+
+async def safe_call(what: str, call: Awaitable[T]) -> T | None:
+    """Await a Slack call; on failure log it (never a token) and return ``None``.
+
+    The SDK's retry handlers have already retried rate limits, server errors and connection
+    problems by the time an exception gets here, so this is the place to give up gracefully:
+    a failed post must never take the service down.
+    """
+    try:
+        return await call
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else None
+        status = getattr(exc.response, "status_code", None)
+        logger.warning("Slack call %s failed: status=%s error=%s", what, status, error)
+    except (SlackClientError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+        logger.warning("Slack call %s failed: %s", what, type(exc).__name__)
+    return None

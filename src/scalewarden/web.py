@@ -1,0 +1,362 @@
+"""The FastAPI service: Slack's request URL, health, readiness, metrics and a small JSON API.
+
+``create_app()`` is a factory with dependency injection: the store, the answerer, the scanner
+and the Slack client can be passed in, which is how the tests drive the real app against a
+local Slack stand-in and moto instead of slack.com and AWS. Without Slack settings the service
+still starts (health, metrics, the API) and ``/slack/events`` says plainly that Slack is off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, cast
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from scalewarden.checks.model import Check
+from scalewarden.settings import Settings, get_settings
+from scalewarden.slack.access import AccessPolicy
+from scalewarden.slack.background import BackgroundTasks
+from scalewarden.slack.metrics import Metrics
+from scalewarden.slack.services import Answerer, CheckCatalog, Scanner, ServiceStore, SlackServices
+
+logger = logging.getLogger(__name__)
+
+#: Largest request body accepted (Slack's own payloads are far smaller).
+MAX_BODY_BYTES = 1024 * 1024
+SLACK_OFF = (
+    "The Slack routes are off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn them on."
+)
+_KNOWN_ROUTES = frozenset(
+    {"/slack/events", "/healthz", "/readyz", "/metrics", "/api/v1/ask", "/api/v1/checks"}
+)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Answers 413 for bodies over the limit before any route or parser runs.
+
+    ``Content-Length`` is checked up front; the bytes actually received are counted too,
+    because a chunked request has no length header and a lying client may send more.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                if not value.isdigit():
+                    await _plain(send, 400, b"invalid Content-Length")
+                    return
+                if int(value) > self.max_bytes:
+                    await _plain(send, 413, b"request body too large")
+                    return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await _plain(send, 413, b"request body too large")
+
+
+class RequestMetricsMiddleware:
+    """Counts responses by route and status (a pure ASGI wrapper: no per-request overhead)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        route = path if path in _KNOWN_ROUTES else "other"
+        status = 500
+
+        async def counting_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counting_send)
+        finally:
+            self.metrics.requests.labels(route=route, status=str(status)).inc()
+
+
+async def _plain(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class AskBody(BaseModel):
+    """``POST /api/v1/ask``."""
+
+    question: str = Field(max_length=5000)
+    top: int = Field(default=3, ge=1, le=10)
+
+
+def _default_answerer() -> Answerer:
+    from scalewarden.knowledge.answer import answer_question
+
+    return answer_question
+
+
+def _default_index_loader(answerer: Answerer | None) -> Callable[[], object] | None:
+    if answerer is not None:
+        return None
+    from scalewarden.knowledge.answer import get_engine
+
+    return get_engine
+
+
+def _default_checks() -> Sequence[Check]:
+    from scalewarden.checks.registry import all_checks
+
+    return list(all_checks())
+
+
+def _default_scanner() -> Scanner:
+    from scalewarden.slack.scanning import scan_for_command
+
+    return scan_for_command
+
+
+def slack_configured(settings: Settings) -> bool:
+    """True when the HTTP Slack routes can work (a token and a signing secret)."""
+    return settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: ServiceStore | None = None,
+    answerer: Answerer | None = None,
+    scanner: Scanner | None = None,
+    checks: CheckCatalog | None = None,
+    index_loader: Callable[[], object] | None = None,
+    slack_client: AsyncWebClient | None = None,
+    authorize: Callable[..., Awaitable[AuthorizeResult]] | None = None,
+    socket_mode: bool = False,
+    drain_timeout: float = 30.0,
+    progress_interval: float = 1.0,
+) -> FastAPI:
+    """Build the service. Every argument after ``settings`` replaces a real part (tests).
+
+    ``store`` defaults to ``Store.open(settings.database_url)`` at start-up. ``answerer``
+    defaults to the knowledge base (``answer_question``), loaded in the background so that
+    ``/readyz`` turns ready once the index is in memory. ``scanner`` defaults to the real scan.
+    ``authorize`` skips ``auth.test`` (tests, benchmark).
+    """
+    settings = settings or get_settings()
+    metrics = Metrics()
+    loader = index_loader if index_loader is not None else _default_index_loader(answerer)
+    services = SlackServices(
+        store=store,
+        answerer=answerer or _default_answerer(),
+        scanner=scanner or _default_scanner(),
+        checks=checks or _default_checks,
+        access=AccessPolicy(settings.admin_user_ids, settings.admin_usergroup),
+        metrics=metrics,
+        tasks=BackgroundTasks(),
+        progress_interval=progress_interval,
+    )
+    bolt: AsyncApp | None = None
+    signing_secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    )
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    if (signing_secret or socket_mode) and (token or authorize is not None):
+        from scalewarden.slack.app import build_web_client, create_bolt_app
+
+        client = slack_client or build_web_client(token, settings.slack_api_url, metrics)
+        bolt = create_bolt_app(
+            services,
+            client=client,
+            signing_secret=signing_secret,
+            authorize=authorize,
+            socket_mode=socket_mode,
+        )
+    owns_store = store is None
+    state: dict[str, Any] = {"index_ready": loader is None, "index_error": None}
+
+    async def load_index() -> None:
+        assert loader is not None
+        try:
+            await asyncio.to_thread(loader)
+        except Exception as exc:
+            state["index_error"] = f"{type(exc).__name__}: {exc}"[:300]
+            logger.error("the knowledge index did not load: %s", state["index_error"])
+            return
+        state["index_ready"] = True
+
+    async def open_store() -> None:
+        from scalewarden.store import Store
+
+        try:
+            opened = await asyncio.to_thread(Store.open, settings.database_url)
+            services.store = cast(ServiceStore, opened)
+        except Exception as exc:
+            logger.error("the database is not available: %s", str(exc)[:300])
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if owns_store and services.store is None:
+            await open_store()
+        loading = asyncio.create_task(load_index()) if loader is not None else None
+        if bolt is None and not socket_mode:
+            logger.warning(SLACK_OFF)
+        try:
+            yield
+        finally:
+            cancelled = await services.tasks.close(drain_timeout)
+            if cancelled:
+                logger.warning("%d Slack task(s) did not finish before shutdown", cancelled)
+            if loading is not None and not loading.done():
+                loading.cancel()
+            if owns_store and services.store is not None:
+                close = getattr(services.store, "close", None)
+                if close is not None:
+                    await asyncio.to_thread(close)
+
+    app = FastAPI(
+        title="scalewarden",
+        summary="Slack security assistant for AWS Application Auto Scaling",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.services = services
+    app.state.bolt = bolt
+    app.state.metrics = metrics
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
+
+    @app.post("/slack/events", include_in_schema=False)
+    async def slack_events(request: Request) -> Response:
+        started = time.perf_counter()
+        if bolt is None or signing_secret is None:
+            return JSONResponse({"error": "slack_disabled", "message": SLACK_OFF}, status_code=503)
+        from scalewarden.slack.ingress import handle_slack_request
+
+        raw = await request.body()
+        result = await handle_slack_request(
+            bolt,
+            signing_secret=signing_secret,
+            raw=raw,
+            headers=request.headers,
+            query=request.url.query,
+            metrics=metrics,
+        )
+        metrics.ack_latency.labels(kind=result.kind).observe(time.perf_counter() - started)
+        return Response(
+            content=result.body,
+            status_code=result.status,
+            headers=result.headers,
+            media_type=None
+            if "content-type" in {k.lower() for k in result.headers}
+            else "text/plain",
+        )
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """Readiness: the index is loaded and the database answers."""
+        database = False
+        if services.store is not None:
+            database = await asyncio.to_thread(services.store.ping)
+        index = bool(state["index_ready"])
+        body: dict[str, Any] = {
+            "ready": index and database,
+            "index": "loaded" if index else ("failed" if state["index_error"] else "loading"),
+            "database": "reachable" if database else "unreachable",
+            "slack": "on" if bolt is not None else "off",
+        }
+        return JSONResponse(body, status_code=200 if body["ready"] else 503)
+
+    @app.get("/metrics")
+    async def metrics_route() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    async def ask(question: str, top: int) -> JSONResponse:
+        from scalewarden.knowledge.answer import QuestionError
+
+        try:
+            answer = await asyncio.to_thread(services.answerer, question, top)
+        except QuestionError as exc:
+            metrics.answers.labels(source="api", outcome="invalid").inc()
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        outcome = "answered" if answer.answered else "no_answer"
+        metrics.answers.labels(source="api", outcome=outcome).inc()
+        return JSONResponse(answer.to_dict())
+
+    @app.get("/api/v1/ask")
+    async def ask_get(
+        q: str = Query(max_length=5000), top: int = Query(default=3, ge=1, le=10)
+    ) -> JSONResponse:
+        """Answer ``q`` from the knowledge base (the ``ask --json`` contract)."""
+        return await ask(q, top)
+
+    @app.post("/api/v1/ask")
+    async def ask_post(body: AskBody) -> JSONResponse:
+        """Answer ``question`` from the knowledge base (the ``ask --json`` contract)."""
+        return await ask(body.question, body.top)
+
+    @app.get("/api/v1/checks")
+    async def checks_route(topic: str | None = None) -> JSONResponse:
+        """The check catalogue (read-only; no AWS call)."""
+        catalog = [c.to_dict() for c in services.checks() if topic is None or c.topic == topic]
+        return JSONResponse({"checks": catalog, "count": len(catalog)})
+
+    return app
