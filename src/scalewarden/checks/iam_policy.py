@@ -315,20 +315,22 @@ def classify_operation(name: str) -> Literal["write", "read"]:
 
 
 @lru_cache(maxsize=1)
+def aas_actions() -> tuple[str, ...]:
+    """``application-autoscaling:<Op>`` for every operation in botocore's model."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(AAS_SERVICE)
+    return tuple(f"{AAS_SERVICE}:{op}" for op in sorted(model.operation_names))
+
+
+@lru_cache(maxsize=1)
 def aas_write_actions() -> tuple[str, ...]:
     """``application-autoscaling:<Op>`` for every write operation in botocore's model.
 
     Read from the installed model rather than a list here, so a new operation is judged as
     soon as botocore knows it (an unknown verb raises instead of being silently skipped).
     """
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model(AAS_SERVICE)
-    return tuple(
-        f"{AAS_SERVICE}:{op}"
-        for op in sorted(model.operation_names)
-        if classify_operation(op) == "write"
-    )
+    return tuple(a for a in aas_actions() if classify_operation(a.split(":", 1)[1]) == "write")
 
 
 def aas_write_grant(statements: Sequence[Statement]) -> Grant:

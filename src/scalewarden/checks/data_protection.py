@@ -1,0 +1,210 @@
+"""Data protection checks: secrets and personal data in scaling configuration.
+
+Names and tags of scaling resources show up in consoles, CloudTrail, billing and chat, so
+they must not carry e-mail addresses, keys or tokens. Custom-resource targets are addressed
+by URL, which tempts people to embed credentials in it. Both checks redact what they find
+before it reaches a finding: findings travel to Slack.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scalewarden.aws.inventory import AccountInventory, RegionInventory, Source
+from scalewarden.checks.aas import target_arn, target_label
+from scalewarden.checks.model import Check, Finding, Severity, Status
+from scalewarden.checks.redact import audit_url, redact, safe_resource_id, secret_kinds
+
+TOPIC = "data-protection"
+KB = "data-protection"
+
+
+def _sensitive_names(
+    check: Check, account: AccountInventory, region: RegionInventory | None
+) -> list[Finding]:
+    assert region is not None
+    findings: list[Finding] = []
+    checked = 0
+
+    def fail(resource_id: str, what: str, kinds: list[str], arn: str | None, **extra: Any) -> None:
+        evidence: dict[str, Any] = {"where": what, "kinds": kinds}
+        evidence.update(extra)
+        findings.append(
+            check.finding(
+                account,
+                region.region,
+                Status.FAIL,
+                resource_id,
+                f"The {what} holds what looks like {', '.join(kinds)}: {resource_id}.",
+                resource_arn=redact(arn) if arn else None,
+                evidence=evidence,
+            )
+        )
+
+    for policy in region.policies:
+        checked += 1
+        kinds = secret_kinds(policy.name)
+        if kinds:
+            where = safe_resource_id(policy.namespace, policy.resource_id)
+            fail(
+                f"{policy.namespace}:{where}:policy/{redact(policy.name)}",
+                "scaling policy name",
+                kinds,
+                policy.arn,
+            )
+    for action in region.scheduled_actions:
+        checked += 1
+        kinds = secret_kinds(action.name)
+        if kinds:
+            where = safe_resource_id(action.namespace, action.resource_id)
+            fail(
+                f"{action.namespace}:{where}:scheduled-action/{redact(action.name)}",
+                "scheduled action name",
+                kinds,
+                action.arn,
+            )
+    tags_missing = region.missing(Source.TAGS)
+    untagged_unknown = 0
+    for target in region.targets:
+        if target.tags is None:
+            untagged_unknown += 1
+            continue
+        for key, value in sorted(target.tags.items()):
+            checked += 1
+            kinds = list(dict.fromkeys(secret_kinds(key) + secret_kinds(value)))
+            if kinds:
+                fail(
+                    f"{target_label(target)}:tag/{redact(key)}",
+                    "target tag",
+                    kinds,
+                    target.arn,
+                    tag_key=redact(key),
+                    tag_value=redact(value),
+                )
+    resource = f"{account.account_id}/{region.region}"
+    if tags_missing or untagged_unknown:
+        reasons = "; ".join(f"{k}: {v}" for k, v in sorted(tags_missing.items())) or (
+            f"tags of {untagged_unknown} target(s) were not collected"
+        )
+        findings.append(
+            check.finding(
+                account,
+                region.region,
+                Status.ERROR,
+                f"{resource}/tags",
+                f"Target tags could not be checked ({reasons}).",
+                evidence={"missing_sources": dict(tags_missing)},
+            )
+        )
+    if not any(f.status is Status.FAIL for f in findings) and not (
+        tags_missing or untagged_unknown
+    ):
+        findings.append(
+            check.finding(
+                account,
+                region.region,
+                Status.PASS,
+                resource,
+                f"None of the {checked} policy names, scheduled action names and tags checked "
+                "holds a secret or an e-mail address.",
+                evidence={"checked": checked},
+            )
+        )
+    return findings
+
+
+def _url_credentials(
+    check: Check, account: AccountInventory, region: RegionInventory | None
+) -> list[Finding]:
+    assert region is not None
+    findings: list[Finding] = []
+    for target in region.targets:
+        if target.namespace != "custom-resource":
+            continue
+        audit = audit_url(target.resource_id)
+        evidence: dict[str, Any] = {
+            "url": audit.redacted,
+            "user_info": audit.has_userinfo,
+            "secret_parameters": list(audit.secret_params),
+            "secrets_in_path": list(audit.secrets_elsewhere),
+        }
+        if audit.unsafe:
+            reasons = []
+            if audit.has_userinfo:
+                reasons.append("user info (user:password@)")
+            if audit.secret_params:
+                reasons.append(f"secret query parameter(s) {', '.join(audit.secret_params)}")
+            if audit.secrets_elsewhere:
+                reasons.append(f"{', '.join(audit.secrets_elsewhere)} in the path")
+            status = Status.FAIL
+            message = f"The custom resource URL carries {' and '.join(reasons)}: {audit.redacted}"
+        else:
+            status = Status.PASS
+            message = "The custom resource URL carries no credentials."
+        findings.append(
+            check.finding(
+                account,
+                region.region,
+                status,
+                target_label(target),
+                message,
+                resource_arn=target_arn(target),
+                evidence=evidence,
+            )
+        )
+    return findings
+
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        id="sensitive_data_in_scaling_names",
+        title="Secrets or personal data in scaling names or tags",
+        topic=TOPIC,
+        severity=Severity.MEDIUM,
+        description=(
+            "A scaling policy name, scheduled action name or target tag holds an e-mail "
+            "address, an access key id, a token or another secret."
+        ),
+        risk=(
+            "Names and tags are not protected as secrets: they appear in consoles, logs, "
+            "CloudTrail, cost reports and every tool that reads them."
+        ),
+        remediation=(
+            "Rename the policy or action (delete and recreate it) and remove the tag; rotate "
+            "any credential that was exposed."
+        ),
+        remediation_snippet=(
+            "aws application-autoscaling untag-resource --resource-arn <target-arn> "
+            "--tag-keys <key>"
+        ),
+        kb_article=KB,
+        func=_sensitive_names,
+        sources=(Source.SCALABLE_TARGETS, Source.SCALING_POLICIES, Source.SCHEDULED_ACTIONS),
+    ),
+    Check(
+        id="custom_resource_url_credentials",
+        title="Credentials in a custom resource URL",
+        topic=TOPIC,
+        severity=Severity.HIGH,
+        description=(
+            "A custom-resource scalable target's URL carries user info or secret-looking "
+            "query parameters."
+        ),
+        risk=(
+            "The resource id is readable by anyone with Describe permissions and is recorded "
+            "in CloudTrail: the credential is effectively public inside the account."
+        ),
+        remediation=(
+            "Authenticate the API Gateway endpoint with IAM (SigV4) instead, deregister the "
+            "target, register it again with a clean URL, and rotate the credential."
+        ),
+        remediation_snippet=(
+            "aws application-autoscaling deregister-scalable-target --service-namespace "
+            "custom-resource --scalable-dimension custom-resource:ResourceType:Property "
+            "--resource-id <url>"
+        ),
+        kb_article=KB,
+        func=_url_credentials,
+        sources=(Source.SCALABLE_TARGETS,),
+    ),
+)

@@ -1,0 +1,457 @@
+"""IAM checks: who can change scaling, and who can create service-linked roles.
+
+All three read ``GetAccountAuthorizationDetails`` once per account. Policy documents are
+evaluated by ``iam_policy`` (Action/NotAction, Resource/NotResource, wildcards, conditions,
+explicit Deny), never by searching for strings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scalewarden.aws.inventory import AccountInventory, IamAuthorization, RegionInventory, Source
+from scalewarden.checks.iam_policy import (
+    Grant,
+    PolicyParseError,
+    Statement,
+    aas_write_grant,
+    create_slr_grant,
+    parse_statements,
+)
+from scalewarden.checks.model import GLOBAL_REGION, Check, Finding, Severity, Status
+
+TOPIC = "identity-and-access-management"
+_AWS_MANAGED = re.compile(r"^arn:[^:]+:iam::aws:policy/")
+
+
+def is_aws_managed(arn: str) -> bool:
+    return bool(_AWS_MANAGED.match(arn or ""))
+
+
+def default_document(policy: Mapping[str, Any]) -> Any:
+    """The default version's document of a managed policy entry, or ``None``."""
+    versions = policy.get("PolicyVersionList") or []
+    default_id = policy.get("DefaultVersionId")
+    for version in versions:
+        if version.get("IsDefaultVersion") or (
+            default_id and version.get("VersionId") == default_id
+        ):
+            return version.get("Document")
+    return None
+
+
+def policy_name(policy: Mapping[str, Any]) -> str:
+    """Managed policy name; derived from the ARN when the entry omits it."""
+    name = policy.get("PolicyName")
+    if name:
+        return str(name)
+    return str(policy.get("Arn", "")).rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class PolicyDoc:
+    """A policy document the account controls, with the identity findings refer to it by."""
+
+    kind: str  # "managed" or "inline"
+    name: str
+    resource_id: str
+    resource_arn: str
+    document: Any
+    attachment_count: int | None = None
+
+
+_PRINCIPAL_KEYS = (
+    ("user", "UserName", "UserPolicyList"),
+    ("group", "GroupName", "GroupPolicyList"),
+    ("role", "RoleName", "RolePolicyList"),
+)
+
+_NAME_KEY = {kind: name for kind, name, _ in _PRINCIPAL_KEYS}
+_LIST_KEY = {kind: lst for kind, _, lst in _PRINCIPAL_KEYS}
+
+
+def _principals(iam: IamAuthorization) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    for kind, items in (("user", iam.users), ("group", iam.groups), ("role", iam.roles)):
+        for item in items:
+            yield kind, item
+
+
+def inline_resource_id(principal_arn: str, name: str) -> str:
+    """How a finding names an inline policy: the principal's ARN and the policy name."""
+    return f"{principal_arn}#inline-policy/{name}"
+
+
+def customer_policies(iam: IamAuthorization) -> Iterator[PolicyDoc]:
+    """Customer-managed policies (default version) and every inline policy."""
+    for policy in iam.policies:
+        arn = str(policy.get("Arn", ""))
+        if is_aws_managed(arn):
+            continue
+        yield PolicyDoc(
+            "managed",
+            policy_name(policy),
+            arn,
+            arn,
+            default_document(policy),
+            policy.get("AttachmentCount"),
+        )
+    for kind, principal in _principals(iam):
+        arn = str(principal.get("Arn", ""))
+        for inline in principal.get(_LIST_KEY[kind]) or []:
+            name = str(inline.get("PolicyName", ""))
+            yield PolicyDoc(
+                "inline", name, inline_resource_id(arn, name), arn, inline.get("PolicyDocument")
+            )
+
+
+def _iam_or_raise(account: AccountInventory) -> IamAuthorization:
+    if account.iam is None:
+        raise ValueError("IAM authorization details were not collected")
+    return account.iam
+
+
+def _short(action: str) -> str:
+    return action.split(":", 1)[1]
+
+
+def _grant_evidence(doc: PolicyDoc, grant: Grant, *, unrestricted: bool) -> dict[str, Any]:
+    actions = grant.unrestricted if unrestricted else grant.reachable
+    statements = grant.unrestricted_statements if unrestricted else grant.reachable_statements
+    evidence: dict[str, Any] = {
+        "policy_kind": doc.kind,
+        "policy_name": doc.name,
+        "actions": sorted(actions),
+        "statements": list(statements),
+    }
+    if doc.attachment_count is not None:
+        evidence["attachment_count"] = doc.attachment_count
+    if grant.denying_statements:
+        evidence["denied_by"] = list(grant.denying_statements)
+    if grant.partial_denies:
+        evidence["narrowing_denies"] = list(grant.partial_denies)
+    return evidence
+
+
+def _unparsable(
+    check: Check, account: AccountInventory, doc: PolicyDoc, exc: PolicyParseError
+) -> Finding:
+    return check.finding(
+        account,
+        GLOBAL_REGION,
+        Status.ERROR,
+        doc.resource_id,
+        f"Could not read {doc.kind} policy {doc.name}: {exc}",
+        resource_arn=doc.resource_arn,
+        evidence={"policy_kind": doc.kind, "policy_name": doc.name},
+    )
+
+
+# --- iam_policy_aas_write_unrestricted ---------------------------------------------------
+
+
+def _aas_write_unrestricted(
+    check: Check, account: AccountInventory, _region: RegionInventory | None
+) -> list[Finding]:
+    iam = _iam_or_raise(account)
+    findings: list[Finding] = []
+    for doc in customer_policies(iam):
+        try:
+            statements = parse_statements(doc.document)
+        except PolicyParseError as exc:
+            findings.append(_unparsable(check, account, doc, exc))
+            continue
+        grant = aas_write_grant(statements)
+        if grant.unrestricted:
+            actions = ", ".join(_short(a) for a in sorted(grant.unrestricted))
+            findings.append(
+                check.finding(
+                    account,
+                    GLOBAL_REGION,
+                    Status.FAIL,
+                    doc.resource_id,
+                    f"{doc.kind.capitalize()} policy {doc.name} allows Application Auto Scaling "
+                    f"write actions on all scalable targets without a condition: {actions}.",
+                    resource_arn=doc.resource_arn,
+                    evidence=_grant_evidence(doc, grant, unrestricted=True),
+                )
+            )
+        else:
+            message = f"{doc.kind.capitalize()} policy {doc.name} does not allow unrestricted "
+            message += "Application Auto Scaling writes."
+            if grant.reachable:
+                message += " It allows some, scoped by resource or condition."
+            findings.append(
+                check.finding(
+                    account,
+                    GLOBAL_REGION,
+                    Status.PASS,
+                    doc.resource_id,
+                    message,
+                    resource_arn=doc.resource_arn,
+                    evidence=_grant_evidence(doc, grant, unrestricted=False),
+                )
+            )
+    if not findings:
+        findings.append(
+            check.finding(
+                account,
+                GLOBAL_REGION,
+                Status.PASS,
+                account.account_id,
+                "The account has no customer-managed or inline policies.",
+            )
+        )
+    return findings
+
+
+# --- iam_principal_aas_write_access -----------------------------------------------------
+
+
+def _managed_index(iam: IamAuthorization) -> dict[str, Mapping[str, Any]]:
+    return {str(p.get("Arn")): p for p in iam.policies if p.get("Arn")}
+
+
+def _principal_statements(
+    kind: str,
+    principal: Mapping[str, Any],
+    managed: Mapping[str, Mapping[str, Any]],
+    groups: Mapping[str, Mapping[str, Any]],
+) -> tuple[list[Statement], list[str], list[str]]:
+    """Every statement that applies to a principal, plus missing and unreadable documents.
+
+    Users inherit their groups' inline and attached policies, as IAM evaluates them.
+    """
+    sources: list[tuple[str, Mapping[str, Any]]] = [(kind, principal)]
+    if kind == "user":
+        for group_name in principal.get("GroupList") or []:
+            group = groups.get(str(group_name))
+            if group is not None:
+                sources.append(("group", group))
+    statements: list[Statement] = []
+    missing: list[str] = []
+    unreadable: list[str] = []
+    for src_kind, src in sources:
+        for inline in src.get(_LIST_KEY[src_kind]) or []:
+            label = f"inline:{inline.get('PolicyName', '')}"
+            try:
+                statements += parse_statements(inline.get("PolicyDocument"), label)
+            except PolicyParseError:
+                unreadable.append(label)
+        for attached in src.get("AttachedManagedPolicies") or []:
+            arn = str(attached.get("PolicyArn", ""))
+            entry = managed.get(arn)
+            document = default_document(entry) if entry else None
+            if document is None:
+                missing.append(arn)
+                continue
+            try:
+                statements += parse_statements(document, policy_name(entry or {"Arn": arn}))
+            except PolicyParseError:
+                unreadable.append(arn)
+    return statements, sorted(set(missing)), sorted(set(unreadable))
+
+
+def _principal_write_access(
+    check: Check, account: AccountInventory, _region: RegionInventory | None
+) -> list[Finding]:
+    iam = _iam_or_raise(account)
+    managed = _managed_index(iam)
+    groups = {str(g.get("GroupName")): g for g in iam.groups}
+    findings: list[Finding] = []
+    for kind, principal in _principals(iam):
+        name = str(principal.get(_NAME_KEY[kind], ""))
+        arn = str(principal.get("Arn", ""))
+        statements, missing, unreadable = _principal_statements(kind, principal, managed, groups)
+        grant = aas_write_grant(statements)
+        evidence: dict[str, Any] = {
+            "principal_type": kind,
+            "actions": sorted(grant.reachable),
+            "unrestricted_actions": sorted(grant.unrestricted),
+            "statements": list(grant.reachable_statements),
+        }
+        note = ""
+        if missing:
+            evidence["missing_policy_documents"] = missing
+            note += f" {len(missing)} attached managed policy document(s) were not available."
+        if unreadable:
+            evidence["unreadable_policies"] = unreadable
+            note += f" {len(unreadable)} policy document(s) could not be read."
+        if grant.reachable:
+            scope = "on every target" if grant.unrestricted else "within the policies' limits"
+            actions = ", ".join(_short(a) for a in sorted(grant.reachable))
+            findings.append(
+                check.finding(
+                    account,
+                    GLOBAL_REGION,
+                    Status.FAIL,
+                    arn,
+                    f"IAM {kind} {name} can change scaling ({scope}): {actions}.{note}",
+                    resource_arn=arn,
+                    evidence=evidence,
+                )
+            )
+        elif missing or unreadable:
+            findings.append(
+                check.finding(
+                    account,
+                    GLOBAL_REGION,
+                    Status.ERROR,
+                    arn,
+                    f"IAM {kind} {name}: no readable policy allows scaling changes, but"
+                    f"{note.lower()}",
+                    resource_arn=arn,
+                    evidence=evidence,
+                )
+            )
+        else:
+            findings.append(
+                check.finding(
+                    account,
+                    GLOBAL_REGION,
+                    Status.PASS,
+                    arn,
+                    f"IAM {kind} {name} cannot change scaling.",
+                    resource_arn=arn,
+                    evidence=evidence,
+                )
+            )
+    return findings
+
+
+# --- iam_create_slr_unscoped ------------------------------------------------------------
+
+
+def _create_slr_unscoped(
+    check: Check, account: AccountInventory, _region: RegionInventory | None
+) -> list[Finding]:
+    iam = _iam_or_raise(account)
+    findings: list[Finding] = []
+    for doc in customer_policies(iam):
+        try:
+            statements = parse_statements(doc.document)
+        except PolicyParseError as exc:
+            findings.append(_unparsable(check, account, doc, exc))
+            continue
+        grant = create_slr_grant(statements)
+        if grant.unrestricted:
+            status = Status.FAIL
+            message = (
+                f"{doc.kind.capitalize()} policy {doc.name} allows iam:CreateServiceLinkedRole "
+                "on every role without an iam:AWSServiceName condition."
+            )
+        else:
+            status = Status.PASS
+            message = (
+                f"{doc.kind.capitalize()} policy {doc.name} does not allow unscoped "
+                "iam:CreateServiceLinkedRole."
+            )
+        findings.append(
+            check.finding(
+                account,
+                GLOBAL_REGION,
+                status,
+                doc.resource_id,
+                message,
+                resource_arn=doc.resource_arn,
+                evidence=_grant_evidence(doc, grant, unrestricted=status is Status.FAIL),
+            )
+        )
+    if not findings:
+        findings.append(
+            check.finding(
+                account,
+                GLOBAL_REGION,
+                Status.PASS,
+                account.account_id,
+                "The account has no customer-managed or inline policies.",
+            )
+        )
+    return findings
+
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        id="iam_policy_aas_write_unrestricted",
+        title="Policy allows unrestricted Application Auto Scaling writes",
+        topic=TOPIC,
+        severity=Severity.HIGH,
+        description=(
+            "A customer-managed or inline policy lets its principals register, deregister, "
+            "change or delete scaling on every scalable target, with no condition."
+        ),
+        risk=(
+            "Anyone holding the policy can set a production service's capacity to zero, "
+            "delete its scaling policies or deregister it, causing an outage or runaway cost."
+        ),
+        remediation=(
+            "Scope write actions to the namespaces and targets the principal manages, using "
+            "resource ARNs or the application-autoscaling:service-namespace and "
+            "aws:ResourceTag condition keys."
+        ),
+        remediation_snippet=(
+            '{"Effect": "Allow", "Action": ["application-autoscaling:PutScalingPolicy", '
+            '"application-autoscaling:RegisterScalableTarget"], "Resource": '
+            '"arn:aws:application-autoscaling:*:111122223333:scalable-target/*", "Condition": '
+            '{"StringEquals": {"application-autoscaling:service-namespace": "ecs", '
+            '"aws:ResourceTag/team": "payments"}}}'
+        ),
+        kb_article="iam-how-aas-works-with-iam",
+        func=_aas_write_unrestricted,
+        sources=(Source.IAM_AUTHORIZATION,),
+        scope="account",
+    ),
+    Check(
+        id="iam_principal_aas_write_access",
+        title="Principal can change scaling",
+        topic=TOPIC,
+        severity=Severity.INFORMATIONAL,
+        description=(
+            "Lists the users, groups and roles that can use any Application Auto Scaling write "
+            "action through any policy, AWS managed ones included (users through their groups "
+            "too)."
+        ),
+        risk="Knowing who can change capacity is the start of every access review.",
+        remediation=(
+            "Review the listed principals; remove write access from those that only need to "
+            "read, and prefer scoped customer-managed policies over broad AWS managed ones."
+        ),
+        remediation_snippet=(
+            "aws iam list-entities-for-policy --policy-arn arn:aws:iam::aws:policy/PowerUserAccess"
+        ),
+        kb_article="iam-how-aas-works-with-iam",
+        func=_principal_write_access,
+        sources=(Source.IAM_AUTHORIZATION,),
+        scope="account",
+    ),
+    Check(
+        id="iam_create_slr_unscoped",
+        title="iam:CreateServiceLinkedRole allowed without a service condition",
+        topic=TOPIC,
+        severity=Severity.MEDIUM,
+        description=(
+            "A customer-managed or inline policy allows iam:CreateServiceLinkedRole on every "
+            "role without limiting iam:AWSServiceName."
+        ),
+        risk=(
+            "The principal can create a service-linked role for any AWS service, handing that "
+            "service permissions in the account that nobody reviewed."
+        ),
+        remediation=(
+            "Allow iam:CreateServiceLinkedRole only for the Application Auto Scaling service "
+            "principals the principal needs, with an iam:AWSServiceName condition."
+        ),
+        remediation_snippet=(
+            '{"Effect": "Allow", "Action": "iam:CreateServiceLinkedRole", "Resource": '
+            '"arn:aws:iam::*:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/'
+            'AWSServiceRoleForApplicationAutoScaling_ECSService", "Condition": {"StringLike": '
+            '{"iam:AWSServiceName": "ecs.application-autoscaling.amazonaws.com"}}}'
+        ),
+        kb_article="service-linked-roles",
+        func=_create_slr_unscoped,
+        sources=(Source.IAM_AUTHORIZATION,),
+        scope="account",
+    ),
+)

@@ -1,0 +1,462 @@
+"""Monitoring and logging checks: CloudTrail, EventBridge alerting, AWS Config, Security Hub.
+
+Application Auto Scaling's audit trail is CloudTrail (event source
+``autoscaling.amazonaws.com``, shared with EC2 Auto Scaling); alerting on destructive calls
+goes through EventBridge rules on the default bus; Config and Security Hub give the only
+managed control (DynamoDB.1) a place to run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scalewarden.aws.inventory import AccountInventory, EventRule, RegionInventory, Source, Trail
+from scalewarden.checks.event_pattern import (
+    PatternError,
+    cloudtrail_api_event,
+    matches,
+    parse_pattern,
+)
+from scalewarden.checks.model import GLOBAL_REGION, Check, Finding, Severity, Status
+
+TOPIC = "monitoring-and-logging"
+
+CIS_V140 = "CIS AWS Foundations Benchmark v1.4.0"
+SECURITY_HUB = "AWS Security Hub"
+AWS_CONFIG = "AWS Config"
+
+#: The calls that remove scaling; an operator should hear about each of them.
+DESTRUCTIVE_CALLS = ("DeregisterScalableTarget", "DeleteScalingPolicy", "DeleteScheduledAction")
+
+
+def _unique_trails(account: AccountInventory) -> list[Trail]:
+    """Trails of every region, once each (a multi-region trail shows up in all of them)."""
+    seen: dict[str, Trail] = {}
+    for name in sorted(account.regions):
+        for trail in account.regions[name].trails:
+            key = trail.arn or trail.name
+            # Prefer the view from the trail's home region, where its status is authoritative.
+            if key not in seen or name == trail.home_region:
+                seen[key] = trail
+    return [seen[k] for k in sorted(seen)]
+
+
+def _multiregion(
+    check: Check, account: AccountInventory, _region: RegionInventory | None
+) -> list[Finding]:
+    trails = _unique_trails(account)
+    good = [
+        t
+        for t in trails
+        if t.is_multi_region and t.is_logging and t.records_write_management_events
+    ]
+    evidence: dict[str, Any] = {
+        "trails": [
+            {
+                "name": t.name,
+                "home_region": t.home_region,
+                "multi_region": t.is_multi_region,
+                "logging": t.is_logging,
+                "write_management_events": t.records_write_management_events,
+            }
+            for t in trails
+        ]
+    }
+    if good:
+        names = ", ".join(t.name for t in good)
+        return [
+            check.finding(
+                account,
+                GLOBAL_REGION,
+                Status.PASS,
+                account.account_id,
+                f"Multi-region trail(s) {names} log write management events, including "
+                "Application Auto Scaling calls.",
+                resource_arn=good[0].arn,
+                evidence=evidence,
+            )
+        ]
+    reason = "no trail" if not trails else "no trail is multi-region, logging and recording writes"
+    return [
+        check.finding(
+            account,
+            GLOBAL_REGION,
+            Status.FAIL,
+            account.account_id,
+            f"Application Auto Scaling changes are not reliably recorded: {reason}.",
+            evidence=evidence,
+        )
+    ]
+
+
+def _log_validation(
+    check: Check, account: AccountInventory, _region: RegionInventory | None
+) -> list[Finding]:
+    return [
+        check.finding(
+            account,
+            t.home_region or GLOBAL_REGION,
+            Status.PASS if t.log_file_validation else Status.FAIL,
+            t.arn or t.name,
+            (
+                f"Trail {t.name} has log file validation enabled."
+                if t.log_file_validation
+                else f"Trail {t.name} has log file validation disabled: deleted or altered "
+                "log files would go unnoticed."
+            ),
+            resource_arn=t.arn or None,
+            evidence={"multi_region": t.is_multi_region, "logging": t.is_logging},
+        )
+        for t in _unique_trails(account)
+    ]
+
+
+def _no_targets(check: Check, account: AccountInventory, region: RegionInventory) -> Finding:
+    return check.finding(
+        account,
+        region.region,
+        Status.PASS,
+        f"{account.account_id}/{region.region}",
+        "No scalable targets in this region.",
+    )
+
+
+def _on_default_bus(rule: EventRule) -> bool:
+    bus = rule.event_bus or "default"
+    return bus == "default" or bus.endswith(":event-bus/default")
+
+
+def _enabled(rule: EventRule) -> bool:
+    return rule.state.upper().startswith("ENABLED")
+
+
+def rule_coverage(rule: EventRule, account_id: str, region: str) -> list[str]:
+    """Which destructive calls the rule's pattern would match (PatternError when unreadable)."""
+    if rule.event_pattern is None:
+        return []
+    pattern = parse_pattern(rule.event_pattern)
+    return [
+        call
+        for call in DESTRUCTIVE_CALLS
+        if matches(pattern, cloudtrail_api_event(call, account_id, region))
+    ]
+
+
+def _destructive_alerting(
+    check: Check, account: AccountInventory, region: RegionInventory | None
+) -> list[Finding]:
+    assert region is not None
+    if not region.targets:
+        return [_no_targets(check, account, region)]
+    covered: dict[str, list[str]] = {}
+    unreadable: list[str] = []
+    skipped: list[str] = []
+    for rule in region.event_rules:
+        if not _enabled(rule) or not _on_default_bus(rule):
+            skipped.append(rule.name)
+            continue
+        try:
+            calls = rule_coverage(rule, account.account_id, region.region)
+        except PatternError:
+            unreadable.append(rule.name)
+            continue
+        for call in calls:
+            covered.setdefault(call, []).append(rule.name)
+    evidence: dict[str, Any] = {
+        "covered": {k: sorted(v) for k, v in sorted(covered.items())},
+        "uncovered": [c for c in DESTRUCTIVE_CALLS if c not in covered],
+        "rules_skipped": sorted(skipped),
+    }
+    if unreadable:
+        evidence["unreadable_patterns"] = sorted(unreadable)
+    resource = f"{account.account_id}/{region.region}"
+    if not covered:
+        return [
+            check.finding(
+                account,
+                region.region,
+                Status.FAIL,
+                resource,
+                "No enabled EventBridge rule on the default bus matches "
+                f"{', '.join(DESTRUCTIVE_CALLS)} calls to Application Auto Scaling.",
+                evidence=evidence,
+            )
+        ]
+    message = "Destructive scaling calls raise events: " + "; ".join(
+        f"{call} by {', '.join(sorted(rules))}" for call, rules in sorted(covered.items())
+    )
+    if evidence["uncovered"]:
+        message += f" (not matched: {', '.join(evidence['uncovered'])})"
+    return [
+        check.finding(
+            account, region.region, Status.PASS, resource, message + ".", evidence=evidence
+        )
+    ]
+
+
+def _scaled_to_max_alerting(
+    check: Check, account: AccountInventory, region: RegionInventory | None
+) -> list[Finding]:
+    assert region is not None
+    if not region.targets:
+        return [_no_targets(check, account, region)]
+    event = {
+        "version": "0",
+        "detail-type": "Application Auto Scaling Scaling Activity State Change",
+        "source": "aws.application-autoscaling",
+        "account": account.account_id,
+        "region": region.region,
+        "resources": [],
+        "detail": {
+            "newDesiredCapacity": 8,
+            "oldDesiredCapacity": 5,
+            "minCapacity": 2,
+            "maxCapacity": 8,
+            "resourceId": "service/default/web",
+            "scalableDimension": "ecs:service:DesiredCount",
+            "serviceNamespace": "ecs",
+            "statusCode": "Successful",
+            "scaledToMax": True,
+            "direction": "scale-out",
+        },
+    }
+    rules: list[str] = []
+    for rule in region.event_rules:
+        if not _enabled(rule) or not _on_default_bus(rule) or rule.event_pattern is None:
+            continue
+        try:
+            if matches(parse_pattern(rule.event_pattern), event):
+                rules.append(rule.name)
+        except PatternError:
+            continue
+    resource = f"{account.account_id}/{region.region}"
+    if rules:
+        return [
+            check.finding(
+                account,
+                region.region,
+                Status.PASS,
+                resource,
+                f"Rule(s) {', '.join(sorted(rules))} fire when a target scales to its maximum.",
+                evidence={"rules": sorted(rules)},
+            )
+        ]
+    return [
+        check.finding(
+            account,
+            region.region,
+            Status.FAIL,
+            resource,
+            "No enabled EventBridge rule fires when a scalable target reaches its maximum "
+            "capacity.",
+        )
+    ]
+
+
+def _config_recorder(
+    check: Check, account: AccountInventory, region: RegionInventory | None
+) -> list[Finding]:
+    assert region is not None
+    if not region.targets:
+        return [_no_targets(check, account, region)]
+    recording = [r.name for r in region.config_recorders if r.recording]
+    resource = f"{account.account_id}/{region.region}"
+    evidence = {"recorders": {r.name: r.recording for r in region.config_recorders}}
+    if recording:
+        return [
+            check.finding(
+                account,
+                region.region,
+                Status.PASS,
+                resource,
+                f"AWS Config recorder {recording[0]} is recording.",
+                evidence=evidence,
+            )
+        ]
+    reason = "no recorder exists" if not region.config_recorders else "no recorder is recording"
+    return [
+        check.finding(
+            account,
+            region.region,
+            Status.FAIL,
+            resource,
+            f"AWS Config is not recording in a region with scalable targets: {reason}.",
+            evidence=evidence,
+        )
+    ]
+
+
+def _securityhub(
+    check: Check, account: AccountInventory, region: RegionInventory | None
+) -> list[Finding]:
+    assert region is not None
+    if not region.targets:
+        return [_no_targets(check, account, region)]
+    resource = f"{account.account_id}/{region.region}"
+    if region.securityhub_enabled is None:
+        return [
+            check.finding(
+                account,
+                region.region,
+                Status.ERROR,
+                resource,
+                "Security Hub status is unknown.",
+            )
+        ]
+    if region.securityhub_enabled:
+        return [
+            check.finding(account, region.region, Status.PASS, resource, "Security Hub is enabled.")
+        ]
+    return [
+        check.finding(
+            account,
+            region.region,
+            Status.FAIL,
+            resource,
+            "Security Hub is not enabled in a region with scalable targets.",
+        )
+    ]
+
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        id="cloudtrail_multiregion_management_events",
+        title="No multi-region trail records write management events",
+        topic=TOPIC,
+        severity=Severity.HIGH,
+        description=(
+            "No trail that is logging and multi-region records write management events, so "
+            "Application Auto Scaling API calls are not all kept."
+        ),
+        risk=(
+            "Without a record of RegisterScalableTarget, PutScalingPolicy or "
+            "DeregisterScalableTarget calls nobody can tell who changed capacity, or when."
+        ),
+        remediation=(
+            "Create (or fix) a multi-region trail that logs write management events and "
+            "start logging."
+        ),
+        remediation_snippet=(
+            "aws cloudtrail create-trail --name org-trail --s3-bucket-name my-trail-bucket "
+            "--is-multi-region-trail --enable-log-file-validation && "
+            "aws cloudtrail start-logging --name org-trail"
+        ),
+        kb_article="monitoring-cloudtrail",
+        func=_multiregion,
+        sources=(Source.TRAILS,),
+        scope="account",
+        compliance={
+            CIS_V140: ["3.1"],
+            SECURITY_HUB: ["CloudTrail.1"],
+            AWS_CONFIG: ["multi-region-cloudtrail-enabled"],
+        },
+    ),
+    Check(
+        id="cloudtrail_log_file_validation",
+        title="Trail without log file validation",
+        topic=TOPIC,
+        severity=Severity.MEDIUM,
+        description="A trail does not create digest files to validate its log files.",
+        risk="Altered or deleted log files, including scaling changes, cannot be detected.",
+        remediation="Enable log file validation on every trail.",
+        remediation_snippet=(
+            "aws cloudtrail update-trail --name org-trail --enable-log-file-validation"
+        ),
+        kb_article="monitoring-cloudtrail",
+        func=_log_validation,
+        sources=(Source.TRAILS,),
+        scope="account",
+        compliance={
+            CIS_V140: ["3.2"],
+            SECURITY_HUB: ["CloudTrail.4"],
+            AWS_CONFIG: ["cloud-trail-log-file-validation-enabled"],
+        },
+    ),
+    Check(
+        id="eventbridge_aas_destructive_alerting",
+        title="No alert on destructive scaling calls",
+        topic=TOPIC,
+        severity=Severity.LOW,
+        description=(
+            "In a region with scalable targets, no enabled EventBridge rule on the default "
+            "bus matches DeregisterScalableTarget, DeleteScalingPolicy or "
+            "DeleteScheduledAction API calls (source aws.autoscaling, eventSource "
+            "autoscaling.amazonaws.com, additionalEventData.service application-autoscaling)."
+        ),
+        risk=(
+            "Scaling can be removed from a production service without anyone hearing about "
+            "it until the next traffic peak."
+        ),
+        remediation=(
+            "Create a rule on the default bus matching those calls and route it to your "
+            "alerting (SNS, chat, incident tool)."
+        ),
+        remediation_snippet=(
+            "aws events put-rule --name aas-destructive-calls --event-pattern "
+            '\'{"source":["aws.autoscaling"],"detail-type":["AWS API Call via CloudTrail"],'
+            '"detail":{"eventSource":["autoscaling.amazonaws.com"],"eventName":'
+            '["DeregisterScalableTarget","DeleteScalingPolicy","DeleteScheduledAction"],'
+            '"additionalEventData":{"service":["application-autoscaling"]}}}\''
+        ),
+        kb_article="monitoring-eventbridge",
+        func=_destructive_alerting,
+        sources=(Source.SCALABLE_TARGETS, Source.EVENT_RULES),
+    ),
+    Check(
+        id="eventbridge_aas_scaled_to_max_alerting",
+        title="No alert when a target scales to its maximum",
+        topic=TOPIC,
+        severity=Severity.INFORMATIONAL,
+        description=(
+            "In a region with scalable targets, no enabled rule matches the Application Auto "
+            "Scaling 'scaled to max' state-change event."
+        ),
+        risk=(
+            "A target pinned at MaxCapacity cannot absorb more load; without an alert the "
+            "first sign is degraded service."
+        ),
+        remediation="Create a rule for scaledToMax events and route it to your alerting.",
+        remediation_snippet=(
+            "aws events put-rule --name aas-scaled-to-max --event-pattern "
+            '\'{"source":["aws.application-autoscaling"],"detail-type":["Application Auto '
+            'Scaling Scaling Activity State Change"],"detail":{"scaledToMax":[true]}}\''
+        ),
+        kb_article="monitoring-eventbridge",
+        func=_scaled_to_max_alerting,
+        sources=(Source.SCALABLE_TARGETS, Source.EVENT_RULES),
+    ),
+    Check(
+        id="config_recorder_enabled",
+        title="AWS Config not recording",
+        topic=TOPIC,
+        severity=Severity.LOW,
+        description="In a region with scalable targets, no AWS Config recorder is recording.",
+        risk=(
+            "Configuration history and the managed rule dynamodb-autoscaling-enabled are "
+            "unavailable for the region."
+        ),
+        remediation="Create a configuration recorder and start it.",
+        remediation_snippet="aws configservice start-configuration-recorder "
+        "--configuration-recorder-name default",
+        kb_article="compliance-validation",
+        func=_config_recorder,
+        sources=(Source.SCALABLE_TARGETS, Source.CONFIG_RECORDERS),
+        compliance={CIS_V140: ["3.5"], SECURITY_HUB: ["Config.1"]},
+    ),
+    Check(
+        id="securityhub_enabled",
+        title="Security Hub not enabled",
+        topic=TOPIC,
+        severity=Severity.LOW,
+        description="In a region with scalable targets, AWS Security Hub is not enabled.",
+        risk=(
+            "Control DynamoDB.1 and imported findings (including this tool's ASFF output) "
+            "have nowhere to land in the region."
+        ),
+        remediation="Enable Security Hub in the region (ideally through the organization).",
+        remediation_snippet="aws securityhub enable-security-hub --enable-default-standards",
+        kb_article="compliance-validation",
+        func=_securityhub,
+        sources=(Source.SCALABLE_TARGETS, Source.SECURITY_HUB),
+    ),
+)
