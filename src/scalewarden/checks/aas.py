@@ -164,3 +164,10 @@ def target_label(target: ScalableTarget) -> str:
 
 def target_arn(target: ScalableTarget) -> str | None:
     return redact(target.arn) if target.arn else None
+
+
+def safe_tags(target: ScalableTarget) -> dict[str, str] | None:
+    """A target's tags with secrets redacted (mutelist rules match on them)."""
+    if target.tags is None:
+        return None
+    return {redact(k): redact(v) for k, v in sorted(target.tags.items())}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from scalewarden.aws.inventory import AccountInventory, RegionInventory, Source
-from scalewarden.checks.aas import target_arn, target_label
+from scalewarden.checks.aas import safe_tags, target_arn, target_label
 from scalewarden.checks.model import Check, Finding, Severity, Status
 from scalewarden.checks.redact import audit_url, redact, safe_resource_id, secret_kinds
 
@@ -128,6 +128,9 @@ def _url_credentials(
             "secret_parameters": list(audit.secret_params),
             "secrets_in_path": list(audit.secrets_elsewhere),
         }
+        tags = safe_tags(target)
+        if tags is not None:
+            evidence["tags"] = tags
         if audit.unsafe:
             reasons = []
             if audit.has_userinfo:

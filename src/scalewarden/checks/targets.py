@@ -20,7 +20,7 @@ from scalewarden.aws.inventory import (
     ScalingActivity,
     Source,
 )
-from scalewarden.checks.aas import target_arn, target_label
+from scalewarden.checks.aas import safe_tags, target_arn, target_label
 from scalewarden.checks.model import Check, Finding, Severity, Status
 from scalewarden.checks.redact import redact, safe_resource_id
 
@@ -48,6 +48,9 @@ def _target_evidence(target: ScalableTarget, **extra: Any) -> dict[str, Any]:
         "min_capacity": target.min_capacity,
         "max_capacity": target.max_capacity,
     }
+    tags = safe_tags(target)
+    if tags is not None:
+        evidence["tags"] = tags
     evidence.update(extra)
     return evidence
 
