@@ -47,10 +47,17 @@ def optional_text(name: str, value: object, *, max_length: int | None = None) ->
     return text(name, value, max_length=max_length)
 
 
+#: Spellings people type for a severity (``findings info``), as the CLI accepts them too.
+SEVERITY_ALIASES = {"info": "informational"}
+
+
 def severity(value: object, *, name: str = "severity") -> str:
-    """A known severity name, case-insensitive; returned in lower case."""
-    if isinstance(value, str) and value.strip().lower() in SEVERITY_RANK:
-        return value.strip().lower()
+    """A known severity name, case-insensitive (``info`` accepted); returned in lower case."""
+    if isinstance(value, str):
+        key = value.strip().lower()
+        key = SEVERITY_ALIASES.get(key, key)
+        if key in SEVERITY_RANK:
+            return key
     expected = ", ".join(SEVERITIES)
     raise ValueError(f"{name}: unknown severity {value!r} (expected one of {expected})")
 
