@@ -94,11 +94,41 @@ class ProgressUpdate:
 ProgressHook = Callable[[ProgressUpdate], None]
 
 
+#: Sources that cannot be collected without another one.
+_SOURCE_NEEDS: dict[str, tuple[str, ...]] = {
+    Source.ALARMS: (Source.SCALING_POLICIES,),
+    Source.SCALING_POLICIES: (Source.SCALABLE_TARGETS,),
+    Source.SCHEDULED_ACTIONS: (Source.SCALABLE_TARGETS,),
+    Source.SCALING_ACTIVITIES: (Source.SCALABLE_TARGETS,),
+    Source.TAGS: (Source.SCALABLE_TARGETS,),
+    Source.SECURITY_GROUPS: (Source.VPC_ENDPOINTS,),
+}
+
+
+def sources_closure(sources: Iterable[str]) -> frozenset[str]:
+    """``sources`` plus everything they are derived from (e.g. alarms need policies)."""
+    out: set[str] = set()
+    todo = [s.split(":", 1)[0] for s in sources]
+    while todo:
+        src = todo.pop()
+        if src not in out:
+            out.add(src)
+            todo.extend(_SOURCE_NEEDS.get(src, ()))
+    return frozenset(out)
+
+
 @dataclass(frozen=True)
 class CollectorOptions:
+    """Tuning and scope of a collection.
+
+    ``sources`` limits collection to what the selected checks read (``None`` = everything):
+    a one-check scan then makes only the calls that check needs.
+    """
+
     max_workers: int = 16
     activity_days: int = 7
     namespaces: tuple[str, ...] | None = None
+    sources: frozenset[str] | None = None
 
 
 def _aware(value: Any) -> datetime | None:
@@ -294,6 +324,8 @@ class AccountCollector:
         self.progress = progress
         self.now = now or datetime.now(UTC)
         self.namespaces = self.options.namespaces or aas_namespaces()
+        wanted = self.options.sources
+        self._wanted = None if wanted is None else sources_closure(wanted)
         self._states = {r: _RegionState(r) for r in self.regions}
         self._lock = threading.Lock()
         self._iam = IamAuthorization()
@@ -303,6 +335,9 @@ class AccountCollector:
         #: Trail ARN → ("ok", status, selectors) | ("error", reason); read once per account.
         self._trail_info: dict[str, tuple[str, Any, Any]] = {}
         self._trail_requested: set[str] = set()
+
+    def wants(self, source: str) -> bool:
+        return self._wanted is None or source in self._wanted
 
     # -- task bookkeeping --------------------------------------------------------------------
 
@@ -436,9 +471,11 @@ class AccountCollector:
         for st in self._states.values():
             with st.lock:
                 st.pending += 1
-        self._start_iam()
-        for region in self.regions:
-            self._start_aas(region)
+        if self.wants(Source.IAM_AUTHORIZATION):
+            self._start_iam()
+        if self.wants(Source.SCALABLE_TARGETS):
+            for region in self.regions:
+                self._start_aas(region)
         for region in self.regions:
             self._start_region_sources(region)
         self._finish(GLOBAL)
@@ -497,11 +534,12 @@ class AccountCollector:
                 st.raw_targets.extend(targets)
                 if targets and ns not in st.namespaces_started:
                     st.namespaces_started.add(ns)
-                    st.alarm_wait += 1  # the policies chain of this namespace
+                    if self.wants(Source.SCALING_POLICIES):
+                        st.alarm_wait += 1  # the policies chain of this namespace
                     start_followups = True
             if start_followups:
                 self._start_namespace_followups(region, ns)
-            for t in targets:
+            for t in targets if self.wants(Source.TAGS) else ():
                 arn = t.get("ScalableTargetARN")
                 if arn:
                     self._submit(region, partial(self._tags, region, arn), LEAF)
@@ -557,34 +595,20 @@ class AccountCollector:
             return len(recent) == len(found)
 
         ns_arg = {"ServiceNamespace": ns}
-        self._chain(
-            region,
-            Source.SCALING_POLICIES,
-            aas,
-            "describe_scaling_policies",
-            ns_arg,
-            policies,
-            on_done=lambda ok: self._alarm_dependency_done(region),
-            priority=FOLLOW_UP,
-        )
-        self._chain(
-            region,
-            Source.SCHEDULED_ACTIONS,
-            aas,
-            "describe_scheduled_actions",
-            ns_arg,
-            actions,
-            priority=FOLLOW_UP,
-        )
-        self._chain(
-            region,
-            Source.SCALING_ACTIVITIES,
-            aas,
-            "describe_scaling_activities",
-            ns_arg,
-            activities,
-            priority=FOLLOW_UP,
-        )
+        chains: list[tuple[str, str, Callable[[dict[str, Any]], bool]]] = [
+            (Source.SCALING_POLICIES, "describe_scaling_policies", policies),
+            (Source.SCHEDULED_ACTIONS, "describe_scheduled_actions", actions),
+            (Source.SCALING_ACTIVITIES, "describe_scaling_activities", activities),
+        ]
+        for source, op, on_page in chains:
+            if not self.wants(source):
+                continue
+            done = (
+                (lambda ok: self._alarm_dependency_done(region))
+                if source == Source.SCALING_POLICIES
+                else None
+            )
+            self._chain(region, source, aas, op, ns_arg, on_page, on_done=done, priority=FOLLOW_UP)
 
     def _alarm_dependency_done(self, region: str) -> None:
         """Once every namespace's targets and policies are known, read the alarms once."""
@@ -625,12 +649,18 @@ class AccountCollector:
     # -- other regional sources --------------------------------------------------------------
 
     def _start_region_sources(self, region: str) -> None:
-        self._start_dynamodb(region)
-        self._start_vpc(region)
-        self._start_trails(region)
-        self._start_events(region)
-        self._submit(region, lambda: self._config(region), SOURCE)
-        self._submit(region, lambda: self._securityhub(region), SOURCE)
+        if self.wants(Source.DYNAMODB_TABLES):
+            self._start_dynamodb(region)
+        if self.wants(Source.VPCS) or self.wants(Source.VPC_ENDPOINTS):
+            self._start_vpc(region)
+        if self.wants(Source.TRAILS):
+            self._start_trails(region)
+        if self.wants(Source.EVENT_RULES):
+            self._start_events(region)
+        if self.wants(Source.CONFIG_RECORDERS):
+            self._submit(region, partial(self._config, region), SOURCE)
+        if self.wants(Source.SECURITY_HUB):
+            self._submit(region, partial(self._securityhub, region), SOURCE)
 
     def _start_dynamodb(self, region: str) -> None:
         st = self._states[region]
@@ -660,7 +690,10 @@ class AccountCollector:
                 st.vpc_ids.extend(v["VpcId"] for v in page.get("Vpcs") or [])
             return True
 
-        self._chain(region, Source.VPCS, "ec2", "describe_vpcs", {}, vpcs, priority=SOURCE)
+        if self.wants(Source.VPCS):
+            self._chain(region, Source.VPCS, "ec2", "describe_vpcs", {}, vpcs, priority=SOURCE)
+        if not self.wants(Source.VPC_ENDPOINTS):
+            return
 
         def endpoints(page: dict[str, Any]) -> bool:
             found = [to_endpoint(e) for e in page.get("VpcEndpoints") or []]
@@ -671,8 +704,12 @@ class AccountCollector:
         def endpoints_done(ok: bool) -> None:
             with st.lock:
                 group_ids = sorted({g for e in st.endpoints for g in e.security_group_ids})
-            if ok and group_ids:
-                self._submit(region, lambda: self._security_groups(region, group_ids), LEAF)
+            if not self.wants(Source.SECURITY_GROUPS):
+                return
+            if not ok:
+                self._fail(region, Source.SECURITY_GROUPS, "not collected: VPC endpoints failed")
+            elif group_ids:
+                self._submit(region, partial(self._security_groups, region, group_ids), LEAF)
 
         service = f"com.amazonaws.{region}.application-autoscaling"
         self._chain(

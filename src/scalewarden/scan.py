@@ -1,0 +1,308 @@
+"""A whole scan: scope → inventories (concurrent) → checks (pure) → mutelist → ``ScanReport``.
+
+This is the one entry point the CLI, the Slack app and the scheduler share. It decides what
+"could not run at all" means (``ScanError``: no credentials, the caller's identity cannot be
+read, the organization cannot be listed) versus what is a gap in coverage (one account's
+role cannot be assumed, one API is denied): the former aborts, the latter becomes ERROR
+findings and ``coverage`` entries while the rest of the scan goes on.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import boto3
+
+    from scalewarden.aws.collector import ProgressUpdate
+    from scalewarden.aws.inventory import AccountInventory
+    from scalewarden.aws.session import ClientFactory, ClientHook, ClientSettings
+    from scalewarden.checks.model import Check, ScanReport
+
+Phase = Literal["collecting", "done", "error"]
+
+
+class ScanError(RuntimeError):
+    """The scan could not run at all (no credentials, identity unreadable …): exit code 3."""
+
+
+class ScopeError(ValueError):
+    """The requested scope is invalid (bad region, missing role name …): a usage error."""
+
+
+@dataclass(frozen=True)
+class ScanScope:
+    """What to scan. ``regions``: ``None`` = the configured region, ``["all"]`` = every
+    enabled AAS region. ``accounts``: ``None`` = the caller's own account."""
+
+    regions: list[str] | None = None
+    accounts: list[str] | None = None
+    role_name: str | None = None
+    external_id: str | None = None
+    organization: bool = False
+    profile: str | None = None
+    checks: str | None = None
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """Progress of one unit of collection: an account's region, or ``global`` (its IAM data).
+
+    ``done``/``total`` count finished units over the whole scan, so a caller can show
+    "3/9" without tracking state itself.
+    """
+
+    account_id: str
+    region: str
+    phase: Phase
+    done: int
+    total: int
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """Knobs for tests and the benchmark; defaults suit real accounts."""
+
+    max_workers: int | None = None
+    client_settings: ClientSettings | None = None
+    #: Called with every botocore client created (e.g. to register ``before-call`` hooks).
+    on_client: ClientHook | None = None
+
+
+def _select_checks(spec: str | None) -> list[Check]:
+    from scalewarden.checks.registry import select
+
+    try:
+        return list(select(spec))
+    except ValueError as exc:
+        raise ScopeError(str(exc)) from exc
+
+
+def _regions(scope: ScanScope, session: boto3.Session, clients: ClientFactory) -> list[str]:
+    from scalewarden.aws.errors import describe_error
+    from scalewarden.aws.regions import enabled_aas_regions, parse_regions
+
+    requested = scope.regions
+    if requested is not None and requested != ["all"]:
+        try:
+            parsed = parse_regions(",".join(requested))
+        except ValueError as exc:
+            raise ScopeError(str(exc)) from exc
+        return parsed or []
+    home = session.region_name
+    if requested is None:
+        if not home:
+            raise ScopeError("no AWS region configured: pass --regions or set AWS_REGION")
+        try:
+            return parse_regions(home) or []
+        except ValueError as exc:
+            raise ScopeError(f"configured region: {exc}") from exc
+    try:
+        return enabled_aas_regions(clients.client("ec2", home or "us-east-1"))
+    except Exception as exc:
+        raise ScanError(
+            f"could not list the account's enabled regions: {describe_error(exc)}"
+        ) from exc
+
+
+@dataclass
+class _Account:
+    account_id: str
+    name: str | None
+    clients: ClientFactory | None
+    error: str | None = None
+
+
+def _accounts(
+    scope: ScanScope, session: boto3.Session, clients: ClientFactory, config: Any
+) -> list[_Account]:
+    from scalewarden.aws.accounts import (
+        assume_role_session,
+        caller_account_id,
+        organization_accounts,
+        parse_account_ids,
+    )
+    from scalewarden.aws.errors import describe_error
+
+    try:
+        caller = caller_account_id(session, config)
+    except Exception as exc:
+        raise ScanError(f"could not read the caller's identity: {describe_error(exc)}") from exc
+
+    wanted: list[tuple[str, str | None]]
+    if scope.organization:
+        try:
+            wanted = organization_accounts(session, config)
+        except Exception as exc:
+            raise ScanError(
+                f"could not list the organization's accounts: {describe_error(exc)}"
+            ) from exc
+        if scope.accounts:
+            only = set(scope.accounts)
+            wanted = [a for a in wanted if a[0] in only]
+    elif scope.accounts:
+        try:
+            ids = parse_account_ids(",".join(scope.accounts)) or []
+        except ValueError as exc:
+            raise ScopeError(str(exc)) from exc
+        wanted = [(i, None) for i in ids]
+    else:
+        return [_Account(caller, None, clients)]
+
+    if any(a != caller for a, _ in wanted) and not scope.role_name:
+        raise ScopeError("--role-name is required to scan other accounts")
+    out: list[_Account] = []
+    for account_id, name in wanted:
+        if account_id == caller:
+            out.append(_Account(account_id, name, clients))
+            continue
+        try:
+            assumed = assume_role_session(
+                session,
+                config,
+                account_id,
+                scope.role_name or "",
+                scope.external_id,
+                session.region_name,
+            )
+            out.append(_Account(account_id, name, clients.with_session(assumed)))
+        except Exception as exc:
+            reason = f"could not assume role {scope.role_name}: {describe_error(exc)}"
+            out.append(_Account(account_id, name, None, reason))
+    return out
+
+
+def _unreachable(account: _Account, regions: Sequence[str]) -> AccountInventory:
+    """An inventory for an account we could not enter: every source missing, with why."""
+    from scalewarden.aws.inventory import AccountInventory, RegionInventory, Source
+
+    reason = account.error or "account not reachable"
+    sources = [v for k, v in vars(Source).items() if k.isupper() and v != Source.IAM_AUTHORIZATION]
+    inventory = AccountInventory(
+        account_id=account.account_id,
+        account_name=account.name,
+        errors={Source.IAM_AUTHORIZATION: reason},
+    )
+    for region in regions:
+        inventory.regions[region] = RegionInventory(
+            account_id=account.account_id, region=region, errors=dict.fromkeys(sources, reason)
+        )
+    return inventory
+
+
+def coverage_of(inventories: Sequence[AccountInventory]) -> list[dict[str, str]]:
+    """Every source that could not be collected, per account and region, with the reason."""
+    out: list[dict[str, str]] = []
+    for inv in inventories:
+        for source, reason in sorted(inv.errors.items()):
+            out.append(
+                {
+                    "account_id": inv.account_id,
+                    "region": "global",
+                    "source": source,
+                    "reason": reason,
+                }
+            )
+        for region, rinv in sorted(inv.regions.items()):
+            for source, reason in sorted(rinv.errors.items()):
+                out.append(
+                    {
+                        "account_id": inv.account_id,
+                        "region": region,
+                        "source": source,
+                        "reason": reason,
+                    }
+                )
+    return out
+
+
+def run_scan(
+    scope: ScanScope,
+    *,
+    progress: ProgressCallback | None = None,
+    mutelist: Any = None,
+    options: ScanOptions | None = None,
+) -> ScanReport:
+    """Run a scan and return its report. Raises ``ScopeError`` (usage) or ``ScanError``."""
+    from scalewarden.aws.collector import CollectorOptions, collect_accounts
+    from scalewarden.aws.session import (
+        ClientFactory,
+        ClientSettings,
+        NoCredentialsError,
+        make_config,
+        make_session,
+        require_credentials,
+    )
+    from scalewarden.checks.engine import evaluate
+    from scalewarden.checks.model import ScanReport, sort_findings
+    from scalewarden.settings import get_settings
+
+    opts = options or ScanOptions()
+    started = datetime.now(UTC)
+    checks = _select_checks(scope.checks)
+    workers = opts.max_workers or get_settings().max_workers
+    settings = opts.client_settings or ClientSettings(max_pool_connections=max(workers, 10))
+    config = make_config(settings)
+    try:
+        session = make_session(scope.profile)
+    except ValueError as exc:
+        raise ScopeError(str(exc)) from exc
+    try:
+        require_credentials(session)
+    except NoCredentialsError as exc:
+        raise ScanError(str(exc)) from exc
+    clients = ClientFactory(session, config, on_client=opts.on_client)
+
+    regions = _regions(scope, session, clients)
+    if not regions:
+        raise ScanError("no region to scan: the account has no enabled AAS region")
+    accounts = _accounts(scope, session, clients, config)
+
+    reachable = [a for a in accounts if a.clients is not None]
+    total = len(reachable) * (len(regions) + 1)
+    finished = 0
+    lock = threading.Lock()  # updates arrive from the collector's worker threads
+
+    def on_update(update: ProgressUpdate) -> None:
+        nonlocal finished
+        phase: Phase = "collecting"
+        if update.phase in ("done", "error"):
+            phase = "done" if update.phase == "done" else "error"
+        with lock:
+            if phase != "collecting":
+                finished += 1
+            event = ProgressEvent(update.account_id, update.region, phase, finished, total)
+            if progress is not None:
+                progress(event)
+
+    sources = frozenset(s for c in checks for s in c.sources)
+    collected = collect_accounts(
+        [(a.clients, a.account_id, a.name) for a in reachable if a.clients is not None],
+        regions,
+        options=CollectorOptions(max_workers=workers, sources=sources),
+        progress=on_update,
+    )
+    by_id = {inv.account_id: inv for inv in collected}
+    inventories = [
+        by_id[a.account_id] if a.clients is not None else _unreachable(a, regions) for a in accounts
+    ]
+    findings = evaluate(inventories, checks)
+    if mutelist is not None:
+        findings = mutelist.apply(findings, datetime.now(UTC))
+    return ScanReport(
+        scan_id=uuid.uuid4().hex,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        accounts=[{"id": inv.account_id, "name": inv.account_name} for inv in inventories],
+        regions=list(regions),
+        findings=sort_findings(findings),
+        coverage=coverage_of(inventories),
+    )
