@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -11,7 +12,7 @@ from sqlalchemy import Column, DateTime, MetaData, Table, select, text
 from sqlalchemy.exc import StatementError
 
 from scalewarden.store import Store, StoreError
-from scalewarden.store.engine import create_store_engine, parse_url
+from scalewarden.store.engine import create_store_engine, parse_url, writer
 from scalewarden.store.types import UTCDateTime
 
 
@@ -112,4 +113,24 @@ def test_utc_datetime_refuses_naive_values_and_reads_back_utc(tmp_path: object) 
         assert stored.utcoffset() == timedelta(0)
         assert raw.startswith("2026-11-29 12:00:00")  # UTC wall time on disk
     finally:
+        engine.dispose()
+
+
+def test_sqlite_writers_take_the_write_lock_when_they_begin(tmp_path: object) -> None:
+    """A deferred transaction that upgrades to a writer fails at once with SQLITE_BUSY, so
+    write transactions must hold the lock from their first statement; readers stay deferred."""
+    path = f"{tmp_path}/lock.db"
+    engine = create_store_engine(f"sqlite:///{path}")
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        with engine.connect() as reader, reader.begin():
+            reader.execute(text("SELECT 1"))
+            other.execute("BEGIN IMMEDIATE")  # a plain reader does not block a writer
+            other.execute("ROLLBACK")
+        with writer(engine).connect() as connection, connection.begin():
+            connection.execute(text("SELECT 1"))
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+    finally:
+        other.close()
         engine.dispose()
