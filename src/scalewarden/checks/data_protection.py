@@ -26,8 +26,10 @@ def _sensitive_names(
     findings: list[Finding] = []
     checked = 0
 
-    def fail(resource_id: str, what: str, kinds: list[str], arn: str | None, **extra: Any) -> None:
-        evidence: dict[str, Any] = {"where": what, "kinds": kinds}
+    def fail(
+        resource_id: str, what: str, name: str, kinds: list[str], arn: str | None, **extra: Any
+    ) -> None:
+        evidence: dict[str, Any] = {"where": what, "name": name, "kinds": kinds}
         evidence.update(extra)
         findings.append(
             check.finding(
@@ -35,7 +37,7 @@ def _sensitive_names(
                 region.region,
                 Status.FAIL,
                 resource_id,
-                f"The {what} holds what looks like {', '.join(kinds)}: {resource_id}.",
+                f"The {what} {name!r} holds what looks like: {', '.join(kinds)}.",
                 resource_arn=redact(arn) if arn else None,
                 evidence=evidence,
             )
@@ -49,6 +51,7 @@ def _sensitive_names(
             fail(
                 f"{policy.namespace}:{where}:policy/{redact(policy.name)}",
                 "scaling policy name",
+                redact(policy.name),
                 kinds,
                 policy.arn,
             )
@@ -60,6 +63,7 @@ def _sensitive_names(
             fail(
                 f"{action.namespace}:{where}:scheduled-action/{redact(action.name)}",
                 "scheduled action name",
+                redact(action.name),
                 kinds,
                 action.arn,
             )
@@ -75,7 +79,8 @@ def _sensitive_names(
             if kinds:
                 fail(
                     f"{target_label(target)}:tag/{redact(key)}",
-                    "target tag",
+                    "tag of target",
+                    f"{target_label(target)} {redact(key)}",
                     kinds,
                     target.arn,
                     tag_key=redact(key),

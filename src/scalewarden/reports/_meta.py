@@ -1,0 +1,64 @@
+"""Shared helpers for formatters: check metadata lookup and ARN parsing.
+
+Findings carry what every format needs except the check's description and risk, which live
+in the catalogue. Reports loaded from storage may name checks that no longer exist, so the
+lookup falls back to the finding's own text instead of failing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scalewarden.checks.model import Finding
+
+
+@dataclass(frozen=True)
+class CheckText:
+    description: str
+    risk: str
+    topic: str
+    remediation_snippet: str
+
+
+def check_text(finding: Finding) -> CheckText:
+    from scalewarden.checks.registry import get_check
+
+    try:
+        check = get_check(finding.check_id)
+    except KeyError:
+        return CheckText(finding.title, "", "", "")
+    return CheckText(check.description, check.risk, check.topic, check.remediation_snippet)
+
+
+def arn_partition(arn: str | None) -> str:
+    if arn and arn.startswith("arn:"):
+        parts = arn.split(":")
+        if len(parts) > 1 and parts[1]:
+            return parts[1]
+    return "aws"
+
+
+def resource_type(finding: Finding) -> str:
+    """The Security Hub resource type name for a finding's resource (``Other`` if unsure)."""
+    arn = finding.resource_arn or ""
+    parts = arn.split(":", 5)
+    if len(parts) == 6:
+        service, rest = parts[2], parts[5]
+        if service == "iam":
+            if "#inline-policy/" in finding.resource_id:
+                return "AwsIamPolicy"
+            for prefix, kind in (
+                ("policy/", "AwsIamPolicy"),
+                ("role/", "AwsIamRole"),
+                ("user/", "AwsIamUser"),
+                ("group/", "AwsIamGroup"),
+            ):
+                if rest.startswith(prefix):
+                    return kind
+        if service == "dynamodb" and rest.startswith("table/"):
+            return "AwsDynamoDbTable"
+        if service == "cloudtrail" and rest.startswith("trail/"):
+            return "AwsCloudTrailTrail"
+    if finding.resource_id == finding.account_id:
+        return "AwsAccount"
+    return "Other"

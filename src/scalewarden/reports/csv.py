@@ -1,0 +1,57 @@
+"""CSV: one row per finding, for spreadsheets.
+
+Nested fields (``compliance``, ``evidence``) are JSON-encoded in their cell. Cells that a
+spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) are
+prefixed with a quote: finding text includes names chosen by whoever created the resource.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from scalewarden.checks.model import ScanReport, sort_findings
+
+COLUMNS: tuple[str, ...] = (
+    "scan_id",
+    "check_id",
+    "title",
+    "severity",
+    "status",
+    "account_id",
+    "account_name",
+    "region",
+    "resource_id",
+    "resource_arn",
+    "message",
+    "remediation",
+    "kb_article",
+    "compliance",
+    "evidence",
+    "fingerprint",
+)
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        text = json.dumps(value, sort_keys=True, default=str)
+    else:
+        text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def render(report: ScanReport) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for finding in sort_findings(report.findings):
+        row = finding.to_dict()
+        row["scan_id"] = report.scan_id
+        writer.writerow([_cell(row.get(column)) for column in COLUMNS])
+    return buffer.getvalue()
