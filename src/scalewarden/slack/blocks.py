@@ -311,7 +311,7 @@ def _finding_block(finding: Finding) -> SectionBlock:
     value = _value(
         {
             "c": finding.check_id,
-            "r": clip(finding.resource_id, 300),
+            "r": redact_resource(finding.resource_id, max_length=300),
             "a": finding.account_id,
             "g": finding.region,
         }

@@ -41,7 +41,7 @@ class MalformedRequest(ValueError):
 
 
 #: Top-level keys whose type Bolt relies on without checking.
-_DICT_KEYS = ("event", "view", "container", "message", "state", "enterprise", "authorizations")
+_DICT_KEYS = ("event", "view", "container", "message", "state", "enterprise")
 _STR_KEYS = ("type", "command", "text", "response_url", "trigger_id", "event_id", "token")
 
 
@@ -85,6 +85,11 @@ def validate_shape(payload: Mapping[str, Any]) -> None:
         value = payload.get(key)
         if value is not None and not isinstance(value, dict | str):
             raise MalformedRequest(f"`{key}` must be an object or a string")
+    authorizations = payload.get("authorizations")
+    if authorizations is not None and (
+        not isinstance(authorizations, list) or not all(isinstance(a, dict) for a in authorizations)
+    ):
+        raise MalformedRequest("`authorizations` must be a list of objects")
     actions = payload.get("actions")
     if actions is not None and (
         not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions)

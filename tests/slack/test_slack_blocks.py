@@ -1,0 +1,126 @@
+"""Block Kit views: answers, no-answers, checks, and scan results within Slack's limits."""
+
+from __future__ import annotations
+
+import json
+
+from harness import build_report, sample_check
+
+from scalewarden.checks.model import Severity
+from scalewarden.knowledge.answer import Answer, Result
+from scalewarden.slack import blocks as ui
+
+URL = "https://docs.aws.amazon.com/autoscaling/application/userguide/"
+
+
+def _answer() -> Answer:
+    results = tuple(
+        Result(
+            f"article-{i}",
+            f"Title {i} <b>",
+            f"Section {i}",
+            f"Snippet {i} & more",
+            1.0 - i / 10,
+            tuple(f"{URL}page-{i}-{j}.html" for j in range(5)),
+        )
+        for i in range(3)
+    )
+    return Answer("How do I encrypt <things>?", True, results)
+
+
+def _texts(blocks: list[dict]) -> str:
+    return json.dumps(blocks)
+
+
+def test_answer_has_snippet_title_three_sources_feedback_and_share() -> None:
+    blocks = ui.answer_blocks(_answer())
+    text = _texts(blocks)
+    assert "Snippet 0 &amp; more" in text and "Title 0 &lt;b&gt;" in text and "Section 0" in text
+    context = blocks[1]["elements"][0]["text"]
+    assert context.count("<https://") == 3 and "page-0-3" not in context
+    actions = blocks[-1]["elements"]
+    assert [a["action_id"] for a in actions] == ["feedback_up", "feedback_down", "share_answer"]
+    value = ui.parse_button_value(actions[0]["value"])
+    assert value == {
+        "q": "How do I encrypt <things>?",
+        "a": ["article-0", "article-1", "article-2"],
+    }
+
+
+def test_shared_answer_has_no_share_button() -> None:
+    actions = ui.answer_blocks(_answer(), shareable=False)[-1]["elements"]
+    assert "share_answer" not in [a["action_id"] for a in actions]
+
+
+def test_no_answer_is_honest_and_offers_closest_topics() -> None:
+    answer = Answer("what about kubernetes?", False, (), ("Resilience", "VPC endpoints"))
+    text = _texts(ui.answer_blocks(answer))
+    assert "don't have a good answer" in text
+    assert "Resilience" in text and "VPC endpoints" in text
+
+
+def test_check_blocks_show_explanation_and_fix() -> None:
+    blocks = ui.check_blocks(
+        sample_check(),
+        finding={"resource": "table/orders", "account": "123456789012", "region": "us-east-1"},
+    )
+    text = _texts(blocks)
+    assert "Why it matters" in text and "How to fix it" in text
+    assert "register-scalable-target" in text and "table/orders" in text
+
+
+def test_300_findings_fit_slack_limits_with_thread_and_file_overflow() -> None:
+    report = build_report(300, errors=4)
+    messages = ui.scan_messages(report)
+    for blocks in [messages.blocks, *messages.thread]:
+        assert len(blocks) <= ui.MAX_BLOCKS
+        assert ui.block_text_length(blocks) <= ui.MAX_MESSAGE_CHARS
+        for block in blocks:
+            if block["type"] == "section":
+                assert len(block["text"]["text"]) <= ui.MAX_SECTION_CHARS
+    assert messages.total_shown == 304
+    assert 0 < messages.in_message < 304 and messages.needs_file
+    assert 0 < len(messages.thread) <= ui.MAX_THREAD_MESSAGES
+    assert messages.in_message + messages.in_thread <= 304
+
+
+def test_scan_results_worst_first_grouped_with_remediation_buttons() -> None:
+    messages = ui.scan_messages(build_report(10, errors=1))
+    assert not messages.needs_file and not messages.thread
+    sections = [b for b in messages.blocks if b["type"] == "section"]
+    groups = [s["text"]["text"] for s in sections if "accessory" not in s]
+    order = [g for g in groups if "—" in g]
+    assert order[0].startswith(":red_circle: *Critical*")
+    assert "could not be checked" in order[-1]
+    ranks = []
+    for g in order[:-1]:
+        name = g.split("*")[1].lower()
+        ranks.append(Severity(name).rank)
+    assert ranks == sorted(ranks, reverse=True)
+    finding = next(s for s in sections if "accessory" in s)
+    assert finding["accessory"]["action_id"] == "show_remediation"
+    assert "prod (123456789012)" in finding["text"]["text"]
+    assert "table/orders-" in finding["text"]["text"]
+
+
+def test_resources_with_secrets_are_redacted() -> None:
+    report = build_report(1)
+    from dataclasses import replace
+
+    leaked = replace(
+        report.findings[0], resource_id="https://x?token=xoxb-12345678901-abcdefghijkl"
+    )
+    report.findings[0] = leaked
+    text = _texts(ui.scan_messages(report).blocks)
+    assert "xoxb-12345678901" not in text
+    assert "[redacted]" in text
+
+
+def test_home_view_depends_on_access() -> None:
+    admin = _texts(ui.home_view(latest=None, may_scan=True, admins_configured=True)["blocks"])
+    user = _texts(ui.home_view(latest=None, may_scan=False, admins_configured=True)["blocks"])
+    off = _texts(ui.home_view(latest=None, may_scan=False, admins_configured=False)["blocks"])
+    assert "Run a scan" in admin and "Run a scan" not in user
+    assert "SCALEWARDEN_ADMIN_USERS" in off
+    with_scan = ui.home_view(latest=build_report(3), may_scan=False, admins_configured=True)
+    assert "3 failing" in _texts(with_scan["blocks"])

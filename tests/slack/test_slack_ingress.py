@@ -1,0 +1,201 @@
+"""Every request to /slack/events: signatures, sizes, hostile bodies, retries, duplicates."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from harness import CHANNEL, USER, command_body, event_body, sign
+
+pytestmark = pytest.mark.asyncio
+
+FORM = "application/x-www-form-urlencoded"
+
+
+async def test_forged_stale_unsigned_and_altered_requests_get_401(make_harness: Any) -> None:
+    async with make_harness() as h:
+        body = command_body("help", user=USER, channel=CHANNEL, response_url=h.fake.response_url())
+        good = sign(body)
+        forged = {**good, "X-Slack-Signature": "v0=" + "0" * 64}
+        stale_ts = int(time.time()) - 6 * 60
+        cases = [
+            await h.post(body, FORM, signed=False),
+            await h.post(body, FORM, headers=forged, signed=False),
+            await h.post(body, FORM, timestamp=stale_ts),
+            await h.post(body, FORM, timestamp=int(time.time()) + 6 * 60),
+            await h.post(body + b"&extra=1", FORM, headers=good, signed=False),
+            await h.post(
+                body, FORM, headers={**good, "X-Slack-Request-Timestamp": "soon"}, signed=False
+            ),
+            await h.post(b"{not json", "application/json", signed=False),
+            await h.post(b"\xff\xfe", FORM, headers=sign(b"other"), signed=False),
+        ]
+        assert [r.status_code for r in cases] == [401] * len(cases)
+        # Nothing reached the listeners: no Slack call, no audit row.
+        await h.settle()
+        assert h.fake.calls == []
+        assert h.store.audit_entries() == []
+
+
+async def test_signed_with_the_wrong_secret_is_refused(make_harness: Any) -> None:
+    async with make_harness() as h:
+        body = command_body("help", user=USER, channel=CHANNEL, response_url=h.fake.response_url())
+        response = await h.post(body, FORM, headers=sign(body, secret="x" * 32), signed=False)
+        assert response.status_code == 401
+
+
+async def test_bodies_over_one_mebibyte_get_413_before_anything_runs(make_harness: Any) -> None:
+    async with make_harness() as h:
+        big = b"text=" + b"a" * (1024 * 1024)
+        by_length = await h.post(big, FORM)
+        assert by_length.status_code == 413
+
+        async def chunks():  # no Content-Length: the bytes themselves are counted
+            for _ in range(20):
+                yield b"a" * 65536
+
+        streamed = await h.client.post(
+            "/slack/events", content=chunks(), headers={"Content-Type": FORM, **sign(b"")}
+        )
+        assert streamed.status_code == 413
+        bad_length = await h.client.post(
+            "/slack/events", content=b"x", headers={"Content-Length": "abc"}
+        )
+        assert bad_length.status_code == 400
+        assert h.fake.calls == []
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"{not json", "application/json"),
+        (b"[1, 2, 3]", "application/json"),
+        (b'"just a string"', "application/json"),
+        (b'{"type": "event_callback", "event": "oops"}', "application/json"),
+        (b'{"type": 5}', "application/json"),
+        (b'{"type": "event_callback", "event": {"type": ["x"]}}', "application/json"),
+        (b"payload=%7Bnot-json", FORM),
+        (b"payload=%5B1%2C2%5D", FORM),
+        (b"payload=" + json.dumps({"type": "block_actions", "actions": "x"}).encode(), FORM),
+        (b"payload=" + json.dumps({"type": "block_actions", "user": 5}).encode(), FORM),
+        (b"\xff\xfe\xfd", FORM),
+        (b"", FORM),
+        (b"&&&", FORM),
+    ],
+)
+async def test_malformed_signed_bodies_get_4xx_never_500(
+    make_harness: Any, body: bytes, content_type: str
+) -> None:
+    async with make_harness() as h:
+        response = await h.post(body, content_type)
+        assert 400 <= response.status_code < 500, response.text
+
+
+async def test_url_verification_challenge(make_harness: Any) -> None:
+    async with make_harness() as h:
+        body = json.dumps({"type": "url_verification", "challenge": "abc123"}).encode()
+        response = await h.post(body, "application/json")
+        assert response.status_code == 200 and "abc123" in response.text
+
+
+async def test_slack_retries_are_acknowledged_and_not_processed(make_harness: Any) -> None:
+    async with make_harness() as h:
+        event = {
+            "type": "app_mention",
+            "user": USER,
+            "text": "<@UBOT0001> what is TLS?",
+            "ts": "1700000000.000100",
+            "channel": CHANNEL,
+        }
+        retry = await h.event(
+            event,
+            event_id="EvRETRY1",
+            headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+        )
+        assert retry.status_code == 200
+        assert retry.headers.get("x-slack-no-retry") == "1"
+        await h.settle()
+        assert h.fake.api_calls("chat.postMessage") == []
+
+
+async def test_events_are_deduplicated_on_event_id_across_replicas(make_harness: Any) -> None:
+    async with make_harness() as first, make_harness() as second:
+        event = {
+            "type": "app_mention",
+            "user": USER,
+            "text": "<@UBOT0001> which TLS version?",
+            "ts": "1700000000.000200",
+            "channel": CHANNEL,
+        }
+        a = await first.event(event, event_id="EvSAME01")
+        b = await second.event(event, event_id="EvSAME01")
+        assert a.status_code == 200 and b.status_code == 200
+        await first.fake.wait_for(lambda: first.fake.api_calls("chat.postMessage"))
+        await first.settle()
+        await second.settle()
+        assert len(first.fake.api_calls("chat.postMessage")) == 1
+
+
+async def test_bots_and_own_messages_are_ignored(make_harness: Any) -> None:
+    async with make_harness() as h:
+        events = [
+            {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "D1",
+                "user": "UOTHER",
+                "bot_id": "BOTHER",
+                "text": "what is TLS?",
+                "ts": "1.1",
+            },
+            {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "D1",
+                "subtype": "bot_message",
+                "text": "what is TLS?",
+                "ts": "1.2",
+            },
+            {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "D1",
+                "user": "UBOT0001",
+                "bot_id": "BBOT0001",
+                "text": "what is TLS?",
+                "ts": "1.3",
+            },
+            {
+                "type": "app_mention",
+                "channel": CHANNEL,
+                "user": "UOTHER",
+                "bot_id": "BOTHER",
+                "text": "<@UBOT0001> what is TLS?",
+                "ts": "1.4",
+            },
+        ]
+        for i, event in enumerate(events):
+            assert (await h.event(event, event_id=f"EvBOT{i}")).status_code == 200
+        # A human's DM afterwards is answered: the bot is alive, it just ignored the bots.
+        human = {
+            "type": "message",
+            "channel_type": "im",
+            "channel": "D1",
+            "user": USER,
+            "text": "which TLS version does the API require?",
+            "ts": "1.5",
+        }
+        await h.event(human, event_id="EvHUMAN")
+        await h.fake.wait_for(lambda: h.fake.api_calls("chat.postMessage"))
+        await h.settle()
+        assert len(h.fake.api_calls("chat.postMessage")) == 1
+
+
+async def test_slack_routes_off_without_settings(make_harness: Any) -> None:
+    async with make_harness(settings_env={"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": ""}) as h:
+        response = await h.post(event_body({"type": "app_mention"}, "Ev1"), "application/json")
+        assert response.status_code == 503
+        assert "Slack routes are off" in response.json()["message"]
+        assert (await h.client.get("/healthz")).status_code == 200
