@@ -98,7 +98,7 @@ CHECKS: tuple[Check, ...] = (
             "--resource-id table/orders --scalable-dimension dynamodb:table:ReadCapacityUnits "
             "--min-capacity 5 --max-capacity 500"
         ),
-        kb_article="service-integrations",
+        kb_article="compliance-validation",
         func=_autoscaling_enabled,
         sources=(Source.DYNAMODB_TABLES, Source.SCALABLE_TARGETS, Source.SCALING_POLICIES),
         compliance={

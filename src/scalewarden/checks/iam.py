@@ -398,7 +398,7 @@ CHECKS: tuple[Check, ...] = (
             '{"StringEquals": {"application-autoscaling:service-namespace": "ecs", '
             '"aws:ResourceTag/team": "payments"}}}'
         ),
-        kb_article="iam-how-aas-works-with-iam",
+        kb_article="iam-policy-examples",
         func=_aas_write_unrestricted,
         sources=(Source.IAM_AUTHORIZATION,),
         scope="account",
@@ -421,7 +421,7 @@ CHECKS: tuple[Check, ...] = (
         remediation_snippet=(
             "aws iam list-entities-for-policy --policy-arn arn:aws:iam::aws:policy/PowerUserAccess"
         ),
-        kb_article="iam-how-aas-works-with-iam",
+        kb_article="iam-managed-policies",
         func=_principal_write_access,
         sources=(Source.IAM_AUTHORIZATION,),
         scope="account",

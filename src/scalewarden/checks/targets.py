@@ -377,7 +377,7 @@ CHECKS: tuple[Check, ...] = (
             "aws application-autoscaling describe-scaling-activities --service-namespace ecs "
             "--resource-id service/c/s --include-not-scaled-activities"
         ),
-        kb_article=KB,
+        kb_article="monitoring-health-dashboard",
         func=_activity_failures,
         sources=(Source.SCALABLE_TARGETS, Source.SCALING_ACTIVITIES),
     ),

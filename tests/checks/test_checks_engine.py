@@ -1,0 +1,103 @@
+"""The engine's two honesty rules: missing data gives ERROR (never PASS), crashes give ERROR."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from inventory_builders import account, region, target
+
+from scalewarden.aws.inventory import AccountInventory, RegionInventory, Source
+from scalewarden.checks.engine import evaluate, evaluate_check
+from scalewarden.checks.model import GLOBAL_REGION, Check, Finding, Severity, Status
+from scalewarden.checks.registry import all_checks
+
+
+def _check(func: Any, *, scope: str = "region", sources: tuple[str, ...] = ()) -> Check:
+    return Check(
+        id="demo_check",
+        title="Demo",
+        topic="resilience",
+        severity=Severity.LOW,
+        description="d",
+        risk="r",
+        remediation="fix",
+        remediation_snippet="",
+        kb_article="resilience",
+        func=func,
+        sources=sources,
+        scope=scope,  # type: ignore[arg-type]
+    )
+
+
+def _passing(check: Check, acct: AccountInventory, reg: RegionInventory | None) -> list[Finding]:
+    where = reg.region if reg else GLOBAL_REGION
+    return [check.finding(acct, where, Status.PASS, "r", "fine")]
+
+
+def test_region_check_runs_per_region() -> None:
+    acct = account(region("us-east-1"), region("eu-west-1"))
+    findings = evaluate_check(_check(_passing), acct)
+    assert sorted(f.region for f in findings) == ["eu-west-1", "us-east-1"]
+    assert all(f.status is Status.PASS for f in findings)
+
+
+def test_missing_source_gives_error_for_that_region_only() -> None:
+    broken = region("eu-west-1", errors={"scalable_targets:ecs": "AccessDenied"})
+    acct = account(region("us-east-1"), broken)
+    findings = evaluate_check(_check(_passing, sources=(Source.SCALABLE_TARGETS,)), acct)
+    by_region = {f.region: f for f in findings}
+    assert by_region["us-east-1"].status is Status.PASS
+    err = by_region["eu-west-1"]
+    assert err.status is Status.ERROR
+    assert "AccessDenied" in err.message and "scalable_targets:ecs" in err.message
+    assert err.evidence["missing_sources"] == {"scalable_targets:ecs": "AccessDenied"}
+
+
+def test_unrelated_missing_source_does_not_block() -> None:
+    acct = account(region(errors={"securityhub": "not subscribed"}))
+    findings = evaluate_check(_check(_passing, sources=(Source.SCALABLE_TARGETS,)), acct)
+    assert [f.status for f in findings] == [Status.PASS]
+
+
+def test_account_missing_source_blocks_region_checks() -> None:
+    acct = account(region(), errors={"iam_authorization": "AccessDenied"})
+    findings = evaluate_check(_check(_passing, sources=(Source.IAM_AUTHORIZATION,)), acct)
+    assert [f.status for f in findings] == [Status.ERROR]
+
+
+def test_account_scope_blocked_by_any_region() -> None:
+    acct = account(
+        region("us-east-1"), region("eu-west-1", errors={"cloudtrail_trails": "Throttling"})
+    )
+    check = _check(_passing, scope="account", sources=(Source.TRAILS,))
+    findings = evaluate_check(check, acct)
+    assert len(findings) == 1
+    assert findings[0].status is Status.ERROR and findings[0].region == GLOBAL_REGION
+    assert "eu-west-1:cloudtrail_trails" in findings[0].message
+
+
+def test_raising_check_becomes_error_and_scan_goes_on() -> None:
+    def boom(check: Check, acct: AccountInventory, reg: RegionInventory | None) -> list[Finding]:
+        raise KeyError("Arn")
+
+    acct = account()
+    findings = evaluate([acct], [_check(boom), _check(_passing)])
+    assert [f.status for f in findings] == [Status.ERROR, Status.PASS]
+    assert "KeyError" in findings[0].message
+
+
+@pytest.mark.parametrize("check", all_checks(), ids=lambda c: c.id)
+def test_every_check_reports_error_not_pass_when_its_sources_are_missing(check: Check) -> None:
+    errors = {source: "AccessDenied" for source in check.sources}
+    reg = region(targets=[target()], errors=dict(errors))
+    acct = account(reg, errors=dict(errors))
+    findings = evaluate_check(check, acct)
+    assert findings, "a check with missing inputs must still say something"
+    assert {f.status for f in findings} == {Status.ERROR}
+    assert all("AccessDenied" in f.message for f in findings)
+
+
+@pytest.mark.parametrize("check", all_checks(), ids=lambda c: c.id)
+def test_every_check_declares_its_sources(check: Check) -> None:
+    assert check.sources, "a check without sources could PASS on data that was never collected"

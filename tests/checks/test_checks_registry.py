@@ -1,0 +1,108 @@
+"""The catalogue: required ids and severities, metadata completeness, selection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scalewarden.checks.model import Check, Severity
+from scalewarden.checks.registry import all_checks, check_ids, get_check, select, topics
+
+REQUIRED = {
+    "iam_policy_aas_write_unrestricted": Severity.HIGH,
+    "iam_principal_aas_write_access": Severity.INFORMATIONAL,
+    "iam_create_slr_unscoped": Severity.MEDIUM,
+    "slr_missing_for_namespace": Severity.MEDIUM,
+    "slr_unused": Severity.LOW,
+    "vpc_endpoint_aas_missing": Severity.LOW,
+    "vpc_endpoint_aas_policy_full_access": Severity.LOW,
+    "vpc_endpoint_aas_private_dns_disabled": Severity.LOW,
+    "vpc_endpoint_aas_sg_open": Severity.MEDIUM,
+    "cloudtrail_multiregion_management_events": Severity.HIGH,
+    "cloudtrail_log_file_validation": Severity.MEDIUM,
+    "eventbridge_aas_destructive_alerting": Severity.LOW,
+    "target_scaling_suspended": Severity.MEDIUM,
+    "target_fixed_capacity": Severity.LOW,
+    "target_without_scaling_policy": Severity.LOW,
+    "target_single_instance_minimum": Severity.LOW,
+    "dynamodb_table_autoscaling_enabled": Severity.MEDIUM,
+    "scaling_policy_alarms_missing": Severity.MEDIUM,
+    "scaling_activity_failures": Severity.MEDIUM,
+    "sensitive_data_in_scaling_names": Severity.MEDIUM,
+    "custom_resource_url_credentials": Severity.HIGH,
+    "config_recorder_enabled": Severity.LOW,
+    "securityhub_enabled": Severity.LOW,
+}
+KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+
+
+def test_required_checks_exist_with_their_severity() -> None:
+    for check_id, severity in REQUIRED.items():
+        assert get_check(check_id).severity is severity, check_id
+
+
+def test_ids_are_unique() -> None:
+    ids = check_ids()
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("check", all_checks(), ids=lambda c: c.id)
+def test_metadata_is_complete(check: Check) -> None:
+    for field in ("title", "topic", "description", "risk", "remediation", "remediation_snippet"):
+        assert getattr(check, field).strip(), f"{check.id}: empty {field}"
+    assert check.scope in ("account", "region")
+    assert check.id.islower() and " " not in check.id
+
+
+@pytest.mark.parametrize("check", all_checks(), ids=lambda c: c.id)
+def test_kb_article_exists(check: Check) -> None:
+    assert (KNOWLEDGE / f"{check.kb_article}.md").is_file(), check.kb_article
+
+
+def test_compliance_mappings_where_they_exist() -> None:
+    assert get_check("dynamodb_table_autoscaling_enabled").compliance == {
+        "AWS Security Hub": ["DynamoDB.1"],
+        "AWS Config": ["dynamodb-autoscaling-enabled"],
+    }
+    cis = "CIS AWS Foundations Benchmark v1.4.0"
+    assert get_check("cloudtrail_multiregion_management_events").compliance[cis] == ["3.1"]
+    assert get_check("cloudtrail_log_file_validation").compliance[cis] == ["3.2"]
+
+
+def test_select_by_id_topic_and_mix_keeps_catalogue_order() -> None:
+    assert [c.id for c in select("target_fixed_capacity")] == ["target_fixed_capacity"]
+    vpce = select("vpc-endpoints")
+    assert {c.topic for c in vpce} == {"vpc-endpoints"} and len(vpce) == 4
+    mixed = select(" securityhub_enabled , vpc-endpoints ")
+    order = check_ids()
+    assert [c.id for c in mixed] == sorted((c.id for c in mixed), key=order.index)
+    assert "securityhub_enabled" in [c.id for c in mixed]
+    assert len(select(None)) == len(all_checks()) == len(select(""))
+
+
+def test_select_unknown_lists_valid_names() -> None:
+    with pytest.raises(ValueError) as info:
+        select("target_fixed_capacity,nope")
+    text = str(info.value)
+    assert "nope" in text and "vpc-endpoints" in text and "slr_unused" in text
+    assert "target_fixed_capacity," not in text.split("Valid")[0]
+
+
+def test_get_check_unknown() -> None:
+    with pytest.raises(KeyError, match="unknown check"):
+        get_check("nope")
+
+
+def test_topics_are_knowledge_base_topics() -> None:
+    allowed = {
+        "data-protection",
+        "identity-and-access-management",
+        "vpc-endpoints",
+        "compliance-validation",
+        "resilience",
+        "infrastructure-security",
+        "monitoring-and-logging",
+        "service-integrations",
+    }
+    assert set(topics()) <= allowed
