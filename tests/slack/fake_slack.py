@@ -56,6 +56,7 @@ class FakeSlack:
     async def start(self) -> None:
         app = web.Application(client_max_size=10 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/webhook/{name}", self._webhook)
         app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
@@ -119,7 +120,7 @@ class FakeSlack:
             data = json.loads(raw or b"{}")
             return (data if isinstance(data, dict) else {"_": data}), raw
         if request.content_type.startswith("multipart/"):
-            return {}, raw
+            return dict(request.query), raw
         params: dict[str, Any] = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
         params.update(request.query)
         return params, raw

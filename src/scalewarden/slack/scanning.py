@@ -15,10 +15,10 @@ def scan_for_command(command: ScanCommand, progress: ProgressCallback) -> ScanRe
     """Run the scan a Slack command asked for (blocking: call it from a worker thread)."""
     from scalewarden.scan import ScanScope, run_scan
 
+    names = list(command.check_ids) or ([command.topic] if command.topic else [])
     scope = ScanScope(
-        regions=tuple(command.regions),
-        accounts=tuple(command.accounts),
-        check_ids=tuple(command.check_ids),
-        topic=command.topic,
+        regions=list(command.regions) or None,
+        accounts=list(command.accounts) or None,
+        checks=",".join(names) or None,
     )
     return run_scan(scope, progress=progress)

@@ -16,6 +16,7 @@ from typing import Any
 from scalewarden.checks.model import Check
 from scalewarden.knowledge.answer import QuestionError, Result
 from scalewarden.slack import blocks as ui
+from scalewarden.slack.redact import redact
 from scalewarden.slack.services import SlackServices
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,12 @@ async def check_reply(
 async def reply_to_question(
     services: SlackServices, question: str, *, source: str, shareable: bool
 ) -> Reply:
-    """The reply for ``question``; never raises for bad input (the reply explains it)."""
+    """The reply for ``question``; never raises for bad input (the reply explains it).
+
+    Secret-looking text (a pasted token or key) is masked first, so it is neither searched
+    for nor echoed back in a no-answer or a button value.
+    """
+    question = redact(question)
     check = mentioned_check(services, question)
     if check is not None:
         reply = await check_reply(services, check)

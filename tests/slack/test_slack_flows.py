@@ -1,0 +1,344 @@
+"""End-to-end behaviour in Slack: ask, mentions, DMs, scans, findings, buttons, Home, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from typing import Any
+
+import pytest
+from harness import (
+    ADMIN,
+    APP_TOKEN,
+    BOT_TOKEN,
+    CHANNEL,
+    SIGNING_SECRET,
+    USER,
+    RecordingScanner,
+    build_report,
+)
+
+from scalewarden.scan import ScanError
+from scalewarden.slack import blocks as ui
+
+pytestmark = pytest.mark.asyncio
+
+
+def _dump(call: Any) -> str:
+    return json.dumps(call.params)
+
+
+def _field(call: Any, name: str) -> Any:
+    """A JSON-valued parameter, whether the client sent JSON or form data."""
+    value = call.params[name]
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def test_ask_acks_at_once_then_answers_via_response_url(make_harness: Any) -> None:
+    async with make_harness() as h:
+        response = await h.command("ask which TLS version does the API require?", user=USER)
+        assert response.status_code == 200
+        assert response.json()["text"] == "Looking that up…"
+        await h.fake.wait_for(lambda: h.fake.webhook_calls("cmd"))
+        await h.settle()
+        reply = h.fake.webhook_calls("cmd")[0].params
+        assert reply["response_type"] == "ephemeral" and reply["replace_original"] is True
+        actions = reply["blocks"][-1]["elements"]
+        assert [a["action_id"] for a in actions] == [
+            ui.ACTION_FEEDBACK_UP,
+            ui.ACTION_FEEDBACK_DOWN,
+            ui.ACTION_SHARE,
+        ]
+        assert "TLS" in json.dumps(reply["blocks"])
+        audit = h.store.audit_entries()
+        assert audit[0]["command"] == "ask" and audit[0]["outcome"] == "answered"
+        assert audit[0]["user_id"] == USER and audit[0]["channel_id"] == CHANNEL
+        assert audit[0]["team_id"] and audit[0]["at"] is not None
+        metrics = (await h.client.get("/metrics")).text
+        assert 'scalewarden_answers_total{outcome="answered",source="command"} 1.0' in metrics
+        assert "scalewarden_slack_ack_seconds_count" in metrics
+
+
+async def test_help_and_unknown_input_get_help_not_errors(make_harness: Any) -> None:
+    async with make_harness() as h:
+        plain = await h.command("help", user=USER)
+        unknown = await h.command("deploy everything", user=USER)
+        assert "Usage" in json.dumps(plain.json()["blocks"])
+        text = json.dumps(unknown.json()["blocks"])
+        assert "Usage" in text and "deploy" in text
+        await h.settle()
+        outcomes = sorted(e["outcome"] for e in h.store.audit_entries())
+        assert outcomes == ["help", "usage_error"]
+
+
+async def test_mention_is_answered_in_the_thread(make_harness: Any) -> None:
+    async with make_harness() as h:
+        event = {
+            "type": "app_mention",
+            "user": USER,
+            "channel": CHANNEL,
+            "text": "<@UBOT0001> which TLS version does the API require?",
+            "ts": "1700000000.000300",
+            "thread_ts": "1700000000.000100",
+        }
+        await h.event(event, event_id="EvMENTION1")
+        await h.fake.wait_for(lambda: h.fake.api_calls("chat.postMessage"))
+        call = h.fake.api_calls("chat.postMessage")[0]
+        assert call.params["channel"] == CHANNEL
+        assert call.params["thread_ts"] == "1700000000.000100"
+        assert call.headers["Authorization"] == f"Bearer {BOT_TOKEN}"
+        assert h.fake.api_calls("auth.test"), "Bolt's auth.test went to the stand-in"
+
+
+async def test_dm_is_answered_in_the_dm_and_check_questions_get_the_check(
+    make_harness: Any,
+) -> None:
+    async with make_harness() as h:
+        event = {
+            "type": "message",
+            "channel_type": "im",
+            "channel": "D0000DM01",
+            "user": USER,
+            "text": "why did dynamodb_table_autoscaling_enabled fail?",
+            "ts": "1.1",
+        }
+        await h.event(event, event_id="EvDM1")
+        await h.fake.wait_for(lambda: h.fake.api_calls("chat.postMessage"))
+        call = h.fake.api_calls("chat.postMessage")[0]
+        assert call.params["channel"] == "D0000DM01" and "thread_ts" not in call.params
+        text = _dump(call)
+        assert "How to fix it" in text and "register-scalable-target" in text
+
+
+async def test_admin_scan_progress_results_storage_and_audit(
+    make_harness: Any, scanner: RecordingScanner
+) -> None:
+    async with make_harness() as h:
+        response = await h.command("scan region=us-east-1,eu-west-1")
+        assert response.json()["text"] == "Scanning 2 regions…"
+        await h.fake.wait_for(lambda: h.store.audit_entries())
+        assert scanner.calls[0].regions == ("us-east-1", "eu-west-1")
+        posted = h.fake.api_calls("chat.postMessage")
+        assert "Scanning 2 regions" in _dump(posted[0])
+        updates = h.fake.api_calls("chat.update")
+        assert updates and "Scan results" in _dump(updates[-1])
+        assert all(u.params["ts"] == updates[-1].params["ts"] for u in updates)
+        stored = h.store.latest_scan()
+        assert stored is not None and stored["scan_id"] == scanner.report.scan_id
+        entry = h.store.audit_entries()[0]
+        assert entry["command"] == "scan" and entry["outcome"] == "completed"
+        assert entry["arguments"] == "scan region=us-east-1,eu-west-1"
+
+
+async def test_300_findings_overflow_to_thread_and_file(make_harness: Any) -> None:
+    big = RecordingScanner(build_report(300, errors=2))
+    async with make_harness(scanner=big) as h:
+        await h.command("scan")
+        await h.fake.wait_for(lambda: h.fake.api_calls("files.completeUploadExternal"))
+        await h.settle()
+        main = h.fake.api_calls("chat.update")[-1]
+        blocks = _field(main, "blocks")
+        assert len(blocks) <= 50 and ui.block_text_length(blocks) <= ui.MAX_MESSAGE_CHARS
+        thread = [c for c in h.fake.api_calls("chat.postMessage") if c.params.get("thread_ts")]
+        assert thread and all(c.params["thread_ts"] == main.params["ts"] for c in thread)
+        upload = [c for c in h.fake.calls if c.path.startswith("/upload/")][0]
+        report = json.loads(upload.raw)
+        assert len(report["findings"]) == 302
+        complete = h.fake.api_calls("files.completeUploadExternal")[0]
+        assert complete.params["thread_ts"] == main.params["ts"]
+
+
+async def test_non_admins_are_refused_without_any_aws_call(
+    make_harness: Any, scanner: RecordingScanner
+) -> None:
+    async with make_harness() as h:
+        response = await h.command("scan", user=USER)
+        assert "only scalewarden admins" in response.json()["text"]
+        await h.settle()
+        assert scanner.calls == []
+        assert h.fake.api_calls("chat.postMessage") == []
+        assert h.store.audit_entries()[0]["outcome"] == "denied"
+
+
+async def test_nobody_may_scan_when_no_admin_is_configured(
+    make_harness: Any, scanner: RecordingScanner
+) -> None:
+    async with make_harness(settings_env={"SCALEWARDEN_ADMIN_USERS": ""}) as h:
+        response = await h.command("scan")
+        text = response.json()["text"]
+        assert "SCALEWARDEN_ADMIN_USERS" in text and "SCALEWARDEN_ADMIN_USERGROUP" in text
+        await h.settle()
+        assert scanner.calls == []
+
+
+async def test_admin_user_group_membership_allows_scans(
+    make_harness: Any, scanner: RecordingScanner
+) -> None:
+    env = {"SCALEWARDEN_ADMIN_USERS": "", "SCALEWARDEN_ADMIN_USERGROUP": "S0ADMINS"}
+    async with make_harness(settings_env=env) as h:
+        h.fake.usergroups["S0ADMINS"] = [USER]
+        allowed = await h.command("scan", user=USER)
+        refused = await h.command("scan", user="UNOTINGROUP")
+        assert allowed.json()["text"].startswith("Scanning")
+        assert "only scalewarden admins" in refused.json()["text"]
+        await h.settle()
+        assert len(scanner.calls) == 1
+        assert len(h.fake.api_calls("usergroups.users.list")) == 1  # cached
+
+
+async def test_scan_that_cannot_run_says_why(make_harness: Any) -> None:
+    failing = RecordingScanner(build_report(1), error=ScanError("no AWS credentials found"))
+    async with make_harness(scanner=failing) as h:
+        await h.command("scan")
+        await h.fake.wait_for(lambda: h.store.audit_entries())
+        assert "no AWS credentials found" in _dump(h.fake.api_calls("chat.update")[-1])
+        assert h.store.audit_entries()[0]["outcome"] == "failed"
+
+
+async def test_unknown_check_ids_are_refused_before_scanning(
+    make_harness: Any, scanner: RecordingScanner
+) -> None:
+    async with make_harness() as h:
+        response = await h.command("scan no_such_check")
+        assert "no_such_check" in response.json()["text"]
+        await h.settle()
+        assert scanner.calls == []
+
+
+async def test_findings_lists_the_latest_stored_results(make_harness: Any) -> None:
+    async with make_harness() as h:
+        h.store.save_scan(build_report(10).to_dict())
+        await h.command("findings high", user=USER)
+        await h.fake.wait_for(lambda: h.fake.webhook_calls("cmd"))
+        text = _dump(h.fake.webhook_calls("cmd")[0])
+        assert "Critical" in text and "High" in text and "Medium" not in text
+
+
+async def test_feedback_is_stored_with_the_question(make_harness: Any) -> None:
+    async with make_harness() as h:
+        value = ui.answer_value("which TLS version?", ["data-protection"])
+        response = await h.action(ui.ACTION_FEEDBACK_DOWN, value)
+        assert response.status_code == 200
+        await h.fake.wait_for(lambda: h.fake.webhook_calls("act"))
+        entry = h.store.feedback_entries()[0]
+        assert entry["question"] == "which TLS version?" and entry["vote"] == "down"
+        assert entry["article_ids"] == ["data-protection"] and entry["user_id"] == USER
+
+
+async def test_share_to_channel_posts_publicly(make_harness: Any) -> None:
+    async with make_harness() as h:
+        value = ui.answer_value("which TLS version does the API require?", [])
+        await h.action(ui.ACTION_SHARE, value)
+        await h.fake.wait_for(lambda: len(h.fake.webhook_calls("act")) == 2)
+        first, second = (c.params for c in h.fake.webhook_calls("act"))
+        assert first.get("delete_original") is True
+        assert second["response_type"] == "in_channel"
+        assert f"<@{USER}> asked" in json.dumps(second["blocks"])
+
+
+async def test_remediation_button_shows_fix_and_knowledge(make_harness: Any) -> None:
+    async with make_harness() as h:
+        finding = build_report(1).findings[0]
+        value = json.dumps(
+            {
+                "c": finding.check_id,
+                "r": finding.resource_id,
+                "a": finding.account_id,
+                "g": finding.region,
+            }
+        )
+        await h.action(ui.ACTION_REMEDIATION, value)
+        await h.fake.wait_for(lambda: h.fake.webhook_calls("act"))
+        text = _dump(h.fake.webhook_calls("act")[0])
+        assert "How to fix it" in text and "table/orders-0000" in text
+
+
+async def test_app_home_is_published(make_harness: Any) -> None:
+    async with make_harness() as h:
+        h.store.save_scan(build_report(4).to_dict())
+        await h.event({"type": "app_home_opened", "user": ADMIN, "tab": "home"}, event_id="EvHOME1")
+        await h.fake.wait_for(lambda: h.fake.api_calls("views.publish"))
+        call = h.fake.api_calls("views.publish")[0]
+        assert call.params["user_id"] == ADMIN
+        view = _field(call, "view")
+        assert view["type"] == "home" and "Run a scan" in json.dumps(view)
+
+
+async def test_rate_limits_are_retried_after_retry_after(make_harness: Any) -> None:
+    async with make_harness() as h:
+        h.fake.fail(
+            "chat.postMessage",
+            429,
+            headers={"Retry-After": "0"},
+            body={"ok": False, "error": "ratelimited"},
+        )
+        event = {
+            "type": "app_mention",
+            "user": USER,
+            "channel": CHANNEL,
+            "text": "<@UBOT0001> which TLS version?",
+            "ts": "1.9",
+        }
+        await h.event(event, event_id="EvRATE1")
+        await h.fake.wait_for(lambda: len(h.fake.api_calls("chat.postMessage")) == 2)
+        await h.settle()
+        metrics = (await h.client.get("/metrics")).text
+        assert 'scalewarden_slack_api_errors_total{kind="rate_limited"} 1.0' in metrics
+
+
+async def test_server_errors_are_retried_then_logged_and_the_service_lives_on(
+    make_harness: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    async with make_harness() as h:
+        h.fake.fail("chat.postMessage", 503, times=10)
+        event = {
+            "type": "app_mention",
+            "user": USER,
+            "channel": CHANNEL,
+            "text": "<@UBOT0001> which TLS version?",
+            "ts": "2.0",
+        }
+        await h.event(event, event_id="EvFAIL1")
+        await h.fake.wait_for(lambda: len(h.fake.api_calls("chat.postMessage")) == 3)
+        await h.settle()
+        assert "Slack call chat.postMessage failed: status=503" in caplog.text
+        assert (await h.client.get("/healthz")).status_code == 200
+
+
+async def test_work_in_flight_is_drained_on_shutdown(make_harness: Any) -> None:
+    gate = threading.Event()
+    slow = RecordingScanner(build_report(2), gate=gate)
+    async with make_harness(scanner=slow) as h:
+        await h.command("scan")
+        await h.fake.wait_for(lambda: slow.calls)
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.2, gate.set)
+    # The lifespan has exited: the scan finished and was delivered before shutdown completed.
+    assert "Scan results" in _dump(h.fake.api_calls("chat.update")[-1])
+    assert h.store.audit_entries()[0]["outcome"] == "completed"
+
+
+async def test_secrets_never_reach_logs_or_messages(
+    make_harness: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws_secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", aws_secret)
+    caplog.set_level(logging.DEBUG)
+    failing = RecordingScanner(build_report(1), error=ScanError(f"bad key {aws_secret}"))
+    async with make_harness(scanner=failing) as h:
+        await h.command(f"ask is {BOT_TOKEN} safe to paste?", user=USER)
+        await h.command("scan")
+        await h.post(b"forged", "application/x-www-form-urlencoded", signed=False)
+        await h.fake.wait_for(lambda: len(h.store.audit_entries()) == 2)
+        await h.settle()
+        messages = json.dumps([c.params for c in h.fake.calls])
+        audit = json.dumps(h.store.audit_entries(), default=str)
+    for secret in (BOT_TOKEN, SIGNING_SECRET, APP_TOKEN, aws_secret):
+        assert secret not in caplog.text
+        assert secret not in messages
+        assert secret not in audit
+    assert "[redacted]" in audit
+    assert '"event": "slack_command"' in caplog.text
