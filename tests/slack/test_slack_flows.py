@@ -143,7 +143,7 @@ async def test_300_findings_overflow_to_thread_and_file(make_harness: Any) -> No
         assert len(blocks) <= 50 and ui.block_text_length(blocks) <= ui.MAX_MESSAGE_CHARS
         thread = [c for c in h.fake.api_calls("chat.postMessage") if c.params.get("thread_ts")]
         assert thread and all(c.params["thread_ts"] == main.params["ts"] for c in thread)
-        upload = [c for c in h.fake.calls if c.path.startswith("/upload/")][0]
+        upload = next(c for c in h.fake.calls if c.path.startswith("/upload/"))
         report = json.loads(upload.raw)
         assert len(report["findings"]) == 302
         complete = h.fake.api_calls("files.completeUploadExternal")[0]

@@ -1,0 +1,94 @@
+"""Fixtures: the Slack stand-in, a real SQLite store, and the real app wired to both."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_slack import FakeSlack
+from harness import (
+    ADMIN,
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    Harness,
+    RecordingScanner,
+    build_report,
+    sample_check,
+)
+
+from scalewarden.settings import Settings
+from scalewarden.store import Store
+from scalewarden.web import create_app
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Any:
+    s = Store.open(f"sqlite:///{tmp_path / 'scalewarden.db'}")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def scanner() -> RecordingScanner:
+    return RecordingScanner(build_report(5, errors=1))
+
+
+@pytest.fixture
+def make_settings(
+    monkeypatch: pytest.MonkeyPatch, fake_slack: FakeSlack
+) -> Callable[..., Settings]:
+    def build(**env: str) -> Settings:
+        values = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SCALEWARDEN_SLACK_API_URL": fake_slack.api_url,
+            "SCALEWARDEN_ADMIN_USERS": ADMIN,
+        }
+        values.update(env)
+        for key in ("SLACK_APP_TOKEN", "SCALEWARDEN_ADMIN_USERGROUP"):
+            monkeypatch.delenv(key, raising=False)
+        for key, value in values.items():
+            if value == "":
+                monkeypatch.delenv(key, raising=False)
+            else:
+                monkeypatch.setenv(key, value)
+        return Settings()
+
+    return build
+
+
+@pytest.fixture
+def make_harness(
+    make_settings: Callable[..., Settings],
+    fake_slack: FakeSlack,
+    store: Any,
+    scanner: RecordingScanner,
+) -> Callable[..., Any]:
+    """``async with make_harness(**env) as h:`` runs the app's lifespan around the test."""
+    import contextlib
+
+    @contextlib.asynccontextmanager
+    async def build(*, settings_env: dict[str, str] | None = None, **kwargs: Any):
+        settings = make_settings(**(settings_env or {}))
+        kwargs.setdefault("store", store)
+        kwargs.setdefault("scanner", scanner)
+        kwargs.setdefault("checks", lambda: [sample_check()])
+        kwargs.setdefault("progress_interval", 0.05)
+        app = create_app(settings, **kwargs)
+        harness = Harness(app, fake_slack, kwargs["store"])
+        async with app.router.lifespan_context(app):
+            yield harness
+            await harness.settle()
+        await harness.client.aclose()
+
+    return build

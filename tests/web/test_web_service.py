@@ -1,0 +1,111 @@
+"""The service's non-Slack routes, and one real scan against the local AWS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_health_and_readiness(make_harness: Any) -> None:
+    async with make_harness() as h:
+        assert (await h.client.get("/healthz")).json() == {"status": "ok"}
+        for _ in range(200):  # the index loads in the background at start-up
+            ready = await h.client.get("/readyz")
+            if ready.status_code == 200:
+                break
+            await asyncio.sleep(0.05)
+        assert ready.status_code == 200
+        assert ready.json() == {
+            "ready": True,
+            "index": "loaded",
+            "database": "reachable",
+            "slack": "on",
+        }
+
+
+async def test_not_ready_when_the_index_fails_or_the_database_is_down(
+    make_harness: Any,
+) -> None:
+    def broken() -> None:
+        raise OSError("knowledge folder missing")
+
+    async with make_harness(index_loader=broken) as h:
+        await h.settle()
+        response = await h.client.get("/readyz")
+        assert response.status_code == 503 and response.json()["index"] == "failed"
+
+    class DownStore:
+        def ping(self) -> bool:
+            return False
+
+    async with make_harness(store=DownStore(), index_loader=lambda: None) as h:
+        response = await h.client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["database"] == "unreachable"
+
+
+async def test_metrics_are_prometheus_text_per_app(make_harness: Any) -> None:
+    async with make_harness() as h, make_harness() as other:
+        await h.client.get("/healthz")
+        await h.command("help")
+        text = (await h.client.get("/metrics")).text
+        assert 'scalewarden_http_requests_total{route="/healthz",status="200"} 1.0' in text
+        assert 'scalewarden_slack_ack_seconds_count{kind="command"} 1.0' in text
+        other_text = (await other.client.get("/metrics")).text
+        assert 'route="/healthz"' not in other_text
+
+
+async def test_ask_api_get_and_post(make_harness: Any) -> None:
+    async with make_harness() as h:
+        got = await h.client.get("/api/v1/ask", params={"q": "which TLS version?", "top": 2})
+        assert got.status_code == 200
+        body = got.json()
+        assert set(body) >= {"question", "answered", "results"} and body["answered"]
+        assert len(body["results"]) <= 2
+        posted = await h.client.post("/api/v1/ask", json={"question": "which TLS version?"})
+        assert posted.status_code == 200 and posted.json()["question"] == "which TLS version?"
+        bad = await h.client.post("/api/v1/ask", json={"question": "   "})
+        assert bad.status_code == 400 and "empty" in bad.json()["error"]
+        malformed = await h.client.post(
+            "/api/v1/ask", content=b"{nope", headers={"Content-Type": "application/json"}
+        )
+        assert 400 <= malformed.status_code < 500
+        assert (await h.client.get("/api/v1/ask", params={"top": 99, "q": "x"})).status_code == 422
+
+
+async def test_checks_api_lists_the_catalogue(make_harness: Any) -> None:
+    from scalewarden.checks.registry import all_checks
+
+    async with make_harness(checks=None) as h:
+        body = (await h.client.get("/api/v1/checks")).json()
+        assert body["count"] == len(all_checks()) > 0
+        assert {"id", "title", "severity", "remediation"} <= set(body["checks"][0])
+        topic = body["checks"][0]["topic"]
+        narrowed = (await h.client.get("/api/v1/checks", params={"topic": topic})).json()
+        assert 0 < narrowed["count"] <= body["count"]
+
+
+async def test_oversized_api_bodies_get_413(make_harness: Any) -> None:
+    async with make_harness() as h:
+        big = json.dumps({"question": "x" * (1024 * 1024 + 10)})
+        response = await h.client.post("/api/v1/ask", content=big)
+        assert response.status_code == 413
+
+
+async def test_real_scan_from_slack_against_local_aws(make_harness: Any, aws_env: str) -> None:
+    """The real ``run_scan`` (boto3 → moto on loopback) driven by ``/scalewarden scan``."""
+    async with make_harness(scanner=None, checks=None) as h:
+        response = await h.command("scan region=us-east-1")
+        assert response.json()["text"] == "Scanning 1 region…"
+        await h.fake.wait_for(lambda: h.store.audit_entries(), timeout=60)
+        entry = h.store.audit_entries()[0]
+        assert entry["outcome"] == "completed", entry
+        stored = h.store.latest_scan()
+        assert stored is not None and stored["regions"] == ["us-east-1"]
+        final = h.fake.api_calls("chat.update")[-1]
+        assert "Scan results" in json.dumps(final.params)
