@@ -153,12 +153,16 @@ def _match_one(matcher: Any, value: Any) -> bool:
 
 
 def _match_leaf(matchers: Sequence[Any], value: Any) -> bool:
-    values: list[Any] = list(value) if isinstance(value, list) else [value]
-    if isinstance(value, list) and not value:
-        values = [_MISSING]
+    # Event arrays are flattened to their elements: an empty array has no leaf value, so
+    # it behaves like a missing field (``exists: false`` matches it, exact values do not).
+    if isinstance(value, list):
+        values: list[Any] = list(value) or [_MISSING]
+    else:
+        values = [value]
+    present = values != [_MISSING]
     for matcher in matchers:
-        if isinstance(matcher, Mapping) and "exists" in matcher and len(matcher) == 1:
-            if _match_one(matcher, _MISSING if value is _MISSING else value):
+        if isinstance(matcher, Mapping) and set(matcher) == {"exists"}:
+            if bool(matcher["exists"]) == present:
                 return True
             continue
         if any(_match_one(matcher, v) for v in values):
