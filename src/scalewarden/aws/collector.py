@@ -323,7 +323,9 @@ class AccountCollector:
         self.options = options or CollectorOptions()
         self.progress = progress
         self.now = now or datetime.now(UTC)
-        self.namespaces = self.options.namespaces or aas_namespaces()
+        self.namespaces = (
+            aas_namespaces() if self.options.namespaces is None else self.options.namespaces
+        )
         wanted = self.options.sources
         self._wanted = None if wanted is None else sources_closure(wanted)
         self._states = {r: _RegionState(r) for r in self.regions}

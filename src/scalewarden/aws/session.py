@@ -56,7 +56,7 @@ def make_config(settings: ClientSettings | None = None) -> Config:
 
     s = settings or ClientSettings()
     return Config(
-        retries={"mode": s.retry_mode, "max_attempts": s.max_attempts},
+        retries={"mode": s.retry_mode, "total_max_attempts": s.max_attempts},
         connect_timeout=s.connect_timeout,
         read_timeout=s.read_timeout,
         max_pool_connections=s.max_pool_connections,

@@ -1,0 +1,62 @@
+"""Shared fixtures: a local AWS (moto's server on 127.0.0.1, patched to behave like AWS).
+
+* ``moto_server`` (session): starts ``scalewarden.localaws.LocalAws`` once and yields its
+  endpoint URL. Starting moto takes a while, so every test shares one server.
+* ``local_aws`` (session): the same ``LocalAws`` object, for fault injection
+  (``local_aws.inject_fault(...)``) and seeding helpers.
+* ``aws_env`` (function): a clean AWS for one test. Resets every moto account and region,
+  clears injected faults, and points boto3 at the server with fake credentials
+  (``AWS_ENDPOINT_URL``, region ``us-east-1``), ignoring any real AWS config on the machine.
+  Yields the endpoint URL.
+
+Everything stays on loopback; no test can reach real AWS because the credentials are fake and
+the endpoint is local.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scalewarden.localaws import FAKE_CREDENTIALS, LocalAws
+
+
+@pytest.fixture(scope="session")
+def local_aws() -> Iterator[LocalAws]:
+    aws = LocalAws()
+    aws.start()
+    yield aws
+    aws.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server(local_aws: LocalAws) -> str:
+    return local_aws.endpoint_url
+
+
+@pytest.fixture
+def aws_env(local_aws: LocalAws, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    local_aws.reset()
+    empty = tmp_path / "empty-aws-config"
+    empty.write_text("")
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key, raising=False)
+    for key, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", local_aws.endpoint_url)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("SCALEWARDEN_AWS_REGION", raising=False)
+    from scalewarden.settings import get_settings
+
+    get_settings.cache_clear()
+    yield local_aws.endpoint_url
+    local_aws.clear_faults()
+    local_aws.latency = 0.0
+    get_settings.cache_clear()
