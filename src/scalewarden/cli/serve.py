@@ -1,5 +1,67 @@
-"""`scalewarden serve`."""
+"""`scalewarden serve`: the FastAPI service under uvicorn, or Bolt over Socket Mode."""
 
 from __future__ import annotations
 
-from scalewarden.cli.app import app  # noqa: F401
+import typer
+
+from scalewarden.cli.app import EXIT_USAGE, app
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(3000, "--port", min=0, max=65535, help="Port to listen on."),
+    socket_mode: bool = typer.Option(
+        False,
+        "--socket-mode",
+        help="Connect to Slack over Socket Mode (needs SLACK_APP_TOKEN); no public URL needed.",
+    ),
+) -> None:
+    """Run the Slack service: /slack/events, /healthz, /readyz, /metrics and /api/v1."""
+    import asyncio
+    import logging
+
+    import uvicorn
+
+    from scalewarden.settings import get_settings
+    from scalewarden.web import SLACK_OFF, create_app, slack_configured
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    if socket_mode:
+        if settings.slack_app_token is None or settings.slack_bot_token is None:
+            typer.echo(
+                "error: --socket-mode needs SLACK_APP_TOKEN (xapp-…, scope connections:write) "
+                "and SLACK_BOT_TOKEN",
+                err=True,
+            )
+            raise typer.Exit(EXIT_USAGE)
+        asyncio.run(_serve_socket_mode(host, port))
+        return
+    if not slack_configured(settings):
+        typer.echo(SLACK_OFF + " Health, metrics and the API are served.", err=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+
+
+async def _serve_socket_mode(host: str, port: int) -> None:
+    """Socket Mode for Slack, with the HTTP routes (health, metrics, API) served alongside."""
+    import uvicorn
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from scalewarden.settings import get_settings
+    from scalewarden.web import create_app
+
+    settings = get_settings()
+    web = create_app(settings, socket_mode=True)
+    bolt = web.state.bolt
+    assert settings.slack_app_token is not None and bolt is not None
+    server = uvicorn.Server(
+        uvicorn.Config(web, host=host, port=port, log_level="info", access_log=False)
+    )
+    handler = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
+    await handler.connect_async()
+    typer.echo(f"Connected to Slack over Socket Mode; health and metrics on http://{host}:{port}")
+    try:
+        await server.serve()
+    finally:
+        await handler.close_async()
