@@ -5,13 +5,19 @@ engine and returns the best sections with a focused snippet each, or an honest "
 with the closest topics when nothing matches well. ``Answer.to_dict()`` is the JSON contract
 of ``scalewarden ask --json``; keep both stable.
 
-The no-answer decision uses two signals calibrated on the development set and a set of
-off-topic questions (``bench/retrieval.py`` prints both distributions):
+The no-answer decision uses two signals of the best section, calibrated on the development
+set and a set of off-topic questions (``bench/retrieval.py`` prints the margins):
 
-* *coverage*: the share of the question's meaningful words (weighted by IDF) that the best
-  section contains. "How do I bake bread" scores near zero however the ranking falls.
-* *score*: the best section's BM25F score; a long question that only shares "scaling" with
-  the knowledge base has a low one.
+* *score*: its BM25F score, measured in units of the IDF of a word found in one section
+  only (BM25 scores grow with the logarithm of the corpus size; the unit makes the rule hold
+  for a ten-article folder as for ten thousand sections). Off-topic questions share a generic
+  word or two with the knowledge base and score low: on the shipped articles "recommend a
+  good sci-fi novel" reaches 1.1 units through "recommended", the weakest real question 0.8.
+* *coverage*: the share of the question's meaningful words, weighted by IDF, that it contains
+  at all. A short precise question ("is there an AAS console") scores modestly but is fully
+  covered; "how do I bake bread" covers almost nothing.
+
+A section answers when it scores well with some coverage, or modestly with most of it.
 """
 
 from __future__ import annotations
@@ -27,15 +33,18 @@ if TYPE_CHECKING:
 
     from scalewarden.knowledge.corpus import LoadProblem
     from scalewarden.knowledge.index import Hit, SearchIndex
+    from scalewarden.knowledge.snippets import Block
 
 #: Longest question accepted, in characters (Slack messages can be long; questions are not).
 MAX_QUESTION_CHARS = 2000
 #: Most results one answer may hold.
 MAX_TOP = 10
-#: An answer needs this share of the question's weight in the best section …
+#: The best section answers with a strong score and a little coverage …
+STRONG_SCORE = 1.25
+STRONG_MIN_COVERAGE = 0.2
+#: … or with a modest score and most of the question covered (scores in rare-word IDF units).
+MIN_SCORE = 0.65
 MIN_COVERAGE = 0.6
-#: … and at least this BM25F score.
-MIN_SCORE = 3.0
 #: Results after the first must score at least this fraction of the first one.
 RELATIVE_FLOOR = 0.3
 #: How many topics a no-answer suggests.
@@ -123,6 +132,7 @@ class Engine:
     def __init__(self, index: SearchIndex, *, from_cache: bool = False) -> None:
         self.index = index
         self.from_cache = from_cache
+        self._blocks: dict[int, list[tuple[Block, frozenset[str]]]] = {}
 
     @property
     def problems(self) -> tuple[LoadProblem, ...]:
@@ -131,8 +141,6 @@ class Engine:
 
     def answer(self, question: str, top: int = 3) -> Answer:
         """Validate, search, decide, and cut snippets."""
-        from scalewarden.knowledge.snippets import best_snippet
-
         text = validate_question(question)
         if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= MAX_TOP:
             raise QuestionError(f"top must be a whole number from 1 to {MAX_TOP}")
@@ -151,16 +159,26 @@ class Engine:
                     section.article_id,
                     section.title,
                     section.heading,
-                    best_snippet(section.body, weights),
+                    self._snippet(hit.index, weights),
                     round(hit.score, 3),
                     section.sources,
                 )
             )
         return Answer(text, True, tuple(results), (), corrections=query.corrections)
 
-    @staticmethod
-    def _confident(hit: Hit) -> bool:
-        return hit.coverage >= MIN_COVERAGE and hit.score >= MIN_SCORE
+    def _snippet(self, index: int, weights: dict[str, float]) -> str:
+        from scalewarden.knowledge.snippets import analyse_blocks, choose_snippet
+
+        analysed = self._blocks.get(index)
+        if analysed is None:
+            analysed = self._blocks[index] = analyse_blocks(self.index.sections[index].body)
+        return choose_snippet(analysed, weights)
+
+    def _confident(self, hit: Hit) -> bool:
+        score = hit.score / self.index.rare_idf
+        if score >= STRONG_SCORE:
+            return hit.coverage >= STRONG_MIN_COVERAGE
+        return score >= MIN_SCORE and hit.coverage >= MIN_COVERAGE
 
     def _suggest(self, hits: Sequence[Hit]) -> tuple[str, ...]:
         """Closest article titles from weak matches; the topics covered when nothing matched."""

@@ -74,13 +74,15 @@ class Query:
 class Hit:
     """A ranked section: its position in :attr:`SearchIndex.sections`, score and coverage.
 
-    ``coverage`` is the share of the question's weight (by IDF) that the section contains at
-    all, in any field; 1.0 means every meaningful word of the question appears in it.
+    ``matched`` is the IDF-weighted mass of the question's terms that the section contains at
+    all, in any field; ``coverage`` is that mass as a share of the whole question's (1.0 means
+    every meaningful word of the question appears in the section).
     """
 
     index: int
     score: float
     coverage: float
+    matched: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +125,14 @@ class SearchIndex:
         vocab: dict[str, int],
         postings: dict[str, _Postings],
         surface_vocab: dict[str, int],
+        df: NDArray[np.int32],
         problems: Sequence[LoadProblem] = (),
     ) -> None:
         self.sections: tuple[Section, ...] = tuple(sections)
         self.vocab = vocab
         self.postings = postings
+        #: term id → number of sections containing the term in any field
+        self.df = df
         #: surface word → number of sections it appears in (for typo correction)
         self.surface_vocab = surface_vocab
         self.problems: tuple[LoadProblem, ...] = tuple(problems)
@@ -162,6 +167,10 @@ class SearchIndex:
             for doc in field_terms[name]:
                 for term in doc:
                     vocab.setdefault(term, len(vocab))
+        df = np.zeros(len(vocab), dtype=np.int32)
+        for i in range(len(sections)):
+            present = {vocab[t] for name in FIELDS for t in field_terms[name][i]}
+            df[list(present)] += 1
 
         postings: dict[str, _Postings] = {}
         for name in FIELDS:
@@ -180,7 +189,7 @@ class SearchIndex:
                 np.asarray(scores["indices"], dtype=np.int32),
                 np.asarray(scores["indptr"], dtype=np.int64),
             )
-        return cls(sections, vocab, postings, dict(surface_df), corpus.problems)
+        return cls(sections, vocab, postings, dict(surface_df), df, corpus.problems)
 
     # ------------------------------------------------------------------ queries
 
@@ -272,34 +281,33 @@ class SearchIndex:
         start, end = int(p.indptr[term_id]), int(p.indptr[term_id + 1])
         return p.indices[start:end], p.data[start:end]
 
-    def score(self, query: Query) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-        """Per-section BM25F scores and coverage for an analysed query."""
+    def score(self, query: Query) -> tuple[NDArray[np.float32], NDArray[np.float32], float]:
+        """Per-section BM25F scores, matched IDF mass, and the question's total IDF mass."""
         n = len(self.sections)
         scores = np.zeros(n, dtype=np.float32)
         matched = np.zeros(n, dtype=np.float32)
+        present = np.zeros(n, dtype=bool)
         total = 0.0
         for qt in query.terms:
             term_id = self.vocab.get(qt.term)
             if term_id is None:
                 total += qt.weight * _idf(0, n)
                 continue
-            rows_by_field = []
+            mass = qt.weight * _idf(int(self.df[term_id]), n)
+            total += mass
             for field in FIELDS:
                 rows, data = self._column(field, term_id)
                 if len(rows):
                     scores[rows] += data * (qt.weight * FIELD_WEIGHTS[field])
-                    rows_by_field.append(rows)
-            if len(rows_by_field) > 1:
-                present = np.unique(np.concatenate(rows_by_field))
-            elif rows_by_field:
-                present = rows_by_field[0]
-            else:
-                present = np.zeros(0, np.int32)
-            mass = qt.weight * _idf(len(present), n)
-            total += mass
+                    present[rows] = True
             matched[present] += mass
-        coverage = matched / total if total > 0 else matched
-        return scores, coverage
+            present[:] = False
+        return scores, matched, total
+
+    @property
+    def rare_idf(self) -> float:
+        """The IDF of a term found in a single section: the scale of this index's scores."""
+        return _idf(1, max(len(self.sections), 2))
 
     def term_weights(self, query: Query) -> dict[str, float]:
         """Each query term's weight times its IDF (how much finding it in a text means)."""
@@ -307,23 +315,24 @@ class SearchIndex:
         out: dict[str, float] = {}
         for qt in query.terms:
             term_id = self.vocab.get(qt.term)
-            if term_id is None:
-                continue
-            present = [self._column(f, term_id)[0] for f in FIELDS]
-            df = len(np.unique(np.concatenate(present)))
-            out[qt.term] = qt.weight * _idf(df, n)
+            if term_id is not None:
+                out[qt.term] = qt.weight * _idf(int(self.df[term_id]), n)
         return out
 
     def search(self, question: str, top: int = 3) -> tuple[Query, list[Hit]]:
         """The ``top`` best sections for a question (possibly weak: :mod:`.answer` decides)."""
         query = self.analyse(question)
-        scores, coverage = self.score(query)
+        scores, matched, total = self.score(query)
         if not len(scores):
             return query, []
         k = min(top, len(scores))
         best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         order = sorted(best.tolist(), key=lambda i: (-float(scores[i]), i))
-        hits = [Hit(i, float(scores[i]), float(coverage[i])) for i in order if scores[i] > 0]
+        hits = [
+            Hit(i, float(scores[i]), float(matched[i]) / total, float(matched[i]))
+            for i in order
+            if scores[i] > 0
+        ]
         return query, hits
 
     # ------------------------------------------------------------------ persistence
@@ -335,6 +344,7 @@ class SearchIndex:
             arrays[f"{name}.data"] = p.data
             arrays[f"{name}.indices"] = p.indices
             arrays[f"{name}.indptr"] = p.indptr
+        arrays["df"] = self.df
         meta = {
             "vocab": sorted(self.vocab, key=self.vocab.__getitem__),
             "surface_vocab": self.surface_vocab,
@@ -378,7 +388,8 @@ class SearchIndex:
         }
         vocab = {term: i for i, term in enumerate(meta["vocab"])}
         problems = [LoadProblem(p["path"], p["message"]) for p in meta["problems"]]
-        return cls(sections, vocab, postings, dict(meta["surface_vocab"]), problems)
+        surface = dict(meta["surface_vocab"])
+        return cls(sections, vocab, postings, surface, arrays["df"], problems)
 
 
 def _expand_with_origin(surface: Sequence[str]) -> list[tuple[str, str, float]]:

@@ -81,20 +81,35 @@ def blocks(markdown: str) -> list[Block]:
     return out
 
 
-def _block_terms(block: Block) -> set[str]:
-    return {stem(w) for w in expand(words(block.text)) if w not in STOP_WORDS}
+def analyse_blocks(markdown: str) -> list[tuple[Block, frozenset[str]]]:
+    """The section's blocks (sub-headings dropped) with the index terms each contains.
 
-
-def _mass(terms: set[str], weights: dict[str, float]) -> float:
-    return sum(w for t, w in weights.items() if t in terms)
+    Callers that answer many questions keep this per section: it is the costly part.
+    """
+    return [
+        (b, frozenset(stem(w) for w in expand(words(b.text)) if w not in STOP_WORDS))
+        for b in blocks(markdown)
+        if b.kind != "heading"
+    ]
 
 
 def best_snippet(markdown: str, term_weights: dict[str, float], limit: int = MAX_SNIPPET) -> str:
     """The most relevant block of a section (with its lead-in or follow-up), at most ``limit``."""
-    parts = [b for b in blocks(markdown) if b.kind != "heading"]
-    if not parts:
-        return _truncate(markdown.strip(), limit)
-    masses = [_mass(_block_terms(b), term_weights) for b in parts]
+    return choose_snippet(analyse_blocks(markdown), term_weights, limit) or _truncate(
+        markdown.strip(), limit
+    )
+
+
+def choose_snippet(
+    analysed: list[tuple[Block, frozenset[str]]],
+    term_weights: dict[str, float],
+    limit: int = MAX_SNIPPET,
+) -> str:
+    """:func:`best_snippet` on blocks from :func:`analyse_blocks` ("" when there are none)."""
+    if not analysed:
+        return ""
+    parts = [b for b, _ in analysed]
+    masses = [sum(w for t, w in term_weights.items() if t in terms) for _, terms in analysed]
     first_paragraph = next((i for i, b in enumerate(parts) if b.kind == "paragraph"), 0)
     best = first_paragraph
     for i, mass in enumerate(masses):

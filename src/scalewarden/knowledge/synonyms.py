@@ -102,7 +102,12 @@ SYNONYMS: dict[str, str] = {
     "azs": "availability zone",
     "multi az": "multiple availability zone",
     "ha": "high availability",
+    "single point of failure": "single point of failure resilience availability zone",
+    "spof": "single point of failure resilience availability zone",
     # monitoring
+    "who changed": "who changed cloudtrail api calls",
+    "who deleted": "who deleted cloudtrail api calls",
+    "who modified": "who modified cloudtrail api calls",
     "audit": "audit logging cloudtrail",
     "auditing": "audit logging cloudtrail",
 }
@@ -112,18 +117,24 @@ MAX_PHRASE = max(len(k.split()) for k in SYNONYMS)
 _TABLE: dict[tuple[str, ...], list[str]] = {
     tuple(k.split()): v.split() for k, v in SYNONYMS.items()
 }
+#: first word of a phrase → the phrase lengths starting with it, longest first
+_STARTS: dict[str, tuple[int, ...]] = {}
+for _key in _TABLE:
+    _STARTS[_key[0]] = tuple(sorted({*_STARTS.get(_key[0], ()), len(_key)}, reverse=True))
 
 
 def spans(surface: Sequence[str]) -> list[tuple[tuple[str, ...], list[str]]]:
     """Split words into (typed phrase, words it stands for), longest phrase first.
 
-    Words the table does not know come back as themselves, one per span.
+    Words the table does not know come back as themselves, one per span. Only words that
+    start some phrase are looked up further, which keeps indexing large folders fast.
     """
     out: list[tuple[tuple[str, ...], list[str]]] = []
     i = 0
     n = len(surface)
     while i < n:
-        for size in range(min(MAX_PHRASE, n - i), 0, -1):
+        word = surface[i]
+        for size in _STARTS.get(word, ()):
             key = tuple(surface[i : i + size])
             replacement = _TABLE.get(key)
             if replacement is not None:
@@ -131,7 +142,7 @@ def spans(surface: Sequence[str]) -> list[tuple[tuple[str, ...], list[str]]]:
                 i += size
                 break
         else:
-            out.append(((surface[i],), [surface[i]]))
+            out.append(((word,), [word]))
             i += 1
     return out
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 #: Words that carry no meaning for retrieval. Kept short on purpose: "not", "no", "without"
 #: and "all" change the meaning of a security question, so they stay.
@@ -28,12 +29,16 @@ STOP_WORDS: frozenset[str] = frozenset(
     wasn we were weren what whats when where which while who whom why will with won would
     wouldn y you your yours yourself yourselves hi hello hey anyone someone somebody tell
     know let lets like want wanna gonna also really actually pls plz ok okay yes yeah
+    vs etc eg ie im ive id youre theyre thats theres heres hows wheres whos cant dont
+    doesnt didnt isnt arent wasnt werent wont wouldnt shouldnt couldnt havent hasnt
+    lemme gotta guys folks ppl thru tho though anyway anyways even still ever stuff thing
+    things something anything everything somehow fine asking ask wondering wonder
     """.split()  # noqa: SIM905 (a word list reads better as prose)
 )
 
-_TOKEN_RE = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*")
+_TOKEN_RE = re.compile(r"[a-z]+(?=[0-9]+\.[0-9])|[0-9]+(?:\.[0-9]+)+|[a-z0-9]+")
 _CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
-_WORD_RE = re.compile(r"[A-Za-z0-9]+(?:\.[0-9]+)*")
+_RAW_RE = re.compile(r"[A-Za-z0-9]+")
 
 
 def normalise(text: str) -> str:
@@ -44,20 +49,22 @@ def normalise(text: str) -> str:
 def words(text: str) -> list[str]:
     """Lower-cased surface words, without stemming or stop-word removal.
 
-    CamelCase identifiers (``RegisterScalableTarget``, ``iam:PassRole``) yield the whole word
-    and its parts, so both "passrole" and "pass role" find a section that names the action.
+    CamelCase identifiers (``RegisterScalableTarget``, ``iam:PassRole``) yield the whole word,
+    and their parts are added at the end, so both "passrole" and "pass role" find a section
+    that names the action. The common case is one C-level regex over the lowered text.
     """
-    out: list[str] = []
-    for raw in _WORD_RE.findall(normalise(text)):
-        lower = raw.lower()
-        out.append(lower)
-        if not raw.islower() and not raw.isupper() and not raw.isdigit():
-            parts = _CAMEL_RE.findall(raw)
-            if len(parts) > 1:
-                out.extend(p.lower() for p in parts)
+    text = normalise(text)
+    out: list[str] = _TOKEN_RE.findall(text.lower())
+    for raw in _RAW_RE.findall(text):
+        if raw.islower() or raw.isupper() or raw.istitle() or raw.isdigit():
+            continue
+        parts = _CAMEL_RE.findall(raw)
+        if len(parts) > 1:
+            out.extend(p.lower() for p in parts)
     return out
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light English stemmer: plurals and the common verb endings, nothing more.
 
@@ -70,9 +77,9 @@ def stem(word: str) -> str:
         return w
     if w.endswith("ies") and len(w) > 4:
         w = w[:-3] + "y"
-    elif w.endswith(("sses", "xes", "ches", "shes", "zes")):
-        w = w[:-2]
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+    elif w.endswith(("sses", "xes", "ches", "shes", "zes", "ases")):
+        w = w[:-2]  # "aliases" → "alias", "cases" → "cas" (as "case" → "cas" below)
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is", "as")):
         w = w[:-1]
     for suffix in ("ing", "ed"):
         if w.endswith(suffix) and len(w) - len(suffix) >= 4:

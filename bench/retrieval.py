@@ -1,0 +1,348 @@
+"""Retrieval benchmark: quality on the development set, latency, build time, cold start.
+
+Run ``python bench/retrieval.py`` (add ``--write`` to replace the ``## Retrieval`` section of
+``docs/benchmarks.md``). It reports, in one run and on the same questions:
+
+* our engine (``Engine.answer``: BM25F + synonyms + typo correction + the no-answer rule;
+  a question it declines to answer counts as a miss);
+* plain BM25 (``bm25s`` alone on title + heading + body, its English stop words, no
+  synonyms, no typo correction);
+* plain rapidfuzz (``process.extract`` with ``WRatio`` and with ``token_set_ratio`` over the
+  same section texts);
+
+then the no-answer behaviour on off-topic questions, the score/coverage margins behind the
+no-answer thresholds, query latency on the shipped knowledge base and on a synthetic corpus
+of 10,000 sections, index build and cache load times, and the wall time of a cold
+``scalewarden ask`` process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from scalewarden.knowledge.answer import Engine, build_engine  # noqa: E402
+from scalewarden.knowledge.corpus import Article, Corpus, Section, load_corpus  # noqa: E402
+from scalewarden.knowledge.index import SearchIndex  # noqa: E402
+
+KNOWLEDGE = ROOT / "knowledge"
+DEVSET = ROOT / "bench" / "devset"
+DOC = ROOT / "docs" / "benchmarks.md"
+
+#: Questions the knowledge base must decline (it is about AAS security, nothing else).
+OFF_TOPIC: tuple[str, ...] = (
+    "how do i bake bread",
+    "what's the weather in paris",
+    "kubernetes hpa yaml",
+    "best pizza near the office",
+    "how do i reset my laptop password",
+    "what time is the standup tomorrow",
+    "recommend a good sci-fi novel",
+    "how to center a div in css",
+    "who won the football match yesterday",
+    "convert 30 celsius to fahrenheit",
+    "what is the capital of australia",
+    "how do i exit vim",
+    "git rebase vs merge",
+    "jenkins pipeline syntax for docker build",
+    "helm chart values for nginx ingress",
+    "how much vacation do i have left",
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    q: str
+    article: str
+    section: str
+
+
+def load_devset(folder: Path = DEVSET) -> list[Question]:
+    questions: list[Question] = []
+    for path in sorted(folder.glob("*.yaml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            questions.append(Question(str(item["q"]), item["article"], item["section"]))
+    return questions
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[rank]
+
+
+Ranker = Callable[[str], list[tuple[str, str]]]
+
+
+def evaluate(rank: Ranker, questions: Sequence[Question]) -> tuple[float, float, list[str]]:
+    """Top-1 accuracy, MRR@3 and the misses (question → what came first)."""
+    hits = 0
+    rr = 0.0
+    misses: list[str] = []
+    for item in questions:
+        ranked = rank(item.q)[:3]
+        target = (item.article, item.section)
+        if ranked and ranked[0] == target:
+            hits += 1
+        if target in ranked:
+            rr += 1.0 / (ranked.index(target) + 1)
+        else:
+            first = f"{ranked[0][0]} / {ranked[0][1]}" if ranked else "(no answer)"
+            misses.append(f"{item.q!r}: expected {item.article} / {item.section}; got {first}")
+    n = len(questions) or 1
+    return hits / n, rr / n, misses
+
+
+def ours(engine: Engine) -> Ranker:
+    def rank(q: str) -> list[tuple[str, str]]:
+        answer = engine.answer(q, 3)
+        return [(r.article_id, r.section) for r in answer.results]
+
+    return rank
+
+
+def section_text(s: Section) -> str:
+    return f"{s.title}\n{s.heading}\n{s.body}"
+
+
+def plain_bm25(sections: Sequence[Section]) -> Ranker:
+    import bm25s
+
+    model = bm25s.BM25()
+    model.index(
+        bm25s.tokenize([section_text(s) for s in sections], stopwords="en", show_progress=False),
+        show_progress=False,
+    )
+
+    def rank(q: str) -> list[tuple[str, str]]:
+        tokens = bm25s.tokenize([q], stopwords="en", show_progress=False)
+        if not tokens.vocab:
+            return []
+        k = min(3, len(sections))
+        docs, _ = model.retrieve(tokens, k=k, show_progress=False)
+        return [(sections[i].article_id, sections[i].heading) for i in docs[0]]
+
+    return rank
+
+
+def plain_fuzz(sections: Sequence[Section], scorer_name: str) -> Ranker:
+    from rapidfuzz import fuzz, process, utils
+
+    scorer = getattr(fuzz, scorer_name)
+    texts = [section_text(s) for s in sections]
+
+    def rank(q: str) -> list[tuple[str, str]]:
+        found = process.extract(q, texts, scorer=scorer, processor=utils.default_process, limit=3)
+        return [(sections[i].article_id, sections[i].heading) for _, _, i in found]
+
+    return rank
+
+
+def latencies(engine: Engine, questions: Sequence[str], rounds: int = 5) -> list[float]:
+    """Per-question wall time of ``Engine.answer`` in ms (after one warm-up pass)."""
+    for q in questions:
+        engine.answer(q, 3)
+    out: list[float] = []
+    for _ in range(rounds):
+        for q in questions:
+            start = time.perf_counter()
+            engine.answer(q, 3)
+            out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def synthetic_corpus(real: Corpus, size: int, seed: int = 7) -> Corpus:
+    """The real sections plus filler sections drawn from the real word distribution.
+
+    Filler reuses the knowledge base's own vocabulary and frequencies, so postings lists are
+    as long as they would be in a large documentation set on the same subject.
+    """
+    rng = random.Random(seed)
+    vocab: list[str] = []
+    for s in real.sections:
+        vocab.extend(s.body.split())
+    articles = list(real.articles)
+    sections_needed = size - len(real.sections)
+    per_article = 10
+    for a in range(max(0, sections_needed) // per_article + 1):
+        count = min(per_article, sections_needed - a * per_article)
+        if count <= 0:
+            break
+        article_id = f"synthetic-{a:05d}"
+        sections = tuple(
+            Section(
+                article_id,
+                f"Synthetic article {a}",
+                " ".join(rng.choices(vocab, k=8)) + "?",
+                "\n\n".join(" ".join(rng.choices(vocab, k=60)) for _ in range(3)),
+                (),
+            )
+            for _ in range(count)
+        )
+        articles.append(
+            Article(article_id, f"Synthetic article {a}", None, (), (), None, "", sections, False)
+        )
+    return Corpus(tuple(articles))
+
+
+def cold_ask(runs: int, cache_dir: Path) -> list[float]:
+    """Wall time in ms of ``scalewarden ask`` in a new process (cache already warm)."""
+    exe = Path(sys.executable).with_name("scalewarden")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "scalewarden.cli"]
+    env = {**os.environ, "SCALEWARDEN_CACHE_DIR": str(cache_dir)}
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(
+            [*cmd, "ask", "which TLS version do clients need?", "--json"],
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument("--misses", action="store_true", help="list the dev-set misses")
+    parser.add_argument("--synthetic", type=int, default=10_000, help="synthetic corpus size")
+    args = parser.parse_args()
+
+    questions = load_devset()
+    corpus = load_corpus(KNOWLEDGE)
+    if corpus.problems:
+        for p in corpus.problems:
+            print(f"warning: {p}", file=sys.stderr)
+
+    start = time.perf_counter()
+    import bm25s  # noqa: F401  (import time reported apart from build time)
+
+    import_ms = (time.perf_counter() - start) * 1000
+    start = time.perf_counter()
+    index = SearchIndex.build(corpus)
+    build_ms = (time.perf_counter() - start) * 1000
+    engine = Engine(index)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cache_dir = Path(tmp)
+        build_engine(KNOWLEDGE, (), cache_dir)  # writes the cache
+        start = time.perf_counter()
+        cached = build_engine(KNOWLEDGE, (), cache_dir)
+        load_ms = (time.perf_counter() - start) * 1000
+        assert cached.from_cache
+        cold = cold_ask(5, cache_dir)
+
+    rows: list[tuple[str, float, float]] = []
+    top1, mrr, misses = evaluate(ours(engine), questions)
+    rows.append(("scalewarden (BM25F + synonyms + typos)", top1, mrr))
+    for name, ranker in (
+        ("plain BM25 (bm25s)", plain_bm25(corpus.sections)),
+        ("plain rapidfuzz WRatio", plain_fuzz(corpus.sections, "WRatio")),
+        ("plain rapidfuzz token_set_ratio", plain_fuzz(corpus.sections, "token_set_ratio")),
+    ):
+        t1, m, _ = evaluate(ranker, questions)
+        rows.append((name, t1, m))
+
+    declined = [q for q in OFF_TOPIC if not engine.answer(q, 3).answered]
+    dev_declined = [q.q for q in questions if not engine.answer(q.q, 3).answered]
+
+    # margins behind the no-answer thresholds
+    def best(q: str) -> tuple[float, float]:
+        _, hits = index.search(q, 1)
+        return (hits[0].score, hits[0].coverage) if hits else (0.0, 0.0)
+
+    dev_best = [best(q.q) for q in questions]
+    off_best = [best(q) for q in OFF_TOPIC]
+
+    lat = latencies(engine, [q.q for q in questions])
+    synth = synthetic_corpus(corpus, args.synthetic)
+    start = time.perf_counter()
+    synth_index = SearchIndex.build(synth)
+    synth_build_ms = (time.perf_counter() - start) * 1000
+    synth_lat = latencies(Engine(synth_index), [q.q for q in questions], rounds=2)
+
+    n_sections = len(corpus.sections)
+    lines = [
+        "## Retrieval",
+        "",
+        f"`python bench/retrieval.py` on {len(questions)} development questions "
+        f"(`bench/devset/`), {len(corpus.articles)} articles, {n_sections} sections. "
+        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}.",
+        "",
+        "| ranker | top-1 | MRR@3 |",
+        "| --- | --- | --- |",
+        *(f"| {name} | {t1:.3f} | {m:.3f} |" for name, t1, m in rows),
+        "",
+        "| measure | value |",
+        "| --- | --- |",
+        f"| off-topic questions declined | {len(declined)}/{len(OFF_TOPIC)} |",
+        f"| dev questions declined (no answer) | {len(dev_declined)}/{len(questions)} |",
+        f"| query latency p50 / p99, shipped KB | {percentile(lat, 50):.2f} ms / "
+        f"{percentile(lat, 99):.2f} ms |",
+        f"| query latency p50 / p99, {len(synth.sections):,} sections | "
+        f"{percentile(synth_lat, 50):.2f} ms / {percentile(synth_lat, 99):.2f} ms |",
+        f"| index build, shipped KB (bm25s import {import_ms:.0f} ms apart) | {build_ms:.0f} ms |",
+        f"| index build, {len(synth.sections):,} sections | {synth_build_ms:.0f} ms |",
+        f"| index load from cache | {load_ms:.1f} ms |",
+        f"| cold `scalewarden ask --json` process, warm cache (median of 5) | "
+        f"{statistics.median(cold):.0f} ms |",
+        "",
+        "Latency is `Engine.answer` (analysis, scoring, no-answer decision and snippets), "
+        "measured in-process after one warm-up pass. The synthetic corpus is the shipped "
+        "sections plus filler drawn from their own word distribution.",
+        "",
+    ]
+    report = "\n".join(lines)
+    print(report)
+    print(
+        "no-answer margins: dev best score min "
+        f"{min(s for s, _ in dev_best):.2f}, coverage min {min(c for _, c in dev_best):.2f}; "
+        f"off-topic best score max {max(s for s, _ in off_best):.2f}, "
+        f"coverage max {max(c for _, c in off_best):.2f}"
+    )
+    if declined != list(OFF_TOPIC):
+        print("off-topic answered:", [q for q in OFF_TOPIC if q not in declined])
+    if dev_declined:
+        print("dev declined:", dev_declined)
+    if args.misses:
+        print("\n".join(misses))
+    if args.write:
+        write_section(report)
+    return 0
+
+
+def write_section(report: str) -> None:
+    """Replace (or append) the ``## Retrieval`` section of docs/benchmarks.md."""
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n\n"
+    lines = text.split("\n")
+    try:
+        start = lines.index("## Retrieval")
+    except ValueError:
+        DOC.write_text(text.rstrip("\n") + "\n\n" + report, encoding="utf-8")
+        return
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    new = [*lines[:start], *report.rstrip("\n").split("\n"), "", *lines[end:]]
+    DOC.write_text("\n".join(new).rstrip("\n") + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,178 @@
+"""Answers: the public API, the JSON contract, bad input and the honest no-answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from scalewarden.knowledge.answer import (
+    MAX_QUESTION_CHARS,
+    Answer,
+    Engine,
+    QuestionError,
+    Result,
+    answer_question,
+    build_engine,
+    get_engine,
+    validate_question,
+)
+from scalewarden.knowledge.corpus import SOURCE_PREFIX
+from scalewarden.knowledge.snippets import MAX_SNIPPET
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXTRA = FIXTURES / "extra"
+
+RESULT_KEYS = {"article_id", "title", "section", "snippet", "score", "sources"}
+
+
+def test_answer_holds_the_best_sections_with_snippets_and_sources(engine: Engine) -> None:
+    answer = engine.answer("how do i delete the slr")
+    assert answer.answered
+    first = answer.results[0]
+    assert first.article_id == "role-basics"
+    assert first.section == "How do I delete a service-linked role?"
+    assert first.sources == (
+        f"{SOURCE_PREFIX}application-auto-scaling-service-linked-roles.html",
+        f"{SOURCE_PREFIX}security_iam_service-with-iam.html",
+    )
+    assert "delete-service-linked-role" in first.snippet
+    scores = [r.score for r in answer.results]
+    assert scores == sorted(scores, reverse=True)
+    assert 1 <= len(answer.results) <= 3
+
+
+def test_to_dict_is_the_json_contract(engine: Engine) -> None:
+    data = engine.answer("which tls version", top=2).to_dict()
+    assert set(data) == {"question", "answered", "results", "suggestions"}
+    assert data["question"] == "which tls version"
+    assert data["answered"] is True
+    assert 1 <= len(data["results"]) <= 2
+    for result in data["results"]:
+        assert set(result) == RESULT_KEYS
+        assert isinstance(result["score"], float)
+        assert all(url.startswith("https://") for url in result["sources"])
+    assert data["suggestions"] == []
+
+
+def test_answer_dataclasses_are_plain_data() -> None:
+    result = Result("a", "A", "Q?", "text", 1.5, ("https://x",))
+    answer = Answer("q?", True, (result,))
+    assert answer.to_dict() == {
+        "question": "q?",
+        "answered": True,
+        "results": [
+            {
+                "article_id": "a",
+                "title": "A",
+                "section": "Q?",
+                "snippet": "text",
+                "score": 1.5,
+                "sources": ["https://x"],
+            }
+        ],
+        "suggestions": [],
+    }
+
+
+def test_top_limits_the_results(engine: Engine) -> None:
+    assert len(engine.answer("service linked role", top=1).results) == 1
+    with pytest.raises(QuestionError, match="top"):
+        engine.answer("tls", top=0)
+    with pytest.raises(QuestionError, match="top"):
+        engine.answer("tls", top=11)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how do i bake bread",
+        "what's the weather in paris",
+        "kubernetes hpa yaml",
+        "who won the football match yesterday",
+    ],
+)
+def test_off_topic_questions_get_an_honest_no_answer(engine: Engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert answer.answered is False
+    assert answer.results == ()
+    assert answer.suggestions  # closest topics, never a guess
+    data = answer.to_dict()
+    assert data["results"] == [] and data["suggestions"]
+
+
+def test_suggestions_name_the_closest_articles(engine: Engine) -> None:
+    answer = engine.answer("rotate the sourdough starter with a proxy")
+    assert not answer.answered
+    assert "Transport security for the scaling API" in answer.suggestions
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("x" * 10_000, "too long"),
+        ("tls\x00version", "control characters"),
+        ("tls\x1b[31m", "control characters"),
+        ("how do i do it?", "only common words"),
+        ("??? !!!", "no words"),
+    ],
+)
+def test_bad_questions_raise_a_clear_error(engine: Engine, question: str, message: str) -> None:
+    with pytest.raises(QuestionError, match=message) as info:
+        engine.answer(question)
+    assert isinstance(info.value, ValueError)
+    assert "\n" not in str(info.value)
+
+
+def test_validation_strips_and_accepts_ordinary_text() -> None:
+    assert validate_question("  which TLS?\n") == "which TLS?"
+    assert validate_question("line one\nline two") == "line one\nline two"
+    assert validate_question("x " * (MAX_QUESTION_CHARS // 2)).startswith("x")
+    with pytest.raises(QuestionError):
+        validate_question(None)
+
+
+def test_snippets_are_focused_not_whole_sections(engine: Engine) -> None:
+    answer = engine.answer("trust policy json")
+    first = answer.results[0]
+    assert first.section == "What does a trust policy look like?"
+    assert len(first.snippet) <= MAX_SNIPPET
+    assert first.snippet.startswith("A trust policy names the principal")
+    assert '"sts:AssumeRole"' in first.snippet  # the lead-in brings its code block
+
+
+def test_process_wide_engine_follows_the_settings(
+    knowledge_env: Callable[..., Path],
+) -> None:
+    cache_dir = knowledge_env()
+    engine = get_engine()
+    assert get_engine() is engine
+    assert answer_question("vpce service name").results[0].article_id == "endpoint-basics"
+    assert list(cache_dir.glob("index-*.npz"))  # written for the next process
+
+    knowledge_env(extra=(EXTRA,))
+    answer = answer_question("who approves a rotation of the pager secret")
+    assert answer.answered
+    assert answer.results[0].article_id == "runbook"
+    assert answer.results[0].sources == ()
+
+
+def test_a_warm_start_loads_from_the_cache(tmp_path: Path) -> None:
+    kb = FIXTURES / "kb"
+    first = build_engine(kb, (), tmp_path)
+    second = build_engine(kb, (), tmp_path)
+    assert not first.from_cache and second.from_cache
+    assert second.answer("tls version").to_dict() == first.answer("tls version").to_dict()
+
+
+def test_broken_extra_article_is_reported_and_the_rest_answers(tmp_path: Path) -> None:
+    broken = tmp_path / "notes"
+    broken.mkdir()
+    (broken / "bad.md").write_text("---\ntitle: [oops\n---\n# Bad\n")
+    (broken / "good.md").write_text("# Proxy notes\n\n## Which proxy do we use?\n\nSquid.\n")
+    engine = build_engine(FIXTURES / "kb", (broken,), tmp_path / "cache")
+    assert [Path(p.path).name for p in engine.problems] == ["bad.md"]
+    assert engine.answer("which tls version").answered

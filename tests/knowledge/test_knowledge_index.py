@@ -1,0 +1,147 @@
+"""The search index: ranking, synonyms, typo correction, coverage, and the cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scalewarden.knowledge import cache
+from scalewarden.knowledge.corpus import content_hash, load_corpus, read_sources
+from scalewarden.knowledge.index import SearchIndex
+
+FIXTURES = Path(__file__).parent / "fixtures"
+KB = FIXTURES / "kb"
+
+
+def top_heading(index: SearchIndex, question: str) -> str:
+    _, hits = index.search(question, 3)
+    assert hits, question
+    return index.sections[hits[0].index].heading
+
+
+@pytest.mark.parametrize(
+    ("question", "heading"),
+    [
+        ("which tls version do we need", "Which TLS version do clients need?"),
+        ("ECDHE or DHE required?", "Which cipher suites are required?"),
+        ("how do i delete the role", "How do I delete a service-linked role?"),
+        ("trust policy json", "What does a trust policy look like?"),
+        ("endpoint service name", "What is the endpoint service name?"),
+        ("iam:CreateServiceLinkedRole", "Which permission creates the role?"),
+    ],
+)
+def test_ranks_known_questions_first(index: SearchIndex, question: str, heading: str) -> None:
+    assert top_heading(index, question) == heading
+
+
+@pytest.mark.parametrize(
+    ("question", "heading"),
+    [
+        ("delete the slr", "How do I delete a service-linked role?"),
+        ("vpce service name", "What is the endpoint service name?"),
+        ("perms to create the service linked role", "Which permission creates the role?"),
+        ("ssl version", "Which TLS version do clients need?"),
+    ],
+)
+def test_synonyms_and_acronyms_find_their_sections(
+    index: SearchIndex, question: str, heading: str
+) -> None:
+    assert top_heading(index, question) == heading
+
+
+def test_typos_are_corrected_against_the_vocabulary(index: SearchIndex) -> None:
+    query, _ = index.search("polciy to block one action through the endpoint", 3)
+    assert ("polciy", "policy") in query.corrections
+    assert top_heading(index, "polciy to block an action") == (
+        "Can an endpoint policy block a single action?"
+    )
+    assert index.correct("cihper") == "cipher"  # transposition
+    assert index.correct("prinicpal") == "principal"
+
+
+def test_correction_is_conservative(index: SearchIndex) -> None:
+    assert index.correct("bread") is None  # "read" would need a new first letter
+    assert index.correct("zzzzzz") is None
+    query = index.analyse("tls ecs")  # short words are never "corrected"
+    assert query.corrections == ()
+
+
+def test_words_run_together_are_split(index: SearchIndex) -> None:
+    assert index.correct("trustpolicy") == "trust policy"
+    query = index.analyse("show me a trustpolicy")
+    assert ("trustpolicy", "trust policy") in query.corrections
+    assert top_heading(index, "show me a trustpolicy") == "What does a trust policy look like?"
+
+
+def test_unknown_words_lower_coverage(index: SearchIndex) -> None:
+    _, full = index.search("tls version", 1)
+    _, partial = index.search("tls version for my sourdough starter", 1)
+    assert full[0].coverage == pytest.approx(1.0)
+    assert partial[0].coverage < 0.6
+    query, hits = index.search("kubernetes hpa yaml", 3)
+    assert hits == []
+    assert set(query.unknown) == {"kubernetes", "hpa", "yaml"}
+
+
+def test_expansion_does_not_outweigh_the_rest_of_the_question(index: SearchIndex) -> None:
+    query = index.analyse("iam trust")
+    weights = {t.term: t.weight for t in query.terms}
+    assert weights["trust"] == pytest.approx(1.0)
+    assert weights["iam"] < 1.0  # "iam" expands to four words sharing one word's weight
+
+
+def test_state_round_trip_gives_identical_results(index: SearchIndex) -> None:
+    arrays, meta = index.to_state()
+    again = SearchIndex.from_state(arrays, meta)
+    for question in ("delete the slr", "tls", "endpoint policy"):
+        scores_a = index.score(index.analyse(question))[0]
+        scores_b = again.score(again.analyse(question))[0]
+        assert np.array_equal(scores_a, scores_b)
+    assert again.sections == index.sections
+
+
+def test_cache_round_trip_and_key(tmp_path: Path) -> None:
+    files = read_sources(KB)
+    key = cache.cache_key(content_hash(files))
+    assert cache.load(tmp_path, key) is None
+    index = SearchIndex.build(load_corpus(KB))
+    path = cache.save(tmp_path, key, index)
+    assert path is not None and path.exists()
+    loaded = cache.load(tmp_path, key)
+    assert loaded is not None
+    assert loaded.sections == index.sections
+    assert (
+        loaded.search("delete the slr", 1)[1][0].index
+        == index.search("delete the slr", 1)[1][0].index
+    )
+
+
+def test_cache_key_follows_the_content(tmp_path: Path) -> None:
+    for name in ("a.md", "b.md"):
+        (tmp_path / name).write_text(f"# {name}\n\ntext\n")
+    before = cache.cache_key(content_hash(read_sources(None, [tmp_path])))
+    (tmp_path / "b.md").write_text("# b.md\n\nchanged\n")
+    after = cache.cache_key(content_hash(read_sources(None, [tmp_path])))
+    assert before != after
+
+
+def test_corrupt_cache_means_rebuild(tmp_path: Path) -> None:
+    (tmp_path / "index-deadbeef.npz").write_bytes(b"not a zip file")
+    assert cache.load(tmp_path, "deadbeef") is None
+
+
+def test_unwritable_cache_is_not_an_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder should be")
+    index = SearchIndex.build(load_corpus(KB))
+    assert cache.save(blocker / "cache", "k", index) is None
+
+
+def test_old_cache_files_are_pruned(tmp_path: Path) -> None:
+    index = SearchIndex.build(load_corpus(KB))
+    for i in range(cache.KEEP + 3):
+        cache.save(tmp_path, f"k{i}", index)
+    assert len(list(tmp_path.glob("index-*.npz"))) == cache.KEEP
+    assert (tmp_path / f"index-k{cache.KEEP + 2}.npz").exists()

@@ -1,0 +1,84 @@
+"""Tokenisation, stop words, stemming and the synonym table."""
+
+from __future__ import annotations
+
+from scalewarden.knowledge.synonyms import SYNONYMS, expand, spans
+from scalewarden.knowledge.text import STOP_WORDS, analyse, plain_words, stem, words
+
+
+def test_words_lower_case_and_split_camel_case_identifiers() -> None:
+    assert words("Amazon ECS uses iam:PassRole") == [
+        "amazon",
+        "ecs",
+        "uses",
+        "iam",
+        "passrole",
+        "pass",
+        "role",
+    ]
+    assert "registerscalabletarget" in words("RegisterScalableTarget")
+    assert {"register", "scalable", "target"} <= set(words("RegisterScalableTarget"))
+
+
+def test_words_keep_versions_and_split_them_from_names() -> None:
+    assert words("TLS 1.2, tls1.3 and EC2/S3") == ["tls", "1.2", "tls", "1.3", "and", "ec2", "s3"]
+    assert words("ｆｕｌｌ－ｗｉｄｔｈ") == ["full", "width"]  # NFKC
+
+
+def test_stem_merges_the_forms_people_type() -> None:
+    pairs = [
+        ("policies", "policy"),
+        ("roles", "role"),
+        ("encrypted", "encrypt"),
+        ("scaling", "scale"),
+        ("logging", "logs"),
+        ("tagging", "tags"),
+        ("aliases", "alias"),
+        ("keys", "key"),
+    ]
+    for a, b in pairs:
+        assert stem(a) == stem(b), (a, b)
+    assert stem("access") == "access"  # not a plural
+    assert stem("status") == "status"
+    assert stem("ecs") == "ecs"  # short words stay
+    assert stem("1.2") == "1.2"
+    assert stem("policy") != stem("police")
+
+
+def test_analyse_drops_stop_words_but_keeps_negations() -> None:
+    assert analyse("How do I delete the roles?") == ["delet", "role"]
+    assert "not" not in STOP_WORDS and "no" not in STOP_WORDS
+    assert analyse("can i not", keep_stop_words=True) == ["can", "i", "not"]
+
+
+def test_plain_words_strip_punctuation() -> None:
+    assert plain_words("Hello, *World*! (TLS 1.2)") == ["hello", "world", "tls", "1.2"]
+
+
+def test_synonyms_expand_acronyms_and_phrases() -> None:
+    assert expand(["slr"]) == ["service", "linked", "role"]
+    assert expand(["app", "autoscaling", "perms"]) == [
+        "application",
+        "auto",
+        "scaling",
+        "permissions",
+    ]
+    assert expand(["vpce", "policy"]) == ["vpc", "endpoint", "policy"]
+    assert "privatelink" in expand(["privatelink"])  # the short form is kept
+    assert expand(["unknown", "words"]) == ["unknown", "words"]
+
+
+def test_synonyms_prefer_the_longest_phrase() -> None:
+    # "app autoscaling" as a phrase, not "app" + "autoscaling"
+    assert spans(["app", "autoscaling"]) == [
+        (("app", "autoscaling"), ["application", "auto", "scaling"])
+    ]
+    assert spans(["autoscaling"]) == [(("autoscaling",), ["auto", "scaling"])]
+
+
+def test_synonym_table_covers_the_required_acronyms() -> None:
+    for key in ("slr", "vpce", "privatelink", "abac", "aas", "sigv4", "scp", "tls"):
+        assert key in SYNONYMS
+    assert "app autoscaling" in SYNONYMS
+    for key, value in SYNONYMS.items():
+        assert key == key.lower() and value == value.lower(), key
