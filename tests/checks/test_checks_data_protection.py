@@ -90,7 +90,13 @@ def test_tags_not_collected_gives_error_never_pass() -> None:
     findings = run("sensitive_data_in_scaling_names", account(reg))
     assert [f.status for f in findings] == [Status.ERROR]
     assert "not implemented" in findings[0].message
-    # Names are still checked when tags are missing.
+
+
+def test_one_target_without_tags_is_an_error_not_a_pass() -> None:
+    reg = region(targets=[target(tags=None), target(resource_id="service/prod/api")])
+    findings = run("sensitive_data_in_scaling_names", account(reg))
+    assert [f.status for f in findings] == [Status.ERROR]
+    assert "1 target(s)" in findings[0].message
     reg.policies = [
         ScalingPolicy(
             f"p-{EMAIL}",
