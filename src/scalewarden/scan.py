@@ -86,7 +86,9 @@ def _select_checks(spec: str | None) -> list[Check]:
         raise ScopeError(str(exc)) from exc
 
 
-def _regions(scope: ScanScope, session: boto3.Session, clients: ClientFactory) -> list[str]:
+def _regions(
+    scope: ScanScope, session: boto3.Session, clients: ClientFactory, partition: str
+) -> list[str]:
     from scalewarden.aws.errors import describe_error
     from scalewarden.aws.regions import enabled_aas_regions, parse_regions
 
@@ -106,7 +108,7 @@ def _regions(scope: ScanScope, session: boto3.Session, clients: ClientFactory) -
         except ValueError as exc:
             raise ScopeError(f"configured region: {exc}") from exc
     try:
-        return enabled_aas_regions(clients.client("ec2", home or "us-east-1"))
+        return enabled_aas_regions(clients.client("ec2", home or "us-east-1"), partition)
     except Exception as exc:
         raise ScanError(
             f"could not list the account's enabled regions: {describe_error(exc)}"
@@ -121,26 +123,38 @@ class _Account:
     error: str | None = None
 
 
+def _caller(session: boto3.Session, clients: ClientFactory) -> tuple[str, str]:
+    """(account id, partition) of the credentials; failing here means nothing can run."""
+    from scalewarden.aws.accounts import caller_identity
+    from scalewarden.aws.errors import describe_error
+
+    try:
+        return caller_identity(clients.client("sts", session.region_name or "us-east-1"))
+    except Exception as exc:
+        raise ScanError(f"could not read the caller's identity: {describe_error(exc)}") from exc
+
+
 def _accounts(
-    scope: ScanScope, session: boto3.Session, clients: ClientFactory, config: Any
+    scope: ScanScope,
+    session: boto3.Session,
+    clients: ClientFactory,
+    caller: str,
+    partition: str,
 ) -> list[_Account]:
     from scalewarden.aws.accounts import (
         assume_role_session,
-        caller_account_id,
         organization_accounts,
         parse_account_ids,
     )
     from scalewarden.aws.errors import describe_error
 
-    try:
-        caller = caller_account_id(session, config)
-    except Exception as exc:
-        raise ScanError(f"could not read the caller's identity: {describe_error(exc)}") from exc
+    home = session.region_name or "us-east-1"
+    sts = clients.client("sts", home)
 
     wanted: list[tuple[str, str | None]]
     if scope.organization:
         try:
-            wanted = organization_accounts(session, config)
+            wanted = organization_accounts(clients.client("organizations", home))
         except Exception as exc:
             raise ScanError(
                 f"could not list the organization's accounts: {describe_error(exc)}"
@@ -166,12 +180,12 @@ def _accounts(
             continue
         try:
             assumed = assume_role_session(
-                session,
-                config,
+                sts,
                 account_id,
                 scope.role_name or "",
                 scope.external_id,
                 session.region_name,
+                partition,
             )
             out.append(_Account(account_id, name, clients.with_session(assumed)))
         except Exception as exc:
@@ -261,10 +275,13 @@ def run_scan(
         raise ScanError(str(exc)) from exc
     clients = ClientFactory(session, config, on_client=opts.on_client)
 
-    regions = _regions(scope, session, clients)
+    if scope.regions is None and not session.region_name:
+        raise ScopeError("no AWS region configured: pass --regions or set AWS_REGION")
+    caller, partition = _caller(session, clients)
+    regions = _regions(scope, session, clients, partition)
     if not regions:
         raise ScanError("no region to scan: the account has no enabled AAS region")
-    accounts = _accounts(scope, session, clients, config)
+    accounts = _accounts(scope, session, clients, caller, partition)
 
     reachable = [a for a in accounts if a.clients is not None]
     total = len(reachable) * (len(regions) + 1)
@@ -283,7 +300,9 @@ def run_scan(
             if progress is not None:
                 progress(event)
 
-    sources = frozenset(s for c in checks for s in c.sources)
+    # A full scan reads everything; a narrower one only what its checks declare, so that
+    # `--checks target_fixed_capacity` makes a handful of calls instead of hundreds.
+    sources = None if scope.checks is None else frozenset(s for c in checks for s in c.sources)
     collected = collect_accounts(
         [(a.clients, a.account_id, a.name) for a in reachable if a.clients is not None],
         regions,

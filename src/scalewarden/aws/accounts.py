@@ -40,15 +40,15 @@ def parse_account_ids(spec: str | None) -> list[str] | None:
     return list(dict.fromkeys(ids))
 
 
-def caller_account_id(session: boto3.Session, config: Any) -> str:
-    """The account id of the session's credentials (``sts:GetCallerIdentity``)."""
-    sts = session.client("sts", config=config)
-    return str(sts.get_caller_identity()["Account"])
+def caller_identity(sts: Any) -> tuple[str, str]:
+    """(account id, partition) of the credentials behind the ``sts`` client."""
+    identity = sts.get_caller_identity()
+    arn = str(identity.get("Arn") or "arn:aws:")
+    return str(identity["Account"]), arn.split(":")[1] or "aws"
 
 
-def organization_accounts(session: boto3.Session, config: Any) -> list[tuple[str, str | None]]:
+def organization_accounts(org: Any) -> list[tuple[str, str | None]]:
     """ACTIVE accounts of the organization as (id, name), paginated."""
-    org = session.client("organizations", config=config)
     out: list[tuple[str, str | None]] = []
     for page in org.get_paginator("list_accounts").paginate():
         for acct in page.get("Accounts", []):
@@ -64,19 +64,18 @@ def role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
 
 
 def assume_role_session(
-    session: boto3.Session,
-    config: Any,
+    sts: Any,
     account_id: str,
     role_name: str,
     external_id: str | None,
     region: str | None,
+    partition: str = "aws",
 ) -> boto3.Session:
     """A session with the role's temporary credentials (never logged)."""
     import boto3
 
-    sts = session.client("sts", config=config)
     params: dict[str, Any] = {
-        "RoleArn": role_arn(account_id, role_name),
+        "RoleArn": role_arn(account_id, role_name, partition),
         "RoleSessionName": SESSION_NAME,
     }
     if external_id:

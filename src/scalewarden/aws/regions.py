@@ -50,8 +50,17 @@ def parse_regions(spec: str | None) -> list[str] | None:
     return list(dict.fromkeys(names))
 
 
-def enabled_aas_regions(ec2_client: Any) -> list[str]:
-    """AAS regions that the account has enabled, sorted.
+@lru_cache(maxsize=8)
+def partition_aas_regions(partition: str) -> frozenset[str]:
+    """AAS regions of one partition (``aws``, ``aws-cn``, ``aws-us-gov`` …)."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    return frozenset(session.get_available_regions(AAS_SERVICE, partition_name=partition))
+
+
+def enabled_aas_regions(ec2_client: Any, partition: str = "aws") -> list[str]:
+    """AAS regions of ``partition`` that the account has enabled, sorted.
 
     ``ec2_client`` is an EC2 client in any region the account can reach.
     """
@@ -61,4 +70,4 @@ def enabled_aas_regions(ec2_client: Any) -> list[str]:
         for r in response.get("Regions", [])
         if r.get("OptInStatus", "opt-in-not-required") in ENABLED_OPT_IN
     }
-    return sorted(enabled & known_aas_regions())
+    return sorted(enabled & partition_aas_regions(partition))
