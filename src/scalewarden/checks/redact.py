@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 REDACTED = "REDACTED"
@@ -94,6 +95,12 @@ def _looks_random(token: str) -> bool:
 
 def find_secrets(text: str) -> list[SecretMatch]:
     """Non-overlapping secret-looking spans in ``text``, in order."""
+    return list(_find_secrets(text))
+
+
+@lru_cache(maxsize=65536)
+def _find_secrets(text: str) -> tuple[SecretMatch, ...]:
+    """Cached: the same names and tags are shown by many checks of one scan."""
     found: list[SecretMatch] = []
     taken: list[tuple[int, int]] = []
 
@@ -111,7 +118,7 @@ def find_secrets(text: str) -> list[SecretMatch]:
         if free(m.start(), m.end()) and _looks_random(m.group()):
             found.append(SecretMatch("token", m.start(), m.end()))
             taken.append((m.start(), m.end()))
-    return sorted(found, key=lambda s: s.start)
+    return tuple(sorted(found, key=lambda s: s.start))
 
 
 def secret_kinds(text: str) -> list[str]:

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from scalewarden.checks.model import GLOBAL_REGION, Finding, ScanReport, Status
-from scalewarden.reports._meta import arn_partition, check_text, resource_type
+from scalewarden.reports._meta import arn_partition, check_text, json_array_lines, resource_type
 
 SCHEMA_VERSION = "2018-10-08"
 FALLBACK_REGION = "us-east-1"
@@ -126,4 +126,4 @@ def asff_finding(finding: Finding, report: ScanReport) -> dict[str, Any]:
 
 
 def render(report: ScanReport) -> str:
-    return json.dumps([asff_finding(f, report) for f in report.findings], indent=2) + "\n"
+    return json_array_lines(asff_finding(f, report) for f in report.findings)

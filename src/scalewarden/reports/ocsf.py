@@ -8,12 +8,11 @@ side: ``status_code`` carries PASS/FAIL/ERROR/MUTED, ``status`` is ``New`` or ``
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from scalewarden import __version__
 from scalewarden.checks.model import Finding, ScanReport, Severity, Status
-from scalewarden.reports._meta import arn_partition, check_text, resource_type
+from scalewarden.reports._meta import arn_partition, check_text, json_array_lines, resource_type
 
 OCSF_VERSION = "1.3.0"
 CLASS_UID = 2004
@@ -120,5 +119,4 @@ def detection_finding(finding: Finding, report: ScanReport) -> dict[str, Any]:
 
 
 def render(report: ScanReport) -> str:
-    items = [detection_finding(f, report) for f in report.findings]
-    return json.dumps(items, indent=2, default=str) + "\n"
+    return json_array_lines(detection_finding(f, report) for f in report.findings)
