@@ -122,7 +122,7 @@ def scan(
         try:
             rules = Mutelist.load(mutelist)
         except (OSError, ValueError) as exc:
-            raise usage_error(f"mutelist {mutelist}: {exc}") from exc
+            raise usage_error(f"mutelist: {exc}") from exc
 
     from scalewarden.scan import ScanError, ScanScope, ScopeError, run_scan
 
