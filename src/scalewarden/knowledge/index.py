@@ -112,6 +112,18 @@ def document_terms(surface: Sequence[str]) -> list[str]:
     return [stem(w) for w in expand(surface) if w not in STOP_WORDS]
 
 
+def _document_frequencies(postings: dict[str, _Postings], n_terms: int) -> NDArray[np.int32]:
+    """Sections containing each term in any field: distinct (term, section) pairs, counted."""
+    terms = [
+        np.repeat(np.arange(n_terms, dtype=np.int64), np.diff(p.indptr)) for p in postings.values()
+    ]
+    rows = [p.indices.astype(np.int64) for p in postings.values()]
+    if not terms:
+        return np.zeros(n_terms, dtype=np.int32)
+    pairs = np.unique(np.concatenate(terms) * (1 << 32) + np.concatenate(rows))
+    return np.bincount(pairs >> 32, minlength=n_terms).astype(np.int32)
+
+
 def _idf(df: int, n_docs: int) -> float:
     return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
 
@@ -150,31 +162,22 @@ class SearchIndex:
 
         sections = corpus.sections
         surface_df: Counter[str] = Counter()
-        field_terms: dict[str, list[list[str]]] = {f: [] for f in FIELDS}
+        vocab: dict[str, int] = {}
+        field_ids: dict[str, list[list[int]]] = {f: [] for f in FIELDS}
         for section in sections:
             fields = section_fields(section)
-            seen: set[str] = set()
+            surface_df.update(set().union(*fields.values()))
             for name in FIELDS:
-                seen.update(fields[name])
-                field_terms[name].append(document_terms(fields[name]))
-            surface_df.update(seen)
+                field_ids[name].append(
+                    [vocab.setdefault(t, len(vocab)) for t in document_terms(fields[name])]
+                )
         for key in SYNONYMS:
             for word in key.split():
                 surface_df.setdefault(word, 0)
 
-        vocab: dict[str, int] = {}
-        for name in FIELDS:
-            for doc in field_terms[name]:
-                for term in doc:
-                    vocab.setdefault(term, len(vocab))
-        df = np.zeros(len(vocab), dtype=np.int32)
-        for i in range(len(sections)):
-            present = {vocab[t] for name in FIELDS for t in field_terms[name][i]}
-            df[list(present)] += 1
-
         postings: dict[str, _Postings] = {}
         for name in FIELDS:
-            docs = [[vocab[t] for t in doc] for doc in field_terms[name]]
+            docs = field_ids[name]
             if not vocab or not any(docs):
                 empty_ptr = np.zeros(len(vocab) + 1, dtype=np.int64)
                 postings[name] = _Postings(
@@ -189,6 +192,7 @@ class SearchIndex:
                 np.asarray(scores["indices"], dtype=np.int32),
                 np.asarray(scores["indptr"], dtype=np.int64),
             )
+        df = _document_frequencies(postings, len(vocab))
         return cls(sections, vocab, postings, dict(surface_df), df, corpus.problems)
 
     # ------------------------------------------------------------------ queries

@@ -126,8 +126,7 @@ for _key in _TABLE:
 def spans(surface: Sequence[str]) -> list[tuple[tuple[str, ...], list[str]]]:
     """Split words into (typed phrase, words it stands for), longest phrase first.
 
-    Words the table does not know come back as themselves, one per span. Only words that
-    start some phrase are looked up further, which keeps indexing large folders fast.
+    Words the table does not know come back as themselves, one per span.
     """
     out: list[tuple[tuple[str, ...], list[str]]] = []
     i = 0
@@ -148,5 +147,28 @@ def spans(surface: Sequence[str]) -> list[tuple[tuple[str, ...], list[str]]]:
 
 
 def expand(surface: Sequence[str]) -> list[str]:
-    """Rewrite surface words through the table (what documents are indexed as)."""
-    return [w for _, replacement in spans(surface) for w in replacement]
+    """Rewrite surface words through the table (what documents are indexed as).
+
+    Only the positions where a phrase can start are looked at; the words between them are
+    copied in slices, which keeps indexing a large folder fast.
+    """
+    starts = [i for i, w in enumerate(surface) if w in _STARTS]
+    if not starts:
+        return list(surface)
+    out: list[str] = []
+    done = 0
+    for i in starts:
+        if i < done:
+            continue
+        out.extend(surface[done:i])
+        for size in _STARTS[surface[i]]:
+            replacement = _TABLE.get(tuple(surface[i : i + size]))
+            if replacement is not None:
+                out.extend(replacement)
+                done = i + size
+                break
+        else:
+            out.append(surface[i])
+            done = i + 1
+    out.extend(surface[done:])
+    return out
