@@ -52,14 +52,16 @@ class Settings(BaseSettings):
 
     # Slack
     slack_bot_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "SCALEWARDEN_SLACK_BOT_TOKEN")
+        default=None,
+        validation_alias=AliasChoices("SLACK_BOT_TOKEN", "SCALEWARDEN_SLACK_BOT_TOKEN"),
     )
     slack_signing_secret: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "SCALEWARDEN_SLACK_SIGNING_SECRET"),
     )
     slack_app_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "SCALEWARDEN_SLACK_APP_TOKEN")
+        default=None,
+        validation_alias=AliasChoices("SLACK_APP_TOKEN", "SCALEWARDEN_SLACK_APP_TOKEN"),
     )
     slack_api_url: str = Field(default="https://slack.com/api/")
     admin_users: str = Field(default="", description="Comma-separated Slack user ids.")
