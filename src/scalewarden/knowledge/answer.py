@@ -8,11 +8,12 @@ of ``scalewarden ask --json``; keep both stable.
 The no-answer decision uses two signals of the best section, calibrated on the development
 set and a set of off-topic questions (``bench/retrieval.py`` prints the margins):
 
-* *score*: its BM25F score, measured in units of the IDF of a word found in one section
+* *score*: its ranking score, measured in units of the IDF of a word found in one section
   only (BM25 scores grow with the logarithm of the corpus size; the unit makes the rule hold
   for a ten-article folder as for ten thousand sections). Off-topic questions share a generic
   word or two with the knowledge base and score low: on the shipped articles "recommend a
-  good sci-fi novel" reaches 1.1 units through "recommended", the weakest real question 0.8.
+  good sci-fi novel" reaches 0.64 units through "recommended"; real questions with as little
+  coverage score 1.0 and more.
 * *coverage*: the share of the question's meaningful words, weighted by IDF, that it contains
   at all. A short precise question ("is there an AAS console") scores modestly but is fully
   covered; "how do I bake bread" covers almost nothing.
@@ -40,10 +41,10 @@ MAX_QUESTION_CHARS = 2000
 #: Most results one answer may hold.
 MAX_TOP = 10
 #: The best section answers with a strong score and a little coverage …
-STRONG_SCORE = 1.25
+STRONG_SCORE = 0.9
 STRONG_MIN_COVERAGE = 0.2
 #: … or with a modest score and most of the question covered (scores in rare-word IDF units).
-MIN_SCORE = 0.65
+MIN_SCORE = 0.5
 MIN_COVERAGE = 0.6
 #: Results after the first must score at least this fraction of the first one.
 RELATIVE_FLOOR = 0.3

@@ -45,6 +45,10 @@ FIELD_WEIGHTS: dict[str, float] = {"heading": 1.2, "body": 1.0, "article": 0.5}
 K1 = 1.2
 B = 0.75
 
+#: Rank by ``bm25f * coverage ** COORDINATION``: among sections that score alike, the one that
+#: contains more of the question's words wins (the "coordination factor" of classic Lucene).
+COORDINATION = 0.25
+
 #: A corrected word is probably, not certainly, what the user meant.
 CORRECTION_WEIGHT = 0.8
 #: Words shorter than this are never corrected ("ecs" is not a typo of "ec2").
@@ -329,6 +333,8 @@ class SearchIndex:
         scores, matched, total = self.score(query)
         if not len(scores):
             return query, []
+        if COORDINATION and total > 0:
+            scores = scores * (matched / total) ** COORDINATION
         k = min(top, len(scores))
         best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         order = sorted(best.tolist(), key=lambda i: (-float(scores[i]), i))
