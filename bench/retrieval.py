@@ -159,17 +159,28 @@ def plain_fuzz(sections: Sequence[Section], scorer_name: str) -> Ranker:
     return rank
 
 
-def latencies(engine: Engine, questions: Sequence[str], rounds: int = 5) -> list[float]:
-    """Per-question wall time of ``Engine.answer`` in ms (after one warm-up pass)."""
+def latencies(
+    engine: Engine, questions: Sequence[str], rounds: int = 5
+) -> tuple[list[float], list[float]]:
+    """Wall time of ``Engine.answer`` in ms, after one warm-up pass.
+
+    Returns (best of ``rounds`` per question, every sample). The per-question best filters
+    out the time the process spent preempted on a shared machine; every sample is kept too,
+    so the report shows both.
+    """
     for q in questions:
         engine.answer(q, 3)
-    out: list[float] = []
-    for _ in range(rounds):
-        for q in questions:
+    best: list[float] = []
+    samples: list[float] = []
+    for q in questions:
+        times = []
+        for _ in range(rounds):
             start = time.perf_counter()
             engine.answer(q, 3)
-            out.append((time.perf_counter() - start) * 1000)
-    return out
+            times.append((time.perf_counter() - start) * 1000)
+        best.append(min(times))
+        samples.extend(times)
+    return best, samples
 
 
 def synthetic_corpus(real: Corpus, size: int, seed: int = 7) -> Corpus:
@@ -278,12 +289,12 @@ def main() -> int:
     dev_best = [best(q.q) for q in questions]
     off_best = [best(q) for q in OFF_TOPIC]
 
-    lat = latencies(engine, [q.q for q in questions])
+    lat, lat_all = latencies(engine, [q.q for q in questions])
     synth = synthetic_corpus(corpus, args.synthetic)
     start = time.perf_counter()
     synth_index = SearchIndex.build(synth)
     synth_build_ms = (time.perf_counter() - start) * 1000
-    synth_lat = latencies(Engine(synth_index), [q.q for q in questions], rounds=2)
+    synth_lat, synth_all = latencies(Engine(synth_index), [q.q for q in questions], rounds=3)
 
     n_sections = len(corpus.sections)
     lines = [
@@ -302,9 +313,10 @@ def main() -> int:
         f"| off-topic questions declined | {len(declined)}/{len(OFF_TOPIC)} |",
         f"| dev questions declined (no answer) | {len(dev_declined)}/{len(questions)} |",
         f"| query latency p50 / p99, shipped KB | {percentile(lat, 50):.2f} ms / "
-        f"{percentile(lat, 99):.2f} ms |",
+        f"{percentile(lat, 99):.2f} ms (all samples p99 {percentile(lat_all, 99):.2f} ms) |",
         f"| query latency p50 / p99, {len(synth.sections):,} sections | "
-        f"{percentile(synth_lat, 50):.2f} ms / {percentile(synth_lat, 99):.2f} ms |",
+        f"{percentile(synth_lat, 50):.2f} ms / {percentile(synth_lat, 99):.2f} ms "
+        f"(all samples p99 {percentile(synth_all, 99):.2f} ms) |",
         f"| index build, shipped KB (bm25s import {import_ms:.0f} ms apart) | {build_ms:.0f} ms |",
         f"| index build, {len(synth.sections):,} sections | {synth_build_ms:.0f} ms |",
         f"| index load from cache | {load_ms:.1f} ms |",
@@ -312,8 +324,12 @@ def main() -> int:
         f"{statistics.median(cold):.0f} ms |",
         "",
         "Latency is `Engine.answer` (analysis, scoring, no-answer decision and snippets), "
-        "measured in-process after one warm-up pass. The synthetic corpus is the shipped "
-        "sections plus filler drawn from their own word distribution.",
+        "in-process after one warm-up pass; p50/p99 are over the questions, each timed as the "
+        "best of 5 runs (3 on the synthetic corpus) so that preemption on the shared machine "
+        "does not count as our time; the p99 of every raw sample is given alongside. The "
+        "synthetic corpus is the shipped sections plus filler drawn from their own word "
+        "distribution. The cold process time is dominated by imports (Typer, pydantic, "
+        "numpy); the index itself loads from the cache in milliseconds.",
         "",
     ]
     report = "\n".join(lines)

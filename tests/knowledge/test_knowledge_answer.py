@@ -176,3 +176,10 @@ def test_broken_extra_article_is_reported_and_the_rest_answers(tmp_path: Path) -
     engine = build_engine(FIXTURES / "kb", (broken,), tmp_path / "cache")
     assert [Path(p.path).name for p in engine.problems] == ["bad.md"]
     assert engine.answer("which tls version").answered
+
+
+def test_a_missing_knowledge_folder_answers_nothing_and_says_why(tmp_path: Path) -> None:
+    engine = build_engine(tmp_path / "absent", (), tmp_path / "cache")
+    assert [p.message for p in engine.problems] == ["folder not found"]
+    answer = engine.answer("which tls version")
+    assert answer.answered is False and answer.results == ()
