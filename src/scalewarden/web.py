@@ -250,6 +250,12 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if owns_store and services.store is None:
             await open_store()
+        import aiohttp
+
+        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        services.http_session = session
+        if bolt is not None:
+            bolt.client.session = session
         loading = asyncio.create_task(load_index()) if loader is not None else None
         if bolt is None and not socket_mode:
             logger.warning(SLACK_OFF)
@@ -261,6 +267,10 @@ def create_app(
                 logger.warning("%d Slack task(s) did not finish before shutdown", cancelled)
             if loading is not None and not loading.done():
                 loading.cancel()
+            services.http_session = None
+            if bolt is not None:
+                bolt.client.session = None
+            await session.close()
             if owns_store and services.store is not None:
                 close = getattr(services.store, "close", None)
                 if close is not None:

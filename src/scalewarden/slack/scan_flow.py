@@ -16,7 +16,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.checks.model import ScanReport
@@ -24,7 +23,7 @@ from scalewarden.slack import blocks as ui
 from scalewarden.slack.commands import ScanCommand
 from scalewarden.slack.progress import ProgressReporter
 from scalewarden.slack.redact import redact
-from scalewarden.slack.services import SlackServices, safe_call
+from scalewarden.slack.services import Responder, SlackServices, safe_call
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +85,7 @@ class ScanRequest:
 
 async def _deliver(
     client: AsyncWebClient,
-    respond: AsyncRespond,
+    respond: Responder,
     *,
     channel: str | None,
     ts: str | None,
@@ -141,7 +140,7 @@ async def _deliver(
 async def run_scan_in_slack(
     services: SlackServices,
     client: AsyncWebClient,
-    respond: AsyncRespond,
+    respond: Responder,
     request: ScanRequest,
 ) -> tuple[str, str | None]:
     """Run the scan and post its results; returns (outcome, detail) for the audit log."""

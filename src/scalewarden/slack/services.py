@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from scalewarden.checks.model import Check, ScanReport
 from scalewarden.knowledge.answer import Answer
@@ -61,12 +62,42 @@ class SlackServices:
     tasks: BackgroundTasks = field(default_factory=BackgroundTasks)
     #: Interval between progress message updates (Slack allows ~1 update per second).
     progress_interval: float = 1.0
+    #: One HTTP session for every Web API and ``response_url`` call (set by the app lifespan):
+    #: keep-alive connections instead of a new session and TLS handshake per call.
+    http_session: aiohttp.ClientSession | None = None
+
+    def responder(self, response_url: object) -> Responder:
+        """A ``respond()`` for ``response_url`` that uses the shared HTTP session."""
+        return Responder(response_url if isinstance(response_url, str) else None, self)
 
     def find_check(self, check_id: str) -> Check | None:
         for check in self.checks():
             if check.id == check_id:
                 return check
         return None
+
+
+class Responder:
+    """Posts to a ``response_url`` like Bolt's ``respond``, over the shared session.
+
+    Bolt's own ``respond`` opens a new HTTP session for every call; under load that costs more
+    than the answer itself. A failed post is logged with its status and never raised.
+    """
+
+    def __init__(self, url: str | None, services: SlackServices) -> None:
+        self.url = url
+        self._services = services
+
+    async def __call__(self, **message: Any) -> int | None:
+        if not self.url:
+            logger.warning("no response_url to answer on")
+            return None
+        client = AsyncWebhookClient(url=self.url, session=self._services.http_session)
+        body = {k: v for k, v in message.items() if v is not None}
+        response = await client.send_dict(body)
+        if response.status_code >= 300:
+            logger.warning("response_url answered %s", response.status_code)
+        return response.status_code
 
 
 T = TypeVar("T")

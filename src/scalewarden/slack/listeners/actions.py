@@ -12,11 +12,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from scalewarden.slack import blocks as ui
 from scalewarden.slack.listeners.replies import check_reply, reply_to_question
-from scalewarden.slack.services import SlackServices, safe_call
+from scalewarden.slack.services import Responder, SlackServices, safe_call
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +41,7 @@ def _channel_id(body: dict[str, Any]) -> str | None:
 def register(app: AsyncApp, services: SlackServices) -> None:
     """Attach the button handlers."""
 
-    async def feedback(body: dict[str, Any], respond: AsyncRespond, vote: str) -> None:
+    async def feedback(body: dict[str, Any], respond: Responder, vote: str) -> None:
         data = ui.parse_button_value(_action(body).get("value"))
         question = str(data.get("q") or "").strip()
         article_ids = [str(a) for a in data.get("a") or [] if isinstance(a, str)]
@@ -68,16 +67,18 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         )
 
     @app.action(ui.ACTION_FEEDBACK_UP)
-    async def on_up(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_up(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
+        respond = services.responder(body.get("response_url"))
         services.tasks.spawn(feedback(body, respond, "up"), name="slack-feedback")
 
     @app.action(ui.ACTION_FEEDBACK_DOWN)
-    async def on_down(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_down(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
+        respond = services.responder(body.get("response_url"))
         services.tasks.spawn(feedback(body, respond, "down"), name="slack-feedback")
 
-    async def share(body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def share(body: dict[str, Any], respond: Responder) -> None:
         question = str(ui.parse_button_value(_action(body).get("value")).get("q") or "").strip()
         if not question:
             return
@@ -104,11 +105,12 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         )
 
     @app.action(ui.ACTION_SHARE)
-    async def on_share(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_share(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
+        respond = services.responder(body.get("response_url"))
         services.tasks.spawn(share(body, respond), name="slack-share")
 
-    async def remediation(body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def remediation(body: dict[str, Any], respond: Responder) -> None:
         data = ui.parse_button_value(_action(body).get("value"))
         check = services.find_check(str(data.get("c") or ""))
         if check is None:
@@ -138,6 +140,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         )
 
     @app.action(ui.ACTION_REMEDIATION)
-    async def on_remediation(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_remediation(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
+        respond = services.responder(body.get("response_url"))
         services.tasks.spawn(remediation(body, respond), name="slack-remediation")

@@ -13,7 +13,6 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.checks.model import Finding
@@ -30,7 +29,7 @@ from scalewarden.slack.commands import (
 )
 from scalewarden.slack.listeners.replies import reply_to_question
 from scalewarden.slack.scan_flow import ScanRequest, run_scan_in_slack, scan_headline
-from scalewarden.slack.services import SlackServices, safe_call
+from scalewarden.slack.services import Responder, SlackServices, safe_call
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +42,9 @@ def register(app: AsyncApp, services: SlackServices) -> None:
 
     @app.command("/scalewarden")
     async def scalewarden_command(
-        ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+        ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient
     ) -> None:
+        respond = services.responder(command.get("response_url"))
         text = str(command.get("text") or "")
         user_id = str(command.get("user_id") or "unknown")
         team_id = command.get("team_id")
@@ -151,7 +151,7 @@ def _unknown_checks(services: SlackServices, command: ScanCommand) -> list[str]:
 
 
 async def _send_findings(
-    services: SlackServices, respond: AsyncRespond, command: FindingsCommand, audit: Any
+    services: SlackServices, respond: Responder, command: FindingsCommand, audit: Any
 ) -> None:
     if services.store is None:
         message = "No database is configured, so there are no stored findings."
