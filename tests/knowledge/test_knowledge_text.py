@@ -22,7 +22,18 @@ def test_words_lower_case_and_split_camel_case_identifiers() -> None:
 
 def test_words_keep_versions_and_split_them_from_names() -> None:
     assert words("TLS 1.2, tls1.3 and EC2/S3") == ["tls", "1.2", "tls", "1.3", "and", "ec2", "s3"]
-    assert words("ｆｕｌｌ－ｗｉｄｔｈ") == ["full", "width"]  # NFKC
+    assert words("ｆｕｌｌ－ｗｉｄｔｈ") == ["full", "width", "fullwidth"]  # NFKC
+
+
+def test_hyphenated_identifiers_also_count_as_one_word() -> None:
+    assert words("application-autoscaling:scalable-dimension") == [
+        "application",
+        "autoscaling",
+        "scalable",
+        "dimension",
+        "applicationautoscaling",
+        "scalabledimension",
+    ]
 
 
 def test_stem_merges_the_forms_people_type() -> None:

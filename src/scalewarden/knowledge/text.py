@@ -39,6 +39,7 @@ STOP_WORDS: frozenset[str] = frozenset(
 _TOKEN_RE = re.compile(r"[a-z]+(?=[0-9]+\.[0-9])|[0-9]+(?:\.[0-9]+)+|[a-z0-9]+")
 _CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 _RAW_RE = re.compile(r"[A-Za-z0-9]+")
+_HYPHENATED_RE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)+")
 
 
 def normalise(text: str) -> str:
@@ -54,7 +55,10 @@ def words(text: str) -> list[str]:
     that names the action. The common case is one C-level regex over the lowered text.
     """
     text = normalise(text)
-    out: list[str] = _TOKEN_RE.findall(text.lower())
+    lowered = text.lower()
+    out: list[str] = _TOKEN_RE.findall(lowered)
+    # "scalable-dimension" (a condition key) also as one word, so it can match exactly
+    out.extend(h.replace("-", "") for h in _HYPHENATED_RE.findall(lowered))
     for raw in _RAW_RE.findall(text):
         if raw.islower() or raw.isupper() or raw.istitle() or raw.isdigit():
             continue
