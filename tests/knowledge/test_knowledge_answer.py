@@ -156,7 +156,7 @@ def test_process_wide_engine_follows_the_settings(
     knowledge_env(extra=(EXTRA,))
     answer = answer_question("who approves a rotation of the pager secret")
     assert answer.answered
-    assert answer.results[0].article_id == "runbook"
+    assert answer.results[0].article_id == "extra/runbook"
     assert answer.results[0].sources == ()
 
 

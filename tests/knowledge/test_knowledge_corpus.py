@@ -136,8 +136,8 @@ def test_extra_folders_take_plain_markdown() -> None:
     corpus = load_corpus(None, [EXTRA])
     assert corpus.problems == ()
     by_id = {a.id: a for a in corpus.articles}
-    assert set(by_id) == {"runbook", "nested/oncall"}
-    runbook = by_id["runbook"]
+    assert set(by_id) == {"extra/runbook", "extra/nested/oncall"}
+    runbook = by_id["extra/runbook"]
     assert runbook.title == "Rotating the on-call pager secret"
     assert runbook.topic is None
     # a long introduction answers on its own, then the ## sections
@@ -145,8 +145,8 @@ def test_extra_folders_take_plain_markdown() -> None:
         "Rotating the on-call pager secret",
         "Who approves a rotation?",
     ]
-    oncall = by_id["nested/oncall"]
-    assert oncall.title == "nested/oncall"  # no heading at all: the path names it
+    oncall = by_id["extra/nested/oncall"]
+    assert oncall.title == "extra/nested/oncall"  # no heading at all: the path names it
     assert len(oncall.sections) == 1
 
 
@@ -163,7 +163,7 @@ def test_broken_files_are_reported_and_the_rest_loads(tmp_path: Path) -> None:
     assert "cannot read" in problems["folder.md"]
     assert "not found" in problems["missing"]
     ids = {a.id for a in corpus.articles}
-    assert "good" in ids and "transport-basics" in ids
+    assert f"{tmp_path.name}/good" in ids and "transport-basics" in ids
 
 
 def test_duplicate_ids_are_reported(tmp_path: Path) -> None:
@@ -175,6 +175,15 @@ def test_duplicate_ids_are_reported(tmp_path: Path) -> None:
     corpus = load_corpus(tmp_path)
     assert len(corpus.articles) == 1
     assert "already used" in corpus.problems[0].message
+
+
+def test_extra_folders_with_the_same_file_names_do_not_clash(tmp_path: Path) -> None:
+    for team in ("payments", "search"):
+        (tmp_path / team).mkdir()
+        (tmp_path / team / "README.md").write_text(f"# {team} runbooks\n\nNotes of {team}.\n")
+    corpus = load_corpus(None, [tmp_path / "payments", tmp_path / "search"])
+    assert corpus.problems == ()
+    assert sorted(a.id for a in corpus.articles) == ["payments/README", "search/README"]
 
 
 def test_readme_in_the_shipped_folder_is_not_an_article(tmp_path: Path) -> None:

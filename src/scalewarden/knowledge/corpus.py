@@ -5,7 +5,7 @@ strict YAML front matter (the contract in ``docs/architecture.md``); every field
 because a wrong source URL or a misspelt topic would reach users as a broken citation. Extra
 folders from ``SCALEWARDEN_KNOWLEDGE_DIRS`` hold whatever a team has (runbooks, a copy of the
 AWS docs): front matter is optional there, the title comes from the first heading and the id
-from the relative path.
+from the folder's name and the file's path inside it ("runbooks/db/failover").
 
 One bad file never takes the knowledge base down: it is reported as a :class:`LoadProblem`
 naming the file, and every other file still loads.
@@ -386,7 +386,9 @@ def read_sources(knowledge_dir: Path | None, extra_dirs: Sequence[Path] = ()) ->
             if shipped and path.name.lower() == "readme.md":
                 continue  # the folder's own description, not an article
             rel = path.relative_to(folder).with_suffix("")
-            rel_id = rel.name if shipped else rel.as_posix()
+            # Extra articles are named by folder and relative path ("runbooks/db/failover"):
+            # two folders may both hold a README.md, and neither may take a shipped id.
+            rel_id = rel.name if shipped else f"{folder.name}/{rel.as_posix()}"
             try:
                 data: bytes | None = path.read_bytes()
                 error = None
