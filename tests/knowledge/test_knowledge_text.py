@@ -46,6 +46,8 @@ def test_stem_merges_the_forms_people_type() -> None:
         ("tagging", "tags"),
         ("aliases", "alias"),
         ("keys", "key"),
+        ("replicas", "replica"),
+        ("quotas", "quota"),
     ]
     for a, b in pairs:
         assert stem(a) == stem(b), (a, b)

@@ -68,6 +68,10 @@ def words(text: str) -> list[str]:
     return out
 
 
+#: Words ending in "s" that are not plurals (most such words end in -ss, -us or -is).
+_NOT_PLURAL = frozenset({"alias", "bias", "canvas", "atlas", "always", "perhaps", "whereas"})
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light English stemmer: plurals and the common verb endings, nothing more.
@@ -83,7 +87,7 @@ def stem(word: str) -> str:
         w = w[:-3] + "y"
     elif w.endswith(("sses", "xes", "ches", "shes", "zes", "ases")):
         w = w[:-2]  # "aliases" → "alias", "cases" → "cas" (as "case" → "cas" below)
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is", "as")):
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")) and w not in _NOT_PLURAL:
         w = w[:-1]
     for suffix in ("ing", "ed"):
         if w.endswith(suffix) and len(w) - len(suffix) >= 4:
