@@ -119,6 +119,12 @@ SYNONYMS: dict[str, str] = {
     "who changed": "who changed cloudtrail api calls",
     "who deleted": "who deleted cloudtrail api calls",
     "who modified": "who modified cloudtrail api calls",
+    "who registered": "who registered cloudtrail api calls",
+    "who deregistered": "who deregistered cloudtrail api calls",
+    "who created": "who created cloudtrail api calls",
+    "who removed": "who removed cloudtrail api calls",
+    "who updated": "who updated cloudtrail api calls",
+    "who disabled": "who disabled cloudtrail api calls",
     "audit": "audit logging cloudtrail",
     "auditing": "audit logging cloudtrail",
 }
