@@ -183,3 +183,14 @@ def test_a_missing_knowledge_folder_answers_nothing_and_says_why(tmp_path: Path)
     assert [p.message for p in engine.problems] == ["folder not found"]
     answer = engine.answer("which tls version")
     assert answer.answered is False and answer.results == ()
+
+
+def test_concurrent_callers_share_one_engine(knowledge_env: Callable[..., Path]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    knowledge_env()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(answer_question, ["which tls version"] * 16))
+        engines = set(pool.map(lambda _: id(get_engine()), range(16)))
+    assert len(engines) == 1
+    assert {a.results[0].section for a in answers} == {"Which TLS version do clients need?"}
