@@ -116,6 +116,8 @@ SYNONYMS: dict[str, str] = {
     "single point of failure": "single point of failure resilience availability zone",
     "spof": "single point of failure resilience availability zone",
     # monitoring
+    "scaling history": "scaling activities history",
+    "scale history": "scaling activities history",
     "who changed": "who changed cloudtrail api calls",
     "who deleted": "who deleted cloudtrail api calls",
     "who modified": "who modified cloudtrail api calls",
