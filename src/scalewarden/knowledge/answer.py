@@ -12,8 +12,8 @@ set and a set of off-topic questions (``bench/retrieval.py`` prints the margins)
   only (BM25 scores grow with the logarithm of the corpus size; the unit makes the rule hold
   for a ten-article folder as for ten thousand sections). Off-topic questions share a generic
   word or two with the knowledge base and score low: on the shipped articles "recommend a
-  good sci-fi novel" reaches 0.64 units through "recommended"; real questions with as little
-  coverage score 1.0 and more.
+  good sci-fi novel" reaches about 0.6 units through "recommended"; real questions with as
+  little coverage score 1.0 and more.
 * *coverage*: the share of the question's meaningful words, weighted by IDF, that it contains
   at all. A short precise question ("is there an AAS console") scores modestly but is fully
   covered; "how do I bake bread" covers almost nothing.
