@@ -144,8 +144,23 @@ def _activities_of(backend: Any) -> list[dict[str, Any]]:
     return acts
 
 
-def _target_arns(backend: Any) -> set[str]:
-    return {t.arn for by_id in backend.targets.values() for t in by_id.values()}
+def _target_exists(backend: Any, arn: str) -> bool:
+    """Whether ``arn`` names a registered target, in O(1) amortised time.
+
+    An ARN → target index is kept on the backend and rebuilt only on a miss; a hit is checked
+    against the live registry so that a deregistered target is never found.
+    """
+    index: dict[str, Any] | None = getattr(backend, "_scalewarden_arn_index", None)
+    for attempt in range(2):
+        if index is None or attempt:
+            index = {t.arn: t for by_id in backend.targets.values() for t in by_id.values()}
+            backend._scalewarden_arn_index = index
+        target = index.get(arn)
+        if target is not None:
+            live = backend.targets.get(target.scalable_dimension, {}).get(target.resource_id)
+            if live is target:
+                return True
+    return False
 
 
 def _patch_application_autoscaling() -> None:
@@ -279,7 +294,7 @@ def _patch_application_autoscaling() -> None:
 
     # Bug: TagResource, UntagResource and ListTagsForResource are not implemented.
     def _known_arn(self: Any, arn: str) -> None:
-        if arn not in _target_arns(self.applicationautoscaling_backend):
+        if not _target_exists(self.applicationautoscaling_backend, arn):
             raise ResourceNotFoundException(f"No scalable target found for ARN {arn}")
 
     def list_tags_for_resource(self: Any) -> str:
@@ -358,6 +373,17 @@ def _patch_cloudtrail() -> None:
     _replace(models.Trail, "__init__", __init__)
 
 
+def _patch_server_routing() -> None:
+    from moto import backends
+
+    modules = tuple(backends.list_of_moto_modules())
+
+    # Not an AWS difference but a cost: moto's server lists its package directory (about 180
+    # stat calls) on every request to route it. The list never changes while running, and
+    # without this the local server, not the scanner, dominates every benchmark.
+    _replace(backends, "list_of_moto_modules", lambda: modules)
+
+
 def _patch_dispatch() -> None:
     """Hook every request: injected latency first, then injected faults, then moto."""
     from moto.core.responses import BaseResponse
@@ -428,6 +454,7 @@ def install_patches() -> None:
             return
         _patch_application_autoscaling()
         _patch_cloudtrail()
+        _patch_server_routing()
         _patch_dispatch()
         _patched = True
 
