@@ -199,9 +199,15 @@ def test_activities_limited_to_the_last_seven_days(aws_env: str) -> None:
 
 def test_only_sources_the_checks_need_are_collected(aws_env: str) -> None:
     seed_scenario("us-east-1")
+    boto3.client("iam").create_account_alias(AccountAlias="shop-prod")
     calls: list[str] = []
     inv = collect(["us-east-1"], calls=calls, sources=frozenset({Source.SCALABLE_TARGETS}))
-    assert set(calls) == {"application-autoscaling:DescribeScalableTargets"}
+    # The account's alias is always read: findings carry the account name where known.
+    assert set(calls) == {
+        "application-autoscaling:DescribeScalableTargets",
+        "iam:ListAccountAliases",
+    }
+    assert inv.account_name == "shop-prod"
     assert inv.regions["us-east-1"].targets
     assert sources_closure([Source.ALARMS]) == {
         Source.ALARMS,

@@ -160,7 +160,10 @@ def test_accounts_helpers() -> None:
         "organizations", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
     )
     with Stubber(org) as stub:
-        acct = {"Arn": "arn:aws:organizations::1:account/o-1/111111111111", "Email": "ops@example.com"}
+        acct = {
+            "Arn": "arn:aws:organizations::1:account/o-1/111111111111",
+            "Email": "ops@example.com",
+        }
         stub.add_response(
             "list_accounts",
             {

@@ -475,6 +475,9 @@ class AccountCollector:
                 st.pending += 1
         if self.wants(Source.IAM_AUTHORIZATION):
             self._start_iam()
+        if self.account_name is None:
+            # Findings carry the account's name where known: its alias, one call.
+            self._submit(GLOBAL, self._alias_lookup, SOURCE)
         if self.wants(Source.SCALABLE_TARGETS):
             for region in self.regions:
                 self._start_aas(region)
@@ -507,16 +510,13 @@ class AccountCollector:
             client_region=home,
         )
 
-        def alias() -> None:
-            try:
-                resp = self.clients.client("iam", home).list_account_aliases()
-                names = resp.get("AccountAliases") or []
-                self._alias = names[0] if names else None
-            except Exception:  # a name is a nicety; its absence is not a coverage gap
-                self._alias = None
-
-        if self.account_name is None:
-            self._submit(GLOBAL, alias, SOURCE)
+    def _alias_lookup(self) -> None:
+        home = self.regions[0] if self.regions else "us-east-1"
+        try:
+            names = self.clients.client("iam", home).list_account_aliases().get("AccountAliases")
+            self._alias = names[0] if names else None
+        except Exception:  # a name is a nicety; its absence is not a coverage gap
+            self._alias = None
 
     # -- Application Auto Scaling ------------------------------------------------------------
 
