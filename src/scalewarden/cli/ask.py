@@ -50,12 +50,12 @@ def ask(
     if json_output:
         typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
-        _print_readable(answer)
+        print_answer(answer)
     # A broken article is the user's input too: answer anyway, but let scripts notice.
     raise typer.Exit(EXIT_USAGE if engine.problems else EXIT_OK)
 
 
-def _print_readable(answer: Answer) -> None:
+def print_answer(answer: Answer) -> None:
     """Sections with their snippets and sources, or the honest no-answer."""
     from rich.console import Console
     from rich.markdown import Markdown
