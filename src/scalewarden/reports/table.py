@@ -64,7 +64,7 @@ def render(report: ScanReport, *, width: int = WIDTH, color: bool = False) -> st
             expand=True,
         )
         table.add_column("Status", no_wrap=True)
-        table.add_column("Check", overflow="fold", ratio=2)
+        table.add_column("Check", no_wrap=True)  # ids stay whole: people grep and copy them
         table.add_column("Account / region", overflow="fold", ratio=1)
         table.add_column("Resource", overflow="fold", ratio=2)
         table.add_column("Message", overflow="fold", ratio=4)
