@@ -64,8 +64,8 @@ class Fault:
 
     def matches(self, service: str, operation: str, account_id: str, region: str) -> bool:
         return (
-            self.service == service
-            and self.operation == operation
+            self.service in ("*", service)
+            and self.operation in ("*", operation)
             and (self.account_id is None or self.account_id == account_id)
             and (self.region is None or self.region == region)
             and (self.remaining is None or self.remaining > 0)
@@ -531,9 +531,10 @@ class LocalAws:
         region: str | None = None,
         times: int | None = None,
     ) -> Fault:
-        """Answer ``service``'s ``operation`` (e.g. ``"dynamodb"``, ``"ListTables"``) with
-        the AWS error ``code``, optionally only for one account/region and ``times`` times."""
-        if _protocol(service) not in ("json", "rest-json", "query", "ec2"):
+        """Answer ``service``'s ``operation`` (e.g. ``"dynamodb"``, ``"ListTables"``; ``"*"``
+        matches any) with the AWS error ``code``, optionally only for one account/region and
+        ``times`` times. CloudWatch's CBOR protocol is not supported."""
+        if service != "*" and _protocol(service) not in ("json", "rest-json", "query", "ec2"):
             raise ValueError(f"fault injection does not support {service}'s wire protocol")
         fault = Fault(
             service, operation, code, message or code, account_id, region, remaining=times

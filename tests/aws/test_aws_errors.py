@@ -274,3 +274,34 @@ def test_error_reasons_are_categorised(exc: Exception, prefix: str) -> None:
     reason = describe_error(exc, "Op")
     assert reason.startswith(prefix)
     assert "\n" not in reason and len(reason) <= 200
+
+
+def test_disabled_region_is_recognised_once_and_skipped(aws_env: str, local_aws: LocalAws) -> None:
+    seed_scenario("us-east-1", with_endpoint=False, with_trail=False)
+    fault = local_aws.inject_fault(
+        "*",
+        "*",
+        "UnrecognizedClientException",
+        "The security token is invalid",
+        region="eu-west-1",
+    )
+    calls: list[str] = []
+    inv = collect(["eu-west-1", "us-east-1"], calls, max_workers=1)
+    eu = inv.regions["eu-west-1"]
+    assert eu.errors and all(r.startswith("RegionDisabled") for r in eu.errors.values()), {
+        k: v for k, v in eu.errors.items() if not v.startswith("RegionDisabled")
+    }
+    assert {k.split(":")[0] for k in eu.errors} >= {
+        Source.SCALABLE_TARGETS,
+        Source.DYNAMODB_TABLES,
+        Source.VPCS,
+        Source.TRAILS,
+        Source.EVENT_RULES,
+        Source.CONFIG_RECORDERS,
+        Source.SECURITY_HUB,
+    }
+    # One sequential worker: the first refusal marks the region, nothing else is sent there.
+    assert fault.hits == 1, calls
+    # IAM is global: the disabled (first) region does not take it down.
+    assert inv.errors == {} and inv.iam is not None
+    assert inv.regions["us-east-1"].errors == {}

@@ -82,6 +82,20 @@ def aas_namespaces() -> tuple[str, ...]:
     return tuple(model.shape_for("ServiceNamespace").enum)
 
 
+def global_region(regions: Iterable[str]) -> str:
+    """The region to address global services (IAM) from, in the scanned partition.
+
+    IAM has one endpoint per partition; using its home region rather than the first scanned
+    region keeps account-wide data independent of whether that region is enabled.
+    """
+    first = next(iter(regions), "us-east-1")
+    if first.startswith("cn-"):
+        return "cn-north-1"
+    if first.startswith("us-gov-"):
+        return "us-gov-west-1"
+    return "us-east-1"
+
+
 @dataclass(frozen=True)
 class ProgressUpdate:
     """One unit (an account's region, or its ``global`` IAM data) finished or failed."""
@@ -378,10 +392,7 @@ class AccountCollector:
 
     def _call(self, region: str, source: str, service: str, op: str, **kwargs: Any) -> Any:
         """One API call; on failure records ``errors[source]`` and returns ``None``."""
-        st = self._states[region]
-        key = f"{service}:{op}"
-        with st.lock:
-            sticky = st.broken.get(key)
+        sticky = self._known_failure(region, service, op)
         if sticky is not None:
             self._fail(region, source, sticky)
             return None
@@ -389,11 +400,26 @@ class AccountCollector:
             return getattr(self.clients.client(service, region), op)(**kwargs)
         except Exception as exc:
             reason = describe_error(exc, _op_name(op))
-            if reason.startswith(_STICKY):
-                with st.lock:
-                    st.broken[key] = reason
+            self._remember_failure(region, service, op, reason)
             self._fail(region, source, reason)
             return None
+
+    def _known_failure(self, region: str, service: str, op: str) -> str | None:
+        """The reason ``op`` is known to fail here (disabled region, denied …), if any."""
+        st = self._states.get(region)
+        if st is None:
+            return None
+        with st.lock:
+            return st.broken.get("*") or st.broken.get(f"{service}:{op}")
+
+    def _remember_failure(self, region: str, service: str, op: str, reason: str) -> None:
+        """Make failures that retrying cannot fix stick: a disabled region for every call
+        there, AccessDenied / unimplemented / unreachable for that operation."""
+        st = self._states.get(region)
+        if st is None or not reason.startswith(_STICKY):
+            return
+        with st.lock:
+            st.broken["*" if reason.startswith("RegionDisabled") else f"{service}:{op}"] = reason
 
     def _fail(self, region: str, source: str, reason: str) -> None:
         st = self._states[region]
@@ -425,6 +451,15 @@ class AccountCollector:
         state: dict[str, Any] = {"iter": None}
 
         def step() -> None:
+            # Account-wide (IAM) calls go to a global endpoint: a region's state is irrelevant.
+            regional = st_region is not None
+            sticky = self._known_failure(call_region, service, op) if regional else None
+            if sticky is not None and state["iter"] is None:
+                if st_region is not None:
+                    self._fail(st_region, source, sticky)
+                if on_done is not None:
+                    on_done(False)
+                return
             try:
                 client = self.clients.client(service, call_region)
                 if state["iter"] is None:
@@ -443,6 +478,8 @@ class AccountCollector:
                 return
             except Exception as exc:
                 reason = describe_error(exc, _op_name(op))
+                if regional:
+                    self._remember_failure(call_region, service, op, reason)
                 if st_region is None:
                     with self._lock:
                         self._iam_error = self._iam_error or reason
@@ -490,7 +527,7 @@ class AccountCollector:
     # -- account-wide ------------------------------------------------------------------------
 
     def _start_iam(self) -> None:
-        home = self.regions[0] if self.regions else "us-east-1"
+        home = global_region(self.regions)
 
         def on_page(page: dict[str, Any]) -> bool:
             with self._lock:
@@ -511,7 +548,7 @@ class AccountCollector:
         )
 
     def _alias_lookup(self) -> None:
-        home = self.regions[0] if self.regions else "us-east-1"
+        home = global_region(self.regions)
         try:
             names = self.clients.client("iam", home).list_account_aliases().get("AccountAliases")
             self._alias = names[0] if names else None
@@ -709,7 +746,9 @@ class AccountCollector:
             if not self.wants(Source.SECURITY_GROUPS):
                 return
             if not ok:
-                self._fail(region, Source.SECURITY_GROUPS, "not collected: VPC endpoints failed")
+                with st.lock:
+                    why = st.errors.get(Source.VPC_ENDPOINTS, "VPC endpoints were not collected")
+                self._fail(region, Source.SECURITY_GROUPS, why)
             elif group_ids:
                 self._submit(region, partial(self._security_groups, region, group_ids), LEAF)
 
@@ -818,9 +857,7 @@ class AccountCollector:
         from botocore.exceptions import ClientError
 
         st = self._states[region]
-        key = "securityhub:describe_hub"
-        with st.lock:
-            sticky = st.broken.get(key)
+        sticky = self._known_failure(region, "securityhub", "describe_hub")
         if sticky is not None:
             self._fail(region, Source.SECURITY_HUB, sticky)
             return
@@ -833,10 +870,14 @@ class AccountCollector:
             if code in ("InvalidAccessException", "ResourceNotFoundException"):
                 enabled = False
             else:
-                self._fail(region, Source.SECURITY_HUB, describe_error(exc, "DescribeHub"))
+                reason = describe_error(exc, "DescribeHub")
+                self._remember_failure(region, "securityhub", "describe_hub", reason)
+                self._fail(region, Source.SECURITY_HUB, reason)
                 return
         except Exception as exc:
-            self._fail(region, Source.SECURITY_HUB, describe_error(exc, "DescribeHub"))
+            reason = describe_error(exc, "DescribeHub")
+            self._remember_failure(region, "securityhub", "describe_hub", reason)
+            self._fail(region, Source.SECURITY_HUB, reason)
             return
         with st.lock:
             st.securityhub = enabled

@@ -111,8 +111,6 @@ def scan(
         account_list = parse_account_ids(accounts)
     except ValueError as exc:
         raise usage_error(str(exc)) from exc
-    if (account_list or organization) and not role_name and not organization:
-        raise usage_error("--accounts needs --role-name")
     if organization and not role_name:
         raise usage_error("--organization needs --role-name")
     rules = None
