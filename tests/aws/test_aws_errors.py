@@ -305,3 +305,23 @@ def test_disabled_region_is_recognised_once_and_skipped(aws_env: str, local_aws:
     # IAM is global: the disabled (first) region does not take it down.
     assert inv.errors == {} and inv.iam is not None
     assert inv.regions["us-east-1"].errors == {}
+
+
+def test_a_collector_bug_costs_coverage_not_the_scan(
+    aws_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scalewarden.aws import collector
+
+    seed_scenario("us-east-1", with_endpoint=False, with_trail=False)
+
+    def broken(raw: dict[str, Any]) -> Any:
+        raise KeyError("PolicyName")
+
+    monkeypatch.setattr(collector, "to_policy", broken)
+    report = scan("target_without_scaling_policy,target_fixed_capacity")
+    statuses = {
+        f.check_id: {x.status for x in report.findings if x.check_id == f.check_id}
+        for f in report.findings
+    }
+    assert statuses["target_without_scaling_policy"] == {Status.ERROR}
+    assert any("internal collector error" in c["reason"] for c in report.coverage)

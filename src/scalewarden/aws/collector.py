@@ -23,6 +23,7 @@ collection itself always completes.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ from scalewarden.aws.inventory import (
 )
 from scalewarden.aws.session import ClientFactory
 from scalewarden.aws.workpool import CHAIN, FOLLOW_UP, LEAF, SOURCE, WorkPool
+
+log = logging.getLogger(__name__)
 
 #: Region label used in progress events for account-wide (IAM) collection.
 GLOBAL = "global"
@@ -370,6 +373,9 @@ class AccountCollector:
         def wrapped() -> None:
             try:
                 task()
+            except Exception as exc:  # a bug here must cost coverage, never a PASS or a crash
+                log.exception("collector task failed for %s/%s", self.account_id, region)
+                self._fail_everything(region, f"internal collector error: {exc!r}")
             finally:
                 self._finish(region)
 
@@ -420,6 +426,16 @@ class AccountCollector:
             return
         with st.lock:
             st.broken["*" if reason.startswith("RegionDisabled") else f"{service}:{op}"] = reason
+
+    def _fail_everything(self, region: str, reason: str) -> None:
+        """Mark every source of ``region`` (or the account-wide data) as not collected."""
+        if region == GLOBAL:
+            with self._lock:
+                self._iam_error = self._iam_error or reason
+            return
+        for name, value in vars(Source).items():
+            if name.isupper() and value != Source.IAM_AUTHORIZATION:
+                self._fail(region, value, reason)
 
     def _fail(self, region: str, source: str, reason: str) -> None:
         st = self._states[region]
