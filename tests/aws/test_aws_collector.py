@@ -233,3 +233,30 @@ def test_result_does_not_depend_on_worker_count(aws_env: str, workers: int) -> N
     ri = inv.regions["us-east-1"]
     assert len(ri.targets) == 3 + 60 + 3 + 4
     assert ri.errors == {}
+
+
+def test_trail_status_is_asked_of_its_home_region(aws_env: str) -> None:
+    boto3.client("s3", region_name="eu-west-1").create_bucket(
+        Bucket="audit-logs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    ct = boto3.client("cloudtrail", region_name="eu-west-1")
+    ct.create_trail(Name="audit", S3BucketName="audit-logs", IsMultiRegionTrail=True)
+    ct.start_logging(Name="audit")
+    regions_called: list[str] = []
+
+    def on_client(client: Any) -> None:
+        if client.meta.service_model.service_name == "cloudtrail":
+            region = client.meta.region_name
+            client.meta.events.register(
+                "before-call", lambda model, **_: regions_called.append(f"{region}:{model.name}")
+            )
+
+    factory = ClientFactory(make_session(), make_config(), on_client=on_client)
+    [inv] = collect_accounts([(factory, DEFAULT_ACCOUNT_ID, None)], ["us-east-1"])
+    [trail] = inv.regions["us-east-1"].trails
+    assert trail.home_region == "eu-west-1" and trail.is_logging
+    assert sorted(regions_called) == [
+        "eu-west-1:GetEventSelectors",
+        "eu-west-1:GetTrailStatus",
+        "us-east-1:DescribeTrails",
+    ]

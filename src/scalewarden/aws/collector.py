@@ -809,25 +809,30 @@ class AccountCollector:
                     if arn in self._trail_requested:
                         continue
                     self._trail_requested.add(arn)
-                home = trail.get("HomeRegion") or region
-                call_region = home if home in self._states else region
-                self._submit(
-                    call_region, partial(self._trail_info_for, call_region, str(arn)), LEAF
-                )
+                home = str(trail.get("HomeRegion") or region)
+                self._submit(region, partial(self._trail_info_for, region, arn, home), LEAF)
 
         self._submit(region, describe, SOURCE)
 
-    def _trail_info_for(self, region: str, arn: str) -> None:
-        status = self._call(region, Source.TRAILS, "cloudtrail", "get_trail_status", Name=arn)
-        selectors = self._call(
-            region, Source.TRAILS, "cloudtrail", "get_event_selectors", TrailName=arn
-        )
+    def _trail_info_for(self, unit: str, arn: str, home: str) -> None:
+        """Status and selectors of one trail, asked of its home region, once per account."""
+        results: list[Any] = []
+        reason: str | None = None
+        for op, kwargs in (
+            ("get_trail_status", {"Name": arn}),
+            ("get_event_selectors", {"TrailName": arn}),
+        ):
+            try:
+                results.append(getattr(self.clients.client("cloudtrail", home), op)(**kwargs))
+            except Exception as exc:
+                reason = describe_error(exc, _op_name(op))
+                self._fail(unit, Source.TRAILS, reason)
+                break
         with self._lock:
-            if status is None or selectors is None:
-                reason = self._states[region].errors.get(Source.TRAILS, "unknown error")
+            if reason is not None:
                 self._trail_info[arn] = ("error", reason, None)
             else:
-                self._trail_info[arn] = ("ok", status, selectors)
+                self._trail_info[arn] = ("ok", results[0], results[1])
 
     def _start_events(self, region: str) -> None:
         st = self._states[region]
