@@ -10,6 +10,7 @@ from botocore.stub import Stubber
 
 from scalewarden import __version__
 from scalewarden.aws.accounts import (
+    assume_role_session,
     caller_identity,
     organization_accounts,
     parse_account_ids,
@@ -177,3 +178,32 @@ def test_accounts_helpers() -> None:
             {"NextToken": "n"},
         )
         assert organization_accounts(org) == [("111111111111", "a")]
+
+
+def test_assume_role_passes_the_external_id_and_uses_the_temporary_credentials() -> None:
+    sts = boto3.client(
+        "sts", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    creds = {
+        "AccessKeyId": "ASIATEMPORARY0000000",
+        "SecretAccessKey": "temporary-secret",
+        "SessionToken": "temporary-token",
+        "Expiration": "2030-01-01T00:00:00Z",
+    }
+    with Stubber(sts) as stub:
+        stub.add_response(
+            "assume_role",
+            {"Credentials": creds},
+            {
+                "RoleArn": "arn:aws:iam::111111111111:role/ScalewardenReadOnly",
+                "RoleSessionName": "scalewarden-scan",
+                "ExternalId": "shared-secret-id",
+            },
+        )
+        session = assume_role_session(
+            sts, "111111111111", "ScalewardenReadOnly", "shared-secret-id", "eu-west-1"
+        )
+    frozen = session.get_credentials().get_frozen_credentials()
+    assert frozen.access_key == "ASIATEMPORARY0000000"
+    assert frozen.token == "temporary-token"
+    assert session.region_name == "eu-west-1"

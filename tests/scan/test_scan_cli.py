@@ -93,6 +93,8 @@ def test_every_format_renders(seeded: str, fmt: str) -> None:
         (["--format", "xml"], "xml"),
         (["--accounts", "12345"], "12 digits"),
         (["--accounts", "111111111111"], "--role-name"),
+        (["--organization"], "--role-name"),
+        (["--profile", "no-such-profile"], "no-such-profile"),
     ],
 )
 def test_usage_errors_exit_2_with_a_clear_message(
