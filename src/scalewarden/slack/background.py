@@ -17,12 +17,24 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 
-class BackgroundTasks:
-    """A set of tracked tasks that can be drained."""
+#: Quick jobs (answers, feedback, Home tab) allowed to run at once; the rest wait their turn.
+DEFAULT_QUICK_SLOTS = 4
 
-    def __init__(self) -> None:
+
+class BackgroundTasks:
+    """A set of tracked tasks that can be drained.
+
+    Quick jobs spawned with ``limited=True`` share a small number of slots. Under a burst of
+    questions the answers then queue instead of all competing with new requests for the event
+    loop and the worker threads: Slack's 3-second ack deadline is hard, while an answer posted
+    through ``response_url`` a moment later is fine.
+    """
+
+    def __init__(self, quick_slots: int = DEFAULT_QUICK_SLOTS) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
+        self._quick_slots = quick_slots
+        self._slots: asyncio.Semaphore | None = None
 
     def __len__(self) -> int:
         return len(self._tasks)
@@ -32,18 +44,29 @@ class BackgroundTasks:
         return self._closing
 
     def spawn(
-        self, coro: Coroutine[Any, Any, Any], *, name: str | None = None
+        self, coro: Coroutine[Any, Any, Any], *, name: str | None = None, limited: bool = False
     ) -> asyncio.Task[Any]:
-        """Start ``coro`` on the running loop and track it until it finishes."""
+        """Start ``coro`` on the running loop and track it until it finishes.
+
+        ``limited`` jobs wait for one of the quick slots before they start.
+        """
+        if limited:
+            coro = self._in_slot(coro)
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
         return task
 
+    async def _in_slot(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        if self._slots is None:  # created lazily: it must belong to the running loop
+            self._slots = asyncio.Semaphore(self._quick_slots)
+        async with self._slots:
+            return await coro
+
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if task.cancelled():
-            logger.warning("background task %s was cancelled", task.get_name())
+            logger.debug("background task %s was cancelled", task.get_name())
             return
         exc = task.exception()
         if exc is not None:

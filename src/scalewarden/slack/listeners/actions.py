@@ -70,13 +70,13 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     async def on_up(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         respond = services.responder(body.get("response_url"))
-        services.tasks.spawn(feedback(body, respond, "up"), name="slack-feedback")
+        services.tasks.spawn(feedback(body, respond, "up"), name="slack-feedback", limited=True)
 
     @app.action(ui.ACTION_FEEDBACK_DOWN)
     async def on_down(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         respond = services.responder(body.get("response_url"))
-        services.tasks.spawn(feedback(body, respond, "down"), name="slack-feedback")
+        services.tasks.spawn(feedback(body, respond, "down"), name="slack-feedback", limited=True)
 
     async def share(body: dict[str, Any], respond: Responder) -> None:
         question = str(ui.parse_button_value(_action(body).get("value")).get("q") or "").strip()
@@ -108,7 +108,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     async def on_share(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         respond = services.responder(body.get("response_url"))
-        services.tasks.spawn(share(body, respond), name="slack-share")
+        services.tasks.spawn(share(body, respond), name="slack-share", limited=True)
 
     async def remediation(body: dict[str, Any], respond: Responder) -> None:
         data = ui.parse_button_value(_action(body).get("value"))
@@ -143,4 +143,4 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     async def on_remediation(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         respond = services.responder(body.get("response_url"))
-        services.tasks.spawn(remediation(body, respond), name="slack-remediation")
+        services.tasks.spawn(remediation(body, respond), name="slack-remediation", limited=True)

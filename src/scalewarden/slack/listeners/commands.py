@@ -91,7 +91,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                 )
                 await audit(reply.outcome)
 
-            services.tasks.spawn(answer(), name="slack-ask")
+            services.tasks.spawn(answer(), name="slack-ask", limited=True)
             return
 
         if isinstance(parsed, FindingsCommand):

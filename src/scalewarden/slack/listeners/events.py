@@ -77,6 +77,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                 thread_ts=str(thread_ts) if thread_ts else None,
             ),
             name="slack-mention",
+            limited=True,
         )
 
     @app.event("message")
@@ -96,13 +97,16 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                 thread_ts=str(event["thread_ts"]) if event.get("thread_ts") else None,
             ),
             name="slack-dm",
+            limited=True,
         )
 
     @app.event("app_home_opened")
     async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
-        services.tasks.spawn(publish_home(services, client, str(event["user"])), name="slack-home")
+        services.tasks.spawn(
+            publish_home(services, client, str(event["user"])), name="slack-home", limited=True
+        )
 
 
 async def publish_home(services: SlackServices, client: AsyncWebClient, user_id: str) -> None:

@@ -1,0 +1,317 @@
+"""Ack latency of ``/scalewarden ask`` under load, side by side with a bare Bolt app.
+
+Both apps run under uvicorn in their own process on loopback; this process sends signed,
+form-encoded slash commands exactly as Slack does, ``--concurrency`` at a time, and measures
+the time to the HTTP answer (the ack). Our app then answers each question in the background
+through ``response_url``, which points at a small stand-in served here, so the background
+work competes with the acks as it would in production. The bare app only acknowledges.
+
+    .venv/bin/python bench/http.py [--requests 2000] [--concurrency 50]
+
+Targets (issue 4): our p99 ≤ 100 ms, and our p50 at most 1.5× the bare app's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+# This file is named like the standard library's ``http`` package: drop its folder from the
+# import path before anything imports ``http`` (aiohttp and uvicorn do; they are imported
+# inside the functions below, after this line has run).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+SECRET = "bench-signing-secret-0123456789abcdef"
+DEVSET = Path(__file__).resolve().parent / "devset"
+
+
+def _questions() -> list[str]:
+    """The retrieval dev set's questions: varied, phrased the way people type them in Slack."""
+    import yaml
+
+    questions: list[str] = []
+    for path in sorted(DEVSET.glob("*.yaml")):
+        questions.extend(str(item["q"]) for item in yaml.safe_load(path.read_text()) or [])
+    return questions or ["which TLS version does the API require?"]
+
+
+QUESTIONS = _questions()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _authorize(**_: object) -> object:
+    from slack_bolt.authorization import AuthorizeResult
+
+    return AuthorizeResult(
+        enterprise_id=None,
+        team_id="T0BENCH",
+        bot_user_id="UBOT",
+        bot_id="BBOT",
+        bot_token="xoxb-bench-not-a-real-token",
+    )
+
+
+def _serve(kind: str, port: int, api_url: str, db: str) -> None:
+    """Server side (run in a subprocess): our app or the bare Bolt app, under uvicorn."""
+    import logging
+
+    import uvicorn
+
+    logging.basicConfig(level=logging.WARNING)
+    if kind == "ours":
+        os.environ.update(
+            {
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_BOT_TOKEN": "xoxb-bench-not-a-real-token",
+                "SCALEWARDEN_SLACK_API_URL": api_url,
+                "SCALEWARDEN_DATABASE_URL": f"sqlite:///{db}",
+            }
+        )
+        from scalewarden.settings import Settings
+        from scalewarden.web import create_app
+
+        app = create_app(Settings(), authorize=_authorize)  # type: ignore[arg-type]
+    else:
+        from fastapi import FastAPI
+        from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+        from slack_bolt.async_app import AsyncApp
+
+        bolt = AsyncApp(signing_secret=SECRET, authorize=_authorize)  # type: ignore[arg-type]
+
+        @bolt.command("/scalewarden")
+        async def only_ack(ack):  # type: ignore[no-untyped-def]
+            await ack(text="ok")
+
+        handler = AsyncSlackRequestHandler(bolt)
+        app = FastAPI()
+        # The adapter's handle(request) is a Starlette endpoint as it stands.
+        app.add_route("/slack/events", handler.handle, methods=["POST"])
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _signed(body: bytes) -> dict[str, str]:
+    ts = str(int(time.time()))
+    digest = hmac.new(SECRET.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256)
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": "v0=" + digest.hexdigest(),
+    }
+
+
+def _body(i: int, response_url: str) -> bytes:
+    return urlencode(
+        {
+            "team_id": "T0BENCH",
+            "channel_id": "C0BENCH",
+            "user_id": f"U{i % 97:04d}",
+            "command": "/scalewarden",
+            "text": "ask " + QUESTIONS[i % len(QUESTIONS)],
+            "response_url": response_url,
+            "trigger_id": f"{i}.1",
+        }
+    ).encode()
+
+
+async def _stand_in() -> tuple[object, str, list[int]]:
+    """A minimal Web API / response_url stand-in; counts the answers that arrive."""
+    from aiohttp import web
+
+    answers: list[int] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        await request.read()
+        answers.append(1)
+        return web.Response(text="ok")
+
+    async def api(request: web.Request) -> web.Response:
+        await request.read()
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    app.router.add_post("/api/{method}", api)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = _free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}", answers
+
+
+async def _wait_ready(url: str) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        for _ in range(600):
+            try:
+                async with session.post(url, data=b"") as response:
+                    await response.read()
+                return
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+async def _load(url: str, response_url: str, requests: int, concurrency: int) -> dict:
+    """Closed loop: ``concurrency`` workers, each sending its next request on an answer."""
+    import aiohttp
+
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    counter = iter(range(requests))
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def send(i: int) -> None:
+            body = _body(i, response_url)
+            headers = _signed(body)
+            start = time.perf_counter()
+            async with session.post(url, data=body, headers=headers) as response:
+                await response.read()
+            latencies.append(time.perf_counter() - start)
+            statuses[response.status] = statuses.get(response.status, 0) + 1
+
+        # Warm up connections, the index and Bolt's first-request set-up; not measured.
+        await asyncio.gather(*(send(i) for i in range(concurrency)))
+        latencies.clear()
+        statuses.clear()
+
+        async def worker() -> None:
+            for i in counter:
+                await send(i)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "requests": requests,
+        "statuses": statuses,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        "max_ms": latencies[-1] * 1000,
+        "throughput_rps": requests / elapsed,
+    }
+
+
+async def _one(
+    kind: str, args: argparse.Namespace, stand_in: str, answers: list[int], db: Path
+) -> dict:
+    """Start one app, load it, wait for its background answers, stop it."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            kind,
+            "--port",
+            str(port),
+            "--api-url",
+            f"{stand_in}/api/",
+            "--db",
+            str(db),
+        ],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")},
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/slack/events"
+        await _wait_ready(url)
+        before = len(answers)
+        result = await _load(url, f"{stand_in}/webhook", args.requests, args.concurrency)
+        # Let the background answers land so that they are counted (and not cut).
+        load_ended = time.monotonic()
+        deadline = load_ended + 120
+        expected = args.requests + args.concurrency  # the warm-up is answered too
+        while kind == "ours" and len(answers) - before < expected:
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        result["answers_delivered"] = len(answers) - before
+        if kind == "ours":
+            result["answers_done_after_load_s"] = time.monotonic() - load_ended
+        return result
+    finally:
+        proc.terminate()
+        # Wait off the loop: the stand-in must keep serving while the server drains.
+        await asyncio.to_thread(proc.wait, 60)
+
+
+async def _run(args: argparse.Namespace) -> dict:
+    """Alternate bare and ours for ``--rounds`` rounds; report each round and the medians.
+
+    Alternating, rather than one app after the other, spreads any background load on the
+    machine over both apps.
+    """
+    runner, stand_in, answers = await _stand_in()
+    rounds: list[dict[str, dict]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.rounds):
+            rounds.append(
+                {
+                    kind: await _one(kind, args, stand_in, answers, Path(tmp) / f"bench{i}.db")
+                    for kind in ("bare", "ours")
+                }
+            )
+    await runner.cleanup()  # type: ignore[attr-defined]
+    summary: dict[str, dict] = {}
+    for kind in ("bare", "ours"):
+        summary[kind] = {
+            key: statistics.median(r[kind][key] for r in rounds)
+            for key in ("p50_ms", "p99_ms", "throughput_rps")
+        }
+    ratio = summary["ours"]["p50_ms"] / summary["bare"]["p50_ms"]
+    return {
+        "requests": args.requests,
+        "concurrency": args.concurrency,
+        "rounds": rounds,
+        "median": summary,
+        "ratio_p50": ratio,
+        "targets_met": summary["ours"]["p99_ms"] <= 100 and ratio <= 1.5,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--serve", choices=["ours", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--api-url", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        _serve(args.serve, args.port, args.api_url, args.db)
+        return
+    results = asyncio.run(_run(args))
+    print(json.dumps(results, indent=2))
+    for kind in ("bare", "ours"):
+        r = results["median"][kind]
+        print(
+            f"{kind:>5}: p50 {r['p50_ms']:.1f} ms  p99 {r['p99_ms']:.1f} ms  "
+            f"{r['throughput_rps']:.0f} req/s (median of {args.rounds} rounds)"
+        )
+    print(f"p50 ratio ours/bare: {results['ratio_p50']:.2f}  targets met: {results['targets_met']}")
+
+
+if __name__ == "__main__":
+    main()
