@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 
 #: Quick jobs (answers, feedback, Home tab) allowed to run at once; the rest wait their turn.
-DEFAULT_QUICK_SLOTS = 4
+DEFAULT_QUICK_SLOTS = 2
 
 
 class BackgroundTasks:

@@ -1,0 +1,133 @@
+"""Background work tracking, throttled progress from worker threads, signatures, redaction."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from scalewarden.slack.background import BackgroundTasks
+from scalewarden.slack.progress import ProgressReporter
+from scalewarden.slack.redact import redact, redact_resource
+from scalewarden.slack.signature import sign, verify
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_drain_waits_for_tasks_spawned_while_draining() -> None:
+    tasks = BackgroundTasks()
+    done: list[str] = []
+
+    async def second() -> None:
+        await asyncio.sleep(0.01)
+        done.append("second")
+
+    async def first() -> None:
+        await asyncio.sleep(0.01)
+        tasks.spawn(second())
+        done.append("first")
+
+    tasks.spawn(first())
+    assert await tasks.drain(5) == 0
+    assert done == ["first", "second"] and len(tasks) == 0
+
+
+async def test_drain_cancels_stragglers_after_the_timeout() -> None:
+    tasks = BackgroundTasks()
+    never = asyncio.Event()
+    tasks.spawn(never.wait())
+    assert await tasks.drain(0.05) == 1
+    assert len(tasks) == 0
+
+
+async def test_failures_are_logged_not_lost(caplog: pytest.LogCaptureFixture) -> None:
+    tasks = BackgroundTasks()
+
+    async def boom() -> None:
+        raise RuntimeError("kaput")
+
+    tasks.spawn(boom(), name="job")
+    await tasks.drain(5)
+    assert "background task job failed: kaput" in caplog.text
+
+
+async def test_limited_jobs_share_the_quick_slots() -> None:
+    tasks = BackgroundTasks(quick_slots=2)
+    running = 0
+    peak = 0
+    release = asyncio.Event()
+
+    async def job() -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await release.wait()
+        running -= 1
+
+    for _ in range(6):
+        tasks.spawn(job(), limited=True)
+    await asyncio.sleep(0.05)
+    assert peak == 2
+    release.set()
+    await tasks.drain(5)
+    assert peak == 2 and running == 0
+
+
+async def test_progress_from_threads_is_throttled() -> None:
+    sent: list[str] = []
+
+    async def send(text: str) -> None:
+        sent.append(text)
+
+    reporter = ProgressReporter(
+        asyncio.get_running_loop(), send, headline="Scanning", interval=3600
+    )
+    reporter.start()
+
+    def worker() -> None:
+        for i in range(200):
+            reporter.callback(
+                SimpleNamespace(
+                    account_id="1", region="us-east-1", phase="collect", done=i, total=200
+                )
+            )
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    await asyncio.sleep(0.05)
+    await reporter.stop()
+    assert reporter.events_seen == 800
+    assert len(sent) == 1  # one update, then nothing until the interval has passed
+    assert sent[0].startswith(":hourglass_flowing_sand: Scanning\ncollect ")
+
+
+def test_signature_round_trip_and_refusals() -> None:
+    now = time.time()
+    ts = str(int(now))
+    body = b"command=%2Fscalewarden&text=help"
+    good = sign("secret", ts, body)
+    assert verify("secret", body, ts, good, now=lambda: now)
+    assert not verify("other", body, ts, good, now=lambda: now)
+    assert not verify("secret", body + b"x", ts, good, now=lambda: now)
+    assert not verify("secret", body, ts, good, now=lambda: now + 301)
+    assert not verify("secret", body, None, good)
+    assert not verify("secret", body, ts, None)
+    assert not verify("secret", body, "12ab", good)
+    assert not verify("secret", body, ts, "v0=é" + good[4:], now=lambda: now)
+
+
+def test_redaction() -> None:
+    text = (
+        "token xoxb-123456789-abcdefghijk and xapp-1-A1-123-abcdef01 key AKIAABCDEFGHIJKLMNOP "
+        "secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY signing_secret=abc"
+    )
+    masked = redact(text, secrets=["abc123456"])
+    for leaked in ("xoxb-", "xapp-", "AKIA", "wJalr", "signing_secret=abc"):
+        assert leaked not in masked
+    assert redact_resource("table/" + "x" * 500, max_length=50).count("…") == 1
