@@ -33,6 +33,8 @@ from scalewarden.slack.services import Answerer, CheckCatalog, Scanner, ServiceS
 
 logger = logging.getLogger(__name__)
 
+#: Seconds before an outgoing call (Web API, ``response_url``) is abandoned and retried.
+DEFAULT_HTTP_TIMEOUT = 10
 #: Largest request body accepted (Slack's own payloads are far smaller).
 MAX_BODY_BYTES = 1024 * 1024
 SLACK_OFF = (
@@ -252,7 +254,10 @@ def create_app(
             await open_store()
         import aiohttp
 
-        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        # A shared session's timeout replaces the client's own per-call timeout, so it must
+        # be the client's: that is what lets a hung call time out and be retried.
+        seconds = bolt.client.timeout if bolt is not None else DEFAULT_HTTP_TIMEOUT
+        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=seconds))
         services.http_session = session
         if bolt is not None:
             bolt.client.session = session

@@ -38,6 +38,7 @@ class _Failure:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] | None = None
+    delay: float = 0.0
 
 
 class FakeSlack:
@@ -89,10 +90,11 @@ class FakeSlack:
         times: int = 1,
         headers: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
+        delay: float = 0.0,
     ) -> None:
-        """Answer the next ``times`` calls of ``method`` with ``status``."""
+        """Answer the next ``times`` calls of ``method`` with ``status`` (after ``delay`` s)."""
         self._failures.setdefault(method, []).extend(
-            _Failure(status, dict(headers or {}), body) for _ in range(times)
+            _Failure(status, dict(headers or {}), body, delay) for _ in range(times)
         )
 
     def api_calls(self, method: str) -> list[Call]:
@@ -135,6 +137,8 @@ class FakeSlack:
         queued = self._failures.get(method)
         if queued:
             failure = queued.pop(0)
+            if failure.delay:
+                await asyncio.sleep(failure.delay)
             body = failure.body or {"ok": False, "error": "fake_failure"}
             return web.json_response(body, status=failure.status, headers=failure.headers)
         return web.json_response(self._answer(method, params))

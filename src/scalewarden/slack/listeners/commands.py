@@ -169,6 +169,11 @@ async def _send_findings(
         await safe_call("response_url", respond(text=message, response_type="ephemeral"))
         await audit("failed", type(exc).__name__)
         return
+    if not findings and await asyncio.to_thread(services.store.latest_scan) is None:
+        message = "No scan has been stored yet. An admin can run one with `/scalewarden scan`."
+        await safe_call("response_url", respond(text=message, response_type="ephemeral"))
+        await audit("completed", "no scan stored")
+        return
     blocks = ui.findings_blocks(findings, min_severity=command.min_severity)
     await safe_call(
         "response_url",
