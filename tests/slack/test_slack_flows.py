@@ -342,3 +342,19 @@ async def test_secrets_never_reach_logs_or_messages(
         assert secret not in audit
     assert "[redacted]" in audit
     assert '"event": "slack_command"' in caplog.text
+
+
+async def test_scans_take_turns(make_harness: Any) -> None:
+    gate = threading.Event()
+    slow = RecordingScanner(build_report(2), gate=gate)
+    async with make_harness(scanner=slow) as h:
+        await h.command("scan region=us-east-1", hook="first")
+        await h.fake.wait_for(lambda: len(slow.calls) == 1)
+        await h.command("scan region=eu-west-1", hook="second")
+        await h.fake.wait_for(
+            lambda: any("Waiting for the scan" in _dump(c) for c in h.fake.api_calls("chat.update"))
+        )
+        assert len(slow.calls) == 1  # the second scan has not started
+        gate.set()
+        await h.fake.wait_for(lambda: len(h.store.audit_entries()) == 2)
+        assert [c.regions for c in slow.calls] == [("us-east-1",), ("eu-west-1",)]

@@ -164,9 +164,14 @@ async def run_scan_in_slack(
 
     loop = asyncio.get_running_loop()
     reporter = ProgressReporter(loop, send, headline=headline, interval=services.progress_interval)
+    gate = services.scan_gate()
+    if gate.locked():
+        waiting = f":hourglass: {headline} Waiting for the scan already running to finish."
+        await safe_call("chat.update", send(waiting))
     reporter.start()
     try:
-        report = await asyncio.to_thread(services.scanner, request.command, reporter.callback)
+        async with gate:
+            report = await asyncio.to_thread(services.scanner, request.command, reporter.callback)
     except Exception as exc:
         logger.error("scan failed: %s: %s", type(exc).__name__, redact(str(exc))[:500])
         services.metrics.scans.labels(outcome="failed").inc()

@@ -7,6 +7,7 @@ point, while production wires in the real pieces in :func:`scalewarden.web.creat
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -65,6 +66,15 @@ class SlackServices:
     #: One HTTP session for every Web API and ``response_url`` call (set by the app lifespan):
     #: keep-alive connections instead of a new session and TLS handshake per call.
     http_session: aiohttp.ClientSession | None = None
+    #: Scans allowed to run at once; more wait their turn (each one already runs many threads).
+    scan_slots: int = 1
+    _scan_gate: asyncio.Semaphore | None = field(default=None, init=False, repr=False)
+
+    def scan_gate(self) -> asyncio.Semaphore:
+        """The semaphore scans take turns on (created on first use, on the running loop)."""
+        if self._scan_gate is None:
+            self._scan_gate = asyncio.Semaphore(self.scan_slots)
+        return self._scan_gate
 
     def responder(self, response_url: object) -> Responder:
         """A ``respond()`` for ``response_url`` that uses the shared HTTP session."""
