@@ -36,19 +36,26 @@ def checks_command(
     from rich.table import Table
     from rich.text import Text
 
+    console = Console(highlight=False)
+    # Narrow terminals (and pipes, which rich treats as 80 columns) get the columns people
+    # scan for; wide ones get the topic, scope and knowledge base article too.
+    wide = console.width >= 120
     table = Table(title=f"{len(catalogue)} checks", title_justify="left")
-    for column in ("Id", "Severity", "Topic", "Scope"):
-        table.add_column(column, no_wrap=True)
-    for column in ("Title", "Article"):
-        table.add_column(column, overflow="fold")
+    table.add_column("Id", no_wrap=True)
+    table.add_column("Severity", no_wrap=True)
+    if wide:
+        table.add_column("Topic", no_wrap=True)
+        table.add_column("Scope", no_wrap=True)
+    table.add_column("Title", overflow="fold")
+    if wide:
+        table.add_column("Article", overflow="fold")
     for check in catalogue:
-        table.add_row(
-            Text(check.id),
-            Text(check.severity.value),
-            Text(check.topic),
-            Text(check.scope),
-            Text(check.title),
-            Text(check.kb_article),
-        )
-    Console(highlight=False).print(table)
+        cells = [Text(check.id), Text(check.severity.value)]
+        if wide:
+            cells += [Text(check.topic), Text(check.scope)]
+        cells.append(Text(check.title))
+        if wide:
+            cells.append(Text(check.kb_article))
+        table.add_row(*cells)
+    console.print(table)
     raise typer.Exit(EXIT_OK)
