@@ -119,6 +119,28 @@ def test_bad_audit_input_is_refused_and_writes_nothing(
     assert [e["arguments"] for e in store.audit_entries()] == ["kept"]
 
 
+def test_audit_batch_lands_in_one_go_and_a_bad_row_refuses_the_whole_batch(
+    store: Store,
+) -> None:
+    good = {
+        "user_id": "U1",
+        "team_id": "T1",
+        "channel_id": None,
+        "command": "ask",
+        "arguments": "tls",
+        "outcome": "answered",
+    }
+    store.record_audits([{**good, "user_id": f"U{i}"} for i in range(25)])
+    assert len(store.audit_entries(limit=100)) == 25
+    with pytest.raises(ValueError, match="user_id"):
+        store.record_audits([good, {**good, "user_id": "  "}])
+    with pytest.raises(ValueError, match="unknown audit field"):
+        store.record_audits([{**good, "token": "xoxb-1"}])
+    assert len(store.audit_entries(limit=100)) == 25  # nothing of the refused batches
+    store.record_audits([])  # nothing to write is not an error
+    assert len(store.audit_entries(limit=100)) == 25
+
+
 @pytest.mark.parametrize("limit", [0, -1, 10_001, "5", True])
 def test_bad_limits_are_refused(store: Store, limit: object) -> None:
     with pytest.raises(ValueError, match="limit"):

@@ -3,6 +3,13 @@
 Each command is written twice on purpose: to the ``audit`` table (queryable history that
 survives log rotation) and as one JSON log line (what log pipelines and SIEMs ingest). The
 arguments are passed through :func:`redact` first, and tokens never reach this module.
+
+Rows reach the database through one writer at a time, in batches: while a batch is being
+written, new rows queue, and the next transaction takes them all. A burst of commands then
+costs a few transactions instead of one worker thread and one write lock each; on SQLite in
+particular, many threads queueing for the write lock cost more than the commands themselves
+(``docs/benchmarks.md``, HTTP). The log line is written at once, and every caller still waits
+until its own row is stored, so nothing is acknowledged as audited before it is.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -19,7 +27,22 @@ logger = logging.getLogger("scalewarden.audit")
 
 
 class AuditStore(Protocol):
-    def record_audit(
+    def record_audits(self, entries: Sequence[Mapping[str, Any]]) -> Any: ...
+
+
+class AuditLog:
+    """Writes audit entries to the store in batches, one transaction at a time.
+
+    ``store`` is a callable because the service opens its database after start-up: rows
+    recorded before it is open (or while it is away) are logged, and reported as not stored.
+    """
+
+    def __init__(self, store: Callable[[], AuditStore | None]) -> None:
+        self._store = store
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(
         self,
         *,
         user_id: str,
@@ -29,49 +52,69 @@ class AuditStore(Protocol):
         arguments: str,
         outcome: str,
         detail: str | None = None,
-    ) -> Any: ...
+    ) -> None:
+        """Log the command and store its row; returns once the row is stored. Never raises."""
+        arguments = redact(arguments)[:2000]
+        detail = redact(detail)[:2000] if detail else None
+        entry = {
+            "event": "slack_command",
+            "at": datetime.now(UTC).isoformat(),
+            "user_id": user_id,
+            "team_id": team_id,
+            "channel_id": channel_id,
+            "command": command,
+            "arguments": arguments,
+            "outcome": outcome,
+            "detail": detail,
+        }
+        logger.info(json.dumps(entry, sort_keys=True, ensure_ascii=False))
+        if self._store() is None:
+            return
+        row = {
+            "user_id": user_id or "unknown",
+            "team_id": team_id,
+            "channel_id": channel_id,
+            "command": command,
+            "arguments": arguments,
+            "outcome": outcome,
+            "detail": detail,
+        }
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((row, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_all(), name="audit-writer")
+        await asyncio.shield(done)
+
+    async def _write_all(self) -> None:
+        """Write whatever is pending, batch after batch, until nothing is left."""
+        while self._pending:
+            batch, self._pending = self._pending, []
+            store = self._store()
+            try:
+                if store is None:
+                    raise RuntimeError("the database is not available")
+                await asyncio.to_thread(store.record_audits, [row for row, _ in batch])
+            except ValueError:
+                # One bad row must not cost the others theirs: store them one by one.
+                for row, _ in batch:
+                    try:
+                        await asyncio.to_thread(store.record_audits, [row])  # type: ignore[union-attr]
+                    except Exception as exc:
+                        _write_failed(row, exc)
+            except Exception as exc:  # the audit row must never take a command down with it
+                for row, _ in batch:
+                    _write_failed(row, exc)
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(None)
 
 
-async def record_command(
-    store: AuditStore | None,
-    *,
-    user_id: str,
-    team_id: str | None,
-    channel_id: str | None,
-    command: str,
-    arguments: str,
-    outcome: str,
-    detail: str | None = None,
-) -> None:
-    """Write the audit row (in a worker thread) and the structured log line; never raises."""
-    arguments = redact(arguments)[:2000]
-    detail = redact(detail)[:2000] if detail else None
-    entry = {
-        "event": "slack_command",
-        "at": datetime.now(UTC).isoformat(),
-        "user_id": user_id,
-        "team_id": team_id,
-        "channel_id": channel_id,
-        "command": command,
-        "arguments": arguments,
-        "outcome": outcome,
-        "detail": detail,
-    }
-    logger.info(json.dumps(entry, sort_keys=True, ensure_ascii=False))
-    if store is None:
-        return
-    try:
-        await asyncio.to_thread(
-            store.record_audit,
-            user_id=user_id or "unknown",
-            team_id=team_id,
-            channel_id=channel_id,
-            command=command,
-            arguments=arguments,
-            outcome=outcome,
-            detail=detail,
+def _write_failed(row: Mapping[str, Any], exc: BaseException) -> None:
+    """The row could not be stored: keep it in the log, where it is not lost."""
+    logger.error(
+        json.dumps(
+            {"event": "audit_write_failed", "error": type(exc).__name__, **row},
+            sort_keys=True,
+            ensure_ascii=False,
         )
-    except Exception as exc:  # the audit row must never take a command down with it
-        logger.error(
-            json.dumps({"event": "audit_write_failed", "error": type(exc).__name__, **entry})
-        )
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -20,6 +20,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from scalewarden.checks.model import Check, ScanReport
 from scalewarden.knowledge.answer import Answer
 from scalewarden.slack.access import AccessPolicy
+from scalewarden.slack.audit import AuditLog
 from scalewarden.slack.background import BackgroundTasks
 from scalewarden.slack.commands import ScanCommand
 from scalewarden.slack.metrics import Metrics
@@ -41,7 +42,7 @@ class ServiceStore(Protocol):
 
     def ping(self) -> bool: ...
     def claim_event(self, event_id: str) -> bool: ...
-    def record_audit(self, **kwargs: Any) -> Any: ...
+    def record_audits(self, entries: Sequence[Mapping[str, Any]]) -> Any: ...
     def save_feedback(self, **kwargs: Any) -> Any: ...
     def save_scan(
         self, report: dict, *, requested_by: str | None = ..., scope_key: str | None = ...
@@ -68,7 +69,22 @@ class SlackServices:
     http_session: aiohttp.ClientSession | None = None
     #: Scans allowed to run at once; more wait their turn (each one already runs many threads).
     scan_slots: int = 1
+    #: True once the shipped index is loaded: searches then run on the event loop, where a
+    #: sub-millisecond search is cheaper than a thread hand-off (``listeners/replies.py``).
+    answer_on_loop: bool = False
     _scan_gate: asyncio.Semaphore | None = field(default=None, init=False, repr=False)
+    audit: AuditLog = field(init=False, repr=False)
+
+    async def answer(self, question: str, top: int = 3) -> Answer:
+        """``answerer(question, top)``: on the event loop once that is the cheaper place
+        (``answer_on_loop``), otherwise in a worker thread so it can never stall the acks."""
+        if self.answer_on_loop:
+            return self.answerer(question, top)
+        return await asyncio.to_thread(self.answerer, question, top)
+
+    def __post_init__(self) -> None:
+        # The audit log reads ``store`` at write time: the service opens it after start-up.
+        self.audit = AuditLog(lambda: self.store)
 
     def scan_gate(self) -> asyncio.Semaphore:
         """The semaphore scans take turns on (created on first use, on the running loop)."""

@@ -10,6 +10,7 @@ the transaction starts so that a caller's mistake is a ``ValueError``, never a h
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,12 @@ from scalewarden.store.types import utcnow
 log = logging.getLogger(__name__)
 
 
+#: The keys an audit entry may have (the keyword arguments of ``Store.record_audit``).
+_AUDIT_FIELDS = frozenset(
+    {"user_id", "team_id", "channel_id", "command", "arguments", "outcome", "detail"}
+)
+
+
 class StoreError(RuntimeError):
     """The database could not be reached or migrated; the message is safe to show."""
 
@@ -47,7 +54,8 @@ class Store:
         self._url = parse_url(url)
         self.engine = create_store_engine(url)
         self._reads = sessionmaker(self.engine, expire_on_commit=False)
-        self._writes = sessionmaker(writer(self.engine), expire_on_commit=False)
+        self._write_engine = writer(self.engine)
+        self._writes = sessionmaker(self._write_engine, expire_on_commit=False)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -154,22 +162,59 @@ class Store:
         detail: str | None = None,
     ) -> None:
         """Append one command to the audit log (who, what, where, when, outcome)."""
+        self.record_audits(
+            [
+                {
+                    "user_id": user_id,
+                    "team_id": team_id,
+                    "channel_id": channel_id,
+                    "command": command,
+                    "arguments": arguments,
+                    "outcome": outcome,
+                    "detail": detail,
+                }
+            ]
+        )
+
+    def record_audits(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Append several audit entries in one transaction: all of them or, on error, none.
+
+        Each entry has the keyword arguments of :meth:`record_audit`. The Slack service
+        writes its audit rows in batches through this, so a burst of commands costs one
+        transaction instead of one each.
+        """
+        rows = [self._audit_row(entry) for entry in entries]  # validate all before writing
+        if not rows:
+            return
+        # A Core INSERT: the ORM unit of work costs several times more for rows nobody reads
+        # back here, and this runs for every Slack command.
+        with self._write_engine.begin() as conn:
+            conn.execute(insert(AuditEntry), rows)
+
+    @staticmethod
+    def _audit_row(entry: Mapping[str, Any]) -> dict[str, Any]:
+        arguments = entry.get("arguments")
         if not isinstance(arguments, str):
             raise ValueError(f"arguments must be a string, got {type(arguments).__name__}")
         if "\x00" in arguments:
             raise ValueError("arguments must not contain NUL characters")
-        row = AuditEntry(
-            at=utcnow(),
-            user_id=validate.text("user_id", user_id, max_length=ID_LENGTH),
-            team_id=validate.optional_text("team_id", team_id, max_length=ID_LENGTH),
-            channel_id=validate.optional_text("channel_id", channel_id, max_length=ID_LENGTH),
-            command=validate.text("command", command, max_length=NAME_LENGTH),
-            arguments=arguments,
-            outcome=validate.text("outcome", outcome, max_length=NAME_LENGTH),
-            detail=validate.optional_text("detail", detail),
-        )
-        with self._writes.begin() as session:
-            session.add(row)
+        unknown = set(entry) - _AUDIT_FIELDS
+        if unknown:
+            raise ValueError(f"unknown audit field(s): {', '.join(sorted(unknown))}")
+        return {
+            "at": utcnow(),
+            "user_id": validate.text("user_id", entry.get("user_id"), max_length=ID_LENGTH),
+            "team_id": validate.optional_text(
+                "team_id", entry.get("team_id"), max_length=ID_LENGTH
+            ),
+            "channel_id": validate.optional_text(
+                "channel_id", entry.get("channel_id"), max_length=ID_LENGTH
+            ),
+            "command": validate.text("command", entry.get("command"), max_length=NAME_LENGTH),
+            "arguments": arguments,
+            "outcome": validate.text("outcome", entry.get("outcome"), max_length=NAME_LENGTH),
+            "detail": validate.optional_text("detail", entry.get("detail")),
+        }
 
     def audit_entries(self, *, limit: int = 100, user_id: str | None = None) -> list[dict]:
         """The newest audit entries first, optionally of one user."""

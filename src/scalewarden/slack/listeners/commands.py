@@ -18,7 +18,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from scalewarden.checks.model import Finding
 from scalewarden.slack import blocks as ui
 from scalewarden.slack.access import AccessDecision
-from scalewarden.slack.audit import record_command
 from scalewarden.slack.commands import (
     AskCommand,
     FindingsCommand,
@@ -53,8 +52,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         name = command_name(parsed)
 
         async def audit(outcome: str, detail: str | None = None) -> None:
-            await record_command(
-                services.store,
+            await services.audit.record(
                 user_id=user_id,
                 team_id=team_id,
                 channel_id=channel_id or None,

@@ -1,0 +1,77 @@
+"""The batched audit writer: every row lands, a bad row costs only itself, outages are logged."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scalewarden.slack.audit import AuditLog
+from scalewarden.store import Store
+
+
+def _row(i: int, **overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "user_id": f"U{i:03d}",
+        "team_id": "T1",
+        "channel_id": "C1",
+        "command": "ask",
+        "arguments": f"question {i}",
+        "outcome": "answered",
+    }
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Any:
+    with Store.open(f"sqlite:///{tmp_path / 'audit.db'}") as opened:
+        yield opened
+
+
+async def test_a_burst_of_commands_is_stored_completely_in_few_transactions(store: Store) -> None:
+    calls: list[int] = []
+    real = store.record_audits
+
+    def counting(entries: Any) -> None:
+        calls.append(len(entries))
+        real(entries)
+
+    store.record_audits = counting  # type: ignore[method-assign]
+    audit = AuditLog(lambda: store)
+    await asyncio.gather(*(audit.record(**_row(i)) for i in range(200)))
+    entries = store.audit_entries(limit=500)
+    assert sorted(e["user_id"] for e in entries) == [f"U{i:03d}" for i in range(200)]
+    assert sum(calls) == 200 and len(calls) < 200  # batched, nothing lost
+
+
+async def test_a_bad_row_does_not_cost_the_others_theirs(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    audit = AuditLog(lambda: store)
+    with caplog.at_level(logging.ERROR, logger="scalewarden.audit"):
+        await asyncio.gather(
+            audit.record(**_row(1)),
+            audit.record(**_row(2, team_id="T" * 500)),  # longer than any Slack id
+            audit.record(**_row(3)),
+        )
+    assert sorted(e["user_id"] for e in store.audit_entries()) == ["U001", "U003"]
+    failed = [json.loads(r.getMessage()) for r in caplog.records]
+    assert [f["user_id"] for f in failed] == ["U002"]
+    assert failed[0]["event"] == "audit_write_failed"
+
+
+async def test_an_outage_is_logged_and_never_raises(caplog: pytest.LogCaptureFixture) -> None:
+    class DownStore:
+        def record_audits(self, entries: Any) -> None:
+            raise OSError("disk I/O error")
+
+    audit = AuditLog(lambda: DownStore())
+    with caplog.at_level(logging.INFO, logger="scalewarden.audit"):
+        await audit.record(**_row(7, arguments="scan dynamodb"))
+    events = [json.loads(r.getMessage())["event"] for r in caplog.records]
+    assert events == ["slack_command", "audit_write_failed"]
