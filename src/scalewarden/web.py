@@ -238,6 +238,9 @@ def create_app(
             logger.error("the knowledge index did not load: %s", state["index_error"])
             return
         state["index_ready"] = True
+        # The default answerer searches this very index: from now on a search is cheap
+        # enough to run on the event loop (see ``slack/listeners/replies.py``).
+        services.answer_on_loop = True
 
     async def open_store() -> None:
         from scalewarden.store import Store
@@ -354,7 +357,7 @@ def create_app(
         from scalewarden.knowledge.answer import QuestionError
 
         try:
-            answer = await asyncio.to_thread(services.answerer, question, top)
+            answer = await services.answer(question, top)
         except QuestionError as exc:
             metrics.answers.labels(source="api", outcome="invalid").inc()
             return JSONResponse({"error": str(exc)}, status_code=400)

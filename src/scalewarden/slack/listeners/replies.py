@@ -1,13 +1,18 @@
 """Turning a question into a reply, shared by the slash command, mentions, DMs and buttons.
 
 A question that names a check ("why did dynamodb_table_autoscaling_enabled fail?") gets that
-check's explanation and remediation; anything else goes to the knowledge base. The search runs
-in a worker thread because it is CPU-bound and must not stall the event loop that acks Slack.
+check's explanation and remediation; anything else goes to the knowledge base.
+
+Where the search runs: once the shipped index is in memory a search costs well under a
+millisecond (``docs/benchmarks.md``), less than handing it to a worker thread and back, which
+under load waits on the GIL for up to its 5 ms switch interval at each hand-off. So a ready
+index is searched on the event loop (``SlackServices.answer_on_loop``); until then, and for any
+other answerer, the search runs in a worker thread so that it can never stall the acks
+(``SlackServices.answer``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -55,7 +60,7 @@ def mentioned_check(services: SlackServices, question: str) -> Check | None:
 async def kb_explanation(services: SlackServices, check: Check) -> Result | None:
     """The knowledge base section that best explains ``check`` (its article first)."""
     try:
-        answer = await asyncio.to_thread(services.answerer, check.title, 3)
+        answer = await services.answer(check.title)
     except (QuestionError, LookupError, OSError) as exc:
         logger.warning("no knowledge base explanation for %s: %s", check.id, exc)
         return None
@@ -93,7 +98,7 @@ async def reply_to_question(
         services.metrics.answers.labels(source=source, outcome="check").inc()
         return reply
     try:
-        answer = await asyncio.to_thread(services.answerer, question, 3)
+        answer = await services.answer(question)
     except QuestionError as exc:
         services.metrics.answers.labels(source=source, outcome="invalid").inc()
         message = f"I can't search for that: {exc}."
