@@ -14,8 +14,6 @@ from scalewarden.slack.progress import ProgressReporter
 from scalewarden.slack.redact import redact, redact_resource
 from scalewarden.slack.signature import sign, verify
 
-pytestmark = pytest.mark.asyncio
-
 
 async def test_drain_waits_for_tasks_spawned_while_draining() -> None:
     tasks = BackgroundTasks()
