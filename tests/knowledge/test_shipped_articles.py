@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from reference_data import require_reference
 from scalewarden.knowledge.answer import Engine
 from scalewarden.knowledge.corpus import Corpus, load_corpus, source_page
 from scalewarden.knowledge.index import SearchIndex
@@ -19,11 +20,6 @@ from scalewarden.knowledge.index import SearchIndex
 ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE = ROOT / "knowledge"
 DEVSET = ROOT / "bench" / "devset"
-#: The reference user guide lives in ``shared/`` beside the repository.
-REFERENCE_CANDIDATES = (
-    ROOT.parent / "shared" / "reference" / "aas-user-guide",
-    Path("/work/shared/reference/aas-user-guide"),
-)
 #: Sharing this many consecutive words with a reference page counts as copying.
 RUN = 12
 MIN_TOP1 = 0.90
@@ -31,8 +27,8 @@ MIN_TOP1 = 0.90
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 
 
-def reference_dir() -> Path | None:
-    return next((p for p in REFERENCE_CANDIDATES if p.is_dir()), None)
+def reference_dir() -> Path:
+    return require_reference("aas-user-guide")
 
 
 @cache
@@ -59,8 +55,6 @@ def test_ids_are_unique_and_match_file_names() -> None:
 
 def test_sources_point_at_pages_of_the_reference_guide() -> None:
     folder = reference_dir()
-    if folder is None:
-        pytest.skip("reference user guide not available on this machine")
     pages = {p.stem for p in folder.glob("*.md")}
     missing = {
         (section.article_id, url)
@@ -137,8 +131,6 @@ def runs(words: list[str]) -> set[tuple[str, ...]]:
 
 def test_articles_are_in_our_own_words() -> None:
     folder = reference_dir()
-    if folder is None:
-        pytest.skip("reference user guide not available on this machine")
     reference: set[tuple[str, ...]] = set()
     for page in folder.glob("*.md"):
         reference |= runs(prose_words(page.read_text(encoding="utf-8")))
