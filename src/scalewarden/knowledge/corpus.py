@@ -21,17 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: The allowed values of ``topic`` (the security chapter's structure).
-TOPICS: tuple[str, ...] = (
-    "data-protection",
-    "identity-and-access-management",
-    "vpc-endpoints",
-    "compliance-validation",
-    "resilience",
-    "infrastructure-security",
-    "monitoring-and-logging",
-    "service-integrations",
-)
+from scalewarden.topics import TOPICS
 
 SOURCE_PREFIX = "https://docs.aws.amazon.com/autoscaling/application/userguide/"
 _SOURCE_URL_RE = re.compile(

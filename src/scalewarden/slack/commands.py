@@ -12,21 +12,10 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-#: The knowledge and check topics (see docs/architecture.md); ``scan <topic>`` selects by one.
-TOPICS: frozenset[str] = frozenset(
-    {
-        "data-protection",
-        "identity-and-access-management",
-        "vpc-endpoints",
-        "compliance-validation",
-        "resilience",
-        "infrastructure-security",
-        "monitoring-and-logging",
-        "service-integrations",
-    }
-)
+from scalewarden.checks.model import Severity
+from scalewarden.topics import TOPICS
 
-SEVERITY_NAMES: tuple[str, ...] = ("critical", "high", "medium", "low", "informational")
+SEVERITY_NAMES: tuple[str, ...] = tuple(s.value for s in Severity)
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
