@@ -6,7 +6,8 @@ with the closest topics when nothing matches well. ``Answer.to_dict()`` is the J
 of ``scalewarden ask --json``; keep both stable.
 
 The no-answer decision uses two signals of the best section, calibrated on the development
-set and a set of off-topic questions (``bench/retrieval.py`` prints the margins):
+set and the tuning half of the off-topic questions (``bench/devset/offtopic.yaml``;
+``bench/retrieval.py`` prints the margins and the held-out half's result):
 
 * *score*: its ranking score, measured in units of the IDF of a word found in one section
   only (BM25 scores grow with the logarithm of the corpus size; the unit makes the rule hold
@@ -18,7 +19,11 @@ set and a set of off-topic questions (``bench/retrieval.py`` prints the margins)
   at all. A short precise question ("is there an AAS console") scores modestly but is fully
   covered; "how do I bake bread" covers almost nothing.
 
-A section answers when it scores well with some coverage, or modestly with most of it.
+A section answers when it scores well with some coverage, or modestly with most of it, *and*
+the match is anchored in the subject of the knowledge base (:mod:`.anchors`): near-topic
+questions ("create an s3 bucket", "iam password policy for users", "asg warm pool") share
+enough cloud vocabulary with the articles to pass the first test, but none of their matched
+words is a concept of Application Auto Scaling or a distinctive word of a section's title.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from scalewarden.knowledge.corpus import LoadProblem
-    from scalewarden.knowledge.index import Hit, SearchIndex
+    from scalewarden.knowledge.index import Hit, Query, SearchIndex
     from scalewarden.knowledge.snippets import Block
 
 #: Longest question accepted, in characters (Slack messages can be long; questions are not).
@@ -52,6 +57,14 @@ RELATIVE_FLOOR = 0.3
 SUGGESTIONS = 3
 
 _ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The no-answer rule's verdict on a question's best section, with its reason in words."""
+
+    answered: bool
+    reason: str
 
 
 class QuestionError(ValueError):
@@ -146,7 +159,7 @@ class Engine:
         if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= MAX_TOP:
             raise QuestionError(f"top must be a whole number from 1 to {MAX_TOP}")
         query, hits = self.index.search(text, top=max(top, SUGGESTIONS))
-        if not hits or not self._confident(hits[0]):
+        if not hits or not self.decide(query, hits[0]).answered:
             return Answer(text, False, (), self._suggest(hits), corrections=query.corrections)
         weights = self.index.term_weights(query)
         floor = hits[0].score * RELATIVE_FLOOR
@@ -175,11 +188,19 @@ class Engine:
             analysed = self._blocks[index] = analyse_blocks(self.index.sections[index].body)
         return choose_snippet(analysed, weights)
 
-    def _confident(self, hit: Hit) -> bool:
+    def decide(self, query: Query, hit: Hit) -> Decision:
+        """Whether the best section answers the question, and why (see the module docstring)."""
+        from scalewarden.knowledge.anchors import anchoring
+
         score = hit.score / self.index.rare_idf
         if score >= STRONG_SCORE:
-            return hit.coverage >= STRONG_MIN_COVERAGE
-        return score >= MIN_SCORE and hit.coverage >= MIN_COVERAGE
+            confident = hit.coverage >= STRONG_MIN_COVERAGE
+        else:
+            confident = score >= MIN_SCORE and hit.coverage >= MIN_COVERAGE
+        if not confident:
+            return Decision(False, f"weak match (score {score:.2f}, coverage {hit.coverage:.2f})")
+        anchors = anchoring(self.index, query, hit.index)
+        return Decision(anchors.anchored, anchors.explain())
 
     def _suggest(self, hits: Sequence[Hit]) -> tuple[str, ...]:
         """Closest article titles from weak matches; the topics covered when nothing matched."""

@@ -312,6 +312,22 @@ class SearchIndex:
             present[:] = False
         return scores, matched, total
 
+    def contains(self, term: str, section: int, fields: Sequence[str] = FIELDS) -> bool:
+        """Whether ``section`` contains the stemmed ``term`` in any of ``fields``.
+
+        A column lists the sections holding the term in ascending order (CSC form), so this
+        is a binary search, cheap enough to run for every term of a question.
+        """
+        term_id = self.vocab.get(term)
+        if term_id is None:
+            return False
+        for field in fields:
+            rows, _ = self._column(field, term_id)
+            at = int(np.searchsorted(rows, section))
+            if at < len(rows) and int(rows[at]) == section:
+                return True
+        return False
+
     @property
     def rare_idf(self) -> float:
         """The IDF of a term found in a single section: the scale of this index's scores."""

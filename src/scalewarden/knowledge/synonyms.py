@@ -21,6 +21,7 @@ SYNONYMS: dict[str, str] = {
     "autoscaling": "auto scaling",
     "autoscale": "auto scaling",
     "autoscaler": "auto scaling",
+    "autoscaled": "auto scaled",
     "asg": "ec2 auto scaling group",
     # identity and access
     "slr": "service linked role",

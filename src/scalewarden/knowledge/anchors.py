@@ -1,0 +1,162 @@
+"""Domain anchors: does a question's best match rest on what this knowledge base is about?
+
+BM25 cannot tell on its own. In a corpus about one service the service's own words
+("scaling", "scalable target", "Application Auto Scaling") are in every section, so their IDF
+is close to zero and they add nothing to a score; the words that *do* score are the rare ones,
+and in our articles many rare words are incidental cloud vocabulary ("bucket", "password",
+"NAT gateway", "cost"). "how do I create an IAM user with console access" therefore scores like
+a real question through "IAM", "user" and "console", although it is not about scaling at all.
+
+So the no-answer rule (:mod:`.answer`) also asks for an *anchor*: the best section must match
+the question on at least one term that is either
+
+* a **domain term**: a concept of Application Auto Scaling or of the security topics the
+  articles cover (scaling, scalable targets, namespaces, service-linked roles, CloudTrail,
+  VPC endpoints, TLS, alarms, compliance …), listed below; or
+* a **distinctive title term**: a word of the section's heading or of its article's title and
+  aliases that is neither generic cloud vocabulary nor merely the name of an integrated
+  service. This keeps extra folders (a team's runbooks) answerable on their own subject
+  ("who approves a rotation of the pager secret") without listing their vocabulary here.
+
+Generic words and service names still count for ranking; they only cannot anchor. "dynamodb
+ttl not deleting items" is about DynamoDB, not about scaling it.
+
+A question about a *neighbouring* product (EC2 Auto Scaling groups, Kubernetes autoscalers)
+shares "scaling" with us but is answered elsewhere: it is declined unless it also names
+Application Auto Scaling itself (the service, a scalable target, a namespace or dimension).
+
+Every list is small and reviewable; the benchmark reports how the rule does on held-out
+off-topic questions that were never used to write them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scalewarden.knowledge.synonyms import expand
+from scalewarden.knowledge.text import stem, words
+
+if TYPE_CHECKING:
+    from scalewarden.knowledge.index import Query, SearchIndex
+
+
+def _terms(text: str) -> frozenset[str]:
+    """Index terms of a word list (synonyms expanded and stemmed, as queries are)."""
+    return frozenset(stem(w) for w in expand(text.split()))
+
+
+#: Words any cloud or IT question uses: they rank, but never anchor an answer on their own.
+GENERIC_TERMS: frozenset[str] = _terms(
+    """
+    aws amazon create delete set setup config configure use user users password passwords
+    account accounts bucket buckets key keys cost costs limit limits new not list name names
+    error errors fail failed work working run running time best good example examples make
+    add get find change update enable disable start stop size memory data file files
+    instance instances service services resource resources access iam identity management
+    role roles policy policies console help way practice practices level high low default
+    question issue problem tag tags nat gateway internet vpc subnet network
+    """
+)
+
+#: Concepts of Application Auto Scaling and of the security topics the articles cover (less
+#: what a synonym drags in: "abac" also brings "access", which stays generic).
+_DOMAIN_WORDS: frozenset[str] = _terms(
+    """
+    application auto scaling scale scaled scalable target targets dimension namespace capacity
+    linked schedule scheduled step tracking register deregister
+    cloudtrail eventbridge cloudwatch alarm alarms privatelink endpoint
+    tls cipher ciphers sigv4 fips abac permission permissions privilege privileges condition
+    principal trust passrole validation probe probes
+    compliance soc pci hipaa fedramp nist attestation artifact audit
+    resilience availability health dashboard encryption sensitive
+    """
+)
+DOMAIN_TERMS: frozenset[str] = _DOMAIN_WORDS - GENERIC_TERMS
+
+#: Names of the integrated services: context for a question, not its subject.
+SERVICE_TERMS: frozenset[str] = _terms(
+    """
+    ecs elastic container dynamodb lambda function aurora rds sagemaker emr elasticmapreduce
+    msk kafka keyspaces cassandra elasticache redis memcached valkey neptune comprehend
+    appstream workspaces spot fleet ec2 fargate db table
+    """
+)
+
+#: Words naming Application Auto Scaling itself, which outweigh a neighbouring product.
+PROPER_TERMS: frozenset[str] = _terms("application scalable namespace dimension")
+
+#: Surface words and phrases of neighbouring products (EC2 Auto Scaling groups, Kubernetes).
+NEIGHBOUR_WORDS: frozenset[str] = frozenset(
+    ["asg", "asgs", "kubernetes", "k8s", "hpa", "pod", "pods", "karpenter", "keda", "eks"]
+)
+NEIGHBOUR_PHRASES: tuple[tuple[str, ...], ...] = (
+    ("scaling", "group"),
+    ("scaling", "groups"),
+    ("autoscaling", "group"),
+    ("autoscaling", "groups"),
+)
+
+#: Fields that name what a section is about (see :mod:`.index`).
+TITLE_FIELDS: tuple[str, ...] = ("heading", "article")
+
+
+@dataclass(frozen=True, slots=True)
+class Anchoring:
+    """What anchors a question to a section, and whether it is about a neighbouring product.
+
+    ``domain`` and ``titles`` are the matched anchor terms (stemmed); ``neighbour`` the
+    neighbouring-product words the question used; ``proper`` whether it names the service.
+    """
+
+    domain: tuple[str, ...]
+    titles: tuple[str, ...]
+    neighbour: tuple[str, ...]
+    proper: bool
+
+    @property
+    def anchored(self) -> bool:
+        """A domain or title anchor, and not a question about a neighbouring product."""
+        if self.neighbour and not self.proper:
+            return False
+        return bool(self.domain or self.titles)
+
+    def explain(self) -> str:
+        """One line saying why the match is (not) anchored, for logs and the benchmark."""
+        if self.neighbour and not self.proper:
+            return f"about a neighbouring product ({', '.join(self.neighbour)})"
+        if self.domain or self.titles:
+            return f"anchored on {', '.join((*self.domain, *self.titles))}"
+        return "no domain term and no distinctive title term matched"
+
+
+def neighbour_words(question: str) -> tuple[str, ...]:
+    """The neighbouring-product words and phrases a question uses, in order of appearance."""
+    surface = words(question)
+    found = [w for w in surface if w in NEIGHBOUR_WORDS]
+    for phrase in NEIGHBOUR_PHRASES:
+        size = len(phrase)
+        if any(tuple(surface[i : i + size]) == phrase for i in range(len(surface) - size + 1)):
+            found.append(" ".join(phrase))
+    return tuple(dict.fromkeys(found))
+
+
+def anchoring(index: SearchIndex, query: Query, section: int) -> Anchoring:
+    """Which of the question's terms anchor it to ``section`` (one lookup per query term)."""
+    domain: list[str] = []
+    titles: list[str] = []
+    terms = {qt.term for qt in query.terms}
+    for term in terms:
+        if term in GENERIC_TERMS or term in SERVICE_TERMS:
+            continue
+        if term in DOMAIN_TERMS:
+            if index.contains(term, section):
+                domain.append(term)
+        elif index.contains(term, section, TITLE_FIELDS):
+            titles.append(term)
+    return Anchoring(
+        tuple(sorted(domain)),
+        tuple(sorted(titles)),
+        neighbour_words(query.text),
+        bool(terms & PROPER_TERMS),
+    )

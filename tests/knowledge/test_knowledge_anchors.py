@@ -1,0 +1,142 @@
+"""The domain-anchor part of the no-answer rule: near-topic questions are declined, questions
+that name what the knowledge base is about are answered, and the rule says why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scalewarden.knowledge.anchors import (
+    DOMAIN_TERMS,
+    GENERIC_TERMS,
+    SERVICE_TERMS,
+    Anchoring,
+    anchoring,
+    neighbour_words,
+)
+from scalewarden.knowledge.answer import Engine, build_engine
+from scalewarden.knowledge.index import FIELDS, SearchIndex
+from scalewarden.knowledge.text import stem
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def best(index: SearchIndex, question: str) -> tuple[Anchoring, str]:
+    query, hits = index.search(question, 1)
+    assert hits, question
+    return anchoring(index, query, hits[0].index), index.sections[hits[0].index].heading
+
+
+def test_contains_agrees_with_the_postings(index: SearchIndex) -> None:
+    """The binary search finds exactly the sections each field's column lists."""
+    for term, term_id in index.vocab.items():
+        for field in FIELDS:
+            p = index.postings[field]
+            listed = set(p.indices[p.indptr[term_id] : p.indptr[term_id + 1]].tolist())
+            for section in range(len(index.sections)):
+                assert index.contains(term, section, (field,)) == (section in listed)
+    assert not index.contains("no-such-term", 0)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how do i delete an iam role with the aws cli",  # delete / iam / role: generic
+        "create an iam role for my app",
+        "aws iam delete role",
+    ],
+)
+def test_matches_on_generic_cloud_words_only_are_declined(engine: Engine, question: str) -> None:
+    query, hits = engine.index.search(question, 1)
+    decision = engine.decide(query, hits[0])
+    assert decision.reason == "no domain term and no distinctive title term matched"
+    answer = engine.answer(question)
+    assert not answer.answered and answer.results == ()
+    assert answer.suggestions  # the closest topics instead of a guess
+
+
+@pytest.mark.parametrize(
+    ("question", "heading", "anchor"),
+    [
+        ("how do i delete the slr", "How do I delete a service-linked role?", "link"),
+        ("trust policy json", "What does a trust policy look like?", "trust"),
+        ("which tls version", "Which TLS version do clients need?", "tls"),
+    ],
+)
+def test_questions_naming_domain_concepts_are_answered(
+    engine: Engine, question: str, heading: str, anchor: str
+) -> None:
+    anchors, found = best(engine.index, question)
+    assert found == heading
+    assert anchor in anchors.domain and anchors.anchored
+    assert engine.answer(question).answered
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("delete my asg service linked role", ("asg",)),
+        ("which permission creates the role for my asg", ("asg",)),
+        ("trust policy for my kubernetes pod role", ("kubernetes", "pod")),
+    ],
+)
+def test_neighbouring_products_are_declined(
+    engine: Engine, question: str, words: tuple[str, ...]
+) -> None:
+    anchors, _ = best(engine.index, question)
+    assert anchors.neighbour == words and not anchors.proper
+    assert not anchors.anchored
+    assert anchors.explain().startswith("about a neighbouring product")
+    assert not engine.answer(question).answered
+
+
+def test_a_neighbouring_product_beside_the_service_itself_is_answered(engine: Engine) -> None:
+    question = "which permission creates the role for my autoscaling group scalable target"
+    anchors, heading = best(engine.index, question)
+    assert anchors.neighbour == ("autoscaling group",)
+    assert anchors.proper and anchors.anchored
+    assert heading == "Which permission creates the role?"
+    assert engine.answer(question).answered
+
+
+@pytest.mark.parametrize(
+    ("question", "found"),
+    [
+        ("instance refresh on my ASG", ("asg",)),
+        ("lifecycle hook on the auto scaling group", ("scaling group",)),
+        ("EKS pods and Karpenter", ("eks", "pods", "karpenter")),
+        ("register a scalable target", ()),
+        ("scaling groups of targets", ("scaling groups",)),
+    ],
+)
+def test_neighbour_words_and_phrases(question: str, found: tuple[str, ...]) -> None:
+    assert neighbour_words(question) == found
+
+
+def test_extra_folders_anchor_on_their_own_titles(tmp_path: Path) -> None:
+    """A runbook's subject is not in any list: its heading and title words anchor it."""
+    engine = build_engine(FIXTURES / "kb", (FIXTURES / "extra",), tmp_path)
+    question = "who approves a rotation of the pager secret"
+    query, hits = engine.index.search(question, 1)
+    anchors = anchoring(engine.index, query, hits[0].index)
+    assert anchors.domain == ()
+    assert {"pager", "secret"} <= set(anchors.titles)
+    assert engine.decide(query, hits[0]).reason.startswith("anchored on ")
+    assert engine.answer(question).answered
+
+
+def test_a_weak_match_says_so(engine: Engine) -> None:
+    query, hits = engine.index.search("rotate the sourdough starter with a proxy", 1)
+    decision = engine.decide(query, hits[0])
+    assert not decision.answered
+    assert decision.reason.startswith("weak match (score ")
+
+
+def test_vocabularies_are_stemmed_and_do_not_overlap() -> None:
+    """Lists hold index terms (stemmed), and a word cannot be domain and generic at once."""
+    assert stem("scaling") in DOMAIN_TERMS and stem("bucket") in GENERIC_TERMS
+    assert stem("dynamodb") in SERVICE_TERMS
+    assert not DOMAIN_TERMS & GENERIC_TERMS
+    assert not DOMAIN_TERMS & SERVICE_TERMS
+    assert "access" in GENERIC_TERMS and "abac" in DOMAIN_TERMS  # "abac" expands to "access"
