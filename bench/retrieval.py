@@ -28,60 +28,39 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 # This folder holds bench/http.py, which would shadow the standard library's http package for
 # the libraries imported below: take the script's own folder off the import path first.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-import yaml  # noqa: E402
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from scalewarden.knowledge import devset  # noqa: E402
 from scalewarden.knowledge.answer import Engine, build_engine  # noqa: E402
 from scalewarden.knowledge.corpus import Article, Corpus, Section, load_corpus  # noqa: E402
+from scalewarden.knowledge.devset import (  # noqa: E402
+    OFF_TOPIC_FILE,
+    LabelledQuestion,
+    OffTopicQuestion,
+    load_labelled,
+)
 from scalewarden.knowledge.index import SearchIndex  # noqa: E402
 
 KNOWLEDGE = ROOT / "knowledge"
 DEVSET = ROOT / "bench" / "devset"
 DOC = ROOT / "docs" / "benchmarks.md"
 
-#: Questions the knowledge base must decline (it is about AAS security, nothing else).
-OFF_TOPIC: tuple[str, ...] = (
-    "how do i bake bread",
-    "what's the weather in paris",
-    "kubernetes hpa yaml",
-    "best pizza near the office",
-    "how do i reset my laptop password",
-    "what time is the standup tomorrow",
-    "recommend a good sci-fi novel",
-    "how to center a div in css",
-    "who won the football match yesterday",
-    "convert 30 celsius to fahrenheit",
-    "what is the capital of australia",
-    "how do i exit vim",
-    "git rebase vs merge",
-    "jenkins pipeline syntax for docker build",
-    "helm chart values for nginx ingress",
-    "how much vacation do i have left",
-)
+
+def load_devset(folder: Path = DEVSET) -> list[LabelledQuestion]:
+    """The labelled development questions (every ``*.yaml`` but the off-topic file)."""
+    return load_labelled(folder)
 
 
-@dataclass(frozen=True)
-class Question:
-    q: str
-    article: str
-    section: str
-
-
-def load_devset(folder: Path = DEVSET) -> list[Question]:
-    questions: list[Question] = []
-    for path in sorted(folder.glob("*.yaml")):
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            questions.append(Question(str(item["q"]), item["article"], item["section"]))
-    return questions
+def load_off_topic(folder: Path = DEVSET) -> list[OffTopicQuestion]:
+    """The questions that must be declined, each in its tuning or held-out half."""
+    return devset.load_off_topic(folder)
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
@@ -95,7 +74,7 @@ def percentile(values: Sequence[float], pct: float) -> float:
 Ranker = Callable[[str], list[tuple[str, str]]]
 
 
-def evaluate(rank: Ranker, questions: Sequence[Question]) -> tuple[float, float, list[str]]:
+def evaluate(rank: Ranker, questions: Sequence[LabelledQuestion]) -> tuple[float, float, list[str]]:
     """Top-1 accuracy, MRR@3 and the misses (question → what came first)."""
     hits = 0
     rr = 0.0
@@ -279,7 +258,29 @@ def main() -> int:
         t1, m, _ = evaluate(ranker, questions)
         rows.append((name, t1, m))
 
-    declined = [q for q in OFF_TOPIC if not engine.answer(q, 3).answered]
+    off_topic = load_off_topic()
+    off_answered = [o for o in off_topic if engine.answer(o.q, 3).answered]
+    halves = {
+        split: (
+            sum(o.split == split for o in off_answered),
+            sum(o.split == split for o in off_topic),
+        )
+        for split in ("tuning", "held-out")
+    }
+    kinds = dict.fromkeys(o.kind for o in off_topic)
+    by_kind = {
+        kind: (
+            sum(o.kind == kind for o in off_topic) - sum(o.kind == kind for o in off_answered),
+            sum(o.kind == kind for o in off_topic),
+        )
+        for kind in kinds
+    }
+
+    def why(q: str) -> str:
+        """The no-answer rule's reason for answering an off-topic question."""
+        query, hits = index.search(q, 1)
+        return engine.decide(query, hits[0]).reason
+
     dev_declined = [q.q for q in questions if not engine.answer(q.q, 3).answered]
 
     # margins behind the no-answer thresholds
@@ -289,7 +290,7 @@ def main() -> int:
         return (hits[0].score / index.rare_idf, hits[0].coverage) if hits else (0.0, 0.0)
 
     dev_best = [best(q.q) for q in questions]
-    off_best = [best(q) for q in OFF_TOPIC]
+    off_best = [best(o.q) for o in off_topic]
 
     lat, lat_all = latencies(engine, [q.q for q in questions])
     synth = synthetic_corpus(corpus, args.synthetic)
@@ -320,7 +321,10 @@ def main() -> int:
         "",
         "| measure | value |",
         "| --- | --- |",
-        f"| off-topic questions declined | {len(declined)}/{len(OFF_TOPIC)} |",
+        *(
+            f"| off-topic questions declined, {split} half | {total - wrong}/{total} |"
+            for split, (wrong, total) in halves.items()
+        ),
         f"| dev questions declined (no answer) | {len(dev_declined)}/{len(questions)} |",
         f"| query latency p50 / p99, shipped KB | {percentile(lat, 50):.2f} ms / "
         f"{percentile(lat, 99):.2f} ms (all samples p99 {percentile(lat_all, 99):.2f} ms) |",
@@ -339,10 +343,20 @@ def main() -> int:
         + "; ".join(f"{name} {'met' if ok else '**not met**'}" for name, ok in targets)
         + ".",
         "",
+        f"Off-topic questions (`bench/devset/{OFF_TOPIC_FILE}`, {len(off_topic)} near-topic "
+        "and unrelated questions, none of which may be answered) declined by kind: "
+        + ", ".join(f"{kind} {ok}/{total}" for kind, (ok, total) in by_kind.items())
+        + ". The no-answer rule was written on the tuning half only; the held-out half was "
+        "first run once the rule was final. Answered anyway: "
+        + ("; ".join(f"{o.q!r} ({o.split}, {why(o.q)})" for o in off_answered) or "none")
+        + ".",
+        "",
         "No-answer margins (best section's score in rare-word IDF units, the unit the rule "
         f"uses): weakest development question {min(dev_scores):.2f}, strongest off-topic "
         f"question {max(off_scores):.2f}; coverage of the best section: development minimum "
-        f"{min(c for _, c in dev_best):.2f}, off-topic maximum {max(c for _, c in off_best):.2f}.",
+        f"{min(c for _, c in dev_best):.2f}, off-topic maximum {max(c for _, c in off_best):.2f}. "
+        "Near-topic questions overlap the development set on both, so the rule also asks for "
+        "a domain anchor (`scalewarden.knowledge.anchors`).",
         "",
         "Latency is `Engine.answer` (analysis, scoring, no-answer decision and snippets), "
         "in-process after one warm-up pass; p50/p99 are over the questions, each timed as the "
@@ -355,8 +369,6 @@ def main() -> int:
     ]
     report = "\n".join(lines)
     print(report)
-    if declined != list(OFF_TOPIC):
-        print("off-topic answered:", [q for q in OFF_TOPIC if q not in declined])
     if dev_declined:
         print("dev declined:", dev_declined)
     if args.misses:

@@ -1,0 +1,102 @@
+"""The evaluation sets of the knowledge search: labelled questions and off-topic questions.
+
+Both live in one folder (``bench/devset/`` in the repository). Every ``*.yaml`` file there is a
+list of labelled development questions (``q``, ``article``, ``section``), except
+:data:`OFF_TOPIC_FILE`, which lists questions that must be declined (``q``, ``kind``,
+``split``). The benchmark and the tests read them through this one module so that they always
+agree on what a file means; a malformed entry is a :class:`DevsetError` naming the file and
+the entry, never a ``KeyError`` deep inside a benchmark.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: The file of questions that must get no answer.
+OFF_TOPIC_FILE = "offtopic.yaml"
+#: ``split`` values: the no-answer rule may be calibrated on ``tuning`` questions only.
+SPLITS: tuple[str, ...] = ("tuning", "held-out")
+
+
+class DevsetError(ValueError):
+    """An evaluation file that cannot be read; the message names the file and the entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledQuestion:
+    """A development question and the one section that answers it best."""
+
+    q: str
+    article: str
+    section: str
+    file: str
+
+
+@dataclass(frozen=True, slots=True)
+class OffTopicQuestion:
+    """A question the knowledge base must decline, and which half of the set it is in."""
+
+    q: str
+    kind: str
+    split: str
+
+
+def _entries(path: Path) -> list[dict[str, Any]]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise DevsetError(f"{path.name}: cannot be read ({exc.__class__.__name__})") from exc
+    if data is None:
+        return []
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise DevsetError(f"{path.name}: expected a YAML list of mappings")
+    return data
+
+
+def _text(path: Path, number: int, item: dict[str, Any], key: str) -> str:
+    value = item.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise DevsetError(f"{path.name}: entry {number} needs a non-empty text '{key}'")
+    return value
+
+
+def load_labelled(folder: Path) -> list[LabelledQuestion]:
+    """Every labelled question of the folder's ``*.yaml`` files (the off-topic file aside)."""
+    questions: list[LabelledQuestion] = []
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name == OFF_TOPIC_FILE:
+            continue
+        for number, item in enumerate(_entries(path), start=1):
+            questions.append(
+                LabelledQuestion(
+                    _text(path, number, item, "q"),
+                    _text(path, number, item, "article"),
+                    _text(path, number, item, "section"),
+                    path.name,
+                )
+            )
+    return questions
+
+
+def load_off_topic(folder: Path) -> list[OffTopicQuestion]:
+    """The off-topic questions, or none when the folder has no :data:`OFF_TOPIC_FILE`."""
+    path = folder / OFF_TOPIC_FILE
+    if not path.exists():
+        return []
+    questions: list[OffTopicQuestion] = []
+    for number, item in enumerate(_entries(path), start=1):
+        split = _text(path, number, item, "split")
+        if split not in SPLITS:
+            raise DevsetError(
+                f"{path.name}: entry {number} has split {split!r}; use one of {', '.join(SPLITS)}"
+            )
+        questions.append(
+            OffTopicQuestion(
+                _text(path, number, item, "q"), _text(path, number, item, "kind"), split
+            )
+        )
+    return questions

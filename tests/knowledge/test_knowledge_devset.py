@@ -1,0 +1,78 @@
+"""Loading the evaluation sets: labelled questions, off-topic questions and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scalewarden.knowledge.devset import (
+    OFF_TOPIC_FILE,
+    DevsetError,
+    LabelledQuestion,
+    OffTopicQuestion,
+    load_labelled,
+    load_off_topic,
+)
+
+LABELLED = """\
+- q: "perms for the slr"
+  article: service-linked-roles
+  section: "What permissions does a user need to create the service-linked role?"
+"""
+OFF_TOPIC = """\
+- q: "how do i bake bread"
+  kind: everyday
+  split: tuning
+- q: "asg warm pool"
+  kind: ec2-auto-scaling
+  split: held-out
+"""
+
+
+def write(folder: Path, name: str, text: str) -> None:
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+def test_the_off_topic_file_is_read_apart_from_the_labelled_ones(tmp_path: Path) -> None:
+    write(tmp_path, "iam.yaml", LABELLED)
+    write(tmp_path, OFF_TOPIC_FILE, OFF_TOPIC)
+    write(tmp_path, "empty.yaml", "")
+    assert load_labelled(tmp_path) == [
+        LabelledQuestion(
+            "perms for the slr",
+            "service-linked-roles",
+            "What permissions does a user need to create the service-linked role?",
+            "iam.yaml",
+        )
+    ]
+    assert load_off_topic(tmp_path) == [
+        OffTopicQuestion("how do i bake bread", "everyday", "tuning"),
+        OffTopicQuestion("asg warm pool", "ec2-auto-scaling", "held-out"),
+    ]
+
+
+def test_a_folder_without_off_topic_questions_has_none(tmp_path: Path) -> None:
+    assert load_off_topic(tmp_path) == []
+    assert load_labelled(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (OFF_TOPIC_FILE, '- q: "x"\n  kind: everyday\n  split: training\n', "split 'training'"),
+        (OFF_TOPIC_FILE, '- q: "x"\n  split: tuning\n', "entry 1 needs a non-empty text 'kind'"),
+        (OFF_TOPIC_FILE, "q: not a list\n", "expected a YAML list"),
+        (OFF_TOPIC_FILE, "- [unclosed\n", "cannot be read"),
+        ("iam.yaml", '- q: "x"\n  article: a\n', "entry 1 needs a non-empty text 'section'"),
+        ("iam.yaml", '- q: ""\n  article: a\n  section: b\n', "needs a non-empty text 'q'"),
+    ],
+)
+def test_malformed_files_name_the_file_and_the_entry(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    write(tmp_path, name, text)
+    loader = load_off_topic if name == OFF_TOPIC_FILE else load_labelled
+    with pytest.raises(DevsetError, match=message) as info:
+        loader(tmp_path)
+    assert str(info.value).startswith(f"{name}: ")
