@@ -346,8 +346,8 @@ def main() -> int:
         f"Off-topic questions (`bench/devset/{OFF_TOPIC_FILE}`, {len(off_topic)} near-topic "
         "and unrelated questions, none of which may be answered) declined by kind: "
         + ", ".join(f"{kind} {ok}/{total}" for kind, (ok, total) in by_kind.items())
-        + ". The no-answer rule was written on the tuning half only; the held-out half was "
-        "first run once the rule was final. Answered anyway: "
+        + ". The no-answer rule was written on the tuning half only; the held-out questions "
+        "were not inspected until it was final. Answered anyway: "
         + ("; ".join(f"{o.q!r} ({o.split}, {why(o.q)})" for o in off_answered) or "none")
         + ".",
         "",

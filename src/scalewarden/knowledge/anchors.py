@@ -97,6 +97,8 @@ NEIGHBOUR_PHRASES: tuple[tuple[str, ...], ...] = (
     ("autoscaling", "groups"),
 )
 
+_PHRASE_STARTS: frozenset[str] = frozenset(p[0] for p in NEIGHBOUR_PHRASES)
+
 #: Fields that name what a section is about (see :mod:`.index`).
 TITLE_FIELDS: tuple[str, ...] = ("heading", "article")
 
@@ -134,10 +136,11 @@ def neighbour_words(question: str) -> tuple[str, ...]:
     """The neighbouring-product words and phrases a question uses, in order of appearance."""
     surface = words(question)
     found = [w for w in surface if w in NEIGHBOUR_WORDS]
-    for phrase in NEIGHBOUR_PHRASES:
-        size = len(phrase)
-        if any(tuple(surface[i : i + size]) == phrase for i in range(len(surface) - size + 1)):
-            found.append(" ".join(phrase))
+    for i, word in enumerate(surface):
+        if word in _PHRASE_STARTS:
+            found.extend(
+                " ".join(p) for p in NEIGHBOUR_PHRASES if tuple(surface[i : i + len(p)]) == p
+            )
     return tuple(dict.fromkeys(found))
 
 

@@ -323,7 +323,7 @@ class SearchIndex:
             return False
         for field in fields:
             rows, _ = self._column(field, term_id)
-            at = int(np.searchsorted(rows, section))
+            at = int(rows.searchsorted(section))
             if at < len(rows) and int(rows[at]) == section:
                 return True
         return False
