@@ -9,6 +9,7 @@ still starts (health, metrics, the API) and ``/slack/events`` says plainly that 
 from __future__ import annotations
 
 import asyncio
+import gc
 import contextlib
 import logging
 import time
@@ -241,6 +242,9 @@ def create_app(
         # The default answerer searches this very index: from now on a search is cheap
         # enough to run on the event loop (see ``slack/listeners/replies.py``).
         services.answer_on_loop = True
+        # The index and the corpus are hundreds of thousands of long-lived objects: move
+        # them out of the collector's way so that full collections do not pause the acks.
+        gc.freeze()
 
     async def open_store() -> None:
         from scalewarden.store import Store
