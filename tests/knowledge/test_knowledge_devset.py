@@ -7,12 +7,17 @@ from pathlib import Path
 import pytest
 
 from scalewarden.knowledge.devset import (
+    HELD_OUT_FILE,
+    LABELLED_SETS,
     OFF_TOPIC_FILE,
+    PRACTICE_FILE,
     DevsetError,
     LabelledQuestion,
     OffTopicQuestion,
+    by_set,
     load_labelled,
     load_off_topic,
+    set_of,
 )
 
 LABELLED = """\
@@ -76,3 +81,24 @@ def test_malformed_files_name_the_file_and_the_entry(
     with pytest.raises(DevsetError, match=message) as info:
         loader(tmp_path)
     assert str(info.value).startswith(f"{name}: ")
+
+
+def test_held_out_and_practice_files_are_set_apart_from_the_development_set(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "iam.yaml", LABELLED)
+    write(tmp_path, "platform.yaml", LABELLED.replace("perms for the slr", "tls version"))
+    write(tmp_path, HELD_OUT_FILE, LABELLED.replace("perms for the slr", "slr perms?"))
+    write(tmp_path, PRACTICE_FILE, LABELLED.replace("perms for the slr", "what perms, slr"))
+    write(tmp_path, OFF_TOPIC_FILE, OFF_TOPIC)
+    groups = by_set(load_labelled(tmp_path))
+    assert list(groups) == list(LABELLED_SETS)
+    assert [q.q for q in groups["development"]] == ["perms for the slr", "tls version"]
+    assert [q.q for q in groups["practice"]] == ["what perms, slr"]
+    assert [q.q for q in groups["held-out"]] == ["slr perms?"]
+
+
+def test_every_set_is_present_even_when_empty() -> None:
+    assert by_set([]) == {name: [] for name in LABELLED_SETS}
+    assert set_of("anything-new.yaml") == "development"
+    assert set_of(HELD_OUT_FILE) == "held-out"

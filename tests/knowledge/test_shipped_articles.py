@@ -16,7 +16,7 @@ import pytest
 from reference_data import require_reference
 from scalewarden.knowledge.answer import Engine
 from scalewarden.knowledge.corpus import Corpus, load_corpus, source_page
-from scalewarden.knowledge.devset import load_labelled, load_off_topic
+from scalewarden.knowledge.devset import by_set, load_labelled, load_off_topic
 from scalewarden.knowledge.index import SearchIndex
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,7 +168,9 @@ def test_devset_labels_point_at_existing_sections() -> None:
 
 
 def test_devset_top1_accuracy_and_nothing_declined() -> None:
-    items = load_labelled(DEVSET)
+    # The development set only: the practice and held-out sets measure generalisation and are
+    # reported by the benchmark, not held to the development bar.
+    items = by_set(load_labelled(DEVSET))["development"]
     if not items:
         pytest.skip("no development questions yet")
     engine = shipped_engine()

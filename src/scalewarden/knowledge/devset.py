@@ -1,10 +1,13 @@
 """The evaluation sets of the knowledge search: labelled questions and off-topic questions.
 
 Both live in one folder (``bench/devset/`` in the repository). Every ``*.yaml`` file there is a
-list of labelled development questions (``q``, ``article``, ``section``), except
-:data:`OFF_TOPIC_FILE`, which lists questions that must be declined (``q``, ``kind``,
-``split``). The benchmark and the tests read them through this one module so that they always
-agree on what a file means; a malformed entry is a :class:`DevsetError` naming the file and
+list of labelled questions (``q``, ``article``, ``section``), except :data:`OFF_TOPIC_FILE`,
+which lists questions that must be declined (``q``, ``kind``, ``split``). Labelled files belong
+to one of three sets (:func:`set_of`): the development set the articles were written with, a
+practice set that tuning may look at, and a held-out set that nothing is tuned on, so that its
+figure says how retrieval generalises rather than how well it was fitted.
+The benchmark and the tests read them through this one module so that they always agree on
+what a file means; a malformed entry is a :class:`DevsetError` naming the file and
 the entry, never a ``KeyError`` deep inside a benchmark.
 """
 
@@ -18,6 +21,14 @@ from typing import Any
 OFF_TOPIC_FILE = "offtopic.yaml"
 #: ``split`` values: the no-answer rule may be calibrated on ``tuning`` questions only.
 SPLITS: tuple[str, ...] = ("tuning", "held-out")
+
+#: Labelled questions that nothing is tuned on: written from the AWS pages, not the articles.
+HELD_OUT_FILE = "heldout.yaml"
+#: Labelled questions written like the held-out ones, which tuning may look at.
+PRACTICE_FILE = "practice.yaml"
+#: The labelled sets, in report order. Every other labelled file is part of ``development``.
+LABELLED_SETS: tuple[str, ...] = ("development", "practice", "held-out")
+_SET_OF_FILE = {HELD_OUT_FILE: "held-out", PRACTICE_FILE: "practice"}
 
 
 class DevsetError(ValueError):
@@ -80,6 +91,23 @@ def load_labelled(folder: Path) -> list[LabelledQuestion]:
                 )
             )
     return questions
+
+
+def set_of(file: str) -> str:
+    """Which labelled set a file of the folder belongs to (one of :data:`LABELLED_SETS`).
+
+    The development set is every file not named here, so a new area file joins it without a
+    change to this module; only the held-out and practice files are set apart.
+    """
+    return _SET_OF_FILE.get(file, "development")
+
+
+def by_set(questions: list[LabelledQuestion]) -> dict[str, list[LabelledQuestion]]:
+    """The questions grouped by :func:`set_of` their file, every set present (maybe empty)."""
+    groups: dict[str, list[LabelledQuestion]] = {name: [] for name in LABELLED_SETS}
+    for item in questions:
+        groups[set_of(item.file)].append(item)
+    return groups
 
 
 def load_off_topic(folder: Path) -> list[OffTopicQuestion]:
