@@ -107,6 +107,29 @@ def customer_policies(iam: IamAuthorization) -> Iterator[PolicyDoc]:
             )
 
 
+def partition_of(iam: IamAuthorization) -> str:
+    """The account's partition (``aws``, ``aws-cn``, ``aws-us-gov``) read from its own ARNs."""
+    for items in (iam.roles, iam.users, iam.groups, iam.policies):
+        for item in items:
+            parts = str(item.get("Arn", "")).split(":")
+            if len(parts) > 2 and parts[0] == "arn" and parts[1]:
+                return parts[1]
+    return "aws"
+
+
+def boundary_only(doc: PolicyDoc, entry: Mapping[str, Any] | None) -> bool:
+    """A managed policy attached to nobody and used only as a permissions boundary.
+
+    A boundary caps what its principals may do and grants nothing by itself, so its
+    statements are not a grant to report.
+    """
+    if doc.kind != "managed" or entry is None:
+        return False
+    attached = int(entry.get("AttachmentCount") or 0)
+    bounding = int(entry.get("PermissionsBoundaryUsageCount") or 0)
+    return attached == 0 and bounding > 0
+
+
 def _iam_or_raise(account: AccountInventory) -> IamAuthorization:
     if account.iam is None:
         raise ValueError("IAM authorization details were not collected")
@@ -156,6 +179,8 @@ def _aas_write_unrestricted(
     check: Check, account: AccountInventory, _region: RegionInventory | None
 ) -> list[Finding]:
     iam = _iam_or_raise(account)
+    partition = partition_of(iam)
+    managed = _managed_index(iam)
     findings: list[Finding] = []
     for doc in customer_policies(iam):
         try:
@@ -163,7 +188,23 @@ def _aas_write_unrestricted(
         except PolicyParseError as exc:
             findings.append(_unparsable(check, account, doc, exc))
             continue
-        grant = aas_write_grant(statements)
+        grant = aas_write_grant(statements, account.account_id, partition)
+        if boundary_only(doc, managed.get(doc.resource_arn)):
+            evidence = _grant_evidence(doc, grant, unrestricted=False)
+            evidence["used_as_permissions_boundary"] = True
+            findings.append(
+                check.finding(
+                    account,
+                    GLOBAL_REGION,
+                    Status.PASS,
+                    doc.resource_id,
+                    f"Managed policy {doc.name} is only used as a permissions boundary: it "
+                    "limits its principals and grants nothing by itself.",
+                    resource_arn=doc.resource_arn,
+                    evidence=evidence,
+                )
+            )
+            continue
         if grant.unrestricted:
             actions = ", ".join(_short(a) for a in sorted(grant.unrestricted))
             findings.append(
@@ -258,6 +299,7 @@ def _principal_write_access(
     check: Check, account: AccountInventory, _region: RegionInventory | None
 ) -> list[Finding]:
     iam = _iam_or_raise(account)
+    partition = partition_of(iam)
     managed = _managed_index(iam)
     groups = {str(g.get("GroupName")): g for g in iam.groups}
     findings: list[Finding] = []
@@ -265,23 +307,43 @@ def _principal_write_access(
         name = str(principal.get(_NAME_KEY[kind], ""))
         arn = str(principal.get("Arn", ""))
         statements, missing, unreadable = _principal_statements(kind, principal, managed, groups)
-        grant = aas_write_grant(statements)
-        evidence: dict[str, Any] = {
-            "principal_type": kind,
-            "actions": sorted(grant.reachable),
-            "unrestricted_actions": sorted(grant.unrestricted),
-            "statements": list(grant.reachable_statements),
-        }
+        grant = aas_write_grant(statements, account.account_id, partition)
+        reachable, unrestricted = grant.reachable, grant.unrestricted
+        evidence: dict[str, Any] = {"principal_type": kind}
         note = ""
+        boundary_arn = str(
+            (principal.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn") or ""
+        )
+        if boundary_arn:
+            # IAM allows an action only when the boundary allows it too.
+            evidence["permissions_boundary"] = boundary_arn
+            entry = managed.get(boundary_arn)
+            document = default_document(entry) if entry else None
+            try:
+                if document is None:
+                    raise PolicyParseError("its document was not collected")
+                bound = aas_write_grant(parse_statements(document), account.account_id, partition)
+                reachable = reachable & bound.reachable
+                unrestricted = unrestricted & bound.unrestricted
+            except PolicyParseError as exc:
+                evidence["permissions_boundary_unread"] = str(exc)
+                note += " Its permissions boundary could not be read, so it was not applied."
+        evidence.update(
+            {
+                "actions": sorted(reachable),
+                "unrestricted_actions": sorted(unrestricted),
+                "statements": list(grant.reachable_statements) if reachable else [],
+            }
+        )
         if missing:
             evidence["missing_policy_documents"] = missing
             note += f" {len(missing)} attached managed policy document(s) were not available."
         if unreadable:
             evidence["unreadable_policies"] = unreadable
             note += f" {len(unreadable)} policy document(s) could not be read."
-        if grant.reachable:
-            scope = "on every target" if grant.unrestricted else "within the policies' limits"
-            actions = ", ".join(_short(a) for a in sorted(grant.reachable))
+        if reachable:
+            scope = "on every target" if unrestricted else "within the policies' limits"
+            actions = ", ".join(_short(a) for a in sorted(reachable))
             findings.append(
                 check.finding(
                     account,
@@ -307,13 +369,14 @@ def _principal_write_access(
                 )
             )
         else:
+            limited = " (its permissions boundary allows none)" if grant.reachable else ""
             findings.append(
                 check.finding(
                     account,
                     GLOBAL_REGION,
                     Status.PASS,
                     arn,
-                    f"IAM {kind} {name} cannot change scaling.",
+                    f"IAM {kind} {name} cannot change scaling{limited}.{note}",
                     resource_arn=arn,
                     evidence=evidence,
                 )
@@ -328,6 +391,8 @@ def _create_slr_unscoped(
     check: Check, account: AccountInventory, _region: RegionInventory | None
 ) -> list[Finding]:
     iam = _iam_or_raise(account)
+    partition = partition_of(iam)
+    managed = _managed_index(iam)
     findings: list[Finding] = []
     for doc in customer_policies(iam):
         try:
@@ -335,8 +400,14 @@ def _create_slr_unscoped(
         except PolicyParseError as exc:
             findings.append(_unparsable(check, account, doc, exc))
             continue
-        grant = create_slr_grant(statements)
-        if grant.unrestricted:
+        grant = create_slr_grant(statements, account.account_id, partition)
+        if boundary_only(doc, managed.get(doc.resource_arn)):
+            status = Status.PASS
+            message = (
+                f"Managed policy {doc.name} is only used as a permissions boundary: it grants "
+                "nothing by itself."
+            )
+        elif grant.unrestricted:
             status = Status.FAIL
             message = (
                 f"{doc.kind.capitalize()} policy {doc.name} allows iam:CreateServiceLinkedRole "

@@ -196,23 +196,61 @@ def has_condition(condition: Mapping[str, Any]) -> bool:
     return bool(condition)
 
 
-def condition_on_key(key: str) -> Callable[[Mapping[str, Any]], bool]:
-    """A restriction test: the condition constrains ``key`` to something other than ``*``.
+#: A service principal no policy would name: a condition that lets it through lets any through.
+UNLISTED_SERVICE = "unlisted-example-service.amazonaws.com"
 
-    Used for ``iam:AWSServiceName`` on ``iam:CreateServiceLinkedRole``: ``StringLike`` with
-    the value ``*`` names every service and restricts nothing.
+
+def _operator_allows(operator: str, values: Sequence[str], probe: str) -> bool | None:
+    """Whether a string condition operator lets ``probe`` through; ``None`` when unknown.
+
+    Set prefixes (``ForAnyValue:``/``ForAllValues:``) and the ``IfExists`` suffix do not change
+    the outcome for a single-valued key that the request always carries.
+    """
+    base = operator.split(":", 1)[1] if ":" in operator else operator
+    if base.endswith("IfExists"):
+        base = base[: -len("IfExists")]
+    if base == "StringEquals":
+        return probe in values
+    if base == "StringEqualsIgnoreCase":
+        return probe.lower() in {v.lower() for v in values}
+    if base == "StringLike":
+        return any(_glob(v, False).fullmatch(probe) for v in values)
+    if base == "StringNotEquals":
+        return probe not in values
+    if base == "StringNotEqualsIgnoreCase":
+        return probe.lower() not in {v.lower() for v in values}
+    if base == "StringNotLike":
+        return not any(_glob(v, False).fullmatch(probe) for v in values)
+    if base == "Null":
+        # "Null": "false" demands the key be present, which it always is.
+        return all(v.strip().lower() == "false" for v in values)
+    return None
+
+
+def condition_on_key(key: str, probe: str) -> Callable[[Mapping[str, Any]], bool]:
+    """A restriction test: the condition on ``key`` rejects the value ``probe``.
+
+    Used for ``iam:AWSServiceName`` on ``iam:CreateServiceLinkedRole`` with a service name
+    nobody would list: ``StringLike`` ``*`` or ``*.amazonaws.com``, ``StringNotEquals`` a few
+    services, or ``Null`` ``false`` all let it through and so restrict nothing, while
+    ``StringEquals`` a list of services or ``StringLike *.application-autoscaling...`` do.
+    Every operator block on the key must pass (IAM ANDs them); an operator this module does
+    not know is taken as restricting, as IAM fails a string key under a non-string operator.
+    Conditions on other keys are not the question asked and are ignored.
     """
     wanted = key.lower()
 
     def restricting(condition: Mapping[str, Any]) -> bool:
-        for block in condition.values():
+        for operator, block in condition.items():
             if not isinstance(block, Mapping):
                 continue
             for k, values in block.items():
                 if str(k).lower() != wanted:
                     continue
-                vals = [values] if isinstance(values, str) else list(values or [])
-                if vals and not all(str(v).strip() == "*" for v in vals):
+                vals = [values] if isinstance(values, str) else [str(v) for v in values or []]
+                if not vals:
+                    continue
+                if _operator_allows(str(operator), vals, probe) is not True:
                     return True
         return False
 
@@ -289,20 +327,36 @@ _WRITE_PREFIXES = ("Register", "Deregister", "Put", "Delete")
 _WRITE_NAMES = ("TagResource", "UntagResource")
 _READ_PREFIXES = ("Describe", "List", "Get")
 
-#: ARNs standing for "any scalable target of the account": two regions, two id shapes.
-AAS_TARGET_PROBES: tuple[str, ...] = (
-    "arn:aws:application-autoscaling:us-east-1:123456789012:scalable-target/"
-    "0ec5a0f3d2b64d5d9c3b1e4a7f8e9d0c1b2a",
-    "arn:aws:application-autoscaling:eu-west-3:123456789012:scalable-target/z9",
-)
+#: The account id the probes use when the caller does not know the scanned account.
+PROBE_ACCOUNT = "123456789012"
 
-#: ARNs standing for "any role" when judging ``iam:CreateServiceLinkedRole``.
-SLR_PROBES: tuple[str, ...] = (
-    "arn:aws:iam::123456789012:role/aws-service-role/"
-    "ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService",
-    "arn:aws:iam::123456789012:role/aws-service-role/"
-    "elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing",
-)
+
+def aas_target_probes(account_id: str = PROBE_ACCOUNT, partition: str = "aws") -> tuple[str, ...]:
+    """ARNs standing for "any scalable target of the account": two regions, two id shapes.
+
+    They carry the scanned account's id and partition, so ``Resource`` patterns that name the
+    account itself (``arn:aws:application-autoscaling:*:<account>:scalable-target/*``) are
+    recognised as covering every target, as they do in IAM.
+    """
+    prefix = f"arn:{partition}:application-autoscaling"
+    return (
+        f"{prefix}:us-east-1:{account_id}:scalable-target/0ec5a0f3d2b64d5d9c3b1e4a7f8e9d0c1b2a",
+        f"{prefix}:eu-west-3:{account_id}:scalable-target/z9",
+    )
+
+
+def slr_probes(account_id: str = PROBE_ACCOUNT, partition: str = "aws") -> tuple[str, ...]:
+    """ARNs standing for "any service-linked role of the account" (an AAS one and another)."""
+    prefix = f"arn:{partition}:iam::{account_id}:role/aws-service-role"
+    return (
+        f"{prefix}/ecs.application-autoscaling.amazonaws.com/"
+        "AWSServiceRoleForApplicationAutoScaling_ECSService",
+        f"{prefix}/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing",
+    )
+
+
+AAS_TARGET_PROBES: tuple[str, ...] = aas_target_probes()
+SLR_PROBES: tuple[str, ...] = slr_probes()
 
 
 def classify_operation(name: str) -> Literal["write", "read"]:
@@ -333,17 +387,22 @@ def aas_write_actions() -> tuple[str, ...]:
     return tuple(a for a in aas_actions() if classify_operation(a.split(":", 1)[1]) == "write")
 
 
-def aas_write_grant(statements: Sequence[Statement]) -> Grant:
+def aas_write_grant(
+    statements: Sequence[Statement], account_id: str = PROBE_ACCOUNT, partition: str = "aws"
+) -> Grant:
     """What the statements allow of Application Auto Scaling's write actions."""
-    return evaluate(statements, aas_write_actions(), AAS_TARGET_PROBES, AAS_SERVICE)
+    probes = aas_target_probes(account_id, partition)
+    return evaluate(statements, aas_write_actions(), probes, AAS_SERVICE)
 
 
-def create_slr_grant(statements: Sequence[Statement]) -> Grant:
+def create_slr_grant(
+    statements: Sequence[Statement], account_id: str = PROBE_ACCOUNT, partition: str = "aws"
+) -> Grant:
     """``iam:CreateServiceLinkedRole`` on any role without an ``iam:AWSServiceName`` limit."""
     return evaluate(
         statements,
         ("iam:CreateServiceLinkedRole",),
-        SLR_PROBES,
+        slr_probes(account_id, partition),
         "iam",
-        restricting=condition_on_key("iam:AWSServiceName"),
+        restricting=condition_on_key("iam:AWSServiceName", UNLISTED_SERVICE),
     )
