@@ -51,6 +51,10 @@ SYNONYMS: dict[str, str] = {
     "login": "sign in",
     "logon": "sign in",
     "accessdenied": "access denied",
+    "authn": "authentication signed in",
+    "authz": "authorization permissions",
+    "admin": "administrator",
+    "admins": "administrator",
     "unauthorized": "not authorized access denied",
     "403": "access denied not authorized",
     # network
@@ -77,6 +81,9 @@ SYNONYMS: dict[str, str] = {
     "blew up": "failed error",
     "blow up": "fail error",
     "borked": "fails error",
+    "breaks": "stops fails",
+    "broke": "stopped failed",
+    "stopped working": "stopped failed",
     # services
     "gsi": "gsi global secondary index",
     "gsis": "gsi global secondary index",
@@ -110,6 +117,7 @@ SYNONYMS: dict[str, str] = {
     "fedramp": "fedramp compliance",
     "iso": "iso compliance",
     "dr": "disaster recovery",
+    "cn": "cn china",
     "az": "availability zone",
     "azs": "availability zone",
     "multi az": "multiple availability zone",
