@@ -13,7 +13,13 @@ from typing import Any
 from scalewarden.aws.inventory import AccountInventory, RegionInventory, Source
 from scalewarden.checks.aas import safe_tags, target_arn, target_label
 from scalewarden.checks.model import Check, Finding, Severity, Status
-from scalewarden.checks.redact import audit_url, redact, safe_resource_id, secret_kinds
+from scalewarden.checks.redact import (
+    audit_url,
+    redact,
+    safe_arn,
+    safe_resource_id,
+    secret_kinds,
+)
 
 TOPIC = "data-protection"
 KB = "data-protection"
@@ -29,6 +35,7 @@ def _sensitive_names(
     def fail(
         resource_id: str, what: str, name: str, kinds: list[str], arn: str | None, **extra: Any
     ) -> None:
+        """One FAIL; ``arn`` must already be safe to show (see ``safe_arn``)."""
         evidence: dict[str, Any] = {"where": what, "name": name, "kinds": kinds}
         evidence.update(extra)
         findings.append(
@@ -38,7 +45,7 @@ def _sensitive_names(
                 Status.FAIL,
                 resource_id,
                 f"The {what} {name!r} holds what looks like: {', '.join(kinds)}.",
-                resource_arn=redact(arn) if arn else None,
+                resource_arn=arn or None,
                 evidence=evidence,
             )
         )
@@ -53,7 +60,7 @@ def _sensitive_names(
                 "scaling policy name",
                 redact(policy.name),
                 kinds,
-                policy.arn,
+                safe_arn(policy.arn, policy.namespace, policy.resource_id),
             )
     for action in region.scheduled_actions:
         checked += 1
@@ -65,7 +72,7 @@ def _sensitive_names(
                 "scheduled action name",
                 redact(action.name),
                 kinds,
-                action.arn,
+                safe_arn(action.arn, action.namespace, action.resource_id),
             )
     untagged_unknown = 0
     for target in region.targets:
@@ -81,7 +88,7 @@ def _sensitive_names(
                     "tag of target",
                     f"{target_label(target)} {redact(key)}",
                     kinds,
-                    target.arn,
+                    target_arn(target),
                     tag_key=redact(key),
                     tag_value=redact(value),
                 )

@@ -47,6 +47,29 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 _HEX_OR_UUID = re.compile(r"^[0-9a-fA-F-]+$")
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9_\-]{32,}")
+#: ``user:password@`` after a URL scheme, in any text (status messages, ARNs).
+_URL_USERINFO = re.compile(r"(?<=://)[^/\s?#@]+(?:@[^/\s?#@]+)*@")
+#: ``name=value`` of a URL query inside any text; the name decides (``is_secret_param``).
+_QUERY_PARAM = re.compile(r"(?<=[?&])([A-Za-z0-9_.\-]+)=([^&\s#]+)")
+#: A word of a resource name: optional capital, then lower-case letters.
+_WORD = re.compile(r"[A-Z]?[a-z]{2,}")
+_VOWEL = re.compile(r"[aeiouy]", re.IGNORECASE)
+_CONSONANT_RUN = re.compile(r"[^aeiouy]{4}", re.IGNORECASE)
+#: Fragments of parameter names that always mean the value is a secret.
+_SECRET_NAME_PARTS = (
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "apikey",
+    "accesskey",
+    "privatekey",
+    "signature",
+    "credential",
+    "authorization",
+)
+#: Whole words of parameter names that mean a secret (``x-api-key``, ``sessionKey``).
+_SECRET_NAME_WORDS = frozenset({"key", "pwd", "sig", "auth", "pass"})
 
 #: Query parameter names whose value is a secret whatever it looks like.
 SECRET_PARAM_NAMES = frozenset(
@@ -79,9 +102,45 @@ SECRET_PARAM_NAMES = frozenset(
 )
 
 
+def is_secret_param(name: str) -> bool:
+    """Whether a query parameter's name says its value is a secret, whatever it looks like.
+
+    Exact well-known names, then compound ones (``apiToken``, ``client-secret``,
+    ``X-Api-Key``, ``sessionToken``): the name is split into words at separators and case
+    changes, so ``monkey`` or ``keyword`` are not taken for ``key``.
+    """
+    lower = name.lower()
+    if lower in SECRET_PARAM_NAMES:
+        return True
+    compact = re.sub(r"[^a-z0-9]", "", lower)
+    if any(part in compact for part in _SECRET_NAME_PARTS):
+        return True
+    words = re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)
+    return any(w.lower() in _SECRET_NAME_WORDS for w in words)
+
+
+def _looks_wordy(token: str) -> bool:
+    """Half or more of the token is pronounceable words: a name someone wrote, not a key.
+
+    CloudFormation and CamelCase names (``ecs-ProdWebService-cpu75-TargetTracking``) mix
+    upper, lower and digits like a key does; random keys rarely spell words. Words are runs
+    of lower-case letters (an optional capital first) with a vowel and no four consonants
+    in a row; about 1% of random 32-character keys pass this test by chance.
+    """
+    alnum = sum(c.isalnum() for c in token)
+    if not alnum:
+        return False
+    spelled = sum(
+        len(w)
+        for w in (m.group() for m in _WORD.finditer(token))
+        if _VOWEL.search(w) and not _CONSONANT_RUN.search(w)
+    )
+    return spelled * 2 >= alnum
+
+
 def _looks_random(token: str) -> bool:
-    """A long token mixing upper, lower and digits (not a hex id or UUID): likely a secret."""
-    if _HEX_OR_UUID.match(token):
+    """A long token mixing upper, lower and digits (not a hex id, UUID or words): a secret."""
+    if _HEX_OR_UUID.match(token) or _looks_wordy(token):
         return False
     classes = sum(
         (
@@ -107,6 +166,17 @@ def _find_secrets(text: str) -> tuple[SecretMatch, ...]:
     def free(start: int, end: int) -> bool:
         return all(end <= s or start >= e for s, e in taken)
 
+    # URL parts first: the whole user info and a secret parameter's whole value, so a key
+    # or e-mail-like fragment inside them cannot leave the rest showing.
+    for m in _URL_USERINFO.finditer(text):
+        found.append(SecretMatch("url-userinfo", m.start(), m.end()))
+        taken.append((m.start(), m.end()))
+    for m in _QUERY_PARAM.finditer(text):
+        if m.group(2).startswith(REDACTED) or not is_secret_param(m.group(1)):
+            continue
+        if free(m.start(2), m.end(2)):
+            found.append(SecretMatch("secret-parameter", m.start(2), m.end(2)))
+            taken.append((m.start(2), m.end(2)))
     for kind, pattern in _PATTERNS:
         for m in pattern.finditer(text):
             if kind == "aws-secret-key" and not _looks_random(m.group().replace("/", "")):
@@ -176,7 +246,7 @@ def audit_url(url: str) -> UrlAudit:
     secret_params: list[str] = []
     query_out: list[str] = []
     for name, value in parse_qsl(parts.query, keep_blank_values=True):
-        if name.lower() in SECRET_PARAM_NAMES or (value and find_secrets(value)):
+        if is_secret_param(name) or (value and find_secrets(value)):
             secret_params.append(name)
             query_out.append(f"{quote(name, safe='-_.')}={REDACTED}")
         else:
@@ -199,3 +269,16 @@ def safe_resource_id(namespace: str, resource_id: str) -> str:
     if namespace == "custom-resource":
         return audit_url(resource_id).redacted
     return redact(resource_id)
+
+
+def safe_arn(arn: str, namespace: str, resource_id: str) -> str:
+    """A scaling policy's or scheduled action's ARN safe to show.
+
+    Those ARNs embed the target's resource id (``...:resource/<namespace>/<id>:policyName/``),
+    and a custom-resource id is a URL that may carry credentials: the id is replaced by its
+    safe form first, then the rest (names) is redacted as text.
+    """
+    if not resource_id or resource_id not in arn:
+        return redact(arn)
+    safe_id = safe_resource_id(namespace, resource_id)
+    return safe_id.join(redact(part) for part in arn.split(resource_id))

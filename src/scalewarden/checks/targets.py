@@ -22,7 +22,7 @@ from scalewarden.aws.inventory import (
 )
 from scalewarden.checks.aas import safe_tags, target_arn, target_label
 from scalewarden.checks.model import Check, Finding, Severity, Status
-from scalewarden.checks.redact import redact, safe_resource_id
+from scalewarden.checks.redact import redact, safe_arn, safe_resource_id
 
 TOPIC = "resilience"
 KB = "resilience"
@@ -212,7 +212,7 @@ def _alarms_missing(
                 status,
                 label,
                 message,
-                resource_arn=redact(policy.arn),
+                resource_arn=safe_arn(policy.arn, policy.namespace, policy.resource_id),
                 evidence=evidence,
             )
         )
