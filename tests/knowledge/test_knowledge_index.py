@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 
 from scalewarden.knowledge import cache
-from scalewarden.knowledge.corpus import content_hash, load_corpus, read_sources
-from scalewarden.knowledge.index import SearchIndex
+from scalewarden.knowledge.corpus import (
+    Article,
+    Corpus,
+    Section,
+    content_hash,
+    load_corpus,
+    read_sources,
+)
+from scalewarden.knowledge.index import SearchIndex, adjacent_pairs
 
 FIXTURES = Path(__file__).parent / "fixtures"
 KB = FIXTURES / "kb"
@@ -145,3 +152,58 @@ def test_old_cache_files_are_pruned(tmp_path: Path) -> None:
         cache.save(tmp_path, f"k{i}", index)
     assert len(list(tmp_path.glob("index-*.npz"))) == cache.KEEP
     assert (tmp_path / f"index-k{cache.KEEP + 2}.npz").exists()
+
+
+def _mirror_corpus() -> Corpus:
+    """Two sections with the same words in opposite order, and one unrelated section."""
+    body = "Allow the scaling policy actions and the scheduled action actions as needed."
+    sections = tuple(
+        Section("policies", "Policy examples", heading, body, ())
+        for heading in (
+            "Manage scaling policies but not scheduled actions",
+            "Manage scheduled actions but not scaling policies",
+            "Which TLS version do clients need?",
+        )
+    )
+    article = Article("policies", "Policy examples", None, (), (), None, "", sections)
+    return Corpus((article,))
+
+
+@pytest.mark.parametrize(
+    ("question", "heading"),
+    [
+        (
+            "let the team manage scaling policies but block scheduled actions",
+            "Manage scaling policies but not scheduled actions",
+        ),
+        (
+            "team may manage scheduled actions, never scaling policies",
+            "Manage scheduled actions but not scaling policies",
+        ),
+    ],
+)
+def test_word_order_in_the_heading_breaks_a_tie(question: str, heading: str) -> None:
+    index = SearchIndex.build(_mirror_corpus())
+    _, hits = index.search(question, 3)
+    assert index.sections[hits[0].index].heading == heading
+    assert hits[0].score > hits[1].score
+
+
+def test_the_phrase_score_only_breaks_ties() -> None:
+    index = SearchIndex.build(_mirror_corpus())
+    query = index.analyse("scaling policies")
+    assert query.pairs == (("scal", "polici"),)
+    phrase = index.phrase_scores(query)
+    assert phrase[0] > 0 and phrase[1] > 0 and phrase[2] == 0  # both headings say it in order
+    # same words in both headings; only the second has "actions" right before "not"
+    _, hits = index.search("scheduled actions, not policies", 2)
+    assert index.sections[hits[0].index].heading.startswith("Manage scheduled actions")
+
+
+def test_adjacent_pairs_skip_expansions_and_repeats() -> None:
+    assert adjacent_pairs(["manag", "scal", "polici"]) == [("manag", "scal"), ("scal", "polici")]
+    assert adjacent_pairs(["scal", "scal", "polici"]) == [("scal", "polici")]
+    assert adjacent_pairs(["delet", "", "role"]) == []
+    index = SearchIndex.build(_mirror_corpus())
+    # "slr" is expanded by the synonym table: its words are not phrases the user typed
+    assert index.analyse("delete the slr").pairs == ()

@@ -13,6 +13,13 @@ sum of a few matrix columns. Queries do that sum with numpy directly on the stor
 the index loads from the cache without importing ``bm25s`` (and SciPy), which keeps a cold
 ``scalewarden ask`` fast.
 
+Headings are our questions, so the order of their words means something that a bag of words
+loses: "manage scaling policies but not scheduled actions" and "manage scheduled actions but
+not scaling policies" hold the same words and score the same. Pairs of words the question
+typed next to each other that also stand next to each other in a section's heading add a
+small phrase score, enough to break such ties and no more (a larger weight lets incidental
+pairs outvote the words themselves).
+
 Questions are analysed like documents (:mod:`.text`, :mod:`.synonyms`), plus one step
 documents do not need: words that are not in the index vocabulary are corrected with rapidfuzz
 (optimal string alignment distance, same first letter, the most frequent candidate wins) or
@@ -26,6 +33,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,6 +56,11 @@ B = 0.75
 #: Rank by ``bm25f * coverage ** COORDINATION``: among sections that score alike, the one that
 #: contains more of the question's words wins (the "coordination factor" of classic Lucene).
 COORDINATION = 0.25
+
+#: Heading phrase score: each pair of adjacent typed words (stemmed) that is also adjacent in a
+#: section's heading adds ``PHRASE_WEIGHT * idf(pair among headings)``. A tie-breaker: a rare
+#: pair adds about a fifth of what one rare word does.
+PHRASE_WEIGHT = 0.05
 
 #: A corrected word is probably, not certainly, what the user meant.
 CORRECTION_WEIGHT = 0.8
@@ -72,6 +85,8 @@ class Query:
     terms: tuple[QueryTerm, ...]
     corrections: tuple[tuple[str, str], ...] = ()
     unknown: tuple[str, ...] = ()
+    #: pairs of adjacent typed words (stemmed, stop words skipped), for the phrase score
+    pairs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +171,7 @@ class SearchIndex:
             w for w in surface_vocab if len(w) >= MIN_CORRECTION_LENGTH - 1 and w.isalpha()
         )
         self._corrections: dict[str, str | None] = {}
+        self._phrases: dict[tuple[str, str], tuple[NDArray[np.int32], float]] | None = None
 
     # ------------------------------------------------------------------ building
 
@@ -274,15 +290,25 @@ class SearchIndex:
                     corrected_words.add(part)
 
         weights: dict[str, QueryTerm] = {}
+        typed: list[str] = []
         for word, origin, share in _expand_with_origin(surface):
             if word in STOP_WORDS:
                 continue
             weight = share * (CORRECTION_WEIGHT if origin in corrected_words else 1.0)
             term = stem(word)
+            # an expansion's words come from the synonym table, not from the user: they break
+            # a phrase rather than join one
+            typed.append(term if share == 1.0 else "")
             previous = weights.get(term)
             if previous is None or previous.weight < weight:
                 weights[term] = QueryTerm(term, weight, origin)
-        return Query(question, tuple(weights.values()), tuple(corrections), tuple(unknown))
+        return Query(
+            question,
+            tuple(weights.values()),
+            tuple(corrections),
+            tuple(unknown),
+            tuple(dict.fromkeys(adjacent_pairs(typed))),
+        )
 
     def _column(self, field: str, term_id: int) -> tuple[NDArray[np.int32], NDArray[np.float32]]:
         p = self.postings[field]
@@ -311,6 +337,37 @@ class SearchIndex:
             matched[present] += mass
             present[:] = False
         return scores, matched, total
+
+    def _heading_phrases(self) -> dict[tuple[str, str], tuple[NDArray[np.int32], float]]:
+        """Adjacent term pair → (sections whose heading holds it, its IDF among headings).
+
+        Derived from the headings on first use instead of stored in the cache: a few pairs per
+        heading are cheap to rebuild, and the cache format stays as it is.
+        """
+        if self._phrases is None:
+            where: dict[tuple[str, str], list[int]] = {}
+            for i, section in enumerate(self.sections):
+                for pair in set(adjacent_pairs(document_terms(words(section.heading)))):
+                    where.setdefault(pair, []).append(i)
+            n = len(self.sections)
+            self._phrases = {
+                pair: (np.asarray(rows, dtype=np.int32), _idf(len(rows), n))
+                for pair, rows in where.items()
+            }
+        return self._phrases
+
+    def phrase_scores(self, query: Query) -> NDArray[np.float32]:
+        """Per-section heading phrase score (see :data:`PHRASE_WEIGHT`)."""
+        scores = np.zeros(len(self.sections), dtype=np.float32)
+        if not query.pairs or not PHRASE_WEIGHT:
+            return scores
+        phrases = self._heading_phrases()
+        for pair in query.pairs:
+            found = phrases.get(pair)
+            if found is not None:
+                rows, idf = found
+                scores[rows] += PHRASE_WEIGHT * idf
+        return scores
 
     def contains(self, term: str, section: int, fields: Sequence[str] = FIELDS) -> bool:
         """Whether ``section`` contains the stemmed ``term`` in any of ``fields``.
@@ -349,6 +406,8 @@ class SearchIndex:
         scores, matched, total = self.score(query)
         if not len(scores):
             return query, []
+        if query.pairs:
+            scores = scores + self.phrase_scores(query)
         if COORDINATION and total > 0:
             scores = scores * (matched / total) ** COORDINATION
         k = min(top, len(scores))
@@ -416,6 +475,11 @@ class SearchIndex:
         problems = [LoadProblem(p["path"], p["message"]) for p in meta["problems"]]
         surface = dict(meta["surface_vocab"])
         return cls(sections, vocab, postings, surface, arrays["df"], problems)
+
+
+def adjacent_pairs(terms: Sequence[str]) -> list[tuple[str, str]]:
+    """Neighbouring terms as pairs; an empty term breaks the chain, a repeat is no pair."""
+    return [(a, b) for a, b in pairwise(terms) if a and b and a != b]
 
 
 def _expand_with_origin(surface: Sequence[str]) -> list[tuple[str, str, float]]:
