@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from scalewarden.slack.metrics import Metrics
@@ -43,33 +45,51 @@ class MalformedRequest(ValueError):
 #: Top-level keys whose type Bolt relies on without checking.
 _DICT_KEYS = ("event", "view", "container", "message", "state", "enterprise")
 _STR_KEYS = ("type", "command", "text", "response_url", "trigger_id", "event_id", "token")
+#: Slack's forms carry about fifteen fields; anything with thousands is not from Slack.
+MAX_FORM_FIELDS = 200
+
+
+def _loads(text: str, what: str) -> Any:
+    """``json.loads`` whose every failure is a :class:`MalformedRequest`.
+
+    Deeply nested input (``[[[[…``) makes the decoder raise ``RecursionError``, which is not a
+    ``ValueError``: left alone it would surface as a 500.
+    """
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedRequest(f"{what} is not valid JSON") from exc
 
 
 def parse_body(body: str, content_type: str | None) -> dict[str, Any]:
-    """Parse a body the way Bolt will, refusing anything Bolt would choke on."""
-    if not body:
+    """Parse a Slack body: JSON (events), a form (commands) or ``payload=<json>`` (buttons).
+
+    A form is an interaction only when it has a ``payload`` *field*. Bolt's own parser treats
+    any form body that merely contains the word (a question about payloads, a channel named
+    ``#payload-team``) as an interaction and loses the command; the ingress therefore hands
+    Bolt this parse instead of Bolt's.
+    """
+    if not body.strip():
         raise MalformedRequest("empty body")
     if (content_type or "").startswith("application/json") or body.startswith("{"):
-        try:
-            parsed: Any = json.loads(body)
-        except ValueError as exc:
-            raise MalformedRequest("body is not valid JSON") from exc
+        parsed: Any = _loads(body, "body")
     else:
-        params = dict(parse_qsl(body, keep_blank_values=True))
-        if "payload" in body:
-            if "payload" not in params:
-                raise MalformedRequest("form body without a payload field")
-            try:
-                parsed = json.loads(params["payload"])
-            except ValueError as exc:
-                raise MalformedRequest("payload is not valid JSON") from exc
+        try:
+            pairs = parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+        except ValueError as exc:  # more fields than any Slack form has
+            raise MalformedRequest("too many form fields") from exc
+        params = dict(pairs)
+        if "payload" in params:
+            parsed = _loads(params["payload"], "payload")
+        elif not params:
+            raise MalformedRequest("body is neither JSON nor a form")
         else:
-            if not params:
-                raise MalformedRequest("body is neither JSON nor a form")
             parsed = params
     if not isinstance(parsed, dict):
         raise MalformedRequest("body must be a JSON object")
     validate_shape(parsed)
+    if request_kind(parsed) == "other" and "ssl_check" not in parsed:
+        raise MalformedRequest("not a Slack command, event or interaction")
     return parsed
 
 
@@ -95,6 +115,13 @@ def validate_shape(payload: Mapping[str, Any]) -> None:
         not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions)
     ):
         raise MalformedRequest("`actions` must be a list of objects")
+    for action in actions or ():
+        # Bolt's action matcher reads ``action["action_id"]`` unguarded (a KeyError is a 500).
+        if not isinstance(action.get("action_id"), str):
+            raise MalformedRequest("every action needs a string `action_id`")
+        for key in ("block_id", "value", "type"):
+            if action.get(key) is not None and not isinstance(action[key], str):
+                raise MalformedRequest(f"`actions[].{key}` must be a string")
     event = payload.get("event")
     if isinstance(event, dict):
         for key in ("type", "subtype", "channel", "user", "text", "ts", "thread_ts", "bot_id"):
@@ -143,7 +170,12 @@ async def handle_slack_request(
     kind = request_kind(payload)
     try:
         bolt_request = AsyncBoltRequest(body=text, query=query, headers=dict(headers))
-    except (AttributeError, TypeError, ValueError, KeyError) as exc:
+        if bolt_request.body != payload:
+            # Bolt read the body differently (see ``parse_body``): give it ours. The raw body
+            # stays as received, so Bolt's own signature check still sees the signed bytes.
+            bolt_request.body = payload
+            bolt_request.context = build_async_context(AsyncBoltContext({}), payload)
+    except (AttributeError, TypeError, ValueError, KeyError, RecursionError) as exc:
         logger.info("unusable Slack payload: %s", type(exc).__name__)
         return IngressResult(400, "unusable payload", kind="malformed")
     response = await bolt.async_dispatch(bolt_request)

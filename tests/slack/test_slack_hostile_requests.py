@@ -1,0 +1,182 @@
+"""Hostile requests against the real app: signatures, bodies Slack never sends, retries.
+
+Each test pins a hole that was open once or a guarantee that must stay."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from harness import (
+    ADMIN,
+    CHANNEL,
+    USER,
+    action_body,
+    command_body,
+    sign,
+)
+
+from scalewarden.slack import blocks as ui
+
+pytestmark = pytest.mark.asyncio
+
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+
+
+def _dump(call: Any) -> str:
+    return json.dumps(call.params, ensure_ascii=False)
+
+
+# -- signatures ---------------------------------------------------------------------------
+
+
+async def test_every_kind_of_request_needs_a_valid_signature(make_harness: Any) -> None:
+    """Commands, events, interactivity and url_verification alike: one check, before parsing."""
+    async with make_harness() as h:
+        url = h.fake.response_url()
+        bodies = [
+            (command_body("scan", user=ADMIN, channel=CHANNEL, response_url=url), FORM),
+            (json.dumps({"type": "url_verification", "challenge": "c"}).encode(), JSON),
+            (action_body(ui.ACTION_SHARE, "{}", user=USER, response_url=url), FORM),
+            (json.dumps({"type": "event_callback", "event_id": "Ev1", "event": {}}).encode(), JSON),
+        ]
+        now = int(time.time())
+        for body, content_type in bodies:
+            good = sign(body, timestamp=now)
+            genuine = good["X-Slack-Signature"]
+            digest = genuine.removeprefix("v0=")
+            variants: list[list[tuple[str, str]]] = [
+                [("X-Slack-Request-Timestamp", good["X-Slack-Request-Timestamp"])],
+                [("X-Slack-Signature", good["X-Slack-Signature"])],
+                [("X-Slack-Request-Timestamp", str(now)), ("X-Slack-Signature", "v1=" + digest)],
+                [("X-Slack-Request-Timestamp", str(now)), ("X-Slack-Signature", digest)],
+                [
+                    ("X-Slack-Request-Timestamp", "1e9"),
+                    ("X-Slack-Signature", good["X-Slack-Signature"]),
+                ],
+                [
+                    ("X-Slack-Request-Timestamp", f" {now}"),
+                    ("X-Slack-Signature", good["X-Slack-Signature"]),
+                ],
+                [
+                    ("X-Slack-Request-Timestamp", "٣٣٣".encode()),
+                    ("X-Slack-Signature", good["X-Slack-Signature"]),
+                ],
+                # A forged signature first, the genuine one second: the first one counts.
+                [
+                    ("X-Slack-Request-Timestamp", str(now)),
+                    ("X-Slack-Signature", "v0=" + "0" * 64),
+                    ("X-Slack-Signature", good["X-Slack-Signature"]),
+                ],
+                [
+                    ("X-Slack-Request-Timestamp", str(now - 600)),
+                    ("X-Slack-Request-Timestamp", str(now)),
+                    ("X-Slack-Signature", good["X-Slack-Signature"]),
+                ],
+            ]
+            for headers in variants:
+                response = await h.client.post(
+                    "/slack/events",
+                    content=body,
+                    headers=[("Content-Type", content_type), *headers],
+                )
+                assert response.status_code == 401, (headers, response.text)
+            # The same signature over a body altered by one byte.
+            altered = body[:-1] + bytes([body[-1] ^ 1])
+            response = await h.post(altered, content_type, headers=good, signed=False)
+            assert response.status_code == 401
+        await h.settle()
+        assert h.fake.calls == []
+        assert h.store.audit_entries() == []
+
+
+# -- bodies -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"[" * 200_000, JSON),
+        (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, JSON),
+        (b"payload=" + b"%5B" * 100_000, FORM),
+        (b"payload=%7B%22type%22%3A%22block_actions%22%2C%22actions%22%3A" + b"%5B" * 50_000, FORM),
+        (
+            b"payload=" + json.dumps({"type": "block_actions", "actions": [{"value": 5}]}).encode(),
+            FORM,
+        ),
+        (json.dumps({"type": "event_callback", "event_id": ["x"], "event": {}}).encode(), JSON),
+        (b"payload=%FF%FE", FORM),
+        (b"\x00\x01\x02", FORM),
+        (b"a=1&" * 200_000, FORM),
+        (b"   ", JSON),
+        (b"null", JSON),
+        (b"1e999999", JSON),
+    ],
+)
+async def test_hostile_signed_bodies_get_a_4xx(
+    make_harness: Any, body: bytes, content_type: str
+) -> None:
+    async with make_harness() as h:
+        response = await h.post(body, content_type)
+        assert 400 <= response.status_code < 500, response.text[:200]
+        await h.settle()
+        assert h.fake.calls == []
+
+
+async def test_a_body_of_exactly_one_mebibyte_is_read(make_harness: Any) -> None:
+    async with make_harness() as h:
+        head = command_body("help", user=USER, channel=CHANNEL, response_url=h.fake.response_url())
+        body = head + b"&pad=" + b"a" * (1024 * 1024 - len(head) - 5)
+        assert len(body) == 1024 * 1024
+        response = await h.post(body, FORM)
+        assert response.status_code == 200
+        one_more = await h.post(body + b"a", FORM)
+        assert one_more.status_code == 413
+
+
+async def test_commands_that_mention_payload_are_understood(make_harness: Any) -> None:
+    """Bolt treats any form body containing "payload" as an interaction: a channel named
+    #payload-team or a question about payloads must still reach the command handler."""
+    async with make_harness() as h:
+        response = await h.command("ask does the API encrypt the payload in transit?")
+        assert response.status_code == 200, response.text
+        assert response.json()["text"] == "Looking that up…"
+        body = urlencode(
+            {
+                "team_id": "T0000001",
+                "channel_id": CHANNEL,
+                "channel_name": "payload-team",
+                "user_id": USER,
+                "command": "/scalewarden",
+                "text": "help",
+                "response_url": h.fake.response_url(),
+            }
+        ).encode()
+        response = await h.post(body, FORM)
+        assert response.status_code == 200 and "/scalewarden" in response.text
+
+
+# -- retries and de-duplication -----------------------------------------------------------
+
+
+async def test_events_without_an_event_id_are_still_answered(make_harness: Any) -> None:
+    async with make_harness() as h:
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T0000001",
+                "event": {
+                    "type": "app_mention",
+                    "user": USER,
+                    "text": "<@UBOT0001> which TLS version?",
+                    "ts": "1.9",
+                    "channel": CHANNEL,
+                },
+            }
+        ).encode()
+        assert (await h.post(body, JSON)).status_code == 200
+        await h.fake.wait_for(lambda: h.fake.api_calls("chat.postMessage"))
