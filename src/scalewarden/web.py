@@ -9,8 +9,8 @@ still starts (health, metrics, the API) and ``/slack/events`` says plainly that 
 from __future__ import annotations
 
 import asyncio
-import gc
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence

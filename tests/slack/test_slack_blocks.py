@@ -124,3 +124,7 @@ def test_home_view_depends_on_access() -> None:
     assert "SCALEWARDEN_ADMIN_USERS" in off
     with_scan = ui.home_view(latest=build_report(3), may_scan=False, admins_configured=True)
     assert "3 failing" in _texts(with_scan["blocks"])
+    # Which resources fail is for admins only, as `/scalewarden findings` is.
+    assert "table/orders-" not in _texts(with_scan["blocks"])
+    for_admin = ui.home_view(latest=build_report(3), may_scan=True, admins_configured=True)
+    assert "table/orders-" in _texts(for_admin["blocks"])

@@ -210,7 +210,7 @@ async def test_unknown_check_ids_are_refused_before_scanning(
 async def test_findings_lists_the_latest_stored_results(make_harness: Any) -> None:
     async with make_harness() as h:
         h.store.save_scan(build_report(10).to_dict())
-        await h.command("findings high", user=USER)
+        await h.command("findings high", user=ADMIN)
         await h.fake.wait_for(lambda: h.fake.webhook_calls("cmd"))
         text = _dump(h.fake.webhook_calls("cmd")[0])
         assert "Critical" in text and "High" in text and "Medium" not in text

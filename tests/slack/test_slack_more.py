@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from harness import CHANNEL, USER
+from harness import ADMIN, CHANNEL, USER
 
 from scalewarden.slack.app import build_web_client
 
@@ -68,6 +68,6 @@ async def test_socket_mode_app_needs_no_signing_secret(make_harness: Any) -> Non
 
 async def test_findings_before_any_scan_says_so(make_harness: Any) -> None:
     async with make_harness() as h:
-        await h.command("findings", user=USER)
+        await h.command("findings", user=ADMIN)
         await h.fake.wait_for(lambda: h.fake.webhook_calls("cmd"))
         assert "No scan has been stored yet" in json.dumps(h.fake.webhook_calls("cmd")[0].params)

@@ -1,6 +1,7 @@
-"""Who may run scans: admins by user id, or by membership of one Slack user group.
+"""Who may run scans and read findings: admins by user id, or by membership of one user group.
 
-Anyone may ask questions. Scans touch AWS, so they are for admins only. With neither
+Anyone may ask questions. Scans touch AWS and findings name resources, accounts and weak spots,
+so both are for admins only. With neither
 ``SCALEWARDEN_ADMIN_USERS`` nor ``SCALEWARDEN_ADMIN_USERGROUP`` configured nobody may scan:
 a fresh install must not let the whole workspace drive AWS calls. Group membership is read with
 ``usergroups.users.list`` and cached briefly, because a burst of commands should not turn into a
@@ -26,13 +27,17 @@ NOT_CONFIGURED = (
     "or `SCALEWARDEN_ADMIN_USERGROUP` (a user group id such as `S0123ABCD`) and restart it."
 )
 NOT_AN_ADMIN = (
-    "Sorry, only scalewarden admins may run scans. Anyone may ask questions with "
-    "`/scalewarden ask ...` or read `/scalewarden findings`."
+    "Sorry, only scalewarden admins may run scans or read findings. Anyone may ask questions "
+    "with `/scalewarden ask ...`."
 )
 CANNOT_VERIFY = (
-    "I could not check your membership of the admin user group just now, so I did not start "
-    "the scan. Please try again in a minute."
+    "I could not check your membership of the admin user group just now (Slack did not "
+    "answer in time or refused the lookup), so I did not go ahead. Please try again in a minute."
 )
+
+
+class GroupLookupError(RuntimeError):
+    """``usergroups.users.list`` answered, but not with a list of user ids."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +79,11 @@ class AccessPolicy:
             if self._members is not None and fresh:
                 return self._members
             response = await client.usergroups_users_list(usergroup=self.admin_usergroup)
-            users = response.get("users") or []
-            self._members = frozenset(str(u) for u in users)
+            users = response.get("users")
+            # A string here would be read as a set of characters: refuse anything but a list.
+            if not isinstance(users, list) or not all(isinstance(u, str) for u in users):
+                raise GroupLookupError("usergroups.users.list did not return a list of users")
+            self._members = frozenset(users)
             self._fetched_at = self._clock()
             return self._members
 
@@ -93,7 +101,8 @@ class AccessPolicy:
             return AccessDecision(False, NOT_CONFIGURED)
         try:
             allowed = await self.is_admin(user_id, client)
-        except (TimeoutError, SlackApiError, OSError) as exc:
-            logger.warning("admin group lookup failed: %s", type(exc).__name__)
+        except Exception as exc:  # whatever went wrong, an unverified user is not an admin
+            error = exc.response.get("error") if isinstance(exc, SlackApiError) else None
+            logger.warning("admin group lookup failed: %s %s", type(exc).__name__, error or "")
             return AccessDecision(False, CANNOT_VERIFY)
         return AccessDecision(True) if allowed else AccessDecision(False, NOT_AN_ADMIN)

@@ -283,14 +283,16 @@ def help_blocks(problem: str | None = None, *, may_scan: bool | None = None) -> 
         "(admins)\n"
         "  e.g. `/scalewarden scan region=us-east-1,eu-west-1` or "
         "`/scalewarden scan identity-and-access-management`\n"
-        "• `/scalewarden findings [severity]`: the latest stored results\n"
+        "• `/scalewarden findings [severity]`: the latest stored results (admins)\n"
         "  e.g. `/scalewarden findings high`\n"
         "• `/scalewarden help`: this message\n"
         "You can also mention me in a channel or send me a direct message with a question."
     )
     blocks.append(SectionBlock(text=_md(usage)))
     if may_scan is False:
-        blocks.append(ContextBlock(elements=[_md("Scans are for scalewarden admins.")]))
+        blocks.append(
+            ContextBlock(elements=[_md("Scans and findings are for scalewarden admins.")])
+        )
     return _render(blocks)
 
 
@@ -525,7 +527,8 @@ def home_view(
         blocks.append(
             SectionBlock(text=_md(f"*Last scan* ({when})\n{escape(scan_summary_text(latest))}"))
         )
-        worst = shown_findings(latest.findings)[:5]
+        # The counts are for everyone; which resources fail is for admins (as `findings` is).
+        worst = shown_findings(latest.findings)[:5] if may_scan else []
         if worst:
             lines = "\n".join(
                 f"{SEVERITY_EMOJI[f.severity]} {escape(f.title)} · "
@@ -537,12 +540,12 @@ def home_view(
     can = [
         "• Ask anything about Application Auto Scaling security: `/scalewarden ask ...`, "
         "a mention, or a direct message to me",
-        "• Read the latest results: `/scalewarden findings [severity]`",
     ]
     if may_scan:
+        can.append("• Read the latest results: `/scalewarden findings [severity]`")
         can.append("• Run a scan: `/scalewarden scan [check ids | topic] [region=...]`")
     elif admins_configured:
-        can.append("• Scans are for scalewarden admins; ask one of them to run one.")
+        can.append("• Scans and findings are for scalewarden admins; ask one of them.")
     else:
         can.append(
             "• Scans are off until `SCALEWARDEN_ADMIN_USERS` or `SCALEWARDEN_ADMIN_USERGROUP` "

@@ -92,6 +92,15 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             services.tasks.spawn(answer(), name="slack-ask", limited=True)
             return
 
+        # Everything below touches AWS or shows what a scan found: admins only.
+        decision = await _decide(services, user_id, client)
+        if not decision.allowed:
+            await ack(text=decision.reason, response_type="ephemeral")
+            if isinstance(parsed, ScanCommand):
+                services.metrics.scans.labels(outcome="denied").inc()
+            services.tasks.spawn(audit("denied", decision.reason))
+            return
+
         if isinstance(parsed, FindingsCommand):
             await ack(text="Fetching the latest findings…", response_type="ephemeral")
             services.tasks.spawn(
@@ -100,12 +109,6 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             return
 
         assert isinstance(parsed, ScanCommand)
-        decision = await _decide(services, user_id, client)
-        if not decision.allowed:
-            await ack(text=decision.reason, response_type="ephemeral")
-            services.metrics.scans.labels(outcome="denied").inc()
-            services.tasks.spawn(audit("denied", decision.reason))
-            return
         unknown = _unknown_checks(services, parsed)
         if unknown:
             message = (
