@@ -95,3 +95,24 @@ def test_synonym_table_covers_the_required_acronyms() -> None:
     assert "app autoscaling" in SYNONYMS
     for key, value in SYNONYMS.items():
         assert key == key.lower() and value == value.lower(), key
+
+
+def test_slack_shorthand_expands_to_the_words_articles_use() -> None:
+    assert expand(["authn", "vs", "authz"]) == [
+        "authentication",
+        "signed",
+        "in",
+        "vs",
+        "authorization",
+        "permissions",
+    ]
+    assert expand(["admin", "acct"]) == ["administrator", "account"]
+    assert expand(["tgt", "sched"]) == ["target", "scheduled"]
+    assert expand(["cn", "north", "1"]) == ["cn", "china", "north", "1"]
+    assert expand(["if", "it", "breaks"]) == ["if", "it", "stops", "fails"]
+
+
+def test_chat_filler_words_are_stop_words() -> None:
+    # unknown filler would count against the question's coverage and could make the engine
+    # decline a real question
+    assert analyse("tbh idk which tls version, btw asap") == ["tls", "version"]

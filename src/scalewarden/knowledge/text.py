@@ -33,6 +33,7 @@ STOP_WORDS: frozenset[str] = frozenset(
     doesnt didnt isnt arent wasnt werent wont wouldnt shouldnt couldnt havent hasnt
     lemme gotta guys folks ppl thru tho though anyway anyways even still ever stuff thing
     things something anything everything somehow fine asking ask wondering wonder
+    tbh iirc afaik btw fyi imo imho idk asap ty tia basically
     """.split()  # noqa: SIM905 (a word list reads better as prose)
 )
 
