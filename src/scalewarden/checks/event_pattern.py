@@ -197,13 +197,22 @@ def matches(pattern: Mapping[str, Any], event: Any) -> bool:
 
 
 def cloudtrail_api_event(
-    event_name: str, account_id: str, region: str, *, service: str = "application-autoscaling"
+    event_name: str,
+    account_id: str,
+    region: str,
+    *,
+    service: str = "application-autoscaling",
+    namespace: str = "ecs",
+    resource_id: str = "service/default/web",
+    scalable_dimension: str = "ecs:service:DesiredCount",
 ) -> dict[str, Any]:
     """The event EventBridge delivers on the default bus for an Application Auto Scaling call.
 
     Shape taken from the service's documented example: ``source`` ``aws.autoscaling`` and
     ``eventSource`` ``autoscaling.amazonaws.com`` are shared with EC2 Auto Scaling; only
-    ``additionalEventData.service`` tells the two apart.
+    ``additionalEventData.service`` tells the two apart. The request parameters name the
+    target, so a rule filtering on ``requestParameters.serviceNamespace`` can be judged for
+    each namespace in use.
     """
     return {
         "version": "0",
@@ -228,9 +237,9 @@ def cloudtrail_api_event(
             "sourceIPAddress": "192.0.2.10",
             "userAgent": "aws-cli/2",
             "requestParameters": {
-                "serviceNamespace": "ecs",
-                "resourceId": "service/default/web",
-                "scalableDimension": "ecs:service:DesiredCount",
+                "serviceNamespace": namespace,
+                "resourceId": resource_id,
+                "scalableDimension": scalable_dimension,
             },
             "responseElements": None,
             "additionalEventData": {"service": service},

@@ -8,9 +8,17 @@ managed control (DynamoDB.1) a place to run.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from scalewarden.aws.inventory import AccountInventory, EventRule, RegionInventory, Source, Trail
+from scalewarden.aws.inventory import (
+    AccountInventory,
+    EventRule,
+    RegionInventory,
+    ScalableTarget,
+    Source,
+    Trail,
+)
 from scalewarden.checks.event_pattern import (
     PatternError,
     cloudtrail_api_event,
@@ -130,16 +138,52 @@ def _enabled(rule: EventRule) -> bool:
     return rule.state.upper().startswith("ENABLED")
 
 
-def rule_coverage(rule: EventRule, account_id: str, region: str) -> list[str]:
-    """Which destructive calls the rule's pattern would match (PatternError when unreadable)."""
+def rule_coverage(
+    rule: EventRule,
+    account_id: str,
+    region: str,
+    samples: Sequence[ScalableTarget] = (),
+) -> list[str]:
+    """Which destructive calls the rule's pattern would match (PatternError when unreadable).
+
+    With ``samples`` (targets standing for the namespaces in use), a call counts only when
+    the rule matches it for every one of them: a rule filtering on
+    ``requestParameters.serviceNamespace: ecs`` does not cover a call on a DynamoDB table.
+    """
     if rule.event_pattern is None:
         return []
     pattern = parse_pattern(rule.event_pattern)
     return [
         call
         for call in DESTRUCTIVE_CALLS
-        if matches(pattern, cloudtrail_api_event(call, account_id, region))
+        if all(matches(pattern, e) for e in _call_events(call, account_id, region, samples))
     ]
+
+
+def _call_events(
+    call: str, account_id: str, region: str, samples: Sequence[ScalableTarget]
+) -> list[dict[str, Any]]:
+    if not samples:
+        return [cloudtrail_api_event(call, account_id, region)]
+    return [
+        cloudtrail_api_event(
+            call,
+            account_id,
+            region,
+            namespace=t.namespace,
+            resource_id=t.resource_id,
+            scalable_dimension=t.scalable_dimension,
+        )
+        for t in samples
+    ]
+
+
+def _namespace_samples(region: RegionInventory) -> list[ScalableTarget]:
+    """One target of each namespace with targets in the region (the first by key)."""
+    first: dict[str, ScalableTarget] = {}
+    for target in sorted(region.targets, key=lambda t: t.key):
+        first.setdefault(target.namespace, target)
+    return [first[ns] for ns in sorted(first)]
 
 
 def _destructive_alerting(
@@ -148,7 +192,10 @@ def _destructive_alerting(
     assert region is not None
     if not region.targets:
         return [_no_targets(check, account, region)]
-    covered: dict[str, list[str]] = {}
+    samples = _namespace_samples(region)
+    # (call, namespace) → rules matching it. Rules may split the namespaces between them;
+    # a call is covered when every namespace in use is.
+    matched: dict[tuple[str, str], list[str]] = {}
     unreadable: list[str] = []
     skipped: list[str] = []
     for rule in region.event_rules:
@@ -156,21 +203,37 @@ def _destructive_alerting(
             skipped.append(rule.name)
             continue
         try:
-            calls = rule_coverage(rule, account.account_id, region.region)
+            hits = [
+                (call, sample.namespace)
+                for sample in samples
+                for call in rule_coverage(rule, account.account_id, region.region, [sample])
+            ]
         except PatternError:
             unreadable.append(rule.name)
             continue
-        for call in calls:
-            covered.setdefault(call, []).append(rule.name)
+        for hit in hits:
+            matched.setdefault(hit, []).append(rule.name)
+    covered: dict[str, list[str]] = {}
+    partly: dict[str, list[str]] = {}
+    for call in DESTRUCTIVE_CALLS:
+        seen = [s.namespace for s in samples if (call, s.namespace) in matched]
+        if len(seen) == len(samples):
+            covered[call] = sorted({r for ns in seen for r in matched[(call, ns)]})
+        elif seen:
+            partly[call] = seen
     evidence: dict[str, Any] = {
-        "covered": {k: sorted(v) for k, v in sorted(covered.items())},
+        "covered": {k: v for k, v in sorted(covered.items())},
         "uncovered": [c for c in DESTRUCTIVE_CALLS if c not in covered],
         "rules_skipped": sorted(skipped),
+        "namespaces": [s.namespace for s in samples],
     }
+    if partly:
+        evidence["matched_only_for_namespaces"] = dict(sorted(partly.items()))
     if unreadable:
         evidence["unreadable_patterns"] = sorted(unreadable)
     resource = f"{account.account_id}/{region.region}"
     if not covered:
+        only = f" (some only for {', '.join(sorted({n for v in partly.values() for n in v}))})"
         return [
             check.finding(
                 account,
@@ -178,12 +241,13 @@ def _destructive_alerting(
                 Status.FAIL,
                 resource,
                 "No enabled EventBridge rule on the default bus matches "
-                f"{', '.join(DESTRUCTIVE_CALLS)} calls to Application Auto Scaling.",
+                f"{', '.join(DESTRUCTIVE_CALLS)} calls to Application Auto Scaling for every "
+                f"namespace in use{only if partly else ''}.",
                 evidence=evidence,
             )
         ]
     message = "Destructive scaling calls raise events: " + "; ".join(
-        f"{call} by {', '.join(sorted(rules))}" for call, rules in sorted(covered.items())
+        f"{call} by {', '.join(rules)}" for call, rules in sorted(covered.items())
     )
     if evidence["uncovered"]:
         message += f" (not matched: {', '.join(evidence['uncovered'])})"

@@ -360,7 +360,9 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article=KB,
         func=_alarms_missing,
-        sources=(Source.SCALING_POLICIES, Source.ALARMS),
+        # Policies are only read for namespaces whose targets were read: without the
+        # targets, a namespace's policies (and their alarms) were never looked at.
+        sources=(Source.SCALABLE_TARGETS, Source.SCALING_POLICIES, Source.ALARMS),
     ),
     Check(
         id="scaling_activity_failures",
