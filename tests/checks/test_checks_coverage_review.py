@@ -81,3 +81,38 @@ def test_alarm_check_is_error_when_a_namespaces_targets_were_not_read() -> None:
     findings = run("scaling_policy_alarms_missing", account(reg))
     assert [f.status for f in findings] == [Status.ERROR]
     assert "scalable_targets:dynamodb" in findings[0].message
+
+
+def _max_rule(name: str, namespaces: list[str] | None = None) -> EventRule:
+    detail: dict[str, Any] = {"scaledToMax": [True]}
+    if namespaces is not None:
+        detail["serviceNamespace"] = namespaces
+    pattern = {
+        "source": ["aws.application-autoscaling"],
+        "detail-type": ["Application Auto Scaling Scaling Activity State Change"],
+        "detail": detail,
+    }
+    return EventRule(
+        name,
+        f"arn:aws:events:us-east-1:111122223333:rule/{name}",
+        "ENABLED",
+        "default",
+        json.dumps(pattern),
+    )
+
+
+def _max_verdict(*rules: EventRule, targets: list[Any] | None = None) -> Any:
+    reg = region(targets=targets or [target(), TABLE], event_rules=list(rules))
+    (finding,) = run("eventbridge_aas_scaled_to_max_alerting", account(reg))
+    return finding
+
+
+def test_scaled_to_max_alerting_per_namespace() -> None:
+    ecs_only = _max_verdict(_max_rule("ecs", ["ecs"]))
+    assert ecs_only.status is Status.FAIL
+    assert ecs_only.evidence["uncovered_namespaces"] == ["dynamodb"]
+    assert _max_verdict(_max_rule("ecs", ["ecs"]), _max_rule("t", ["dynamodb"])).status is (
+        Status.PASS
+    )
+    assert _max_verdict(_max_rule("t", ["dynamodb"]), targets=[TABLE]).status is Status.PASS
+    assert _max_verdict(_max_rule("all")).status is Status.PASS

@@ -258,41 +258,52 @@ def _destructive_alerting(
     ]
 
 
+def scaled_to_max_event(account_id: str, region: str, target: ScalableTarget) -> dict[str, Any]:
+    """The event Application Auto Scaling sends when ``target`` scales out to its maximum."""
+    return {
+        "version": "0",
+        "detail-type": "Application Auto Scaling Scaling Activity State Change",
+        "source": "aws.application-autoscaling",
+        "account": account_id,
+        "region": region,
+        "resources": [],
+        "detail": {
+            "newDesiredCapacity": target.max_capacity,
+            "oldDesiredCapacity": target.min_capacity,
+            "minCapacity": target.min_capacity,
+            "maxCapacity": target.max_capacity,
+            "resourceId": target.resource_id,
+            "scalableDimension": target.scalable_dimension,
+            "serviceNamespace": target.namespace,
+            "statusCode": "Successful",
+            "scaledToMax": True,
+            "direction": "scale-out",
+        },
+    }
+
+
 def _scaled_to_max_alerting(
     check: Check, account: AccountInventory, region: RegionInventory | None
 ) -> list[Finding]:
     assert region is not None
     if not region.targets:
         return [_no_targets(check, account, region)]
-    event = {
-        "version": "0",
-        "detail-type": "Application Auto Scaling Scaling Activity State Change",
-        "source": "aws.application-autoscaling",
-        "account": account.account_id,
-        "region": region.region,
-        "resources": [],
-        "detail": {
-            "newDesiredCapacity": 8,
-            "oldDesiredCapacity": 5,
-            "minCapacity": 2,
-            "maxCapacity": 8,
-            "resourceId": "service/default/web",
-            "scalableDimension": "ecs:service:DesiredCount",
-            "serviceNamespace": "ecs",
-            "statusCode": "Successful",
-            "scaledToMax": True,
-            "direction": "scale-out",
-        },
-    }
-    rules: list[str] = []
+    # One event per namespace in use: a rule filtering on serviceNamespace covers only its own,
+    # and the namespaces may be split between rules.
+    samples = _namespace_samples(region)
+    matched: dict[str, list[str]] = {s.namespace: [] for s in samples}
     for rule in region.event_rules:
         if not _enabled(rule) or not _on_default_bus(rule) or rule.event_pattern is None:
             continue
         try:
-            if matches(parse_pattern(rule.event_pattern), event):
-                rules.append(rule.name)
+            pattern = parse_pattern(rule.event_pattern)
         except PatternError:
             continue
+        for sample in samples:
+            if matches(pattern, scaled_to_max_event(account.account_id, region.region, sample)):
+                matched[sample.namespace].append(rule.name)
+    uncovered = [ns for ns, names in matched.items() if not names]
+    rules = [] if uncovered else sorted({n for names in matched.values() for n in names})
     resource = f"{account.account_id}/{region.region}"
     if rules:
         return [
@@ -311,8 +322,9 @@ def _scaled_to_max_alerting(
             region.region,
             Status.FAIL,
             resource,
-            "No enabled EventBridge rule fires when a scalable target reaches its maximum "
-            "capacity.",
+            "No enabled EventBridge rule fires when a scalable target of namespace(s) "
+            f"{', '.join(uncovered)} reaches its maximum capacity.",
+            evidence={"uncovered_namespaces": uncovered},
         )
     ]
 
