@@ -105,6 +105,7 @@ ECS_SLR = "ecs.application-autoscaling.amazonaws.com"
         {"StringNotLike": {"iam:AWSServiceName": "*.elasticloadbalancing.amazonaws.com"}},
         {"ForAnyValue:StringLike": {"iam:AWSServiceName": "*"}},
         {"Null": {"iam:AWSServiceName": "false"}},
+        {"Null": {"iam:AWSServiceName": False}},
         {"StringEquals": {"aws:RequestedRegion": "us-east-1"}},
     ],
 )
@@ -124,6 +125,7 @@ def test_service_name_conditions_that_let_any_service_through(
         {"ForAnyValue:StringEquals": {"iam:AWSServiceName": ECS_SLR}},
         {"ForAllValues:StringEquals": {"iam:AWSServiceName": ECS_SLR}},
         {"StringEqualsIfExists": {"iam:AWSServiceName": ECS_SLR}},
+        {"Null": {"iam:AWSServiceName": True}},
         # Both blocks must hold: the second narrows what the first lets through.
         {
             "StringLike": {"iam:AWSServiceName": "*"},

@@ -247,7 +247,9 @@ def condition_on_key(key: str, probe: str) -> Callable[[Mapping[str, Any]], bool
             for k, values in block.items():
                 if str(k).lower() != wanted:
                     continue
-                vals = [values] if isinstance(values, str) else [str(v) for v in values or []]
+                items = values if isinstance(values, list) else [values]
+                # JSON booleans and numbers ("Null": false) compare as their IAM strings.
+                vals = [json.dumps(v) if isinstance(v, bool) else str(v) for v in items]
                 if not vals:
                     continue
                 if _operator_allows(str(operator), vals, probe) is not True:
