@@ -159,3 +159,22 @@ def test_ordinary_generated_names_are_not_secrets(name: str) -> None:
 )
 def test_random_keys_are_still_secrets(token: str) -> None:
     assert secret_kinds(f"policy-{token}")
+
+
+def test_target_tracking_alarm_names_are_shown_as_they_are() -> None:
+    alarm = "TargetTracking-table/Orders-AlarmHigh-2f3e4d5c-6b7a-8901-2345-6789abcdef01"
+    assert secret_kinds(alarm) == []
+    policy = ScalingPolicy(
+        "orders-write",
+        "arn:aws:autoscaling:x",
+        "dynamodb",
+        "table/Orders",
+        "dynamodb:table:WriteCapacityUnits",
+        "TargetTrackingScaling",
+        (alarm,),
+    )
+    reg = region(targets=[target()], policies=[policy])
+    (finding,) = run("scaling_policy_alarms_missing", account(reg))
+    assert finding.status is Status.FAIL and alarm in finding.message
+    # A key next to a UUID is still a key.
+    assert secret_kinds("x-aB3xK9mQ2pL7vN4wR8tY1zC6hJ5gF0dS-2f3e4d5c-6b7a-8901-2345-6789abcdef01")

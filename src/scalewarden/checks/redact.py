@@ -47,6 +47,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 _HEX_OR_UUID = re.compile(r"^[0-9a-fA-F-]+$")
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9_\-]{32,}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 #: ``user:password@`` after a URL scheme, in any text (status messages, ARNs).
 _URL_USERINFO = re.compile(r"(?<=://)[^/\s?#@]+(?:@[^/\s?#@]+)*@")
 #: ``name=value`` of a URL query inside any text; the name decides (``is_secret_param``).
@@ -184,7 +185,9 @@ def _find_secrets(text: str) -> tuple[SecretMatch, ...]:
             if free(m.start(), m.end()):
                 found.append(SecretMatch(kind, m.start(), m.end()))
                 taken.append((m.start(), m.end()))
-    for m in _LONG_TOKEN.finditer(text):
+    # UUIDs are ids AWS generates everywhere (target tracking alarm names end in one): blank
+    # them out so the letters around one do not make it look like a key.
+    for m in _LONG_TOKEN.finditer(_UUID.sub(lambda u: " " * len(u.group()), text)):
         if free(m.start(), m.end()) and _looks_random(m.group()):
             found.append(SecretMatch("token", m.start(), m.end()))
             taken.append((m.start(), m.end()))
