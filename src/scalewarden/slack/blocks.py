@@ -38,6 +38,9 @@ from scalewarden.checks.model import (
 )
 from scalewarden.knowledge.answer import Answer, Result
 from scalewarden.slack.redact import redact_resource
+from scalewarden.slack.usertext import escape, inert
+
+__all__ = ["escape", "inert"]  # re-exported: listeners escape through this module
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
@@ -48,6 +51,7 @@ MAX_SOURCES = 3
 MAX_THREAD_MESSAGES = 3
 #: Button values are limited to 2,000 characters; questions are cut well below that.
 MAX_VALUE_QUESTION = 1500
+MAX_VALUE_CHARS = 2000
 
 ACTION_FEEDBACK_UP = "feedback_up"
 ACTION_FEEDBACK_DOWN = "feedback_down"
@@ -63,11 +67,6 @@ SEVERITY_EMOJI: dict[Severity, str] = {
 }
 
 Blocks = list[dict[str, Any]]
-
-
-def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int) -> str:
@@ -111,13 +110,27 @@ def source_links(sources: Sequence[str], limit: int = MAX_SOURCES) -> str:
     return " · ".join(f"<{s}|{escape(source_label(s))}>" for s in unique)
 
 
-def _value(data: Mapping[str, Any]) -> str:
-    return clip(json.dumps(data, separators=(",", ":"), ensure_ascii=False), 2000)
+def _value(data: Mapping[str, Any], shrink: str) -> str:
+    """A button value: compact JSON within Slack's 2,000 characters.
+
+    Cutting the JSON itself would leave a value that no longer parses (and a button that
+    silently does nothing), and escaping can make the JSON several times longer than the text
+    in it (quotes, backslashes, control characters). So the ``shrink`` field is shortened
+    until the whole value fits.
+    """
+    fields = dict(data)
+    while True:
+        value = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+        text = str(fields.get(shrink) or "")
+        if len(value) <= MAX_VALUE_CHARS or not text:
+            return value
+        fields[shrink] = clip(text, max(0, len(text) - (len(value) - MAX_VALUE_CHARS) - 1))
 
 
 def answer_value(question: str, article_ids: Sequence[str]) -> str:
     """What a feedback or share button carries: the question and the articles shown."""
-    return _value({"q": clip(question, MAX_VALUE_QUESTION), "a": list(article_ids)[:MAX_SOURCES]})
+    data = {"q": clip(question, MAX_VALUE_QUESTION), "a": list(article_ids)[:MAX_SOURCES]}
+    return _value(data, "q")
 
 
 def parse_button_value(value: str | None) -> dict[str, Any]:
@@ -181,7 +194,7 @@ def no_answer_blocks(answer: Answer) -> Blocks:
         SectionBlock(
             text=_md(
                 "I don't have a good answer to "
-                f"“{escape(clip(answer.question, 300))}” in the knowledge base."
+                f"“{inert(clip(answer.question, 300))}” in the knowledge base."
             )
         )
     ]
@@ -238,11 +251,12 @@ def check_blocks(
         where = " · ".join(
             part
             for part in (
-                f"`{escape(redact_resource(finding.get('resource', '')))}`"
+                # Button values are user input: everything here is shown as inert text.
+                f"`{inert(redact_resource(finding.get('resource', '')))}`"
                 if finding.get("resource")
                 else "",
-                f"account {escape(finding['account'])}" if finding.get("account") else "",
-                escape(finding.get("region", "")),
+                f"account {inert(clip(finding['account'], 64))}" if finding.get("account") else "",
+                inert(clip(finding.get("region", ""), 64)),
             )
             if part
         )
@@ -316,7 +330,8 @@ def _finding_block(finding: Finding) -> SectionBlock:
             "r": redact_resource(finding.resource_id, max_length=300),
             "a": finding.account_id,
             "g": finding.region,
-        }
+        },
+        "r",
     )
     return SectionBlock(
         text=_md(text),

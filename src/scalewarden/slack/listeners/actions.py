@@ -16,6 +16,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from scalewarden.slack import blocks as ui
 from scalewarden.slack.listeners.replies import check_reply, reply_to_question
 from scalewarden.slack.services import Responder, SlackServices, safe_call
+from scalewarden.slack.usertext import inert, mention
 
 logger = logging.getLogger(__name__)
 
@@ -83,14 +84,17 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         if not question:
             return
         reply = await reply_to_question(services, question, source="share", shareable=False)
-        shared_by = ui.escape(f"<@{_user_id(body)}>").replace("&lt;", "<").replace("&gt;", ">")
+        # The question came back in a button value: shown to the channel, it must stay inert
+        # (no @channel, no mentions, no disguised links); the sharer is mentioned only when
+        # the id is a real user id.
+        shared_by = mention(_user_id(body))
         blocks = [
             {
                 "type": "context",
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": f"{shared_by} asked: “{ui.escape(ui.clip(question, 500))}”",
+                        "text": f"{shared_by} asked: “{inert(ui.clip(question, 500))}”",
                     }
                 ],
             },

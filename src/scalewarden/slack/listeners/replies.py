@@ -23,6 +23,7 @@ from scalewarden.knowledge.answer import QuestionError, Result
 from scalewarden.slack import blocks as ui
 from scalewarden.slack.redact import redact
 from scalewarden.slack.services import SlackServices
+from scalewarden.slack.usertext import clean
 
 logger = logging.getLogger(__name__)
 
@@ -89,9 +90,10 @@ async def reply_to_question(
     """The reply for ``question``; never raises for bad input (the reply explains it).
 
     Secret-looking text (a pasted token or key) is masked first, so it is neither searched
-    for nor echoed back in a no-answer or a button value.
+    for nor echoed back in a no-answer or a button value. Control and invisible characters
+    (often pasted along with text) become spaces rather than a refusal.
     """
-    question = redact(question)
+    question = clean(redact(question)).strip()
     check = mentioned_check(services, question)
     if check is not None:
         reply = await check_reply(services, check)

@@ -1,0 +1,83 @@
+"""Text users control (questions, button values, user ids) echoed back must stay inert."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from harness import (
+    USER,
+)
+
+from scalewarden.slack import blocks as ui
+
+pytestmark = pytest.mark.asyncio
+
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+
+
+def _dump(call: Any) -> str:
+    return json.dumps(call.params, ensure_ascii=False)
+
+
+# -- injection ----------------------------------------------------------------------------
+
+
+HOSTILE = (
+    "hey <!channel> <!here|here> <@U0BOSS> see <http://evil.example|aws.amazon.com> "
+    "&lt;!everyone&gt; \u202etxt.exe\u200b\x07 *bold* which TLS version?"
+)
+
+
+def _pings_or_links(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"<[!@#][^>]*>|<https?:[^>]*\|[^>]*>", text)
+
+
+async def test_shared_questions_cannot_ping_or_disguise_links(make_harness: Any) -> None:
+    async with make_harness() as h:
+        await h.action(ui.ACTION_SHARE, ui.answer_value(HOSTILE, []))
+        await h.fake.wait_for(lambda: len(h.fake.webhook_calls("act")) == 2)
+        shared = h.fake.webhook_calls("act")[1].params
+        text = json.dumps(shared["blocks"], ensure_ascii=False)
+        asked = shared["blocks"][0]["elements"][0]["text"]
+        # Only the sharer's own mention survives; everything the question carried is inert.
+        assert _pings_or_links(asked) == [f"<@{USER}>"]
+        assert "\u202e" not in text and "\u200b" not in text and "\x07" not in text
+        assert _pings_or_links(shared.get("text", "")) == []
+
+
+async def test_echoed_questions_in_no_answer_replies_are_inert(make_harness: Any) -> None:
+    async with make_harness() as h:
+        await h.command("ask " + HOSTILE.replace("which TLS version?", "zzqx"))
+        await h.fake.wait_for(lambda: h.fake.webhook_calls("cmd"))
+        reply = h.fake.webhook_calls("cmd")[0].params
+        for block in reply["blocks"]:
+            if block["type"] == "section":
+                assert _pings_or_links(block["text"]["text"]) == []
+                assert "\u202e" not in block["text"]["text"]
+
+
+async def test_long_and_quote_heavy_questions_keep_working_buttons(make_harness: Any) -> None:
+    """A button value is cut at 2,000 characters; cutting JSON leaves JSON that no longer
+    parses, and the share or feedback click then silently does nothing."""
+    question = '"\\' * 700 + " which TLS version?"
+    value = ui.answer_value(question, ["data-protection", "vpc-endpoints"])
+    assert len(value) <= 2000
+    data = ui.parse_button_value(value)
+    assert data["q"] and data["a"] == ["data-protection", "vpc-endpoints"]
+    async with make_harness() as h:
+        await h.action(ui.ACTION_FEEDBACK_UP, value)
+        await h.fake.wait_for(lambda: h.store.feedback_entries())
+
+
+async def test_a_user_id_from_a_button_payload_is_not_markup(make_harness: Any) -> None:
+    async with make_harness() as h:
+        value = ui.answer_value("which TLS version?", [])
+        await h.action(ui.ACTION_SHARE, value, user="U1><!channel")
+        await h.fake.wait_for(lambda: len(h.fake.webhook_calls("act")) == 2)
+        asked = h.fake.webhook_calls("act")[1].params["blocks"][0]["elements"][0]["text"]
+        assert "<!channel" not in asked
