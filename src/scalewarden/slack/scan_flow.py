@@ -105,6 +105,20 @@ async def _deliver(
                 ),
             )
             ts = posted["ts"] if posted else None
+        if ts is None:
+            # Slack refused the results twice (e.g. invalid_blocks, msg_too_long, the bot
+            # removed from the channel): tell the requester in plain text, which always fits.
+            await safe_call(
+                "response_url",
+                respond(
+                    text=(
+                        ":warning: I could not post the scan results in the channel. "
+                        f"{messages.text} `/scalewarden findings` shows them."
+                    ),
+                    response_type="ephemeral",
+                ),
+            )
+            return
     else:
         await safe_call(
             "response_url",

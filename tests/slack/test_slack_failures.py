@@ -1,0 +1,94 @@
+"""Slack refusing our messages, and secrets kept out of every log level and endpoint."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+
+import pytest
+from harness import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    CHANNEL,
+    SIGNING_SECRET,
+    USER,
+    RecordingScanner,
+    build_report,
+)
+
+from scalewarden.slack import blocks as ui
+
+pytestmark = pytest.mark.asyncio
+
+
+def _dump(call: Any) -> str:
+    return json.dumps(call.params, ensure_ascii=False)
+
+
+# -- Slack API failures -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("error", ["invalid_blocks", "msg_too_long", "not_in_channel"])
+async def test_results_slack_refuses_still_reach_the_user(make_harness: Any, error: str) -> None:
+    gate = threading.Event()
+    scanner = RecordingScanner(build_report(5), gate=gate)
+    async with make_harness(scanner=scanner, progress_interval=60) as h:
+        await h.command("scan")
+        await h.fake.wait_for(lambda: h.fake.api_calls("chat.postMessage"))  # progress
+        refusal = {"status": 200, "times": 5, "body": {"ok": False, "error": error}}
+        h.fake.fail("chat.update", **refusal)
+        h.fake.fail("chat.postMessage", **refusal)
+        gate.set()
+        await h.fake.wait_for(lambda: h.fake.webhook_calls("cmd"))
+        await h.settle()
+        told = " ".join(_dump(c) for c in h.fake.webhook_calls("cmd"))
+        assert "could not post the scan results" in told and "5 failing" in told
+        assert h.store.audit_entries()[0]["outcome"] == "completed"
+
+
+# -- secrets ------------------------------------------------------------------------------
+
+
+async def test_no_secret_in_debug_logs_metrics_or_readiness(
+    make_harness: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws_secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", aws_secret)
+    monkeypatch.setenv("SLACK_APP_TOKEN", APP_TOKEN)
+    for name in ("slack_bolt", "slack_sdk", "aiohttp", "botocore", "scalewarden", ""):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    caplog.set_level(logging.DEBUG)
+    async with make_harness() as h:
+        await h.command("ask which TLS version?")
+        await h.command("scan")
+        await h.action(ui.ACTION_SHARE, ui.answer_value("which TLS version?", []))
+        h.fake.fail("chat.postMessage", status=429, headers={"Retry-After": "0"})
+        await h.event(
+            {
+                "type": "app_mention",
+                "user": USER,
+                "text": "<@UBOT0001> tls",
+                "ts": "2.1",
+                "channel": CHANNEL,
+            },
+            event_id="EvSECRET",
+        )
+        await h.fake.wait_for(lambda: h.fake.api_calls("chat.postMessage"))
+        await h.settle()
+        exposed = [
+            caplog.text,
+            (await h.client.get("/metrics")).text,
+            (await h.client.get("/readyz")).text,
+            repr(h.app.state.bolt),
+            repr(h.services),
+        ]
+        from scalewarden.settings import Settings
+
+        exposed.append(repr(Settings()))
+        exposed.append(str(Settings().model_dump()))
+    assert "DEBUG" in caplog.text
+    for secret in (BOT_TOKEN, SIGNING_SECRET, APP_TOKEN, aws_secret):
+        for place in exposed:
+            assert secret not in place
