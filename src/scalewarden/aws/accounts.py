@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import boto3
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
+#: ASCII digits only: ``\d`` also matches other scripts' digits (``١``), which AWS rejects.
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
 SESSION_NAME = "scalewarden-scan"
 
 
@@ -34,7 +35,9 @@ def parse_account_ids(spec: str | None) -> list[str] | None:
     if spec is None or not spec.strip():
         return None
     ids = [p.strip() for p in spec.split(",") if p.strip()]
-    bad = [i for i in ids if not ACCOUNT_ID.match(i)]
+    if not ids:
+        raise ValueError(f"no account id named in {spec!r}")
+    bad = [i for i in ids if not ACCOUNT_ID.fullmatch(i)]
     if bad:
         raise ValueError(f"account ids must be 12 digits: {', '.join(bad)}")
     return list(dict.fromkeys(ids))
@@ -63,6 +66,59 @@ def role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
     return f"arn:{partition}:iam::{account_id}:role/{name}"
 
 
+#: IAM role names: 1-64 of these characters (a path before the name is allowed separately).
+ROLE_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]{1,64}")
+#: IAM path segments: printable ASCII without ``/``; the whole path is at most 512 characters.
+PATH_SEGMENT = re.compile(r"[\x21-\x2e\x30-\x7e]+")
+#: ``sts:AssumeRole`` ExternalId: 2-1224 of these characters.
+EXTERNAL_ID = re.compile(r"[A-Za-z0-9+=,.@:/_-]{2,1224}")
+
+
+def validate_role_name(role_name: str) -> str:
+    """``role_name`` (optionally with a path: ``team/Scanner``) normalised, or ``ValueError``.
+
+    Checked before any call so that a typo is one usage error, not an ERROR finding in every
+    account of the organization.
+    """
+    value = role_name.strip()
+    parts = value.strip("/").split("/")
+    if not value.strip("/") or any(not p for p in parts):
+        raise ValueError(f"invalid --role-name {role_name!r}: empty name or path segment")
+    *path, name = parts
+    if not ROLE_NAME.fullmatch(name):
+        raise ValueError(
+            f"invalid --role-name {role_name!r}: a role name is 1-64 letters, digits or +=,.@_-"
+        )
+    if any(not PATH_SEGMENT.fullmatch(p) for p in path) or len(value) > 512 + 64:
+        raise ValueError(f"invalid --role-name {role_name!r}: bad path")
+    return "/".join(parts)
+
+
+def validate_external_id(external_id: str) -> str:
+    """The external id as AWS accepts it, or ``ValueError`` (without echoing the value).
+
+    External ids are shared secrets between the two accounts: the message never repeats one.
+    """
+    if not EXTERNAL_ID.fullmatch(external_id):
+        raise ValueError(
+            "invalid --external-id: 2-1224 characters among letters, digits and +=,.@:/_-"
+        )
+    return external_id
+
+
+def _credential_metadata(credentials: dict[str, Any]) -> dict[str, str]:
+    """STS ``Credentials`` in the shape botocore's refreshable credentials expect."""
+    expiration = credentials["Expiration"]
+    return {
+        "access_key": credentials["AccessKeyId"],
+        "secret_key": credentials["SecretAccessKey"],
+        "token": credentials["SessionToken"],
+        "expiry_time": expiration.isoformat()
+        if hasattr(expiration, "isoformat")
+        else str(expiration),
+    }
+
+
 def assume_role_session(
     sts: Any,
     account_id: str,
@@ -71,8 +127,17 @@ def assume_role_session(
     region: str | None,
     partition: str = "aws",
 ) -> boto3.Session:
-    """A session with the role's temporary credentials (never logged)."""
+    """A session with the role's temporary credentials (never logged), renewed before expiry.
+
+    The role is assumed once here, so that an account whose role cannot be assumed is known
+    before collection starts. The credentials are *refreshable*: AssumeRole's default lifetime
+    is one hour and a scan of a large organization can last longer (every account is entered
+    up front, collected later), so botocore assumes the role again shortly before they expire
+    instead of letting the later accounts' calls fail with ExpiredToken.
+    """
     import boto3
+    import botocore.session
+    from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
 
     params: dict[str, Any] = {
         "RoleArn": role_arn(account_id, role_name, partition),
@@ -80,10 +145,20 @@ def assume_role_session(
     }
     if external_id:
         params["ExternalId"] = external_id
-    creds = sts.assume_role(**params)["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=region,
+
+    def fetch() -> dict[str, str]:
+        return _credential_metadata(sts.assume_role(**params)["Credentials"])
+
+    credentials = RefreshableCredentials.create_from_metadata(
+        metadata=fetch(), refresh_using=fetch, method="assume-role"
     )
+
+    class _Assumed(CredentialProvider):
+        METHOD = "assume-role"
+
+        def load(self) -> RefreshableCredentials:
+            return credentials
+
+    core = botocore.session.Session()
+    core.register_component("credential_provider", CredentialResolver([_Assumed()]))
+    return boto3.Session(botocore_session=core, region_name=region)

@@ -31,11 +31,14 @@ def parse_regions(spec: str | None) -> list[str] | None:
     """``"r1,r2"`` → ``["r1", "r2"]``; ``"all"`` → ``["all"]``; empty → ``None``.
 
     Raises ``ValueError`` naming the unknown region(s): a typo must not turn into a scan that
-    silently times out against a non-existent endpoint.
+    silently times out against a non-existent endpoint. A spec with only separators (``","``)
+    is an error too: it used to become an empty region list and a scan that "could not run".
     """
     if spec is None or not spec.strip():
         return None
     names = [p.strip() for p in spec.split(",") if p.strip()]
+    if not names:
+        raise ValueError(f"no region named in {spec!r}")
     if any(n.lower() == "all" for n in names):
         if len(names) > 1:
             raise ValueError("--regions all cannot be combined with region names")
