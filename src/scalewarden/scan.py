@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -126,12 +127,18 @@ class _Account:
 def _caller(session: boto3.Session, clients: ClientFactory) -> tuple[str, str]:
     """(account id, partition) of the credentials; failing here means nothing can run."""
     from scalewarden.aws.accounts import caller_identity
-    from scalewarden.aws.errors import describe_error
+    from scalewarden.aws.errors import describe_credential_error, describe_error
 
     try:
         return caller_identity(clients.client("sts", session.region_name or "us-east-1"))
     except Exception as exc:
-        raise ScanError(f"could not read the caller's identity: {describe_error(exc)}") from exc
+        reason = describe_credential_error(exc) or describe_error(exc)
+        raise ScanError(f"could not read the caller's identity: {reason}") from exc
+
+
+#: Roles assumed at once when entering many accounts: AssumeRole is one call per account, and
+#: an organization of hundreds of accounts should not wait for them one after another.
+ASSUME_WORKERS = 8
 
 
 def _accounts(
@@ -157,9 +164,18 @@ def _accounts(
             wanted = organization_accounts(clients.client("organizations", home))
         except Exception as exc:
             raise ScanError(
-                f"could not list the organization's accounts: {describe_error(exc)}"
+                f"could not list the organization's accounts: {describe_error(exc)} "
+                "(--organization runs in the management account or a delegated administrator "
+                "account, with organizations:ListAccounts)"
             ) from exc
+        if not wanted:
+            # A scan of no account would "pass" with exit 0: never report green for nothing.
+            raise ScanError("the organization lists no ACTIVE account to scan")
         if scope.accounts:
+            members = {a[0] for a in wanted}
+            outside = [a for a in scope.accounts if a not in members]
+            if outside:
+                raise ScopeError(f"not ACTIVE accounts of the organization: {', '.join(outside)}")
             only = set(scope.accounts)
             wanted = [a for a in wanted if a[0] in only]
     elif scope.accounts:
@@ -173,11 +189,11 @@ def _accounts(
 
     if any(a != caller for a, _ in wanted) and not scope.role_name:
         raise ScopeError("--role-name is required to scan other accounts")
-    out: list[_Account] = []
-    for account_id, name in wanted:
+
+    def enter(target: tuple[str, str | None]) -> _Account:
+        account_id, name = target
         if account_id == caller:
-            out.append(_Account(account_id, name, clients))
-            continue
+            return _Account(account_id, name, clients)
         try:
             assumed = assume_role_session(
                 sts,
@@ -187,11 +203,17 @@ def _accounts(
                 session.region_name,
                 partition,
             )
-            out.append(_Account(account_id, name, clients.with_session(assumed)))
+            return _Account(account_id, name, clients.with_session(assumed))
         except Exception as exc:
             reason = f"could not assume role {scope.role_name}: {describe_error(exc)}"
-            out.append(_Account(account_id, name, None, reason))
-    return out
+            return _Account(account_id, name, None, reason)
+
+    if len(wanted) == 1:
+        return [enter(wanted[0])]
+    with ThreadPoolExecutor(
+        max_workers=min(ASSUME_WORKERS, len(wanted)), thread_name_prefix="scalewarden-assume"
+    ) as pool:
+        return list(pool.map(enter, wanted))  # map keeps the requested order
 
 
 def _unreachable(account: _Account, regions: Sequence[str]) -> AccountInventory:

@@ -41,6 +41,22 @@ DISABLED_REGION_CODES = frozenset(
         "SubscriptionRequiredException",
     }
 )
+#: The credentials themselves were refused: expired, unknown key, bad signature or clock skew.
+CREDENTIAL_CODES = frozenset(
+    {
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "RequestExpired",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "InvalidSignatureException",
+        "MissingAuthenticationToken",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "AuthFailure",
+    }
+)
 NOT_IMPLEMENTED_CODES = frozenset({"NotImplemented", "NotImplementedException", "404", "500"})
 
 _MAX_MESSAGE = 200
@@ -50,6 +66,29 @@ def _short(message: str) -> str:
     """One line, bounded length: the reason travels into tables and Slack messages."""
     line = " ".join(message.split())
     return line if len(line) <= _MAX_MESSAGE else line[: _MAX_MESSAGE - 1] + "…"
+
+
+def describe_credential_error(exc: BaseException) -> str | None:
+    """A reason naming the credentials when ``exc`` says they were refused, else ``None``.
+
+    In a region call, InvalidClientTokenId or UnrecognizedClientException usually means the
+    region is not enabled (``describe_error`` says RegionDisabled). On the very first call,
+    ``sts:GetCallerIdentity`` in the home region, they mean the credentials are invalid, and
+    saying "RegionDisabled" there sends the operator the wrong way.
+    """
+    from botocore.exceptions import ClientError
+
+    if not isinstance(exc, ClientError):
+        return None
+    err = exc.response.get("Error", {})
+    code = str(err.get("Code") or "")
+    if code not in CREDENTIAL_CODES:
+        return None
+    message = str(err.get("Message") or "")
+    return _short(
+        "InvalidCredentials: AWS refused the credentials (expired or invalid; renew them or "
+        f"check the profile and the clock): {code}: {message}".rstrip(": ")
+    )
 
 
 def describe_error(exc: BaseException, operation: str | None = None) -> str:
