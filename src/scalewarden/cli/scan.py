@@ -7,10 +7,18 @@ starts quickly. Progress goes to stderr so that stdout carries only the report (
 
 Exit codes: 0 nothing at or above ``--fail-on``, 1 findings at or above it, 2 usage error,
 3 the scan could not run at all.
+
+Only FAIL findings decide the exit code. MUTED findings were accepted by someone, with a
+reason. ERROR findings mean a check could not see its data (a denied API, a disabled region).
+They do not fail the run: otherwise one missing permission would keep every pipeline red, and
+the code could not tell "insecure" from "not visible". They are never silent either. When
+ERROR findings exist at or above ``--fail-on``, stderr gets a warning with their count and
+the checks involved, and the JSON ``summary`` counts them under ``by_status``.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -90,7 +98,10 @@ def scan(
         typer.Option("--output", help="Write the report to this file instead of stdout."),
     ] = None,
     fail_on: str = typer.Option(
-        "high", "--fail-on", help="Exit 1 when a FAIL at or above this severity exists."
+        "high",
+        "--fail-on",
+        help="Exit 1 when a FAIL at or above this severity exists "
+        "(MUTED and ERROR findings never count; ERROR ones are reported on stderr).",
     ),
     mutelist: Annotated[
         Path | None,
@@ -98,7 +109,11 @@ def scan(
     ] = None,
 ) -> None:
     """Check AWS accounts for Application Auto Scaling security issues."""
-    from scalewarden.aws.accounts import parse_account_ids
+    from scalewarden.aws.accounts import (
+        parse_account_ids,
+        validate_external_id,
+        validate_role_name,
+    )
     from scalewarden.aws.regions import parse_regions
     from scalewarden.checks.model import Severity
 
@@ -109,6 +124,10 @@ def scan(
         threshold = Severity.parse(fail_on)
         region_list = parse_regions(regions)
         account_list = parse_account_ids(accounts)
+        if role_name is not None:
+            role_name = validate_role_name(role_name)
+        if external_id is not None:
+            external_id = validate_external_id(external_id)
     except ValueError as exc:
         raise usage_error(str(exc)) from exc
     if organization and not role_name:
@@ -122,6 +141,7 @@ def scan(
         except (OSError, ValueError) as exc:
             raise usage_error(f"mutelist: {exc}") from exc
 
+    from scalewarden.reports.output import OutputError, ReportFile
     from scalewarden.scan import ScanError, ScanScope, ScopeError, run_scan
 
     scope = ScanScope(
@@ -133,28 +153,64 @@ def scan(
         profile=profile,
         checks=checks,
     )
-    try:
-        with _RichProgress() as progress:
-            report = run_scan(scope, progress=progress, mutelist=rules)
-    except ScopeError as exc:
-        raise usage_error(str(exc)) from exc
-    except ScanError as exc:
-        typer.echo(f"error: the scan could not run: {exc}", err=True)
-        raise typer.Exit(EXIT_CANNOT_RUN) from exc
-
-    from scalewarden.reports import render
-
-    text = render(report, fmt)
-    if output is not None:
+    with contextlib.ExitStack() as stack:
+        target: ReportFile | None = None
+        if output is not None:
+            # Claimed before the scan: a long scan must not end in "cannot write".
+            try:
+                target = stack.enter_context(ReportFile(output))
+            except OutputError as exc:
+                raise usage_error(str(exc)) from exc
         try:
-            output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise usage_error(f"cannot write {output}: {exc}") from exc
-        typer.echo(f"report written to {output}", err=True)
-    else:
-        typer.echo(text)
+            with _RichProgress() as progress:
+                report = run_scan(scope, progress=progress, mutelist=rules)
+        except ScopeError as exc:
+            raise usage_error(str(exc)) from exc
+        except ScanError as exc:
+            typer.echo(f"error: the scan could not run: {exc}", err=True)
+            raise typer.Exit(EXIT_CANNOT_RUN) from exc
+        except Exception as exc:  # a bug must still end in one clear line, not a traceback
+            typer.echo(f"error: the scan failed: {type(exc).__name__}: {exc}", err=True)
+            raise typer.Exit(EXIT_CANNOT_RUN) from exc
 
+        from scalewarden.reports import render
+
+        text = render(report, fmt)
+        if target is not None:
+            try:
+                target.commit(text)
+            except OutputError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(EXIT_CANNOT_RUN) from exc
+            typer.echo(f"report written to {output}", err=True)
+        else:
+            typer.echo(text)
+
+    warning = unseen_warning(report, threshold)
+    if warning:
+        typer.echo(warning, err=True)
     worst = report.worst_fail()
     raise typer.Exit(
         EXIT_FINDINGS if worst is not None and worst.rank >= threshold.rank else EXIT_OK
+    )
+
+
+def unseen_warning(report: Any, threshold: Any) -> str | None:
+    """A stderr line for ERROR findings at or above ``threshold``, or ``None``.
+
+    ERROR does not change the exit code (see the module docstring), so this line is what keeps
+    a high-severity check that could not run from passing unnoticed in CI logs.
+    """
+    from scalewarden.checks.model import Status
+
+    errors = [
+        f for f in report.findings if f.status is Status.ERROR and f.severity.rank >= threshold.rank
+    ]
+    if not errors:
+        return None
+    checks = sorted({f.check_id for f in errors})
+    shown = ", ".join(checks[:5]) + (f" and {len(checks) - 5} more" if len(checks) > 5 else "")
+    return (
+        f"warning: {len(errors)} finding(s) at or above {threshold.value} are ERROR (not "
+        f"evaluated, so not counted in the exit code): {shown}"
     )
