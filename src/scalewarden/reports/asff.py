@@ -46,6 +46,10 @@ STANDARDS = "Software and Configuration Checks/Industry and Regulatory Standards
 SENSITIVE_DATA = "Sensitive Data Identifications/Security"
 
 
+#: ``Resources[].Details.Other`` values must have *fewer than* 1,024 characters.
+OTHER_VALUE_MAX = 1023
+
+
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -113,8 +117,10 @@ def asff_finding(finding: Finding, report: ScanReport) -> dict[str, Any]:
                 "Region": region,
                 "Details": {
                     "Other": {
-                        "resource_id": _cut(finding.resource_id, 1024),
-                        "evidence": _cut(json.dumps(dict(finding.evidence), default=str), 1024),
+                        "resource_id": _cut(finding.resource_id, OTHER_VALUE_MAX),
+                        "evidence": _cut(
+                            json.dumps(dict(finding.evidence), default=str), OTHER_VALUE_MAX
+                        ),
                     }
                 },
             }

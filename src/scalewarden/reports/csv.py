@@ -1,6 +1,7 @@
 """CSV: one row per finding, for spreadsheets.
 
-Nested fields (``compliance``, ``evidence``) are JSON-encoded in their cell. Cells that a
+Nested fields (``compliance``, ``evidence``) are JSON-encoded in their cell. Rows end in CRLF
+(RFC 4180), so any cell with a CR or LF is quoted. Cells that a
 spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) are
 prefixed with a quote: finding text includes names chosen by whoever created the resource.
 """
@@ -48,7 +49,9 @@ def _cell(value: Any) -> str:
 
 def render(report: ScanReport) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # RFC 4180 line ends. With "\n" the writer leaves a field holding a bare "\r" unquoted
+    # (it quotes only the terminator's characters), and spreadsheets split the row there.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for finding in sort_findings(report.findings):
         row = finding.to_dict()

@@ -1,12 +1,14 @@
 """Terminal table (rich): findings grouped by severity, worst first.
 
 Finding text is user-influenced (resource names, tags), so it is passed to rich as ``Text``
-and never interpreted as markup: ``[REDACTED:email]`` must print as is.
+and never interpreted as markup: ``[REDACTED:email]`` must print as is. Cells are put on one
+line and very long resource ids are shortened in the middle (the machine formats keep them).
 """
 
 from __future__ import annotations
 
 import io
+import unicodedata
 
 from rich.console import Console
 from rich.table import Table
@@ -29,6 +31,29 @@ STATUS_STYLE = {
     Status.PASS: "green",
 }
 WIDTH = 160
+#: Longest resource id shown whole. Custom-resource ids are URLs of up to 1,600 characters;
+#: folded into a narrow column one finding would fill a screen. The JSON and CSV formats keep
+#: the whole id; here its start and end (the distinctive parts) stay, the middle is elided.
+RESOURCE_MAX = 240
+
+
+def _one_line(value: str) -> str:
+    """Text on one line with no control characters (AWS allows CR/LF/TAB in some ids).
+
+    A newline in a resource id would otherwise add rows that look like the table's own, and
+    a stray control character could move the terminal's cursor.
+    """
+    cleaned = "".join(" " if unicodedata.category(c) == "Cc" else c for c in value)
+    return " ".join(cleaned.split())
+
+
+def _resource(value: str, limit: int = RESOURCE_MAX) -> str:
+    text = _one_line(value)
+    if len(text) <= limit:
+        return text
+    keep = limit - 1
+    head = keep * 2 // 3
+    return text[:head] + "…" + text[len(text) - (keep - head) :]
 
 
 def render(report: ScanReport, *, width: int = WIDTH, color: bool = False) -> str:
@@ -72,9 +97,9 @@ def render(report: ScanReport, *, width: int = WIDTH, color: bool = False) -> st
             table.add_row(
                 Text(f.status.value, style=STATUS_STYLE[f.status]),
                 Text(f.check_id),
-                Text(place(f)),
-                Text(f.resource_id),
-                Text(f.message),
+                Text(_one_line(place(f))),
+                Text(_resource(f.resource_id)),
+                Text(_one_line(f.message)),
             )
         console.print(table)
     passes = passes_by_check(report.findings)

@@ -1,0 +1,114 @@
+"""Formats under hostile or oversized text: limits, escaping, one finding per row."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from scalewarden.checks.model import Finding, ScanReport, Severity, Status
+from scalewarden.reports import render
+from scalewarden.reports.asff import OTHER_VALUE_MAX
+from scalewarden.reports.table import render as render_table
+
+#: Custom-resource ids are URLs of up to 1,600 characters, and AWS allows CR/LF/TAB in them.
+LONG_ID = "https://api.example.com/prod/" + "x" * 1500 + "/END-OF-ID"
+NEWLINE_ID = "table/orders\n| FAIL | forged | row |\r\n=cmd|' /C calc'!A0"
+
+
+def finding(resource_id: str, **overrides: object) -> Finding:
+    values: dict[str, object] = {
+        "check_id": "target_fixed_capacity",
+        "title": "Target has a fixed capacity",
+        "severity": Severity.HIGH,
+        "status": Status.FAIL,
+        "account_id": "111122223333",
+        "account_name": "prod",
+        "region": "us-east-1",
+        "resource_id": resource_id,
+        "resource_arn": None,
+        "message": "MinCapacity equals MaxCapacity",
+        "remediation": "Widen the range",
+        "kb_article": "resilience",
+    }
+    values.update(overrides)
+    return Finding(**values)  # type: ignore[arg-type]
+
+
+def report_of(*findings: Finding) -> ScanReport:
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    return ScanReport(
+        scan_id="s-1",
+        started_at=when,
+        finished_at=when,
+        accounts=[{"id": "111122223333", "name": "prod"}],
+        regions=["us-east-1"],
+        findings=list(findings),
+        coverage=[],
+    )
+
+
+def test_asff_text_fields_within_security_hub_limits() -> None:
+    big = finding(
+        LONG_ID,
+        title="T" * 400,
+        message="M" * 5000,
+        remediation="R" * 2000,
+        evidence={"blob": "e" * 5000},
+    )
+    (item,) = json.loads(render(report_of(big), "asff"))
+    assert len(item["Title"]) == 256 and item["Title"].endswith("…")
+    assert len(item["Description"]) == 1024
+    assert len(item["Remediation"]["Recommendation"]["Text"]) <= 512
+    other = item["Resources"][0]["Details"]["Other"]
+    # "Each value must contain fewer than 1,024 characters."
+    assert all(len(v) < 1024 for v in other.values()), {k: len(v) for k, v in other.items()}
+    assert len(other["resource_id"]) == OTHER_VALUE_MAX
+
+
+def test_csv_neutralises_formulas_in_every_cell_and_keeps_rows_intact() -> None:
+    rows_in = [
+        finding(NEWLINE_ID),
+        finding('=HYPERLINK("http://x")', account_name="@SUM(A1)", message="+1", remediation="-1"),
+        finding("\tcmd", message="\r=2"),
+    ]
+    rows = list(csv.reader(io.StringIO(render(report_of(*rows_in), "csv"), newline="")))
+    assert len(rows) == 1 + len(rows_in)  # embedded newlines stayed inside quoted cells
+    cells = [cell for row in rows[1:] for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert any(c.startswith("table/orders\n") for c in cells)  # plain text kept as is
+    assert '\'=HYPERLINK("http://x")' in cells
+
+
+def test_markdown_keeps_one_row_per_finding() -> None:
+    text = render(report_of(finding(NEWLINE_ID), finding("b|c")), "markdown")
+    rows = [line for line in text.splitlines() if line.startswith("| FAIL | target_")]
+    assert len(rows) == 2
+    for line in rows:
+        assert len(re.findall(r"(?<!\\)\|", line)) == 7, line
+    assert any("forged" in line for line in rows)  # the text is still there, in its cell
+
+
+@pytest.mark.parametrize(("width", "most_lines"), [(80, 30), (160, 12)])
+def test_table_shortens_very_long_resource_ids(width: int, most_lines: int) -> None:
+    # Folded whole, this id filled 150 lines at width 80 for a single finding.
+    text = render_table(report_of(finding(LONG_ID)), width=width)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= width
+    body = [line for line in lines if line.startswith("│")]
+    assert len(body) <= most_lines
+    resource = "".join(line.split("│")[4].strip() for line in body)  # the Resource column
+    joined = resource
+    assert "https://api.example.com" in joined and "END-OF-ID" in joined and "…" in joined
+
+
+def test_table_cells_are_single_line_without_control_characters() -> None:
+    text = render(report_of(finding(NEWLINE_ID, message="line one\nline two\x1b[2J")), "table")
+    assert "\x1b" not in text and "\r" not in text
+    body = [line for line in text.splitlines() if line.startswith("│")]
+    assert not any(line.lstrip("│ ").startswith("| FAIL") for line in body)
+    assert "forged" in text
