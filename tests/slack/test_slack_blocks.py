@@ -128,3 +128,47 @@ def test_home_view_depends_on_access() -> None:
     assert "table/orders-" not in _texts(with_scan["blocks"])
     for_admin = ui.home_view(latest=build_report(3), may_scan=True, admins_configured=True)
     assert "table/orders-" in _texts(for_admin["blocks"])
+
+
+def _check_limits(blocks: list[dict]) -> None:
+    """Every limit Slack enforces on one message's blocks."""
+    assert len(blocks) <= ui.MAX_BLOCKS
+    assert ui.block_text_length(blocks) <= ui.MAX_MESSAGE_CHARS
+    block_ids = [b["block_id"] for b in blocks if "block_id" in b]
+    assert len(block_ids) == len(set(block_ids))
+    for block in blocks:
+        if block["type"] == "header":
+            assert len(block["text"]["text"]) <= 150
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= ui.MAX_SECTION_CHARS
+        elements = block.get("elements", []) + (
+            [block["accessory"]] if "accessory" in block else []
+        )
+        buttons = [e for e in elements if e.get("type") == "button"]
+        assert len({b["action_id"] for b in buttons}) == len(buttons)
+        for button in buttons:
+            assert len(button["text"]["text"]) <= 75
+            assert len(button["value"]) <= 2000
+            assert ui.parse_button_value(button["value"]), button["value"][:80]
+
+
+def test_hostile_findings_stay_within_every_limit_with_working_buttons() -> None:
+    """Long titles and messages, and resource ids full of quotes and control characters
+    (JSON escapes them up to six times longer) still give valid, parseable buttons."""
+    from dataclasses import replace
+
+    report = build_report(120, errors=2)
+    report.findings[:] = [
+        replace(
+            f,
+            title="T" * 400,
+            message="m<!channel>" * 500,
+            resource_id='"\\\x01' * 200 + str(i),
+        )
+        for i, f in enumerate(report.findings)
+    ]
+    messages = ui.scan_messages(report, title="x" * 500)
+    for blocks in [messages.blocks, *messages.thread]:
+        _check_limits(blocks)
+        assert "<!channel>" not in json.dumps(blocks)
+    _check_limits(ui.findings_blocks(report.findings, min_severity=None))

@@ -48,6 +48,17 @@ async def test_results_slack_refuses_still_reach_the_user(make_harness: Any, err
         assert h.store.audit_entries()[0]["outcome"] == "completed"
 
 
+async def test_a_command_while_slack_is_unreachable_is_answered_not_a_500(
+    make_harness: Any,
+) -> None:
+    # Nothing listens on port 9 of loopback: auth.test, the first Web API call, is refused.
+    env = {"SCALEWARDEN_SLACK_API_URL": "http://127.0.0.1:9/api/"}
+    async with make_harness(settings_env=env) as h:
+        response = await h.command("help")
+        assert response.status_code == 200
+        assert "could not reach Slack" in response.json()["text"]
+
+
 # -- secrets ------------------------------------------------------------------------------
 
 

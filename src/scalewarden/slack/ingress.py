@@ -38,6 +38,13 @@ class IngressResult:
     kind: str = "unknown"
 
 
+#: The answer to a command that failed before it reached the listener.
+COMMAND_FAILED = (
+    "scalewarden could not handle that command just now: it could not reach Slack's Web API. "
+    "Please try again in a minute."
+)
+
+
 class MalformedRequest(ValueError):
     """A signed body we cannot make sense of (answered with 400)."""
 
@@ -179,6 +186,16 @@ async def handle_slack_request(
         logger.info("unusable Slack payload: %s", type(exc).__name__)
         return IngressResult(400, "unusable payload", kind="malformed")
     response = await bolt.async_dispatch(bolt_request)
+    if response.status >= 500 and kind == "command":
+        # Bolt answers 500 when something before the listener failed (typically ``auth.test``
+        # while Slack's Web API is unreachable); Slack would show the user a bare
+        # "dispatch_failed". Say what happened instead.
+        return IngressResult(
+            200,
+            json.dumps({"response_type": "ephemeral", "text": COMMAND_FAILED}),
+            {"Content-Type": "application/json"},
+            kind=kind,
+        )
     body = response.body if isinstance(response.body, str) else json.dumps(response.body)
     out_headers = {
         k: v for k, v in response.first_headers_without_set_cookie().items() if v is not None
