@@ -129,3 +129,26 @@ def test_unexpected_failure_is_one_line_not_a_traceback(
     assert result.exit_code == 3
     assert "error: the scan failed: RuntimeError: collector task failed" in result.stderr
     assert not isinstance(result.exception, RuntimeError)
+
+
+def test_external_id_without_role_name_is_a_usage_error(aws_env: str) -> None:
+    code, out, err = scan("--format", "json", "--external-id", "tenant-42")
+    assert code == 2 and out == ""
+    assert "--external-id needs --role-name" in err and "tenant-42" not in err
+
+
+def test_interrupted_scan_writes_nothing(
+    seeded: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import scalewarden.scan as scan_module
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scan_module, "run_scan", interrupted)
+    out_dir = tmp_path / "reports"
+    out_dir.mkdir()
+    code, _, err = scan("--format", "json", "--output", str(out_dir / "r.json"))
+    assert code == 130
+    assert "interrupted" in err and "Traceback" not in err
+    assert list(out_dir.iterdir()) == []

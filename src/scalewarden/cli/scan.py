@@ -26,6 +26,9 @@ import typer
 
 from scalewarden.cli.app import EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK, app, usage_error
 
+#: The shell's convention for a process stopped by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
+
 if TYPE_CHECKING:
     from scalewarden.scan import ProgressCallback
 
@@ -132,6 +135,9 @@ def scan(
         raise usage_error(str(exc)) from exc
     if organization and not role_name:
         raise usage_error("--organization needs --role-name")
+    if external_id is not None and not role_name:
+        # It would be ignored: a scan that silently skips the check the flag asks for.
+        raise usage_error("--external-id needs --role-name")
     rules = None
     if mutelist is not None:
         from scalewarden.checks.mutelist import Mutelist
@@ -169,6 +175,9 @@ def scan(
         except ScanError as exc:
             typer.echo(f"error: the scan could not run: {exc}", err=True)
             raise typer.Exit(EXIT_CANNOT_RUN) from exc
+        except KeyboardInterrupt:
+            typer.echo("error: the scan was interrupted; no report written", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:  # a bug must still end in one clear line, not a traceback
             typer.echo(f"error: the scan failed: {type(exc).__name__}: {exc}", err=True)
             raise typer.Exit(EXIT_CANNOT_RUN) from exc
