@@ -178,3 +178,25 @@ def test_target_tracking_alarm_names_are_shown_as_they_are() -> None:
     assert finding.status is Status.FAIL and alarm in finding.message
     # A key next to a UUID is still a key.
     assert secret_kinds("x-aB3xK9mQ2pL7vN4wR8tY1zC6hJ5gF0dS-2f3e4d5c-6b7a-8901-2345-6789abcdef01")
+
+
+def test_tag_named_for_a_secret_is_found_and_never_shown() -> None:
+    tags = {
+        "db-password": "hunter2x!",
+        "ApiToken": "k9-live-2024",
+        "SecretArn": "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf",
+        "KeyName": "prod-keypair",
+        "token-rotation": "enabled",
+    }
+    reg = region(targets=[target(tags=tags)])
+    findings = evaluate([account(reg)], all_checks())
+    dumped = _dump(findings)
+    for secret in ("hunter2x!", "k9-live-2024"):
+        assert secret not in dumped
+    assert "prod-keypair" in dumped and "secret:db-AbCdEf" in dumped
+    flagged = sorted(
+        f.evidence["tag_key"]
+        for f in findings
+        if f.check_id == "sensitive_data_in_scaling_names" and f.status is Status.FAIL
+    )
+    assert flagged == ["ApiToken", "db-password"]

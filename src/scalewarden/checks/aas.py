@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scalewarden.aws.inventory import AccountInventory, ScalableTarget
-from scalewarden.checks.redact import redact, safe_resource_id
+from scalewarden.checks.redact import redact, redact_tag_value, safe_resource_id
 
 SLR_PATH_PREFIX = "/aws-service-role/"
 SLR_PRINCIPAL_SUFFIX = ".application-autoscaling.amazonaws.com"
@@ -170,4 +170,4 @@ def safe_tags(target: ScalableTarget) -> dict[str, str] | None:
     """A target's tags with secrets redacted (mutelist rules match on them)."""
     if target.tags is None:
         return None
-    return {redact(k): redact(v) for k, v in sorted(target.tags.items())}
+    return {redact(k): redact_tag_value(k, v) for k, v in sorted(target.tags.items())}

@@ -16,9 +16,11 @@ from scalewarden.checks.model import Check, Finding, Severity, Status
 from scalewarden.checks.redact import (
     audit_url,
     redact,
+    redact_tag_value,
     safe_arn,
     safe_resource_id,
     secret_kinds,
+    tag_value_is_secret,
 )
 
 TOPIC = "data-protection"
@@ -81,7 +83,8 @@ def _sensitive_names(
             continue
         for key, value in sorted(target.tags.items()):
             checked += 1
-            kinds = list(dict.fromkeys(secret_kinds(key) + secret_kinds(value)))
+            named = ["secret-named tag"] if tag_value_is_secret(key, value) else []
+            kinds = list(dict.fromkeys(secret_kinds(key) + named + secret_kinds(value)))
             if kinds:
                 fail(
                     f"{target_label(target)}:tag/{redact(key)}",
@@ -90,7 +93,7 @@ def _sensitive_names(
                     kinds,
                     target_arn(target),
                     tag_key=redact(key),
-                    tag_value=redact(value),
+                    tag_value=redact_tag_value(key, value),
                 )
     resource = f"{account.account_id}/{region.region}"
     if untagged_unknown:

@@ -34,10 +34,11 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("github-token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}")),
     ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
     ("email", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")),
+    # Not right after ":": in ARNs (``...:secret:db-AbCdEf``) the word names a resource type.
     (
         "credential",
         re.compile(
-            r"(?i)\b(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key"
+            r"(?i)(?<!:)\b(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key"
             r"|auth|bearer|credential)s?\s*[=:]\s*[^\s&;,]{4,}"
         ),
     ),
@@ -118,6 +119,31 @@ def is_secret_param(name: str) -> bool:
         return True
     words = re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)
     return any(w.lower() in _SECRET_NAME_WORDS for w in words)
+
+
+_PLAIN_TAG_VALUES = frozenset({"true", "false", "yes", "no", "enabled", "disabled", "none", "n/a"})
+
+
+def tag_value_is_secret(key: str, value: str) -> bool:
+    """Whether a tag's key says its value is a secret (``db-password``, ``ApiToken``).
+
+    Only unmistakable key fragments count (token, secret, password, api key …), not bare
+    ``key``: ``KeyName`` tags hold key pair names. Values that cannot be a secret (empty,
+    short, ARNs, flags, sentences) are let through, so ``SecretArn`` or
+    ``token-rotation: enabled`` are not flagged.
+    """
+    compact = re.sub(r"[^a-z0-9]", "", key.lower())
+    if not any(part in compact for part in _SECRET_NAME_PARTS):
+        return False
+    text = value.strip()
+    if len(text) < 6 or " " in text or text.lower() in _PLAIN_TAG_VALUES:
+        return False
+    return not text.startswith(("arn:", "REDACTED", f"[{REDACTED}"))
+
+
+def redact_tag_value(key: str, value: str) -> str:
+    """A tag value safe to show: whole when its key names a secret, else by pattern."""
+    return f"[{REDACTED}:secret-tag]" if tag_value_is_secret(key, value) else redact(value)
 
 
 def _looks_wordy(token: str) -> bool:
