@@ -109,6 +109,7 @@ async def test_every_kind_of_request_needs_a_valid_signature(make_harness: Any) 
             FORM,
         ),
         (json.dumps({"type": "event_callback", "event_id": ["x"], "event": {}}).encode(), JSON),
+        (b"payload=" + json.dumps({"type": "block_actions", "actions": []}).encode(), FORM),
         (b"payload=%FF%FE", FORM),
         (b"\x00\x01\x02", FORM),
         (b"a=1&" * 200_000, FORM),
@@ -158,6 +159,17 @@ async def test_commands_that_mention_payload_are_understood(make_harness: Any) -
         ).encode()
         response = await h.post(body, FORM)
         assert response.status_code == 200 and "/scalewarden" in response.text
+
+
+async def test_slack_notices_without_a_listener_are_not_refused_as_malformed(
+    make_harness: Any,
+) -> None:
+    async with make_harness() as h:
+        notice = {"type": "app_rate_limited", "team_id": "T1", "minute_rate_limited": 1}
+        response = await h.post(json.dumps(notice).encode(), JSON)
+        assert response.status_code != 400 and response.status_code < 500
+        ssl_check = await h.post(b"ssl_check=1&token=x", FORM)
+        assert ssl_check.status_code == 200
 
 
 # -- retries and de-duplication -----------------------------------------------------------

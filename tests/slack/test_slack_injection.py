@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -81,3 +82,15 @@ async def test_a_user_id_from_a_button_payload_is_not_markup(make_harness: Any) 
         await h.fake.wait_for(lambda: len(h.fake.webhook_calls("act")) == 2)
         asked = h.fake.webhook_calls("act")[1].params["blocks"][0]["elements"][0]["text"]
         assert "<!channel" not in asked
+
+
+async def test_feedback_with_a_malformed_article_list_is_stored_without_it(
+    make_harness: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with make_harness() as h:
+        await h.action(ui.ACTION_FEEDBACK_UP, json.dumps({"q": "which TLS version?", "a": 5}))
+        await h.action(ui.ACTION_FEEDBACK_DOWN, json.dumps({"q": "which TLS?", "a": "abc"}))
+        await h.fake.wait_for(lambda: len(h.store.feedback_entries()) == 2)
+        await h.settle()
+        assert [e["article_ids"] for e in h.store.feedback_entries()] == [[], []]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

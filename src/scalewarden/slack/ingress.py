@@ -95,7 +95,7 @@ def parse_body(body: str, content_type: str | None) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise MalformedRequest("body must be a JSON object")
     validate_shape(parsed)
-    if request_kind(parsed) == "other" and "ssl_check" not in parsed:
+    if not any(key in parsed for key in ("type", "command", "ssl_check")):
         raise MalformedRequest("not a Slack command, event or interaction")
     return parsed
 
@@ -122,6 +122,9 @@ def validate_shape(payload: Mapping[str, Any]) -> None:
         not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions)
     ):
         raise MalformedRequest("`actions` must be a list of objects")
+    if actions is not None and not actions:
+        # Bolt's matcher reads ``actions[0]`` unguarded (an IndexError is a 500).
+        raise MalformedRequest("`actions` must not be empty")
     for action in actions or ():
         # Bolt's action matcher reads ``action["action_id"]`` unguarded (a KeyError is a 500).
         if not isinstance(action.get("action_id"), str):

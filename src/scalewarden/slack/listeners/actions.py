@@ -45,7 +45,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     async def feedback(body: dict[str, Any], respond: Responder, vote: str) -> None:
         data = ui.parse_button_value(_action(body).get("value"))
         question = str(data.get("q") or "").strip()
-        article_ids = [str(a) for a in data.get("a") or [] if isinstance(a, str)]
+        listed = data.get("a")  # button values are user input: only a list of ids counts
+        article_ids = [a for a in listed if isinstance(a, str)] if isinstance(listed, list) else []
         if not question:
             return
         if services.store is not None:
