@@ -156,3 +156,20 @@ def _assumed(account_id: str) -> boto3.Session:
         aws_session_token=creds["SessionToken"],
         region_name="us-east-1",
     )
+
+
+def test_assumed_sessions_share_one_model_loader_but_not_credentials() -> None:
+    # Parsing the service models again for every account cost ~0.2 s of CPU per account.
+    sts = FakeSts(lifetime=timedelta(hours=1))
+    sessions = [
+        assume_role_session(sts, account, "Scanner", None, "us-east-1")
+        for account in ("111111111111", "222222222222", "333333333333")
+    ]
+    loaders = {id(s._session.get_component("data_loader")) for s in sessions}
+    assert len(loaders) == 1
+    paths = sessions[0]._session.get_component("data_loader").search_paths
+    assert len(paths) == len(set(paths))  # boto3's per-session append did not pile up
+    keys = {s.get_credentials().get_frozen_credentials().access_key for s in sessions}
+    assert len(keys) == 3
+    client = sessions[1].client("ec2", region_name="eu-west-1")
+    assert client.meta.region_name == "eu-west-1"
