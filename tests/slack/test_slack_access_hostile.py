@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -18,10 +17,6 @@ pytestmark = pytest.mark.asyncio
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
-
-
-def _dump(call: Any) -> str:
-    return json.dumps(call.params, ensure_ascii=False)
 
 
 # -- access -------------------------------------------------------------------------------

@@ -27,10 +27,6 @@ FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
 
-def _dump(call: Any) -> str:
-    return json.dumps(call.params, ensure_ascii=False)
-
-
 # -- signatures ---------------------------------------------------------------------------
 
 

@@ -7,20 +7,11 @@ import logging
 from typing import Any
 
 import pytest
-from harness import (
-    USER,
-)
+from harness import ADMIN, USER
 
 from scalewarden.slack import blocks as ui
 
 pytestmark = pytest.mark.asyncio
-
-FORM = "application/x-www-form-urlencoded"
-JSON = "application/json"
-
-
-def _dump(call: Any) -> str:
-    return json.dumps(call.params, ensure_ascii=False)
 
 
 # -- injection ----------------------------------------------------------------------------
@@ -93,4 +84,28 @@ async def test_feedback_with_a_malformed_article_list_is_stored_without_it(
         await h.fake.wait_for(lambda: len(h.store.feedback_entries()) == 2)
         await h.settle()
         assert [e["article_ids"] for e in h.store.feedback_entries()] == [[], []]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["<!channel> hello", "scan region=<!channel>", "findings <!here>", "scan <@U0BOSS>"],
+)
+async def test_usage_errors_quote_the_input_inert(make_harness: Any, text: str) -> None:
+    async with make_harness() as h:
+        response = await h.command(text, user=ADMIN)
+        assert response.status_code == 200
+        assert _pings_or_links(response.text) == []
+        assert "&lt;" in response.text  # quoted, visibly, not dropped
+
+
+async def test_control_characters_do_not_cost_a_command_its_audit_row(
+    make_harness: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with make_harness() as h:
+        await h.command("ask \x00\x07 which TLS version?")
+        await h.fake.wait_for(lambda: h.store.audit_entries())
+        await h.settle()
+        [entry] = h.store.audit_entries()
+        assert entry["arguments"] == "ask \\u0000\\u0007 which TLS version?"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

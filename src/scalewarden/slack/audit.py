@@ -54,8 +54,8 @@ class AuditLog:
         detail: str | None = None,
     ) -> None:
         """Log the command and store its row; returns once the row is stored. Never raises."""
-        arguments = redact(arguments)[:2000]
-        detail = redact(detail)[:2000] if detail else None
+        arguments = _visible(redact(arguments))[:2000]
+        detail = _visible(redact(detail))[:2000] if detail else None
         entry = {
             "event": "slack_command",
             "at": datetime.now(UTC).isoformat(),
@@ -107,6 +107,15 @@ class AuditLog:
             for _, done in batch:
                 if not done.done():
                     done.set_result(None)
+
+
+def _visible(text: str) -> str:
+    """Control and invisible characters written as ``\\uXXXX``: the audit keeps exactly what
+    was typed, and a NUL (which PostgreSQL cannot store, so the store refuses it) no longer
+    costs the command its audit row."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else f"\\u{ord(ch):04x}" for ch in text)
 
 
 def _write_failed(row: Mapping[str, Any], exc: BaseException) -> None:

@@ -288,7 +288,7 @@ def help_blocks(problem: str | None = None, *, may_scan: bool | None = None) -> 
     """Usage with examples; ``problem`` (already mrkdwn-safe apart from user text) goes first."""
     blocks: list[Block] = []
     if problem:
-        blocks.append(SectionBlock(text=_md(f":warning: {escape(problem)}")))
+        blocks.append(SectionBlock(text=_md(f":warning: {inert(problem)}")))
     usage = (
         "*Usage*\n"
         "• `/scalewarden ask <question>`: an answer from the knowledge base\n"

@@ -64,7 +64,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
 
         if isinstance(parsed, HelpCommand):
             await ack(
-                text=parsed.problem or "How to use /scalewarden",
+                # The problem quotes what the user typed: shown inert, like every echo.
+                text=ui.inert(parsed.problem) if parsed.problem else "How to use /scalewarden",
                 blocks=ui.help_blocks(parsed.problem),
                 response_type="ephemeral",
             )
@@ -112,7 +113,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         unknown = _unknown_checks(services, parsed)
         if unknown:
             message = (
-                f"I don't know the check(s) {', '.join(f'`{c}`' for c in unknown)}. "
+                f"I don't know the check(s) {', '.join(f'`{ui.inert(c)}`' for c in unknown)}. "
                 "`scalewarden checks` lists them all."
             )
             await ack(text=message, response_type="ephemeral")
