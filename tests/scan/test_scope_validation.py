@@ -20,6 +20,8 @@ runner = CliRunner()
 def test_regions_trimmed_and_deduplicated() -> None:
     assert parse_regions(" us-east-1 , eu-west-1,us-east-1 ") == ["us-east-1", "eu-west-1"]
     assert parse_regions("ALL") == ["all"]
+    assert parse_regions("all, All") == ["all"]  # a repeated "all" is not "combined"
+    assert parse_regions("EU-West-1,eu-west-1") == ["eu-west-1"]
     assert parse_regions("  ") is None
 
 

@@ -36,10 +36,11 @@ def parse_regions(spec: str | None) -> list[str] | None:
     """
     if spec is None or not spec.strip():
         return None
-    names = [p.strip() for p in spec.split(",") if p.strip()]
+    # Region names are lower case everywhere in AWS, so "EU-West-1" means eu-west-1.
+    names = list(dict.fromkeys(p.strip().lower() for p in spec.split(",") if p.strip()))
     if not names:
         raise ValueError(f"no region named in {spec!r}")
-    if any(n.lower() == "all" for n in names):
+    if "all" in names:
         if len(names) > 1:
             raise ValueError("--regions all cannot be combined with region names")
         return ["all"]
