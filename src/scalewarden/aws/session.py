@@ -12,6 +12,8 @@ demo keeps working.
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,10 +52,88 @@ def user_agent() -> str:
     return f"scalewarden/{__version__}"
 
 
+#: botocore loggers whose DEBUG records carry credentials: request headers and bodies
+#: (session token, ExternalId), canonical requests and signatures, and response bodies
+#: (AssumeRole's SecretAccessKey and SessionToken).
+BOTOCORE_SECRET_LOGGERS = (
+    "botocore.endpoint",
+    "botocore.parsers",
+    "botocore.auth",
+    "botocore.awsrequest",
+    "botocore.credentials",
+    "botocore.httpsession",
+    "botocore.retryhandler",
+    "botocore.utils",
+)
+_REDACTED = "[REDACTED]"
+_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # XML (query protocol responses): <SecretAccessKey>…</SecretAccessKey>
+    (re.compile(r"<(SecretAccessKey|SessionToken)>[^<]*"), rf"<\1>{_REDACTED}"),
+    # JSON bodies and repr'd dicts: "SessionToken": "…" / 'ExternalId': '…'
+    (
+        re.compile(
+            r"""(["'](?:SecretAccessKey|SessionToken|ExternalId|secretAccessKey|sessionToken"""
+            r"""|accessToken)["']\s*:\s*b?)(["'])(?:\\.|(?!\2).)*\2""",
+            re.IGNORECASE,
+        ),
+        rf"\1\2{_REDACTED}\2",
+    ),
+    # Headers as repr'd dicts or canonical request lines; form and query strings.
+    (
+        re.compile(
+            r"""((?:X-Amz-Security-Token|ExternalId)(?:["']\s*:\s*b?["']|:|=))[^"'&\s,}]+""",
+            re.IGNORECASE,
+        ),
+        rf"\1{_REDACTED}",
+    ),
+    (re.compile(r"(Signature[=:]\s*)[0-9a-f]{64}", re.IGNORECASE), rf"\1{_REDACTED}"),
+)
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with AWS secrets (keys, tokens, external ids, signatures) replaced."""
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class SecretRedactingFilter(logging.Filter):
+    """Rewrites botocore's DEBUG records so that no credential reaches any log handler.
+
+    scalewarden never turns botocore's DEBUG logging on, but an operator debugging a scan (or
+    a service's logging configuration) might; the records would then hold the caller's
+    session token and every assumed role's secret key. The record is rewritten, not dropped,
+    so the debugging value stays.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # Runs only for records at an enabled level, so a normal scan pays nothing.
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is logging's problem, not ours
+            return True
+        cleaned = redact_secrets(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_FILTER = SecretRedactingFilter()
+
+
+def install_log_redaction() -> None:
+    """Attach the redacting filter to botocore's loggers (idempotent, cheap)."""
+    for name in BOTOCORE_SECRET_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
 def make_config(settings: ClientSettings | None = None) -> Config:
-    """The botocore ``Config`` for every scan client."""
+    """The botocore ``Config`` for every scan client (and botocore's logs made safe)."""
     from botocore.config import Config
 
+    install_log_redaction()
     s = settings or ClientSettings()
     return Config(
         retries={"mode": s.retry_mode, "total_max_attempts": s.max_attempts},
