@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scalewarden.checks.model import Check
@@ -312,7 +313,11 @@ def create_app(
             return JSONResponse({"error": "slack_disabled", "message": SLACK_OFF}, status_code=503)
         from scalewarden.slack.ingress import handle_slack_request
 
-        raw = await request.body()
+        try:
+            raw = await request.body()
+        except ClientDisconnect:
+            # The sender hung up mid-body: nothing to verify or answer, and not a server error.
+            return Response(status_code=400, content="client disconnected")
         result = await handle_slack_request(
             bolt,
             signing_secret=signing_secret,

@@ -188,3 +188,38 @@ async def test_events_without_an_event_id_are_still_answered(make_harness: Any) 
         ).encode()
         assert (await h.post(body, JSON)).status_code == 200
         await h.fake.wait_for(lambda: h.fake.api_calls("chat.postMessage"))
+
+
+async def test_a_sender_that_hangs_up_mid_body_is_not_a_server_error(make_harness: Any) -> None:
+    """Driven at the ASGI level: an HTTP client cannot disconnect half-way on purpose."""
+    async with make_harness() as h:
+        incoming: list[dict[str, Any]] = [
+            {"type": "http.request", "body": b"text=half", "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "method": "POST",
+            "path": "/slack/events",
+            "raw_path": b"/slack/events",
+            "headers": [(b"content-type", FORM.encode())],
+            "query_string": b"",
+            "http_version": "1.1",
+            "scheme": "http",
+            "server": ("testserver", 80),
+            "client": ("127.0.0.1", 50000),
+            "root_path": "",
+        }
+        await h.app(scope, receive, send)
+        statuses = [m["status"] for m in sent if m["type"] == "http.response.start"]
+        assert statuses == [400]
+        assert h.fake.calls == []
