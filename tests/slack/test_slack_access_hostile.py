@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -13,13 +14,9 @@ from harness import (
     build_report,
 )
 
+from scalewarden.slack import blocks as ui
+
 pytestmark = pytest.mark.asyncio
-
-FORM = "application/x-www-form-urlencoded"
-JSON = "application/json"
-
-
-# -- access -------------------------------------------------------------------------------
 
 
 async def test_findings_are_for_admins_only(make_harness: Any) -> None:
@@ -98,3 +95,31 @@ async def test_admin_list_with_spaces_and_empty_items(
         assert "only scalewarden admins" in refused.json()["text"]
         await h.settle()
         assert len(scanner.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("action_id", "value"),
+    [
+        (ui.ACTION_REMEDIATION, {"c": "dynamodb_table_autoscaling_enabled", "r": "table/mine"}),
+        (ui.ACTION_REMEDIATION, {"c": "scan", "r": "findings"}),
+        (ui.ACTION_SHARE, {"q": "scan region=us-east-1"}),
+        (ui.ACTION_SHARE, {"q": "findings critical"}),
+        (ui.ACTION_FEEDBACK_UP, {"q": "scan", "a": ["findings"]}),
+        ("scan", {"q": "x"}),
+    ],
+)
+async def test_buttons_cannot_start_a_scan_or_reveal_stored_findings(
+    make_harness: Any, scanner: RecordingScanner, action_id: str, value: dict[str, Any]
+) -> None:
+    """Button values are user input: whatever a non-admin puts in one, no scan starts and no
+    stored finding comes back; a Remediation click shows the catalogue's fix and only the
+    resource text the value itself carried."""
+    async with make_harness() as h:
+        h.store.save_scan(build_report(6).to_dict())
+        response = await h.action(action_id, json.dumps(value), user=USER)
+        assert response.status_code in (200, 404)
+        await h.settle()
+        sent = json.dumps([c.params for c in h.fake.calls])
+        assert scanner.calls == []
+        assert "orders-0001" not in sent and "123456789012" not in sent
+        assert h.fake.api_calls("chat.postMessage") == []
