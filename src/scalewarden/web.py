@@ -174,8 +174,15 @@ def _default_scanner() -> Scanner:
 
 
 def slack_configured(settings: Settings) -> bool:
-    """True when the HTTP Slack routes can work (a token and a signing secret)."""
-    return settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    """True when the HTTP Slack routes can work (a token and a signing secret).
+
+    An empty or blank value (``SLACK_SIGNING_SECRET=`` in an env file) is not a secret: an HMAC
+    keyed with it is one anybody can compute.
+    """
+    return all(
+        value is not None and value.get_secret_value().strip()
+        for value in (settings.slack_bot_token, settings.slack_signing_secret)
+    )
 
 
 def create_app(
@@ -216,6 +223,8 @@ def create_app(
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )
+    if signing_secret is not None and not signing_secret.strip():
+        signing_secret = None  # blank: see ``slack_configured``
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     if (signing_secret or socket_mode) and (token or authorize is not None):
         from scalewarden.slack.app import build_web_client, create_bolt_app

@@ -109,3 +109,24 @@ async def test_real_scan_from_slack_against_local_aws(make_harness: Any, aws_env
         assert stored is not None and stored["regions"] == ["us-east-1"]
         final = h.fake.api_calls("chat.update")[-1]
         assert "Scan results" in json.dumps(final.params)
+
+
+@pytest.mark.parametrize("secret", ["", "   "])
+async def test_a_blank_signing_secret_keeps_the_slack_routes_off(
+    make_harness: Any, secret: str
+) -> None:
+    """Signatures keyed with a blank secret can be computed by anybody."""
+    from harness import sign
+
+    from scalewarden.web import slack_configured
+
+    env = {"SLACK_SIGNING_SECRET": secret}  # "" unsets it (harness), "   " is blank
+    async with make_harness(settings_env=env) as h:
+        body = json.dumps({"type": "url_verification", "challenge": "c"}).encode()
+        headers = {"Content-Type": "application/json", **sign(body, secret=secret)}
+        response = await h.client.post("/slack/events", content=body, headers=headers)
+        assert response.status_code == 503
+    from scalewarden.settings import Settings
+
+    assert not slack_configured(Settings(slack_bot_token="xoxb-1", slack_signing_secret=secret))
+    assert slack_configured(Settings(slack_bot_token="xoxb-1", slack_signing_secret="s3cret"))
