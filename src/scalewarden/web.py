@@ -14,6 +14,7 @@ import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import timedelta
 from typing import Any, cast
 
 from fastapi import FastAPI, Query, Request
@@ -30,6 +31,11 @@ from scalewarden.checks.model import Check
 from scalewarden.settings import Settings, get_settings
 from scalewarden.slack.access import AccessPolicy
 from scalewarden.slack.background import BackgroundTasks
+from scalewarden.slack.housekeeping import (
+    DEFAULT_EVENT_RETENTION,
+    DEFAULT_PRUNE_INTERVAL,
+    prune_events_forever,
+)
 from scalewarden.slack.metrics import Metrics
 from scalewarden.slack.services import Answerer, CheckCatalog, Scanner, ServiceStore, SlackServices
 
@@ -198,6 +204,8 @@ def create_app(
     socket_mode: bool = False,
     drain_timeout: float = 30.0,
     progress_interval: float = 1.0,
+    prune_interval: float = DEFAULT_PRUNE_INTERVAL,
+    event_retention: timedelta = DEFAULT_EVENT_RETENTION,
 ) -> FastAPI:
     """Build the service. Every argument after ``settings`` replaces a real part (tests).
 
@@ -279,6 +287,12 @@ def create_app(
         if bolt is not None:
             bolt.client.session = session
         loading = asyncio.create_task(load_index()) if loader is not None else None
+        pruning = asyncio.create_task(
+            prune_events_forever(
+                lambda: services.store, interval=prune_interval, retention=event_retention
+            ),
+            name="prune-processed-events",
+        )
         if bolt is None and not socket_mode:
             logger.warning(SLACK_OFF)
         try:
@@ -287,6 +301,9 @@ def create_app(
             cancelled = await services.tasks.close(drain_timeout)
             if cancelled:
                 logger.warning("%d Slack task(s) did not finish before shutdown", cancelled)
+            pruning.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pruning
             if loading is not None and not loading.done():
                 loading.cancel()
             services.http_session = None

@@ -223,3 +223,14 @@ async def test_a_sender_that_hangs_up_mid_body_is_not_a_server_error(make_harnes
         statuses = [m["status"] for m in sent if m["type"] == "http.response.start"]
         assert statuses == [400]
         assert h.fake.calls == []
+
+
+async def test_old_event_ids_are_forgotten_so_the_table_does_not_grow_forever(
+    make_harness: Any,
+) -> None:
+    from datetime import timedelta
+
+    async with make_harness(prune_interval=0.02, event_retention=timedelta(0)) as h:
+        assert h.store.claim_event("EvOLD0001")
+        # Once pruned, the id can be claimed again: the row is gone.
+        await h.fake.wait_for(lambda: h.store.claim_event("EvOLD0001"))
