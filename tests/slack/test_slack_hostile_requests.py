@@ -134,6 +134,18 @@ async def test_a_body_of_exactly_one_mebibyte_is_read(make_harness: Any) -> None
         one_more = await h.post(body + b"a", FORM)
         assert one_more.status_code == 413
 
+        async def chunks(data: bytes) -> Any:  # no Content-Length: the bytes are counted
+            for start in range(0, len(data), 65536):
+                yield data[start : start + 65536]
+
+        for data, status in ((body, 200), (body + b"a", 413)):
+            streamed = await h.client.post(
+                "/slack/events",
+                content=chunks(data),
+                headers={"Content-Type": FORM, **sign(data)},
+            )
+            assert streamed.status_code == status
+
 
 async def test_commands_that_mention_payload_are_understood(make_harness: Any) -> None:
     """Bolt treats any form body containing "payload" as an interaction: a channel named
