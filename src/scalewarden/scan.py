@@ -38,8 +38,9 @@ class ScopeError(ValueError):
 
 @dataclass(frozen=True)
 class ScanScope:
-    """What to scan. ``regions``: ``None`` = the configured region, ``["all"]`` = every
-    enabled AAS region. ``accounts``: ``None`` = the caller's own account."""
+    """What to scan. ``regions``: ``None`` = the configured region, ``["all"]`` = every AAS
+    region each account has enabled (resolved per account). ``accounts``: ``None`` = the
+    caller's own account."""
 
     regions: list[str] | None = None
     accounts: list[str] | None = None
@@ -87,11 +88,10 @@ def _select_checks(spec: str | None) -> list[Check]:
         raise ScopeError(str(exc)) from exc
 
 
-def _regions(
-    scope: ScanScope, session: boto3.Session, clients: ClientFactory, partition: str
-) -> list[str]:
-    from scalewarden.aws.errors import describe_error
-    from scalewarden.aws.regions import enabled_aas_regions, parse_regions
+def _regions(scope: ScanScope, session: boto3.Session) -> list[str] | None:
+    """The regions named or configured, the same for every account; ``None`` for ``all``,
+    which depends on each account and is resolved once the accounts are entered."""
+    from scalewarden.aws.regions import parse_regions
 
     requested = scope.regions
     if requested is not None and requested != ["all"]:
@@ -108,12 +108,7 @@ def _regions(
             return parse_regions(home) or []
         except ValueError as exc:
             raise ScopeError(f"configured region: {exc}") from exc
-    try:
-        return enabled_aas_regions(clients.client("ec2", home or "us-east-1"), partition)
-    except Exception as exc:
-        raise ScanError(
-            f"could not list the account's enabled regions: {describe_error(exc)}"
-        ) from exc
+    return None
 
 
 @dataclass
@@ -216,6 +211,47 @@ def _accounts(
         return list(pool.map(enter, wanted))  # map keeps the requested order
 
 
+def _enabled_regions(accounts: list[_Account], home: str, partition: str) -> dict[str, list[str]]:
+    """``--regions all`` for each reachable account: the AAS regions of the partition that
+    *this* account has enabled, asked through its own (assumed) session.
+
+    Opt-in regions are enabled per account, so the caller's list is wrong for a member
+    account: it would scan regions the member has not enabled (a wall of RegionDisabled
+    errors) and miss regions only the member has enabled. One ``ec2:DescribeRegions`` per
+    account, run in parallel like the AssumeRole calls. An account whose list cannot be read
+    becomes unreachable with the reason, unless it is the only account: then nothing can run.
+    """
+    from scalewarden.aws.errors import describe_error
+    from scalewarden.aws.regions import enabled_aas_regions
+
+    reachable = [a for a in accounts if a.clients is not None]
+
+    def resolve(account: _Account) -> list[str] | str:
+        assert account.clients is not None
+        try:
+            return enabled_aas_regions(account.clients.client("ec2", home), partition)
+        except Exception as exc:
+            return f"could not list the account's enabled regions: {describe_error(exc)}"
+
+    if len(reachable) <= 1:
+        results = [resolve(a) for a in reachable]
+    else:
+        with ThreadPoolExecutor(
+            max_workers=min(ASSUME_WORKERS, len(reachable)),
+            thread_name_prefix="scalewarden-regions",
+        ) as pool:
+            results = list(pool.map(resolve, reachable))
+    out: dict[str, list[str]] = {}
+    for account, result in zip(reachable, results, strict=True):
+        if isinstance(result, str):
+            if len(accounts) == 1:
+                raise ScanError(result)
+            account.clients, account.error = None, result
+        else:
+            out[account.account_id] = result
+    return out
+
+
 def _unreachable(account: _Account, regions: Sequence[str]) -> AccountInventory:
     """An inventory for an account we could not enter: every source missing, with why."""
     from scalewarden.aws.inventory import AccountInventory, RegionInventory, Source
@@ -300,13 +336,26 @@ def run_scan(
     if scope.regions is None and not session.region_name:
         raise ScopeError("no AWS region configured: pass --regions or set AWS_REGION")
     caller, partition = _caller(session, clients)
-    regions = _regions(scope, session, clients, partition)
-    if not regions:
-        raise ScanError("no region to scan: the account has no enabled AAS region")
+    named = _regions(scope, session)
     accounts = _accounts(scope, session, clients, caller, partition)
+    per_account: dict[str, list[str]] = {}
+    if named is None:
+        per_account = _enabled_regions(accounts, session.region_name or "us-east-1", partition)
+        regions = sorted({r for rs in per_account.values() for r in rs})
+    else:
+        regions = named
+    if not regions:
+        failed = next((a.error for a in accounts if a.error), None)
+        if len(accounts) == 1:
+            why = "the account has no enabled AAS region"
+        elif failed:
+            why = f"no account's enabled regions could be read ({failed})"
+        else:
+            why = "no scanned account has an enabled AAS region"
+        raise ScanError(f"no region to scan: {why}")
 
     reachable = [a for a in accounts if a.clients is not None]
-    total = len(reachable) * (len(regions) + 1)
+    total = sum(len(per_account.get(a.account_id, regions)) + 1 for a in reachable)
     finished = 0
     lock = threading.Lock()  # updates arrive from the collector's worker threads
 
@@ -330,6 +379,7 @@ def run_scan(
         regions,
         options=CollectorOptions(max_workers=workers, sources=sources),
         progress=on_update,
+        account_regions=per_account,
     )
     by_id = {inv.account_id: inv for inv in collected}
     inventories = [
@@ -342,7 +392,11 @@ def run_scan(
         scan_id=uuid.uuid4().hex,
         started_at=started,
         finished_at=datetime.now(UTC),
-        accounts=[{"id": inv.account_id, "name": inv.account_name} for inv in inventories],
+        # Each account's own regions (with `all` they differ); `regions` is their union.
+        accounts=[
+            {"id": inv.account_id, "name": inv.account_name, "regions": sorted(inv.regions)}
+            for inv in inventories
+        ],
         regions=list(regions),
         findings=sort_findings(findings),
         coverage=coverage_of(inventories),

@@ -15,7 +15,9 @@ Nothing is fetched twice and nothing is fetched for nothing:
 * the activities listing stops at the first page older than the look-back window (AWS
   returns activities newest first);
 * after AccessDenied, a disabled region or an operation the endpoint does not implement,
-  the same operation is not retried for the rest of that account and region.
+  the same operation is not retried for the rest of that account and region. AccessDenied on
+  a call that names a service namespace is remembered for that namespace only: AAS grants
+  permissions per scalable target, so a policy may deny ``ecs`` and allow ``dynamodb``.
 
 Every failure becomes ``errors[source]`` with a reason (``errors.describe_error``); the
 collection itself always completes.
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
@@ -50,6 +52,7 @@ from scalewarden.aws.inventory import (
     Trail,
     VpcEndpoint,
 )
+from scalewarden.aws.regions import aas_endpoint_service_names
 from scalewarden.aws.session import ClientFactory
 from scalewarden.aws.workpool import CHAIN, FOLLOW_UP, LEAF, SOURCE, WorkPool
 
@@ -396,9 +399,22 @@ class AccountCollector:
         if left == 0 and self.progress is not None:
             self.progress(ProgressUpdate(self.account_id, region, "error" if failed else "done"))
 
-    def _call(self, region: str, source: str, service: str, op: str, **kwargs: Any) -> Any:
-        """One API call; on failure records ``errors[source]`` and returns ``None``."""
-        sticky = self._known_failure(region, service, op)
+    def _call(
+        self,
+        region: str,
+        source: str,
+        service: str,
+        op: str,
+        namespace: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """One API call; on failure records ``errors[source]`` and returns ``None``.
+
+        ``namespace`` is the AAS service namespace the call concerns, when it concerns one
+        (it scopes a remembered AccessDenied); ``ServiceNamespace`` in ``kwargs`` counts too.
+        """
+        scope = namespace or kwargs.get("ServiceNamespace")
+        sticky = self._known_failure(region, service, op, scope)
         if sticky is not None:
             self._fail(region, source, sticky)
             return None
@@ -406,26 +422,46 @@ class AccountCollector:
             return getattr(self.clients.client(service, region), op)(**kwargs)
         except Exception as exc:
             reason = describe_error(exc, _op_name(op))
-            self._remember_failure(region, service, op, reason)
+            self._remember_failure(region, service, op, reason, scope)
             self._fail(region, source, reason)
             return None
 
-    def _known_failure(self, region: str, service: str, op: str) -> str | None:
+    def _known_failure(
+        self, region: str, service: str, op: str, namespace: str | None = None
+    ) -> str | None:
         """The reason ``op`` is known to fail here (disabled region, denied …), if any."""
         st = self._states.get(region)
         if st is None:
             return None
         with st.lock:
-            return st.broken.get("*") or st.broken.get(f"{service}:{op}")
+            found = st.broken.get("*") or st.broken.get(f"{service}:{op}")
+            if found is None and namespace:
+                found = st.broken.get(f"{service}:{op}:{namespace}")
+            return found
 
-    def _remember_failure(self, region: str, service: str, op: str, reason: str) -> None:
+    def _remember_failure(
+        self, region: str, service: str, op: str, reason: str, namespace: str | None = None
+    ) -> None:
         """Make failures that retrying cannot fix stick: a disabled region for every call
-        there, AccessDenied / unimplemented / unreachable for that operation."""
+        there, unimplemented / unreachable for that operation, AccessDenied for that
+        operation and namespace.
+
+        Only AccessDenied is narrowed to the namespace: IAM can allow a namespace's targets and
+        deny another's (resource-level permissions on scalable targets), whereas an endpoint
+        that does not implement an operation or cannot be reached fails it for every
+        namespace, and asking again per namespace would only cost calls.
+        """
         st = self._states.get(region)
         if st is None or not reason.startswith(_STICKY):
             return
+        if reason.startswith("RegionDisabled"):
+            key = "*"
+        elif namespace and reason.startswith("AccessDenied"):
+            key = f"{service}:{op}:{namespace}"
+        else:
+            key = f"{service}:{op}"
         with st.lock:
-            st.broken["*" if reason.startswith("RegionDisabled") else f"{service}:{op}"] = reason
+            st.broken[key] = reason
 
     def _fail_everything(self, region: str, reason: str) -> None:
         """Mark every source of ``region`` (or the account-wide data) as not collected."""
@@ -465,11 +501,12 @@ class AccountCollector:
             name, size = PAGE_SIZES[op]
             params.setdefault(name, size)
         state: dict[str, Any] = {"iter": None}
+        namespace = kwargs.get("ServiceNamespace")
 
         def step() -> None:
             # Account-wide (IAM) calls go to a global endpoint: a region's state is irrelevant.
             regional = st_region is not None
-            sticky = self._known_failure(call_region, service, op) if regional else None
+            sticky = self._known_failure(call_region, service, op, namespace) if regional else None
             if sticky is not None and state["iter"] is None:
                 if st_region is not None:
                     self._fail(st_region, source, sticky)
@@ -495,7 +532,7 @@ class AccountCollector:
             except Exception as exc:
                 reason = describe_error(exc, _op_name(op))
                 if regional:
-                    self._remember_failure(call_region, service, op, reason)
+                    self._remember_failure(call_region, service, op, reason, namespace)
                 if st_region is None:
                     with self._lock:
                         self._iam_error = self._iam_error or reason
@@ -597,7 +634,7 @@ class AccountCollector:
             for t in targets if self.wants(Source.TAGS) else ():
                 arn = t.get("ScalableTargetARN")
                 if arn:
-                    self._submit(region, partial(self._tags, region, arn), LEAF)
+                    self._submit(region, partial(self._tags, region, arn, ns), LEAF)
             return True
 
         self._chain(
@@ -610,12 +647,13 @@ class AccountCollector:
             on_done=lambda ok: self._alarm_dependency_done(region),
         )
 
-    def _tags(self, region: str, arn: str) -> None:
+    def _tags(self, region: str, arn: str, namespace: str) -> None:
         resp = self._call(
             region,
             Source.TAGS,
             "application-autoscaling",
             "list_tags_for_resource",
+            namespace,
             ResourceARN=arn,
         )
         if resp is not None:
@@ -658,12 +696,14 @@ class AccountCollector:
         for source, op, on_page in chains:
             if not self.wants(source):
                 continue
+            # Recorded per namespace, as targets are, so the reason says which one failed.
+            keyed = f"{source}:{ns}"
             done = (
                 (lambda ok: self._alarm_dependency_done(region))
                 if source == Source.SCALING_POLICIES
                 else None
             )
-            self._chain(region, source, aas, op, ns_arg, on_page, on_done=done, priority=FOLLOW_UP)
+            self._chain(region, keyed, aas, op, ns_arg, on_page, on_done=done, priority=FOLLOW_UP)
 
     def _alarm_dependency_done(self, region: str) -> None:
         """Once every namespace's targets and policies are known, read the alarms once."""
@@ -768,13 +808,14 @@ class AccountCollector:
             elif group_ids:
                 self._submit(region, partial(self._security_groups, region, group_ids), LEAF)
 
-        service = f"com.amazonaws.{region}.application-autoscaling"
+        # China regions may prefix the name with "cn.": the filter asks for every form.
+        services = list(aas_endpoint_service_names(region))
         self._chain(
             region,
             Source.VPC_ENDPOINTS,
             "ec2",
             "describe_vpc_endpoints",
-            {"Filters": [{"Name": "service-name", "Values": [service]}]},
+            {"Filters": [{"Name": "service-name", "Values": services}]},
             endpoints,
             on_done=endpoints_done,
             priority=SOURCE,
@@ -987,16 +1028,30 @@ def _manual_pages(method: Callable[..., Any], params: dict[str, Any]) -> Iterabl
 
 def collect_accounts(
     accounts: list[tuple[ClientFactory, str, str | None]],
-    regions: list[str],
+    regions: Sequence[str],
     *,
     options: CollectorOptions | None = None,
     progress: ProgressHook | None = None,
+    account_regions: Mapping[str, Sequence[str]] | None = None,
 ) -> list[AccountInventory]:
-    """Collect every (clients, account id, account name) over ``regions`` on one pool."""
+    """Collect every (clients, account id, account name) over ``regions`` on one pool.
+
+    ``account_regions`` overrides ``regions`` per account id: with ``--regions all`` each
+    account is scanned in the regions *it* has enabled, which differ between accounts.
+    """
     opts = options or CollectorOptions()
     pool = WorkPool(opts.max_workers)
+    per_account = account_regions or {}
     collectors = [
-        AccountCollector(clients, account_id, name, regions, pool, options=opts, progress=progress)
+        AccountCollector(
+            clients,
+            account_id,
+            name,
+            per_account.get(account_id, regions),
+            pool,
+            options=opts,
+            progress=progress,
+        )
         for clients, account_id, name in accounts
     ]
     for collector in collectors:

@@ -75,3 +75,20 @@ def enabled_aas_regions(ec2_client: Any, partition: str = "aws") -> list[str]:
         if r.get("OptInStatus", "opt-in-not-required") in ENABLED_OPT_IN
     }
     return sorted(enabled & partition_aas_regions(partition))
+
+
+def aas_endpoint_service_names(region: str) -> tuple[str, ...]:
+    """Service names an AAS interface VPC endpoint can carry in ``region``, usual form first.
+
+    Outside China the name is ``com.amazonaws.<region>.application-autoscaling``. In the
+    China regions (``aws-cn``) many services publish their endpoint services with a ``cn.``
+    prefix (``cn.com.amazonaws.cn-north-1.application-autoscaling`` is what
+    ``ec2:DescribeVpcEndpointServices`` lists there), but the prefix is not applied to every
+    service and AWS documents no rule for it; botocore's endpoint data does not carry
+    endpoint service names at all. Both forms are therefore accepted in China, so that an
+    existing endpoint is never reported missing because of its name's form.
+    """
+    plain = f"com.amazonaws.{region}.{AAS_SERVICE}"
+    if region.startswith("cn-"):
+        return (f"cn.{plain}", plain)
+    return (plain,)
