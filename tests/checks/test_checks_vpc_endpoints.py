@@ -172,3 +172,15 @@ def test_sg_check() -> None:
     assert findings["vpce-unknown"].status is Status.ERROR
     blocked = region(vpc_endpoints=[endpoint()], errors={"security_groups": "AccessDenied"})
     assert [f.status for f in run("vpc_endpoint_aas_sg_open", account(blocked))] == [Status.ERROR]
+
+
+def test_china_endpoint_with_the_cn_prefix_counts_as_present() -> None:
+    cn = "cn-north-1"
+    prefixed = endpoint(service_name=f"cn.com.amazonaws.{cn}.application-autoscaling")
+    reg = region(cn, targets=[target()], vpc_ids=["vpc-1"], vpc_endpoints=[prefixed])
+    findings = run("vpc_endpoint_aas_missing", account(reg))
+    assert [f.status for f in findings] == [Status.PASS]
+    # The same prefix outside China is some other service's name, not ours.
+    elsewhere = endpoint(service_name="cn.com.amazonaws.us-east-1.application-autoscaling")
+    reg = region(targets=[target()], vpc_ids=["vpc-1"], vpc_endpoints=[elsewhere])
+    assert [f.status for f in run("vpc_endpoint_aas_missing", account(reg))] == [Status.FAIL]

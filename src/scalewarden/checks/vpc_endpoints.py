@@ -17,6 +17,7 @@ from scalewarden.aws.inventory import (
     Source,
     VpcEndpoint,
 )
+from scalewarden.aws.regions import aas_endpoint_service_names
 from scalewarden.checks.iam_policy import (
     AAS_SERVICE,
     AAS_TARGET_PROBES,
@@ -34,15 +35,18 @@ _OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 
 
 def service_name(region: str) -> str:
-    return f"com.amazonaws.{region}.{AAS_SERVICE}"
+    """The usual service name of the region's AAS interface endpoint (for messages)."""
+    return aas_endpoint_service_names(region)[0]
 
 
 def _aas_endpoints(region: RegionInventory) -> list[VpcEndpoint]:
-    wanted = service_name(region.region)
+    # Every form the partition uses (China has a ``cn.`` prefix too): an existing endpoint
+    # must never be reported missing because of the form of its name.
+    wanted = aas_endpoint_service_names(region.region)
     return [
         e
         for e in region.vpc_endpoints
-        if e.service_name == wanted and e.endpoint_type.lower() == "interface"
+        if e.service_name in wanted and e.endpoint_type.lower() == "interface"
     ]
 
 
@@ -76,7 +80,7 @@ def _endpoint_missing(
     endpoints = [e for e in _aas_endpoints(region) if e.state.lower() == "available"]
     covered = sorted({e.vpc_id for e in endpoints})
     evidence = {
-        "service_name": service_name(region.region),
+        "service_names": list(aas_endpoint_service_names(region.region)),
         "vpcs": sorted(region.vpc_ids),
         "vpcs_with_endpoint": covered,
         "endpoints": sorted(e.endpoint_id for e in endpoints),
