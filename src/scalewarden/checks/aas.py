@@ -8,11 +8,12 @@ scales instance groups through a classic service role (``EMR_AutoScaling_Default
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scalewarden.aws.inventory import AccountInventory, ScalableTarget
+from scalewarden.aws.inventory import AccountInventory, RegionInventory, ScalableTarget
+from scalewarden.checks.model import Check, Finding, Status
 from scalewarden.checks.redact import redact, redact_tag_value, safe_resource_id
 
 SLR_PATH_PREFIX = "/aws-service-role/"
@@ -164,6 +165,31 @@ def target_label(target: ScalableTarget) -> str:
 
 def target_arn(target: ScalableTarget) -> str | None:
     return redact(target.arn) if target.arn else None
+
+
+def per_target_findings(
+    check: Check,
+    account: AccountInventory,
+    region: RegionInventory,
+    targets: Iterable[ScalableTarget],
+    verdict: Callable[[ScalableTarget], tuple[Status, str, dict[str, Any]]],
+) -> list[Finding]:
+    """One finding per target, as ``verdict`` judges it, under the target's safe identity."""
+    findings = []
+    for target in targets:
+        status, message, evidence = verdict(target)
+        findings.append(
+            check.finding(
+                account,
+                region.region,
+                status,
+                target_label(target),
+                message,
+                resource_arn=target_arn(target),
+                evidence=evidence,
+            )
+        )
+    return findings
 
 
 def safe_tags(target: ScalableTarget) -> dict[str, str] | None:

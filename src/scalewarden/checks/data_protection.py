@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scalewarden.aws.inventory import AccountInventory, RegionInventory, Source
-from scalewarden.checks.aas import safe_tags, target_arn, target_label
+from scalewarden.aws.inventory import AccountInventory, RegionInventory, ScalableTarget, Source
+from scalewarden.checks.aas import per_target_findings, safe_tags, target_arn, target_label
 from scalewarden.checks.model import Check, Finding, Severity, Status
 from scalewarden.checks.redact import (
     audit_url,
@@ -127,10 +127,8 @@ def _url_credentials(
     check: Check, account: AccountInventory, region: RegionInventory | None
 ) -> list[Finding]:
     assert region is not None
-    findings: list[Finding] = []
-    for target in region.targets:
-        if target.namespace != "custom-resource":
-            continue
+
+    def verdict(target: ScalableTarget) -> tuple[Status, str, dict[str, Any]]:
         audit = audit_url(target.resource_id)
         evidence: dict[str, Any] = {
             "url": audit.redacted,
@@ -141,31 +139,20 @@ def _url_credentials(
         tags = safe_tags(target)
         if tags is not None:
             evidence["tags"] = tags
-        if audit.unsafe:
-            reasons = []
-            if audit.has_userinfo:
-                reasons.append("user info (user:password@)")
-            if audit.secret_params:
-                reasons.append(f"secret query parameter(s) {', '.join(audit.secret_params)}")
-            if audit.secrets_elsewhere:
-                reasons.append(f"{', '.join(audit.secrets_elsewhere)} in the path")
-            status = Status.FAIL
-            message = f"The custom resource URL carries {' and '.join(reasons)}: {audit.redacted}"
-        else:
-            status = Status.PASS
-            message = "The custom resource URL carries no credentials."
-        findings.append(
-            check.finding(
-                account,
-                region.region,
-                status,
-                target_label(target),
-                message,
-                resource_arn=target_arn(target),
-                evidence=evidence,
-            )
-        )
-    return findings
+        if not audit.unsafe:
+            return Status.PASS, "The custom resource URL carries no credentials.", evidence
+        reasons = []
+        if audit.has_userinfo:
+            reasons.append("user info (user:password@)")
+        if audit.secret_params:
+            reasons.append(f"secret query parameter(s) {', '.join(audit.secret_params)}")
+        if audit.secrets_elsewhere:
+            reasons.append(f"{', '.join(audit.secrets_elsewhere)} in the path")
+        message = f"The custom resource URL carries {' and '.join(reasons)}: {audit.redacted}"
+        return Status.FAIL, message, evidence
+
+    custom = [t for t in region.targets if t.namespace == "custom-resource"]
+    return per_target_findings(check, account, region, custom, verdict)
 
 
 CHECKS: tuple[Check, ...] = (

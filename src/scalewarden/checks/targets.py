@@ -9,7 +9,7 @@ URLs that may carry credentials.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,7 @@ from scalewarden.aws.inventory import (
     ScalingActivity,
     Source,
 )
-from scalewarden.checks.aas import safe_tags, target_arn, target_label
+from scalewarden.checks.aas import per_target_findings, safe_tags
 from scalewarden.checks.model import Check, Finding, Severity, Status
 from scalewarden.checks.redact import redact, safe_arn, safe_resource_id
 
@@ -55,30 +55,6 @@ def _target_evidence(target: ScalableTarget, **extra: Any) -> dict[str, Any]:
     return evidence
 
 
-def _per_target(
-    check: Check,
-    account: AccountInventory,
-    region: RegionInventory,
-    targets: Iterable[ScalableTarget],
-    verdict: Callable[[ScalableTarget], tuple[Status, str, dict[str, Any]]],
-) -> list[Finding]:
-    findings = []
-    for target in targets:
-        status, message, evidence = verdict(target)
-        findings.append(
-            check.finding(
-                account,
-                region.region,
-                status,
-                target_label(target),
-                message,
-                resource_arn=target_arn(target),
-                evidence=evidence,
-            )
-        )
-    return findings
-
-
 def _suspended(
     check: Check, account: AccountInventory, region: RegionInventory | None
 ) -> list[Finding]:
@@ -100,7 +76,7 @@ def _suspended(
             )
         return Status.PASS, "No scaling is suspended.", _target_evidence(t)
 
-    return _per_target(check, account, region, region.targets, verdict)
+    return per_target_findings(check, account, region, region.targets, verdict)
 
 
 def _fixed(
@@ -121,7 +97,7 @@ def _fixed(
             _target_evidence(t),
         )
 
-    return _per_target(check, account, region, region.targets, verdict)
+    return per_target_findings(check, account, region, region.targets, verdict)
 
 
 def _without_policy(
@@ -150,7 +126,7 @@ def _without_policy(
             evidence,
         )
 
-    return _per_target(check, account, region, region.targets, verdict)
+    return per_target_findings(check, account, region, region.targets, verdict)
 
 
 def _single_minimum(
@@ -169,7 +145,7 @@ def _single_minimum(
             )
         return Status.PASS, f"MinCapacity is {t.min_capacity}.", _target_evidence(t)
 
-    return _per_target(check, account, region, zonal, verdict)
+    return per_target_findings(check, account, region, zonal, verdict)
 
 
 def _alarms_missing(
@@ -258,7 +234,7 @@ def _activity_failures(
             ),
         )
 
-    return _per_target(check, account, region, region.targets, verdict)
+    return per_target_findings(check, account, region, region.targets, verdict)
 
 
 CHECKS: tuple[Check, ...] = (
