@@ -172,3 +172,71 @@ def test_hostile_findings_stay_within_every_limit_with_working_buttons() -> None
         _check_limits(blocks)
         assert "<!channel>" not in json.dumps(blocks)
     _check_limits(ui.findings_blocks(report.findings, min_severity=None))
+
+
+def _sdk_answer_blocks(answer: Answer, *, shareable: bool) -> list[dict[str, object]]:
+    """The answer blocks built with slack_sdk's models, which validate what they render."""
+    from slack_sdk.models.blocks import (
+        ActionsBlock,
+        ButtonElement,
+        ContextBlock,
+        MarkdownTextObject,
+        SectionBlock,
+    )
+
+    def md(text: str) -> MarkdownTextObject:
+        return MarkdownTextObject(text=ui.clip(text, ui.MAX_SECTION_CHARS))
+
+    best = answer.results[0]
+    blocks: list[object] = [
+        SectionBlock(
+            text=md(
+                f"*{ui.escape(best.title)}* — _{ui.escape(best.section)}_\n"
+                f"{ui.escape(best.snippet)}"
+            )
+        )
+    ]
+    links = ui.source_links(best.sources)
+    if links:
+        blocks.append(ContextBlock(elements=[md(f"Sources: {links}")]))
+    others = answer.results[1:3]
+    if others:
+        also = "; ".join(f"{ui.escape(r.title)} — {ui.escape(r.section)}" for r in others)
+        blocks.append(ContextBlock(elements=[md(f"See also: {also}")]))
+    value = ui.answer_value(answer.question, [r.article_id for r in answer.results[:3]])
+    buttons = [
+        ButtonElement(text="👍 Helpful", action_id=ui.ACTION_FEEDBACK_UP, value=value),
+        ButtonElement(text="👎 Not helpful", action_id=ui.ACTION_FEEDBACK_DOWN, value=value),
+    ]
+    if shareable:
+        buttons.append(
+            ButtonElement(
+                text="Share to channel", action_id=ui.ACTION_SHARE, value=value, style="primary"
+            )
+        )
+    blocks.append(ActionsBlock(block_id="answer_actions", elements=buttons))
+    return [b.to_dict() for b in blocks]  # type: ignore[attr-defined]
+
+
+def test_answer_blocks_are_exactly_what_the_sdk_models_render_and_validate() -> None:
+    from scalewarden.knowledge.answer import answer_question
+
+    answers = [
+        answer_question(q, 3)
+        for q in (
+            "do i need a vpce for aas",
+            "whats the slr for ecs autoscaling",
+            "which TLS version does the API require?",
+            "how do i alert when someone deletes a scaling policy",
+        )
+    ]
+    # Hostile and oversized content: mrkdwn control characters, clipping at 3,000 characters.
+    long = Result("a-1", "T <@U1> & <!channel>", "S", "x" * 5000, 1.0, ("https://e/x.html",))
+    answers.append(Answer("q " * 600, True, (long,)))
+    answers.append(Answer("one result, no sources", True, (Result("a", "T", "S", "s", 1, ()),)))
+    for answer in answers:
+        assert answer.answered and answer.results
+        for shareable in (True, False):
+            assert ui.answer_blocks(answer, shareable=shareable) == _sdk_answer_blocks(
+                answer, shareable=shareable
+            )
