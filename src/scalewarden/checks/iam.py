@@ -8,7 +8,7 @@ explicit Deny), never by searching for strings.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,9 +175,18 @@ def _unparsable(
 # --- iam_policy_aas_write_unrestricted ---------------------------------------------------
 
 
-def _aas_write_unrestricted(
-    check: Check, account: AccountInventory, _region: RegionInventory | None
+def _per_customer_policy(
+    check: Check,
+    account: AccountInventory,
+    grant_of: Callable[[Any, str, str], Any],
+    verdict: Callable[[PolicyDoc, Any, bool], tuple[Status, str, dict[str, Any]]],
 ) -> list[Finding]:
+    """One finding per customer-managed or inline policy, as ``verdict`` judges its grant.
+
+    ``grant_of(statements, account_id, partition)`` computes the grant; ``verdict(doc, grant,
+    boundary_only)`` says what it means. A policy that cannot be read is ERROR; an account
+    without such policies gets one PASS, so the check still shows that it ran.
+    """
     iam = _iam_or_raise(account)
     partition = partition_of(iam)
     managed = _managed_index(iam)
@@ -188,53 +197,20 @@ def _aas_write_unrestricted(
         except PolicyParseError as exc:
             findings.append(_unparsable(check, account, doc, exc))
             continue
-        grant = aas_write_grant(statements, account.account_id, partition)
-        if boundary_only(doc, managed.get(doc.resource_arn)):
-            evidence = _grant_evidence(doc, grant, unrestricted=False)
-            evidence["used_as_permissions_boundary"] = True
-            findings.append(
-                check.finding(
-                    account,
-                    GLOBAL_REGION,
-                    Status.PASS,
-                    doc.resource_id,
-                    f"Managed policy {doc.name} is only used as a permissions boundary: it "
-                    "limits its principals and grants nothing by itself.",
-                    resource_arn=doc.resource_arn,
-                    evidence=evidence,
-                )
+        grant = grant_of(statements, account.account_id, partition)
+        only_boundary = boundary_only(doc, managed.get(doc.resource_arn))
+        status, message, evidence = verdict(doc, grant, only_boundary)
+        findings.append(
+            check.finding(
+                account,
+                GLOBAL_REGION,
+                status,
+                doc.resource_id,
+                message,
+                resource_arn=doc.resource_arn,
+                evidence=evidence,
             )
-            continue
-        if grant.unrestricted:
-            actions = ", ".join(_short(a) for a in sorted(grant.unrestricted))
-            findings.append(
-                check.finding(
-                    account,
-                    GLOBAL_REGION,
-                    Status.FAIL,
-                    doc.resource_id,
-                    f"{doc.kind.capitalize()} policy {doc.name} allows Application Auto Scaling "
-                    f"write actions on all scalable targets without a condition: {actions}.",
-                    resource_arn=doc.resource_arn,
-                    evidence=_grant_evidence(doc, grant, unrestricted=True),
-                )
-            )
-        else:
-            message = f"{doc.kind.capitalize()} policy {doc.name} does not allow unrestricted "
-            message += "Application Auto Scaling writes."
-            if grant.reachable:
-                message += " It allows some, scoped by resource or condition."
-            findings.append(
-                check.finding(
-                    account,
-                    GLOBAL_REGION,
-                    Status.PASS,
-                    doc.resource_id,
-                    message,
-                    resource_arn=doc.resource_arn,
-                    evidence=_grant_evidence(doc, grant, unrestricted=False),
-                )
-            )
+        )
     if not findings:
         findings.append(
             check.finding(
@@ -246,6 +222,36 @@ def _aas_write_unrestricted(
             )
         )
     return findings
+
+
+def _aas_write_unrestricted(
+    check: Check, account: AccountInventory, _region: RegionInventory | None
+) -> list[Finding]:
+    def verdict(
+        doc: PolicyDoc, grant: Any, only_boundary: bool
+    ) -> tuple[Status, str, dict[str, Any]]:
+        if only_boundary:
+            evidence = _grant_evidence(doc, grant, unrestricted=False)
+            evidence["used_as_permissions_boundary"] = True
+            message = (
+                f"Managed policy {doc.name} is only used as a permissions boundary: it "
+                "limits its principals and grants nothing by itself."
+            )
+            return Status.PASS, message, evidence
+        if grant.unrestricted:
+            actions = ", ".join(_short(a) for a in sorted(grant.unrestricted))
+            message = (
+                f"{doc.kind.capitalize()} policy {doc.name} allows Application Auto Scaling "
+                f"write actions on all scalable targets without a condition: {actions}."
+            )
+            return Status.FAIL, message, _grant_evidence(doc, grant, unrestricted=True)
+        message = f"{doc.kind.capitalize()} policy {doc.name} does not allow unrestricted "
+        message += "Application Auto Scaling writes."
+        if grant.reachable:
+            message += " It allows some, scoped by resource or condition."
+        return Status.PASS, message, _grant_evidence(doc, grant, unrestricted=False)
+
+    return _per_customer_policy(check, account, aas_write_grant, verdict)
 
 
 # --- iam_principal_aas_write_access -----------------------------------------------------
@@ -390,18 +396,10 @@ def _principal_write_access(
 def _create_slr_unscoped(
     check: Check, account: AccountInventory, _region: RegionInventory | None
 ) -> list[Finding]:
-    iam = _iam_or_raise(account)
-    partition = partition_of(iam)
-    managed = _managed_index(iam)
-    findings: list[Finding] = []
-    for doc in customer_policies(iam):
-        try:
-            statements = parse_statements(doc.document)
-        except PolicyParseError as exc:
-            findings.append(_unparsable(check, account, doc, exc))
-            continue
-        grant = create_slr_grant(statements, account.account_id, partition)
-        if boundary_only(doc, managed.get(doc.resource_arn)):
+    def verdict(
+        doc: PolicyDoc, grant: Any, only_boundary: bool
+    ) -> tuple[Status, str, dict[str, Any]]:
+        if only_boundary:
             status = Status.PASS
             message = (
                 f"Managed policy {doc.name} is only used as a permissions boundary: it grants "
@@ -419,28 +417,10 @@ def _create_slr_unscoped(
                 f"{doc.kind.capitalize()} policy {doc.name} does not allow unscoped "
                 "iam:CreateServiceLinkedRole."
             )
-        findings.append(
-            check.finding(
-                account,
-                GLOBAL_REGION,
-                status,
-                doc.resource_id,
-                message,
-                resource_arn=doc.resource_arn,
-                evidence=_grant_evidence(doc, grant, unrestricted=status is Status.FAIL),
-            )
-        )
-    if not findings:
-        findings.append(
-            check.finding(
-                account,
-                GLOBAL_REGION,
-                Status.PASS,
-                account.account_id,
-                "The account has no customer-managed or inline policies.",
-            )
-        )
-    return findings
+        evidence = _grant_evidence(doc, grant, unrestricted=status is Status.FAIL)
+        return status, message, evidence
+
+    return _per_customer_policy(check, account, create_slr_grant, verdict)
 
 
 CHECKS: tuple[Check, ...] = (
