@@ -89,24 +89,30 @@ class AuditLog:
         """Write whatever is pending, batch after batch, until nothing is left."""
         while self._pending:
             batch, self._pending = self._pending, []
-            store = self._store()
-            try:
-                if store is None:
-                    raise RuntimeError("the database is not available")
-                await asyncio.to_thread(store.record_audits, [row for row, _ in batch])
-            except ValueError:
-                # One bad row must not cost the others theirs: store them one by one.
-                for row, _ in batch:
-                    try:
-                        await asyncio.to_thread(store.record_audits, [row])  # type: ignore[union-attr]
-                    except Exception as exc:
-                        _write_failed(row, exc)
-            except Exception as exc:  # the audit row must never take a command down with it
-                for row, _ in batch:
-                    _write_failed(row, exc)
+            await self._write_batch([row for row, _ in batch])
             for _, done in batch:
                 if not done.done():
                     done.set_result(None)
+
+    async def _write_batch(self, rows: list[dict[str, Any]]) -> None:
+        """Store ``rows`` in one transaction; never raises (a failed row is logged)."""
+        store = self._store()
+        if store is None:
+            for row in rows:
+                _write_failed(row, RuntimeError("the database is not available"))
+            return
+        try:
+            await asyncio.to_thread(store.record_audits, rows)
+        except ValueError:
+            # One bad row must not cost the others theirs: store them one by one.
+            for row in rows:
+                try:
+                    await asyncio.to_thread(store.record_audits, [row])
+                except Exception as exc:
+                    _write_failed(row, exc)
+        except Exception as exc:  # the audit row must never take a command down with it
+            for row in rows:
+                _write_failed(row, exc)
 
 
 def _visible(text: str) -> str:
