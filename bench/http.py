@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -58,9 +59,16 @@ CLIENT_CPUS = {1}
 
 
 def _pin(cpus: set[int]) -> None:
-    """Pin this process to ``cpus`` where the platform allows it (Linux) and they exist."""
-    available = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
-    if cpus <= available and len(available) > 1:
+    """Pin this process to ``cpus`` where the platform allows it (Linux) and they exist.
+
+    A process inherits its parent's pinning, so the server, started from the pinned load
+    generator, must widen its own rather than ask which CPUs it has (it would find only the
+    client's core, and share it: every figure would then be one core's).
+    """
+    if (os.cpu_count() or 1) < 2 or not hasattr(os, "sched_setaffinity"):
+        return
+    # A CPU outside this machine's (or container's) set: stay where we are.
+    with contextlib.suppress(OSError):
         os.sched_setaffinity(0, cpus)
 
 
