@@ -88,7 +88,10 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                         replace_original=True,
                     ),
                 )
-                await audit(reply.outcome)
+                # The audit row is written outside the quick slot: an answer waiting on the
+                # database would hold the slot from the next question, and rows written one
+                # at a time would each cost a transaction instead of sharing a batch.
+                services.tasks.spawn(audit(reply.outcome), name="slack-audit")
 
             services.tasks.spawn(answer(), name="slack-ask", limited=True)
             return
