@@ -75,3 +75,24 @@ async def test_an_outage_is_logged_and_never_raises(caplog: pytest.LogCaptureFix
         await audit.record(**_row(7, arguments="scan dynamodb"))
     events = [json.loads(r.getMessage())["event"] for r in caplog.records]
     assert events == ["slack_command", "audit_write_failed"]
+
+
+async def test_rows_arriving_one_after_another_share_a_transaction(store: Store) -> None:
+    """A stream of commands (not only a simultaneous burst) is written in batches."""
+    calls: list[int] = []
+    real = store.record_audits
+
+    def counting(entries: Any) -> None:
+        calls.append(len(entries))
+        real(entries)
+
+    store.record_audits = counting  # type: ignore[method-assign]
+    audit = AuditLog(lambda: store, linger=0.2)
+    tasks = []
+    for i in range(20):
+        tasks.append(asyncio.create_task(audit.record(**_row(i))))
+        await asyncio.sleep(0.002)  # one command every couple of milliseconds
+    await asyncio.gather(*tasks)
+    assert sum(calls) == 20
+    assert len(calls) <= 2, calls
+    assert len(store.audit_entries(limit=50)) == 20
