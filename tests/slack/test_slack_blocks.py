@@ -218,6 +218,75 @@ def _sdk_answer_blocks(answer: Answer, *, shareable: bool) -> list[dict[str, obj
     return [b.to_dict() for b in blocks]  # type: ignore[attr-defined]
 
 
+def _sdk_no_answer_blocks(answer: Answer) -> list[dict[str, object]]:
+    """The no-answer blocks built with slack_sdk's models."""
+    from slack_sdk.models.blocks import (
+        ActionsBlock,
+        ButtonElement,
+        ContextBlock,
+        MarkdownTextObject,
+        SectionBlock,
+    )
+
+    def md(text: str) -> MarkdownTextObject:
+        return MarkdownTextObject(text=ui.clip(text, ui.MAX_SECTION_CHARS))
+
+    blocks: list[object] = [
+        SectionBlock(
+            text=md(
+                "I don't have a good answer to "
+                f"“{ui.inert(ui.clip(answer.question, 300))}” in the knowledge base."
+            )
+        )
+    ]
+    titles = list(dict.fromkeys([*answer.suggestions, *(r.title for r in answer.results)]))[:5]
+    if titles:
+        lines = "\n".join(f"• {ui.escape(t)}" for t in titles)
+        blocks.append(SectionBlock(text=md(f"Closest topics I do know about:\n{lines}")))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                md("Try rephrasing with a service name (ECS, DynamoDB…) or `/scalewarden help`.")
+            ]
+        )
+    )
+    value = ui.answer_value(answer.question, [r.article_id for r in answer.results[:3]])
+    blocks.append(
+        ActionsBlock(
+            block_id="answer_actions",
+            elements=[
+                ButtonElement(text="👍 Helpful", action_id=ui.ACTION_FEEDBACK_UP, value=value),
+                ButtonElement(
+                    text="👎 Not helpful", action_id=ui.ACTION_FEEDBACK_DOWN, value=value
+                ),
+            ],
+        )
+    )
+    return [b.to_dict() for b in blocks]  # type: ignore[attr-defined]
+
+
+def test_no_answer_blocks_are_exactly_what_the_sdk_models_render_and_validate() -> None:
+    from scalewarden.knowledge.answer import answer_question
+
+    answers = [
+        answer_question(q, 3)
+        for q in (
+            "what is the capital of france",
+            "how do i bake bread",
+            "what does s3 glacier cost",
+        )
+    ]
+    # Declined, but with near misses: their titles join the suggestions, without repeats.
+    near = Result("a-1", "T & <b>", "S", "s", 0.1, ())
+    answers.append(Answer("near miss", False, (near,), suggestions=("T & <b>", "Other")))
+    # Hostile content in the question: mrkdwn control characters and a mention.
+    answers.append(Answer("<!channel> *bold* <@U1> & " + "q " * 400, False, ()))
+    assert any(a.suggestions for a in answers)
+    for answer in answers:
+        assert not answer.answered or not answer.results
+        assert ui.answer_blocks(answer) == _sdk_no_answer_blocks(answer)
+
+
 def test_answer_blocks_are_exactly_what_the_sdk_models_render_and_validate() -> None:
     from scalewarden.knowledge.answer import answer_question
 

@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
     ButtonElement,
     ContextBlock,
@@ -211,37 +210,43 @@ def _suggestion_titles(answer: Answer) -> list[str]:
 
 
 def no_answer_blocks(answer: Answer) -> Blocks:
-    """An honest "I don't know", offering the closest topics we do cover."""
-    blocks: list[Block] = [
-        SectionBlock(
-            text=_md(
+    """An honest "I don't know", offering the closest topics we do cover.
+
+    Plain dicts, like :func:`answer_blocks` and for the same reason; the same test checks them
+    against the SDK's models.
+    """
+    blocks: Blocks = [
+        {
+            "type": "section",
+            "text": _md_dict(
                 "I don't have a good answer to "
                 f"“{inert(clip(answer.question, 300))}” in the knowledge base."
-            )
-        )
+            ),
+        }
     ]
     titles = _suggestion_titles(answer)
     if titles:
         lines = "\n".join(f"• {escape(t)}" for t in titles)
-        blocks.append(SectionBlock(text=_md(f"Closest topics I do know about:\n{lines}")))
-    blocks.append(
-        ContextBlock(
-            elements=[
-                _md("Try rephrasing with a service name (ECS, DynamoDB…) or `/scalewarden help`.")
-            ]
+        blocks.append(
+            {"type": "section", "text": _md_dict(f"Closest topics I do know about:\n{lines}")}
         )
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                _md_dict(
+                    "Try rephrasing with a service name (ECS, DynamoDB…) or `/scalewarden help`."
+                )
+            ],
+        }
     )
     value = answer_value(answer.question, [r.article_id for r in answer.results[:MAX_SOURCES]])
-    blocks.append(
-        ActionsBlock(
-            block_id="answer_actions",
-            elements=[
-                ButtonElement(text="👍 Helpful", action_id=ACTION_FEEDBACK_UP, value=value),
-                ButtonElement(text="👎 Not helpful", action_id=ACTION_FEEDBACK_DOWN, value=value),
-            ],
-        )
-    )
-    return _render(blocks)
+    buttons = [
+        _button_dict("👍 Helpful", ACTION_FEEDBACK_UP, value),
+        _button_dict("👎 Not helpful", ACTION_FEEDBACK_DOWN, value),
+    ]
+    blocks.append({"type": "actions", "block_id": "answer_actions", "elements": buttons})
+    return blocks
 
 
 def answer_text(answer: Answer) -> str:
