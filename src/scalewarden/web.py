@@ -349,7 +349,8 @@ def create_app(
             signing_secret=signing_secret,
             raw=raw,
             headers=request.headers,
-            query=request.url.query,
+            # The raw query string: ``request.url`` would build (and parse) a whole URL.
+            query=request.scope.get("query_string", b"").decode("latin-1"),
             metrics=metrics,
         )
         metrics.ack_latency.labels(kind=result.kind).observe(time.perf_counter() - started)

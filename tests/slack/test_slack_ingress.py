@@ -199,3 +199,43 @@ async def test_slack_routes_off_without_settings(make_harness: Any) -> None:
         assert response.status_code == 503
         assert "Slack routes are off" in response.json()["message"]
         assert (await h.client.get("/healthz")).status_code == 200
+
+
+async def test_bolts_own_signature_check_still_sees_the_raw_body() -> None:
+    """The ingress hands Bolt its parse of the body; Bolt's second check must still run on the
+    bytes as received, so a request whose signature does not match them is refused there too."""
+    from harness import SIGNING_SECRET, TEAM_ID
+    from slack_bolt.async_app import AsyncApp
+    from slack_bolt.authorization import AuthorizeResult
+
+    from scalewarden.slack.ingress import _bolt_request, parse_body
+
+    async def authorize(**_: Any) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=None, team_id=TEAM_ID, bot_token="xoxb-test")
+
+    bolt = AsyncApp(signing_secret=SIGNING_SECRET, authorize=authorize)
+    seen: list[dict[str, Any]] = []
+
+    @bolt.command("/scalewarden")
+    async def listener(ack: Any, command: dict[str, Any]) -> None:
+        seen.append(command)
+        await ack()
+
+    body = command_body(
+        "ask what is a service-linked role",
+        user=USER,
+        channel=CHANNEL,
+        response_url="https://hooks.slack.invalid/x",
+    )
+    text = body.decode()
+    payload = parse_body(text, FORM)
+    headers = {"content-type": FORM, **{k.lower(): v for k, v in sign(body).items()}}
+
+    request = _bolt_request(text, payload, "", headers)
+    assert (request.mode, request.raw_body, request.body) == ("http", text, payload)
+    assert (await bolt.async_dispatch(request)).status == 200
+    assert seen and seen[0]["text"] == "ask what is a service-linked role"
+
+    other = {**headers, **{k.lower(): v for k, v in sign(b"something else").items()}}
+    assert (await bolt.async_dispatch(_bolt_request(text, payload, "", other))).status == 401
+    assert len(seen) == 1

@@ -18,8 +18,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from scalewarden.slack.metrics import Metrics
@@ -150,6 +148,22 @@ def request_kind(payload: Mapping[str, Any]) -> str:
     return "other"
 
 
+def _bolt_request(
+    text: str, payload: dict[str, Any], query: str, headers: Mapping[str, str]
+) -> AsyncBoltRequest:
+    """Bolt's request for a body the ingress has already parsed, without parsing it again.
+
+    Bolt parses the raw body itself unless it is handed a dict, which it accepts only in
+    Socket Mode; so the request is built that way and then made an HTTP request again, with
+    the raw body as received. Bolt's own signature check therefore still runs on the signed
+    bytes, and the listeners see our parse (see ``parse_body`` for why it is the right one).
+    """
+    request = AsyncBoltRequest(body=payload, query=query, headers=dict(headers), mode="socket_mode")
+    request.raw_body = text
+    request.mode = "http"
+    return request
+
+
 async def handle_slack_request(
     bolt: AsyncApp,
     *,
@@ -179,12 +193,7 @@ async def handle_slack_request(
         return IngressResult(400, str(exc), kind="malformed")
     kind = request_kind(payload)
     try:
-        bolt_request = AsyncBoltRequest(body=text, query=query, headers=dict(headers))
-        if bolt_request.body != payload:
-            # Bolt read the body differently (see ``parse_body``): give it ours. The raw body
-            # stays as received, so Bolt's own signature check still sees the signed bytes.
-            bolt_request.body = payload
-            bolt_request.context = build_async_context(AsyncBoltContext({}), payload)
+        bolt_request = _bolt_request(text, payload, query, headers)
     except (AttributeError, TypeError, ValueError, KeyError, RecursionError) as exc:
         logger.info("unusable Slack payload: %s", type(exc).__name__)
         return IngressResult(400, "unusable payload", kind="malformed")
