@@ -183,11 +183,13 @@ def _serve_stand_in(port: int) -> None:
     from aiohttp import web
 
     answers = 0
+    busy = 0
 
     async def webhook(request: web.Request) -> web.Response:
-        nonlocal answers
-        await request.read()
+        nonlocal answers, busy
+        body = await request.read()
         answers += 1
+        busy += b"could not get to this one" in body  # shed: the queue was full
         return web.Response(text="ok")
 
     async def api(request: web.Request) -> web.Response:
@@ -195,7 +197,7 @@ def _serve_stand_in(port: int) -> None:
         return web.json_response({"ok": True})
 
     async def count(_: web.Request) -> web.Response:
-        return web.json_response({"answers": answers})
+        return web.json_response({"answers": answers, "busy": busy})
 
     app = web.Application()
     app.router.add_post("/webhook", webhook)
@@ -204,11 +206,12 @@ def _serve_stand_in(port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
-async def _answers(stand_in: str) -> int:
+async def _answers(stand_in: str, what: str = "answers") -> int:
+    """Replies the stand-in has received so far: ``answers`` (all) or ``busy`` (shed)."""
     import aiohttp
 
     async with aiohttp.ClientSession() as session, session.get(f"{stand_in}/count") as response:
-        return int((await response.json())["answers"])
+        return int((await response.json())[what])
 
 
 async def _wait_ready(url: str, readiness: str | None = None) -> None:
@@ -299,6 +302,7 @@ async def _one(kind: str, args: argparse.Namespace, stand_in: str, db: Path) -> 
         url = f"http://127.0.0.1:{port}/slack/events"
         await _wait_ready(url, f"http://127.0.0.1:{port}/readyz" if kind == "ours" else None)
         before = await _answers(stand_in)
+        busy_before = await _answers(stand_in, "busy")
         cpu_before = _cpu_seconds(proc.pid)
         first_sent = time.monotonic()  # the warm-up's first request: its answers count too
         result = await _load(url, f"{stand_in}/webhook", args.requests, args.concurrency)
@@ -311,6 +315,8 @@ async def _one(kind: str, args: argparse.Namespace, stand_in: str, db: Path) -> 
                 break
             await asyncio.sleep(0.05)
         result["answers_delivered"] = await _answers(stand_in) - before
+        # Questions shed with a "busy" reply instead of an answer (none, or it is a flood).
+        result["answers_busy"] = await _answers(stand_in, "busy") - busy_before
         cpu_after = _cpu_seconds(proc.pid)
         if cpu_before is not None and cpu_after is not None:
             # Everything the server did for these commands: acks, answers and audit rows.
@@ -405,7 +411,11 @@ def main() -> None:
             f"server CPU {r.get('server_cpu_us_per_command', float('nan')):.0f} µs/command "
             f"(median of {args.rounds} rounds)"
         )
-    print(f"answers delivered: {results['median']['ours']['answers_per_s']:.0f}/s over the run")
+    shed = sum(r["ours"]["answers_busy"] for r in results["rounds"])
+    print(
+        f"answers delivered: {results['median']['ours']['answers_per_s']:.0f}/s over the run; "
+        f"shed as busy: {shed}"
+    )
     print(
         f"p50 ratio ours/bare: {results['ratio_p50']:.2f} (ours/bare-inline: "
         f"{results['ratio_p50_inline']:.2f})  targets met: {results['targets_met']}"

@@ -358,3 +358,61 @@ async def test_scans_take_turns(make_harness: Any) -> None:
         gate.set()
         await h.fake.wait_for(lambda: len(h.store.audit_entries()) == 2)
         assert [c.regions for c in slow.calls] == [("us-east-1",), ("eu-west-1",)]
+
+
+async def _fill_the_queue(h: Any) -> asyncio.Event:
+    """One slot, one waiting place, both taken by jobs that wait for the returned event."""
+    from scalewarden.slack.background import BackgroundTasks
+
+    h.services.tasks = BackgroundTasks(quick_slots=1, max_waiting=1)
+    release = asyncio.Event()
+    for _ in range(2):
+        h.services.tasks.spawn(release.wait(), limited=True)
+        await asyncio.sleep(0.01)
+    assert h.services.tasks.waiting == 1
+    return release
+
+
+async def test_a_question_shed_under_a_flood_is_told_so_and_audited(make_harness: Any) -> None:
+    from scalewarden.slack.listeners.replies import BUSY
+
+    async with make_harness() as h:
+        release = await _fill_the_queue(h)
+        response = await h.command("ask which TLS version does the API require?", user=USER)
+        assert response.status_code == 200
+        assert response.json()["text"] == "Looking that up…"  # the ack is unchanged
+        await h.fake.wait_for(lambda: h.fake.webhook_calls("cmd"))
+        reply = h.fake.webhook_calls("cmd")[0].params
+        assert reply["text"] == BUSY and reply["replace_original"] is True
+        await h.fake.wait_for(lambda: h.store.audit_entries())
+        assert [e["outcome"] for e in h.store.audit_entries()] == ["busy"]
+        metrics = (await h.client.get("/metrics")).text
+        assert 'scalewarden_answers_total{outcome="busy",source="command"} 1.0' in metrics
+        release.set()
+        await h.settle()
+        # The question was not answered later as well: one reply only.
+        assert len(h.fake.webhook_calls("cmd")) == 1
+
+
+async def test_a_mention_shed_under_a_flood_gets_a_busy_reply_in_its_thread(
+    make_harness: Any,
+) -> None:
+    from scalewarden.slack.listeners.replies import BUSY
+
+    async with make_harness() as h:
+        release = await _fill_the_queue(h)
+        event = {
+            "type": "app_mention",
+            "user": USER,
+            "channel": CHANNEL,
+            "text": "<@UBOT0001> which TLS version does the API require?",
+            "ts": "1700000000.000900",
+        }
+        await h.event(event, event_id="EvBUSY1")
+        await h.fake.wait_for(lambda: h.fake.api_calls("chat.postMessage"))
+        call = h.fake.api_calls("chat.postMessage")[0]
+        assert call.params["text"] == BUSY
+        assert call.params["thread_ts"] == "1700000000.000900"
+        release.set()
+        await h.settle()
+        assert len(h.fake.api_calls("chat.postMessage")) == 1

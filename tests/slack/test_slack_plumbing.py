@@ -74,6 +74,53 @@ async def test_limited_jobs_share_the_quick_slots() -> None:
     assert peak == 2 and running == 0
 
 
+async def test_a_full_queue_sheds_new_jobs_and_runs_their_busy_reply() -> None:
+    tasks = BackgroundTasks(quick_slots=1, max_waiting=2)
+    release = asyncio.Event()
+    ran: list[str] = []
+
+    async def job(name: str) -> None:
+        await release.wait()
+        ran.append(name)
+
+    async def busy(name: str) -> None:
+        ran.append(f"busy:{name}")
+
+    for name in ("a", "b", "c"):  # one runs, two wait: the queue is now full
+        assert tasks.spawn(job(name), limited=True) is not None
+        await asyncio.sleep(0.01)  # a spawned job counts as waiting until it has started
+    assert tasks.waiting == 2
+    shed = tasks.spawn(job("d"), limited=True, when_busy=lambda: busy("d"))
+    assert shed is not None and shed.get_name() == "None-busy"
+    assert tasks.spawn(job("e"), limited=True) is None  # no busy reply asked for
+    await asyncio.sleep(0.01)
+    assert ran == ["busy:d"] and tasks.shed == 2
+    release.set()
+    assert await tasks.drain(5) == 0
+    assert sorted(ran) == ["a", "b", "busy:d", "c"]  # d and e never ran
+    assert tasks.waiting == 0
+    # Once the queue has drained, new jobs are taken again.
+    release.clear()
+    release.set()
+    tasks.spawn(job("f"), limited=True)
+    await tasks.drain(5)
+    assert ran[-1] == "f"
+
+
+async def test_jobs_cancelled_while_waiting_free_their_place_in_the_queue() -> None:
+    tasks = BackgroundTasks(quick_slots=1, max_waiting=1)
+    never = asyncio.Event()
+    tasks.spawn(never.wait(), limited=True)
+    await asyncio.sleep(0.01)
+    waiting = tasks.spawn(never.wait(), limited=True)
+    await asyncio.sleep(0.01)
+    assert tasks.waiting == 1 and waiting is not None
+    waiting.cancel()
+    await asyncio.sleep(0.01)
+    assert tasks.waiting == 0
+    assert await tasks.drain(0.05) == 1  # the running one
+
+
 async def test_progress_from_threads_is_throttled() -> None:
     sent: list[str] = []
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -19,6 +19,10 @@ logger = logging.getLogger(__name__)
 
 #: Quick jobs (answers, feedback, Home tab) allowed to run at once; the rest wait their turn.
 DEFAULT_QUICK_SLOTS = 2
+#: Quick jobs allowed to wait for a slot. At about a millisecond of work each
+#: (``docs/benchmarks.md``, HTTP) that is some five seconds of backlog: an answer later than
+#: that is worth less than being told at once to ask again. Past it, new jobs are shed.
+DEFAULT_MAX_WAITING = 5000
 
 
 class BackgroundTasks:
@@ -28,12 +32,22 @@ class BackgroundTasks:
     questions the answers then queue instead of all competing with new requests for the event
     loop and the worker threads: Slack's 3-second ack deadline is hard, while an answer posted
     through ``response_url`` a moment later is fine.
+
+    The queue is bounded. A flood beyond ``max_waiting`` waiting jobs would otherwise grow
+    memory, and every answer's delay, without limit; a job that finds the queue full is shed
+    instead: it never runs, and its ``when_busy`` job (a short "busy, ask again" reply, which
+    needs no slot) runs in its place.
     """
 
-    def __init__(self, quick_slots: int = DEFAULT_QUICK_SLOTS) -> None:
+    def __init__(
+        self, quick_slots: int = DEFAULT_QUICK_SLOTS, max_waiting: int = DEFAULT_MAX_WAITING
+    ) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
         self._quick_slots = quick_slots
+        self._max_waiting = max_waiting
+        self._waiting = 0
+        self._shed = 0
         self._slots: asyncio.Semaphore | None = None
 
     def __len__(self) -> int:
@@ -43,14 +57,39 @@ class BackgroundTasks:
     def closing(self) -> bool:
         return self._closing
 
+    @property
+    def waiting(self) -> int:
+        """Quick jobs waiting for a slot."""
+        return self._waiting
+
+    @property
+    def shed(self) -> int:
+        """Quick jobs shed so far because the queue was full."""
+        return self._shed
+
     def spawn(
-        self, coro: Coroutine[Any, Any, Any], *, name: str | None = None, limited: bool = False
-    ) -> asyncio.Task[Any]:
+        self,
+        coro: Coroutine[Any, Any, Any],
+        *,
+        name: str | None = None,
+        limited: bool = False,
+        when_busy: Callable[[], Coroutine[Any, Any, Any]] | None = None,
+    ) -> asyncio.Task[Any] | None:
         """Start ``coro`` on the running loop and track it until it finishes.
 
-        ``limited`` jobs wait for one of the quick slots before they start.
+        ``limited`` jobs wait for one of the quick slots before they start. When
+        ``max_waiting`` of them are already waiting, ``coro`` is closed unstarted, the job
+        from ``when_busy`` (if any) is started instead, and ``None`` is returned.
         """
         if limited:
+            if self._waiting >= self._max_waiting:
+                coro.close()
+                self._shed += 1
+                logger.warning(
+                    "shed %s: %d quick jobs already waiting", name or "a job", self._waiting
+                )
+                return self.spawn(when_busy(), name=f"{name}-busy") if when_busy else None
+            self._waiting += 1
             coro = self._in_slot(coro)
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks.add(task)
@@ -60,8 +99,17 @@ class BackgroundTasks:
     async def _in_slot(self, coro: Coroutine[Any, Any, Any]) -> Any:
         if self._slots is None:  # created lazily: it must belong to the running loop
             self._slots = asyncio.Semaphore(self._quick_slots)
-        async with self._slots:
+        try:
+            await self._slots.acquire()
+        except BaseException:  # cancelled while waiting (shutdown): never started
+            self._waiting -= 1
+            coro.close()
+            raise
+        self._waiting -= 1
+        try:
             return await coro
+        finally:
+            self._slots.release()
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from scalewarden.slack import blocks as ui
-from scalewarden.slack.listeners.replies import check_reply, reply_to_question
+from scalewarden.slack.listeners.replies import busy_response, check_reply, reply_to_question
 from scalewarden.slack.services import Responder, SlackServices, safe_call
 from scalewarden.slack.usertext import inert, mention
 
@@ -72,13 +72,23 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     async def on_up(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         respond = services.responder(body.get("response_url"))
-        services.tasks.spawn(feedback(body, respond, "up"), name="slack-feedback", limited=True)
+        services.tasks.spawn(
+            feedback(body, respond, "up"),
+            name="slack-feedback",
+            limited=True,
+            when_busy=busy_response(services, respond, source="feedback", replace_original=False),
+        )
 
     @app.action(ui.ACTION_FEEDBACK_DOWN)
     async def on_down(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         respond = services.responder(body.get("response_url"))
-        services.tasks.spawn(feedback(body, respond, "down"), name="slack-feedback", limited=True)
+        services.tasks.spawn(
+            feedback(body, respond, "down"),
+            name="slack-feedback",
+            limited=True,
+            when_busy=busy_response(services, respond, source="feedback", replace_original=False),
+        )
 
     async def share(body: dict[str, Any], respond: Responder) -> None:
         question = str(ui.parse_button_value(_action(body).get("value")).get("q") or "").strip()
@@ -113,7 +123,12 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     async def on_share(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         respond = services.responder(body.get("response_url"))
-        services.tasks.spawn(share(body, respond), name="slack-share", limited=True)
+        services.tasks.spawn(
+            share(body, respond),
+            name="slack-share",
+            limited=True,
+            when_busy=busy_response(services, respond, source="share", replace_original=False),
+        )
 
     async def remediation(body: dict[str, Any], respond: Responder) -> None:
         data = ui.parse_button_value(_action(body).get("value"))
@@ -148,4 +163,11 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     async def on_remediation(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         respond = services.responder(body.get("response_url"))
-        services.tasks.spawn(remediation(body, respond), name="slack-remediation", limited=True)
+        services.tasks.spawn(
+            remediation(body, respond),
+            name="slack-remediation",
+            limited=True,
+            when_busy=busy_response(
+                services, respond, source="remediation", replace_original=False
+            ),
+        )

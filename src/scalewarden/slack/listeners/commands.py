@@ -26,7 +26,7 @@ from scalewarden.slack.commands import (
     command_name,
     parse_command,
 )
-from scalewarden.slack.listeners.replies import reply_to_question
+from scalewarden.slack.listeners.replies import busy_response, reply_to_question
 from scalewarden.slack.scan_flow import ScanRequest, run_scan_in_slack, scan_headline
 from scalewarden.slack.services import Responder, SlackServices, safe_call
 
@@ -93,7 +93,11 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                 # at a time would each cost a transaction instead of sharing a batch.
                 services.tasks.spawn(audit(reply.outcome), name="slack-audit")
 
-            services.tasks.spawn(answer(), name="slack-ask", limited=True)
+            async def busy() -> None:
+                await busy_response(services, respond, source="command", replace_original=True)()
+                await audit("busy")
+
+            services.tasks.spawn(answer(), name="slack-ask", limited=True, when_busy=busy)
             return
 
         # Everything below touches AWS or shows what a scan found: admins only.

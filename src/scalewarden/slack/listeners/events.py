@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -17,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.checks.model import ScanReport
 from scalewarden.slack import blocks as ui
-from scalewarden.slack.listeners.replies import reply_to_question, strip_mentions
+from scalewarden.slack.listeners.replies import BUSY, reply_to_question, strip_mentions
 from scalewarden.slack.services import SlackServices, safe_call
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,26 @@ async def _answer_in(
     )
 
 
+def _busy_in(
+    services: SlackServices,
+    client: AsyncWebClient,
+    *,
+    channel: str,
+    source: str,
+    thread_ts: str | None,
+) -> Callable[[], Coroutine[Any, Any, None]]:
+    """The ``when_busy`` job of a mention or DM: say so where the question was asked."""
+
+    async def reply() -> None:
+        services.metrics.answers.labels(source=source, outcome="busy").inc()
+        await safe_call(
+            "chat.postMessage",
+            client.chat_postMessage(channel=channel, text=BUSY, thread_ts=thread_ts),
+        )
+
+    return reply
+
+
 def register(app: AsyncApp, services: SlackServices) -> None:
     """Attach the event listeners."""
 
@@ -67,17 +88,18 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         if from_a_bot(event) or not event.get("channel"):
             return
         thread_ts = event.get("thread_ts") or event.get("ts")
+        where: dict[str, Any] = {
+            "channel": str(event["channel"]),
+            "source": "mention",
+            "thread_ts": str(thread_ts) if thread_ts else None,
+        }
         services.tasks.spawn(
             _answer_in(
-                services,
-                client,
-                channel=str(event["channel"]),
-                question=strip_mentions(str(event.get("text") or "")),
-                source="mention",
-                thread_ts=str(thread_ts) if thread_ts else None,
+                services, client, question=strip_mentions(str(event.get("text") or "")), **where
             ),
             name="slack-mention",
             limited=True,
+            when_busy=_busy_in(services, client, **where),
         )
 
     @app.event("message")
@@ -87,17 +109,18 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             return
         if not event.get("channel"):
             return
+        where: dict[str, Any] = {
+            "channel": str(event["channel"]),
+            "source": "dm",
+            "thread_ts": str(event["thread_ts"]) if event.get("thread_ts") else None,
+        }
         services.tasks.spawn(
             _answer_in(
-                services,
-                client,
-                channel=str(event["channel"]),
-                question=strip_mentions(str(event.get("text") or "")),
-                source="dm",
-                thread_ts=str(event["thread_ts"]) if event.get("thread_ts") else None,
+                services, client, question=strip_mentions(str(event.get("text") or "")), **where
             ),
             name="slack-dm",
             limited=True,
+            when_busy=_busy_in(services, client, **where),
         )
 
     @app.event("app_home_opened")

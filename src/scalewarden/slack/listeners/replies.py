@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,13 +23,35 @@ from scalewarden.checks.model import Check
 from scalewarden.knowledge.answer import QuestionError, Result
 from scalewarden.slack import blocks as ui
 from scalewarden.slack.redact import redact
-from scalewarden.slack.services import SlackServices
+from scalewarden.slack.services import Responder, SlackServices, safe_call
 from scalewarden.slack.usertext import clean
 
 logger = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z][a-z0-9_]{2,127}")
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+#: What someone gets when their question was shed (``BackgroundTasks``: the queue was full).
+BUSY = (
+    "I'm answering a great many questions right now and could not get to this one. "
+    "Please try again in a minute."
+)
+
+
+def busy_response(
+    services: SlackServices, respond: Responder, *, source: str, replace_original: bool
+) -> Callable[[], Coroutine[Any, Any, None]]:
+    """The ``when_busy`` job for work answered through ``response_url``: say so, and count it."""
+
+    async def reply() -> None:
+        services.metrics.answers.labels(source=source, outcome="busy").inc()
+        await safe_call(
+            "response_url",
+            respond(text=BUSY, response_type="ephemeral", replace_original=replace_original),
+        )
+
+    return reply
 
 
 @dataclass(frozen=True)
