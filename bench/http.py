@@ -1,12 +1,14 @@
 """Ack latency of ``/scalewarden ask`` under load, side by side with a bare Bolt app.
 
-Both apps run under uvicorn in their own process on loopback; this process sends signed,
-form-encoded slash commands exactly as Slack does, ``--concurrency`` at a time, and measures
-the time to the HTTP answer (the ack). Our app then answers each question in the background
-through ``response_url``, which points at a small stand-in in its own process, so the background
-work competes with the acks as it would in production. The bare app only acknowledges.
+Each app runs under uvicorn in its own process on loopback, pinned to a core of its own; this
+process sends signed, form-encoded slash commands exactly as Slack does, ``--concurrency`` at
+a time, and measures the time to the HTTP answer (the ack). Our app then answers each question
+in the background through ``response_url``, which points at a small stand-in in its own
+process, so the background work competes with the acks as it would in production. The bare
+apps only acknowledge: ``bare`` as Bolt comes, ``bare-inline`` with the listener run before
+the response (a reference). Each server's CPU time per command is read from ``/proc``.
 
-    .venv/bin/python bench/http.py [--requests 2000] [--concurrency 50]
+    .venv/bin/python bench/http.py [--requests 2000] [--concurrency 50] [--rounds 5]
 
 Targets (issue 4): our p99 ≤ 100 ms, and our p50 at most 1.5× the bare app's.
 """
