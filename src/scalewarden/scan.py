@@ -119,13 +119,21 @@ class _Account:
     error: str | None = None
 
 
-def _caller(session: boto3.Session, clients: ClientFactory) -> tuple[str, str]:
+def _home_region(session: boto3.Session, named: list[str] | None) -> str:
+    """Where to call STS and Organizations from: the configured region, else the home region
+    of the partition the named regions are in (China credentials do not work in us-east-1)."""
+    from scalewarden.aws.collector import global_region
+
+    return session.region_name or global_region(named or ())
+
+
+def _caller(clients: ClientFactory, home: str) -> tuple[str, str]:
     """(account id, partition) of the credentials; failing here means nothing can run."""
     from scalewarden.aws.accounts import caller_identity
     from scalewarden.aws.errors import describe_credential_error, describe_error
 
     try:
-        return caller_identity(clients.client("sts", session.region_name or "us-east-1"))
+        return caller_identity(clients.client("sts", home))
     except Exception as exc:
         reason = describe_credential_error(exc) or describe_error(exc)
         raise ScanError(f"could not read the caller's identity: {reason}") from exc
@@ -142,6 +150,7 @@ def _accounts(
     clients: ClientFactory,
     caller: str,
     partition: str,
+    home: str,
 ) -> list[_Account]:
     from scalewarden.aws.accounts import (
         assume_role_session,
@@ -150,7 +159,6 @@ def _accounts(
     )
     from scalewarden.aws.errors import describe_error
 
-    home = session.region_name or "us-east-1"
     sts = clients.client("sts", home)
 
     wanted: list[tuple[str, str | None]]
@@ -335,12 +343,13 @@ def run_scan(
 
     if scope.regions is None and not session.region_name:
         raise ScopeError("no AWS region configured: pass --regions or set AWS_REGION")
-    caller, partition = _caller(session, clients)
     named = _regions(scope, session)
-    accounts = _accounts(scope, session, clients, caller, partition)
+    home = _home_region(session, named)
+    caller, partition = _caller(clients, home)
+    accounts = _accounts(scope, session, clients, caller, partition, home)
     per_account: dict[str, list[str]] = {}
     if named is None:
-        per_account = _enabled_regions(accounts, session.region_name or "us-east-1", partition)
+        per_account = _enabled_regions(accounts, home, partition)
         regions = sorted({r for rs in per_account.values() for r in rs})
     else:
         regions = named

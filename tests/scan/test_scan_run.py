@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -135,6 +136,27 @@ def test_scope_and_credential_errors(aws_env: str, monkeypatch: pytest.MonkeyPat
         monkeypatch.delenv(key)
     with pytest.raises(ScanError, match="no AWS credentials"):
         scan(ScanScope())
+
+
+def test_without_a_configured_region_identity_is_asked_in_the_scanned_partition(
+    aws_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """China (or GovCloud) credentials are unknown in us-east-1: with no AWS_REGION set, the
+    caller's identity is asked in the home region of the partition being scanned."""
+    for key in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(key, raising=False)
+    seen: list[tuple[str, str]] = []
+
+    def on_client(client: Any) -> None:
+        seen.append((client.meta.service_model.service_name, client.meta.region_name))
+
+    for regions, home in ((["cn-northwest-1"], "cn-north-1"), (["us-gov-east-1"], "us-gov-west-1")):
+        seen.clear()
+        # The local AWS need not play a partition it is not: the STS call is the point.
+        with contextlib.suppress(ScanError):
+            scan(ScanScope(regions=regions, checks="securityhub_enabled"), on_client=on_client)
+        assert ("sts", home) in seen, seen
+        assert ("sts", "us-east-1") not in seen, seen
 
 
 # ---- the least-privilege policy ---------------------------------------------------------
