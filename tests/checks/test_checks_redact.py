@@ -17,6 +17,8 @@ SECRETS = {
     "aws-access-key-id": "AKIAIOSFODNN7EXAMPLE",
     "aws-secret-key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     "slack-token": "xoxb-123456789012-abcdefghijkl",
+    "slack-app-token": "xapp-1-A0123456789-1234567890123-abcdef",
+    "secret-setting": "AWS_SECRET_ACCESS_KEY=abc/def+ghi",
     "github-token": "ghp_" + "a1B2c3D4e5F6g7H8i9J0" * 2,
     "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N",
     "credential": "password=hunter2hunter2",

@@ -176,3 +176,17 @@ def test_redaction() -> None:
     for leaked in ("xoxb-", "xapp-", "AKIA", "wJalr", "signing_secret=abc"):
         assert leaked not in masked
     assert redact_resource("table/" + "x" * 500, max_length=50).count("…") == 1
+
+
+def test_chat_masking_uses_the_checks_detector_but_keeps_what_is_not_a_secret() -> None:
+    pasted = (
+        "my config: password=hunter2hunter2 and https://hooks.example.com/x?token=abcdef123 "
+        "and -----BEGIN RSA PRIVATE KEY----- and ghp_" + "a1B2c3D4e5F6g7H8i9J0" * 2
+    )
+    masked = redact(pasted)
+    for leaked in ("hunter2", "abcdef123", "BEGIN RSA PRIVATE KEY", "ghp_"):
+        assert leaked not in masked
+    assert masked.count("[redacted]") == 4
+    # A question is not a leak: addresses, ids and ordinary words stay as typed.
+    question = "can ops@example.com scale table/Orders in 111122223333 with a 40 % target?"
+    assert redact(question) == question

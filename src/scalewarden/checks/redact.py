@@ -1,9 +1,10 @@
-"""Find and hide secrets in names, tags and URLs before they reach a finding.
+"""Find and hide secrets in names, tags, URLs and pasted text: the one secret detector.
 
 Findings travel to Slack, files and Security Hub, so a check that *finds* a secret must never
 repeat it. Everything that shows user-chosen text (policy and scheduled action names, tags,
 custom-resource URLs) goes through ``redact``/``redact_url`` first; the replacement names the
-kind of secret so the finding stays actionable.
+kind of secret so the finding stays actionable. The Slack service masks what people type
+(``scalewarden.slack.redact``) with the same detector and a plainer mask.
 """
 
 from __future__ import annotations
@@ -31,6 +32,15 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("private-key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
     ("slack-token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("slack-app-token", re.compile(r"\bxapp-[A-Za-z0-9-]{8,}")),
+    # Settings pasted as they are written in an environment file or a shell.
+    (
+        "secret-setting",
+        re.compile(
+            r"(?i)\b(?:aws_secret_access_key|aws_session_token|slack_signing_secret"
+            r"|signing_secret|slack_bot_token|slack_app_token)\s*[=:]\s*\S+"
+        ),
+    ),
     ("github-token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}")),
     ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
     ("email", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")),

@@ -1,36 +1,44 @@
 """Masking of secrets in text that goes to logs, the audit table or Slack.
 
 Users paste things into chat, and error messages sometimes echo configuration. Anything that
-looks like a Slack token, an AWS access key or secret, or a signing secret is masked before it
-is written anywhere, so a careless paste never ends up in the audit log.
+looks like a token, an AWS access key or secret, or a signing secret is masked before it is
+written anywhere, so a careless paste never ends up in the audit log. What counts as a secret
+is decided in one place, ``scalewarden.checks.redact``; this module only masks it plainly.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{8,}"),  # Slack bot/user/config tokens
-    re.compile(r"\bxapp-[A-Za-z0-9-]{8,}"),  # Slack app-level tokens
-    re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{16}\b"),  # AWS access key ids
-    re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),  # AWS secret keys
-    re.compile(r"(?i)(?:aws_secret_access_key|aws_session_token|signing_secret)\s*[=:]\s*\S+"),
-)
+from scalewarden.checks.redact import find_secrets
+
 MASK = "[redacted]"
+#: Kinds the checks' detector finds that are not secrets in something a person typed: an
+#: e-mail address in a question is the question, not a leak.
+NOT_SECRET_IN_CHAT = frozenset({"email"})
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with known secret values and secret-looking strings masked."""
+    """``text`` with known secret values and secret-looking strings masked.
+
+    The shapes are the checks' detector's (``scalewarden.checks.redact``): Slack and GitHub
+    tokens, AWS keys, private keys, JWTs, ``password=…`` settings, secrets in URLs and long
+    random tokens.
+    """
     for secret in secrets:
         if secret and len(secret) >= 6:
             text = text.replace(secret, MASK)
-    for pattern in _PATTERNS:
-        text = pattern.sub(MASK, text)
-    return text
-
-
-_ARN_ACCOUNT = re.compile(r"^(arn:[^:]*:[^:]*:[^:]*:)(\d{12})(:.*)$")
+    matches = [m for m in find_secrets(text) if m.kind not in NOT_SECRET_IN_CHAT]
+    if not matches:
+        return text
+    out: list[str] = []
+    pos = 0
+    for m in matches:
+        out.append(text[pos : m.start])
+        out.append(MASK)
+        pos = m.end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def redact_resource(resource: str, *, max_length: int = 120) -> str:
