@@ -33,7 +33,8 @@ def store(tmp_path: Path) -> Any:
         yield opened
 
 
-async def test_a_burst_of_commands_is_stored_completely_in_few_transactions(store: Store) -> None:
+def _count_batches(store: Store) -> list[int]:
+    """Make ``store`` record the size of every batch written to it, in the returned list."""
     calls: list[int] = []
     real = store.record_audits
 
@@ -42,6 +43,11 @@ async def test_a_burst_of_commands_is_stored_completely_in_few_transactions(stor
         real(entries)
 
     store.record_audits = counting  # type: ignore[method-assign]
+    return calls
+
+
+async def test_a_burst_of_commands_is_stored_completely_in_few_transactions(store: Store) -> None:
+    calls = _count_batches(store)
     audit = AuditLog(lambda: store)
     await asyncio.gather(*(audit.record(**_row(i)) for i in range(200)))
     entries = store.audit_entries(limit=500)
@@ -79,14 +85,7 @@ async def test_an_outage_is_logged_and_never_raises(caplog: pytest.LogCaptureFix
 
 async def test_rows_arriving_one_after_another_share_a_transaction(store: Store) -> None:
     """A stream of commands (not only a simultaneous burst) is written in batches."""
-    calls: list[int] = []
-    real = store.record_audits
-
-    def counting(entries: Any) -> None:
-        calls.append(len(entries))
-        real(entries)
-
-    store.record_audits = counting  # type: ignore[method-assign]
+    calls = _count_batches(store)
     audit = AuditLog(lambda: store, linger=0.2)
     tasks = []
     for i in range(20):

@@ -5,6 +5,13 @@ from __future__ import annotations
 import json
 
 from harness import build_report, sample_check
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from scalewarden.checks.model import Severity
 from scalewarden.knowledge.answer import Answer, Result
@@ -174,19 +181,20 @@ def test_hostile_findings_stay_within_every_limit_with_working_buttons() -> None
     _check_limits(ui.findings_blocks(report.findings, min_severity=None))
 
 
+def md(text: str) -> MarkdownTextObject:
+    """A mrkdwn text object as the SDK builds it, clipped as ours are."""
+    return MarkdownTextObject(text=ui.clip(text, ui.MAX_SECTION_CHARS))
+
+
+def _sdk_feedback_buttons(value: str) -> list[ButtonElement]:
+    return [
+        ButtonElement(text="👍 Helpful", action_id=ui.ACTION_FEEDBACK_UP, value=value),
+        ButtonElement(text="👎 Not helpful", action_id=ui.ACTION_FEEDBACK_DOWN, value=value),
+    ]
+
+
 def _sdk_answer_blocks(answer: Answer, *, shareable: bool) -> list[dict[str, object]]:
     """The answer blocks built with slack_sdk's models, which validate what they render."""
-    from slack_sdk.models.blocks import (
-        ActionsBlock,
-        ButtonElement,
-        ContextBlock,
-        MarkdownTextObject,
-        SectionBlock,
-    )
-
-    def md(text: str) -> MarkdownTextObject:
-        return MarkdownTextObject(text=ui.clip(text, ui.MAX_SECTION_CHARS))
-
     best = answer.results[0]
     blocks: list[object] = [
         SectionBlock(
@@ -204,10 +212,7 @@ def _sdk_answer_blocks(answer: Answer, *, shareable: bool) -> list[dict[str, obj
         also = "; ".join(f"{ui.escape(r.title)} — {ui.escape(r.section)}" for r in others)
         blocks.append(ContextBlock(elements=[md(f"See also: {also}")]))
     value = ui.answer_value(answer.question, [r.article_id for r in answer.results[:3]])
-    buttons = [
-        ButtonElement(text="👍 Helpful", action_id=ui.ACTION_FEEDBACK_UP, value=value),
-        ButtonElement(text="👎 Not helpful", action_id=ui.ACTION_FEEDBACK_DOWN, value=value),
-    ]
+    buttons = _sdk_feedback_buttons(value)
     if shareable:
         buttons.append(
             ButtonElement(
@@ -220,17 +225,6 @@ def _sdk_answer_blocks(answer: Answer, *, shareable: bool) -> list[dict[str, obj
 
 def _sdk_no_answer_blocks(answer: Answer) -> list[dict[str, object]]:
     """The no-answer blocks built with slack_sdk's models."""
-    from slack_sdk.models.blocks import (
-        ActionsBlock,
-        ButtonElement,
-        ContextBlock,
-        MarkdownTextObject,
-        SectionBlock,
-    )
-
-    def md(text: str) -> MarkdownTextObject:
-        return MarkdownTextObject(text=ui.clip(text, ui.MAX_SECTION_CHARS))
-
     blocks: list[object] = [
         SectionBlock(
             text=md(
@@ -251,17 +245,7 @@ def _sdk_no_answer_blocks(answer: Answer) -> list[dict[str, object]]:
         )
     )
     value = ui.answer_value(answer.question, [r.article_id for r in answer.results[:3]])
-    blocks.append(
-        ActionsBlock(
-            block_id="answer_actions",
-            elements=[
-                ButtonElement(text="👍 Helpful", action_id=ui.ACTION_FEEDBACK_UP, value=value),
-                ButtonElement(
-                    text="👎 Not helpful", action_id=ui.ACTION_FEEDBACK_DOWN, value=value
-                ),
-            ],
-        )
-    )
+    blocks.append(ActionsBlock(block_id="answer_actions", elements=_sdk_feedback_buttons(value)))
     return [b.to_dict() for b in blocks]  # type: ignore[attr-defined]
 
 

@@ -10,6 +10,7 @@ kind of secret so the finding stays actionable. The Slack service masks what peo
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
@@ -239,16 +240,20 @@ def secret_kinds(text: str) -> list[str]:
     return kinds
 
 
-def redact(text: str) -> str:
-    """``text`` with every secret-looking span replaced by ``[REDACTED:<kind>]``."""
-    matches = find_secrets(text)
+def redact(text: str, *, mask: str | None = None, ignore: Collection[str] = ()) -> str:
+    """``text`` with every secret-looking span replaced by ``[REDACTED:<kind>]``.
+
+    ``mask`` replaces every span with one fixed text instead; spans of the kinds in
+    ``ignore`` are left as they are.
+    """
+    matches = [m for m in find_secrets(text) if m.kind not in ignore]
     if not matches:
         return text
     out: list[str] = []
     pos = 0
     for m in matches:
         out.append(text[pos : m.start])
-        out.append(f"[{REDACTED}:{m.kind}]")
+        out.append(mask if mask is not None else f"[{REDACTED}:{m.kind}]")
         pos = m.end
     out.append(text[pos:])
     return "".join(out)

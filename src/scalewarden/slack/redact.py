@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scalewarden.checks.redact import find_secrets
+from scalewarden.checks.redact import redact as redact_secrets
 
 MASK = "[redacted]"
 #: Kinds the checks' detector finds that are not secrets in something a person typed: an
@@ -28,17 +28,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         if secret and len(secret) >= 6:
             text = text.replace(secret, MASK)
-    matches = [m for m in find_secrets(text) if m.kind not in NOT_SECRET_IN_CHAT]
-    if not matches:
-        return text
-    out: list[str] = []
-    pos = 0
-    for m in matches:
-        out.append(text[pos : m.start])
-        out.append(MASK)
-        pos = m.end
-    out.append(text[pos:])
-    return "".join(out)
+    return redact_secrets(text, mask=MASK, ignore=NOT_SECRET_IN_CHAT)
 
 
 def redact_resource(resource: str, *, max_length: int = 120) -> str:
