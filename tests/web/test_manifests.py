@@ -2,28 +2,53 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2] / "deploy" / "slack"
-SCOPES = {
-    "app_mentions:read",
-    "chat:write",
-    "chat:write.public",
-    "commands",
-    "files:write",
-    "im:history",
-    "im:write",
-    "usergroups:read",
+SLACK_SOURCE = Path(__file__).resolve().parents[2] / "src" / "scalewarden" / "slack"
+
+#: The bot scope each Web API method we call needs (None: no scope, or not the Web API).
+METHOD_SCOPES: dict[str, str | None] = {
+    "chat_postMessage": "chat:write",
+    "chat_update": "chat:write",
+    "files_upload_v2": "files:write",
+    "usergroups_users_list": "usergroups:read",
+    "views_publish": None,  # publishing the Home tab needs no scope
+    "send_dict": None,  # a response_url post, not the Web API
 }
+#: Scopes that come with what the app subscribes to or offers, not with a method call.
+FEATURE_SCOPES = {
+    "app_mentions:read",  # the app_mention event
+    "im:history",  # the message.im event
+    "commands",  # /scalewarden
+    "chat:write.public",  # scan results posted in public channels the bot has not joined
+}
+
+
+def _methods_called() -> set[str]:
+    calls: set[str] = set()
+    for path in SLACK_SOURCE.rglob("*.py"):
+        calls.update(re.findall(r"\bclient\.([A-Za-z_0-9]+)\(", path.read_text()))
+    return calls
+
+
+def test_every_web_api_call_has_its_scope_and_no_scope_is_unused() -> None:
+    called = _methods_called()
+    unknown = called - set(METHOD_SCOPES)
+    assert not unknown, f"add the scope these methods need to METHOD_SCOPES: {unknown}"
+    needed = {METHOD_SCOPES[m] for m in called} - {None} | FEATURE_SCOPES
+    for name in ("manifest.yml", "manifest.socket-mode.yml"):
+        data = yaml.safe_load((ROOT / name).read_text())
+        assert set(data["oauth_config"]["scopes"]["bot"]) == needed, name
 
 
 @pytest.mark.parametrize("name", ["manifest.yml", "manifest.socket-mode.yml"])
 def test_manifest(name: str) -> None:
     data = yaml.safe_load((ROOT / name).read_text())
-    assert set(data["oauth_config"]["scopes"]["bot"]) == SCOPES
     events = data["settings"]["event_subscriptions"]
     assert events["bot_events"] == ["app_mention", "message.im", "app_home_opened"]
     assert data["settings"]["interactivity"]["is_enabled"] is True
