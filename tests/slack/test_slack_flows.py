@@ -416,3 +416,24 @@ async def test_a_mention_shed_under_a_flood_gets_a_busy_reply_in_its_thread(
         release.set()
         await h.settle()
         assert len(h.fake.api_calls("chat.postMessage")) == 1
+
+
+async def test_a_scan_stopped_by_shutdown_says_so_and_is_audited(make_harness: Any) -> None:
+    from scalewarden.slack.scan_flow import SCAN_INTERRUPTED
+
+    gate = threading.Event()
+    slow = RecordingScanner(build_report(2), gate=gate)
+    try:
+        async with make_harness(scanner=slow) as h:
+            await h.command("scan")
+            await h.fake.wait_for(lambda: slow.calls)
+            # Shutdown, with less time to drain than the scan needs.
+            assert await h.services.tasks.close(0.2) == 1
+            last = h.fake.api_calls("chat.update")[-1]
+            assert last.params["text"] == SCAN_INTERRUPTED
+            entries = h.store.audit_entries()
+            assert [(e["command"], e["outcome"]) for e in entries] == [("scan", "cancelled")]
+            metrics = (await h.client.get("/metrics")).text
+            assert 'scalewarden_scans_total{outcome="cancelled"} 1.0' in metrics
+    finally:
+        gate.set()  # let the scanner's thread end

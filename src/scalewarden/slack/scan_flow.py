@@ -74,6 +74,13 @@ def failure_message(exc: BaseException) -> str:
     return ":x: The scan failed unexpectedly. The details are in the service logs."
 
 
+#: What the channel is told when a shutdown stops a scan before it finished.
+SCAN_INTERRUPTED = (
+    ":warning: This scan was stopped because scalewarden restarted before it finished. "
+    "Please run it again."
+)
+
+
 @dataclass
 class ScanRequest:
     """Who asked for which scan, and where to answer."""
@@ -186,6 +193,25 @@ async def run_scan_in_slack(
     try:
         async with gate:
             report = await asyncio.to_thread(services.scanner, request.command, reporter.callback)
+    except asyncio.CancelledError:
+        # The service is shutting down and could not wait for the scan: say so in the channel
+        # rather than leave "Scanning…" there for good, and let the audit record it.
+        services.metrics.scans.labels(outcome="cancelled").inc()
+        if channel and ts:
+            await safe_call(
+                "chat.update",
+                client.chat_update(
+                    channel=channel,
+                    ts=ts,
+                    text=SCAN_INTERRUPTED,
+                    blocks=ui.progress_blocks(SCAN_INTERRUPTED),
+                ),
+            )
+        else:
+            await safe_call(
+                "response_url", respond(text=SCAN_INTERRUPTED, response_type="ephemeral")
+            )
+        return "cancelled", "the service shut down before the scan finished"
     except Exception as exc:
         logger.error("scan failed: %s: %s", type(exc).__name__, redact(str(exc))[:500])
         services.metrics.scans.labels(outcome="failed").inc()
