@@ -176,9 +176,13 @@ class RecordingScanner:
     calls: list[ScanCommand] = field(default_factory=list)
     gate: threading.Event | None = None
     error: Exception | None = None
+    #: (daemon, name) of the thread each call ran in.
+    threads: list[tuple[bool, str]] = field(default_factory=list)
 
     def __call__(self, command: ScanCommand, progress: Callable[[Any], None]) -> ScanReport:
         self.calls.append(command)
+        current = threading.current_thread()
+        self.threads.append((current.daemon, current.name))
         from types import SimpleNamespace
 
         for i in range(3):

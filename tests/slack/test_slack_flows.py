@@ -429,6 +429,8 @@ async def test_a_scan_stopped_by_shutdown_says_so_and_is_audited(make_harness: A
             await h.fake.wait_for(lambda: slow.calls)
             # Shutdown, with less time to drain than the scan needs.
             assert await h.services.tasks.close(0.2) == 1
+            # The scan ran in a daemon thread, so it cannot keep the stopping process alive.
+            assert slow.threads == [(True, "scalewarden-scan")]
             last = h.fake.api_calls("chat.update")[-1]
             assert last.params["text"] == SCAN_INTERRUPTED
             entries = h.store.audit_entries()

@@ -121,6 +121,34 @@ async def test_jobs_cancelled_while_waiting_free_their_place_in_the_queue() -> N
     assert await tasks.drain(0.05) == 1  # the running one
 
 
+async def test_daemon_thread_work_returns_raises_and_can_be_abandoned() -> None:
+    import threading
+
+    from scalewarden.slack.background import run_in_daemon_thread
+
+    def where(x: int) -> tuple[int, bool, str]:
+        current = threading.current_thread()
+        return x * 2, current.daemon, current.name
+
+    assert await run_in_daemon_thread(where, 21, name="job") == (42, True, "job")
+
+    def fail() -> None:
+        raise LookupError("no such thing")
+
+    with pytest.raises(LookupError, match="no such thing"):
+        await run_in_daemon_thread(fail, name="job")
+
+    # Cancelling the await abandons the work: the late result is dropped, not an error.
+    release = threading.Event()
+    waiting = asyncio.ensure_future(run_in_daemon_thread(release.wait, 5, name="job"))
+    await asyncio.sleep(0.01)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    release.set()
+    await asyncio.sleep(0.05)  # the thread's late result arrives and is ignored
+
+
 async def test_progress_from_threads_is_throttled() -> None:
     sent: list[str] = []
 

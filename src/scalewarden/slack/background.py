@@ -10,11 +10,14 @@ for the work to finish before the process exits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 #: Quick jobs (answers, feedback, Home tab) allowed to run at once; the rest wait their turn.
@@ -151,3 +154,37 @@ class BackgroundTasks:
         """Refuse nothing but mark shutdown, then drain (used by the app lifespan)."""
         self._closing = True
         return await self.drain(timeout)
+
+
+async def run_in_daemon_thread(fn: Callable[..., T], *args: Any, name: str) -> T:
+    """``fn(*args)`` in a thread of its own that does not hold up the process's exit.
+
+    ``asyncio.to_thread`` uses the loop's default executor, which the loop waits for when it
+    closes: a scan still reading AWS when the service is asked to stop would keep the process
+    alive until it finished, minutes on a large estate, after its task was already cancelled.
+    A daemon thread is simply dropped at exit, which is safe for work that only reads. Await
+    it like ``to_thread``; cancelling the await abandons the result.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():  # the await was cancelled: nobody wants the result
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def target() -> None:
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = fn(*args)
+        except BaseException as exc:
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=target, name=name, daemon=True).start()
+    return await future

@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.checks.model import ScanReport
 from scalewarden.slack import blocks as ui
+from scalewarden.slack.background import run_in_daemon_thread
 from scalewarden.slack.commands import ScanCommand
 from scalewarden.slack.progress import ProgressReporter
 from scalewarden.slack.redact import redact
@@ -192,7 +193,9 @@ async def run_scan_in_slack(
     reporter.start()
     try:
         async with gate:
-            report = await asyncio.to_thread(services.scanner, request.command, reporter.callback)
+            report = await run_in_daemon_thread(
+                services.scanner, request.command, reporter.callback, name="scalewarden-scan"
+            )
     except asyncio.CancelledError:
         # The service is shutting down and could not wait for the scan: say so in the channel
         # rather than leave "Scanning…" there for good, and let the audit record it.
