@@ -37,6 +37,18 @@ def sign(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = N
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
+def mention(text: str, *, ts: str, user: str = USER, **extra: Any) -> dict[str, Any]:
+    """An ``app_mention`` event in ``CHANNEL`` (``extra`` adds fields, e.g. ``thread_ts``)."""
+    return {
+        "type": "app_mention",
+        "user": user,
+        "channel": CHANNEL,
+        "text": text,
+        "ts": ts,
+        **extra,
+    }
+
+
 def command_body(text: str, *, user: str, channel: str, response_url: str) -> bytes:
     """A slash command exactly as Slack posts it: form-encoded."""
     return urlencode(

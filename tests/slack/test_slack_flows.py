@@ -18,6 +18,7 @@ from harness import (
     USER,
     RecordingScanner,
     build_report,
+    mention,
 )
 
 from scalewarden.scan import ScanError
@@ -401,13 +402,9 @@ async def test_a_mention_shed_under_a_flood_gets_a_busy_reply_in_its_thread(
 
     async with make_harness() as h:
         release = await _fill_the_queue(h)
-        event = {
-            "type": "app_mention",
-            "user": USER,
-            "channel": CHANNEL,
-            "text": "<@UBOT0001> which TLS version does the API require?",
-            "ts": "1700000000.000900",
-        }
+        event = mention(
+            "<@UBOT0001> which TLS version does the API require?", ts="1700000000.000900"
+        )
         await h.event(event, event_id="EvBUSY1")
         await h.fake.wait_for(lambda: h.fake.api_calls("chat.postMessage"))
         call = h.fake.api_calls("chat.postMessage")[0]
@@ -439,3 +436,14 @@ async def test_a_scan_stopped_by_shutdown_says_so_and_is_audited(make_harness: A
             assert 'scalewarden_scans_total{outcome="cancelled"} 1.0' in metrics
     finally:
         gate.set()  # let the scanner's thread end
+
+
+async def test_an_empty_mention_gets_the_greeting_in_its_thread(make_harness: Any) -> None:
+    from scalewarden.slack.listeners.events import GREETING
+
+    async with make_harness() as h:
+        await h.event(mention("<@UBOT0001>", ts="1700000000.000700"), event_id="EvHELLO1")
+        await h.fake.wait_for(lambda: h.fake.api_calls("chat.postMessage"))
+        call = h.fake.api_calls("chat.postMessage")[0]
+        assert call.params["text"] == GREETING and "blocks" not in call.params
+        assert call.params["thread_ts"] == "1700000000.000700"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -36,48 +36,50 @@ def from_a_bot(event: dict[str, Any]) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class _Place:
+    """Where a mention or DM was asked, and so where its reply goes."""
+
+    channel: str
+    thread_ts: str | None
+    source: str  # "mention" or "dm" (a metrics label)
+
+
 async def _answer_in(
-    services: SlackServices,
-    client: AsyncWebClient,
-    *,
-    channel: str,
-    question: str,
-    source: str,
-    thread_ts: str | None,
+    services: SlackServices, client: AsyncWebClient, place: _Place, question: str
 ) -> None:
-    if not question:
-        await safe_call(
-            "chat.postMessage",
-            client.chat_postMessage(channel=channel, text=GREETING, thread_ts=thread_ts),
-        )
-        return
-    reply = await reply_to_question(services, question, source=source, shareable=False)
+    text: str = GREETING
+    blocks: Any = None
+    if question:
+        reply = await reply_to_question(services, question, source=place.source, shareable=False)
+        text, blocks = reply.text, reply.blocks
     await safe_call(
         "chat.postMessage",
         client.chat_postMessage(
-            channel=channel, text=reply.text, blocks=reply.blocks, thread_ts=thread_ts
+            channel=place.channel, text=text, blocks=blocks, thread_ts=place.thread_ts
         ),
     )
 
 
-def _busy_in(
-    services: SlackServices,
-    client: AsyncWebClient,
-    *,
-    channel: str,
-    source: str,
-    thread_ts: str | None,
-) -> Callable[[], Coroutine[Any, Any, None]]:
-    """The ``when_busy`` job of a mention or DM: say so where the question was asked."""
+async def _busy_in(services: SlackServices, client: AsyncWebClient, place: _Place) -> None:
+    """The reply to a mention or DM shed under a flood: say so where it was asked."""
+    services.metrics.answers.labels(source=place.source, outcome="busy").inc()
+    await safe_call(
+        "chat.postMessage",
+        client.chat_postMessage(channel=place.channel, text=BUSY, thread_ts=place.thread_ts),
+    )
 
-    async def reply() -> None:
-        services.metrics.answers.labels(source=source, outcome="busy").inc()
-        await safe_call(
-            "chat.postMessage",
-            client.chat_postMessage(channel=channel, text=BUSY, thread_ts=thread_ts),
-        )
 
-    return reply
+def _spawn_answer(
+    services: SlackServices, client: AsyncWebClient, place: _Place, event: dict[str, Any]
+) -> None:
+    question = strip_mentions(str(event.get("text") or ""))
+    services.tasks.spawn(
+        _answer_in(services, client, place, question),
+        name=f"slack-{place.source}",
+        limited=True,
+        when_busy=lambda: _busy_in(services, client, place),
+    )
 
 
 def register(app: AsyncApp, services: SlackServices) -> None:
@@ -88,19 +90,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         if from_a_bot(event) or not event.get("channel"):
             return
         thread_ts = event.get("thread_ts") or event.get("ts")
-        where: dict[str, Any] = {
-            "channel": str(event["channel"]),
-            "source": "mention",
-            "thread_ts": str(thread_ts) if thread_ts else None,
-        }
-        services.tasks.spawn(
-            _answer_in(
-                services, client, question=strip_mentions(str(event.get("text") or "")), **where
-            ),
-            name="slack-mention",
-            limited=True,
-            when_busy=_busy_in(services, client, **where),
-        )
+        place = _Place(str(event["channel"]), str(thread_ts) if thread_ts else None, "mention")
+        _spawn_answer(services, client, place, event)
 
     @app.event("message")
     async def on_message(event: dict[str, Any], client: AsyncWebClient) -> None:
@@ -109,19 +100,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             return
         if not event.get("channel"):
             return
-        where: dict[str, Any] = {
-            "channel": str(event["channel"]),
-            "source": "dm",
-            "thread_ts": str(event["thread_ts"]) if event.get("thread_ts") else None,
-        }
-        services.tasks.spawn(
-            _answer_in(
-                services, client, question=strip_mentions(str(event.get("text") or "")), **where
-            ),
-            name="slack-dm",
-            limited=True,
-            when_busy=_busy_in(services, client, **where),
-        )
+        thread_ts = str(event["thread_ts"]) if event.get("thread_ts") else None
+        _spawn_answer(services, client, _Place(str(event["channel"]), thread_ts, "dm"), event)
 
     @app.event("app_home_opened")
     async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
