@@ -66,6 +66,11 @@ class BackgroundTasks:
         return self._waiting
 
     @property
+    def full(self) -> bool:
+        """Whether a quick job spawned now would be shed."""
+        return self._waiting >= self._max_waiting
+
+    @property
     def shed(self) -> int:
         """Quick jobs shed so far because the queue was full."""
         return self._shed
@@ -85,7 +90,7 @@ class BackgroundTasks:
         from ``when_busy`` (if any) is started instead, and ``None`` is returned.
         """
         if limited:
-            if self._waiting >= self._max_waiting:
+            if self.full:
                 coro.close()
                 self._shed += 1
                 logger.warning(
