@@ -445,3 +445,29 @@ async def test_an_empty_mention_gets_the_greeting_in_its_thread(make_harness: An
         call = h.fake.api_calls("chat.postMessage")[0]
         assert call.params["text"] == GREETING and "blocks" not in call.params
         assert call.params["thread_ts"] == "1700000000.000700"
+
+
+async def test_a_member_removed_from_the_admin_group_loses_access_at_once(
+    make_harness: Any, scanner: RecordingScanner
+) -> None:
+    env = {"SCALEWARDEN_ADMIN_USERS": "", "SCALEWARDEN_ADMIN_USERGROUP": "S0ADMINS"}
+    async with make_harness(settings_env=env) as h:
+        h.fake.usergroups["S0ADMINS"] = [USER]
+        assert (await h.command("scan", user=USER)).json()["text"].startswith("Scanning")
+        h.fake.usergroups["S0ADMINS"] = []  # removed in Slack; the cache still says admin
+        assert (await h.command("scan", user=USER)).json()["text"].startswith("Scanning")
+        # A change to another group leaves the cache alone.
+        other = {"type": "subteam_members_changed", "subteam_id": "S0OTHERS"}
+        await h.event(other, event_id="EvGROUP0")
+        assert (await h.command("scan", user=USER)).json()["text"].startswith("Scanning")
+        changed = {
+            "type": "subteam_members_changed",
+            "subteam_id": "S0ADMINS",
+            "removed_users": [USER],
+            "removed_users_count": "1",
+        }
+        assert (await h.event(changed, event_id="EvGROUP1")).status_code == 200
+        refused = await h.command("scan", user=USER)
+        assert "only scalewarden admins" in refused.json()["text"]
+        await h.settle()
+        assert len(scanner.calls) == 3

@@ -50,7 +50,12 @@ def test_every_web_api_call_has_its_scope_and_no_scope_is_unused() -> None:
 def test_manifest(name: str) -> None:
     data = yaml.safe_load((ROOT / name).read_text())
     events = data["settings"]["event_subscriptions"]
-    assert events["bot_events"] == ["app_mention", "message.im", "app_home_opened"]
+    assert events["bot_events"] == [
+        "app_mention",
+        "message.im",
+        "app_home_opened",
+        "subteam_members_changed",
+    ]
     assert data["settings"]["interactivity"]["is_enabled"] is True
     commands = data["features"]["slash_commands"]
     assert [c["command"] for c in commands] == ["/scalewarden"]

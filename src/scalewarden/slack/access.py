@@ -5,7 +5,8 @@ so both are for admins only. With neither
 ``SCALEWARDEN_ADMIN_USERS`` nor ``SCALEWARDEN_ADMIN_USERGROUP`` configured nobody may scan:
 a fresh install must not let the whole workspace drive AWS calls. Group membership is read with
 ``usergroups.users.list`` and cached briefly, because a burst of commands should not turn into a
-burst of Web API calls (that method is rate-limited per workspace).
+burst of Web API calls (that method is rate-limited per workspace). Slack's
+``subteam_members_changed`` event drops the cache, so a change of membership counts at once.
 """
 
 from __future__ import annotations
@@ -86,6 +87,15 @@ class AccessPolicy:
             self._members = frozenset(users)
             self._fetched_at = self._clock()
             return self._members
+
+    def forget_group(self, usergroup_id: object) -> bool:
+        """Drop the cached members if ``usergroup_id`` is the admin group (Slack said it
+        changed); True if it was. The next decision reads the group afresh, so someone removed
+        from it loses scan access at once instead of when the cache would have expired."""
+        if self.admin_usergroup is None or usergroup_id != self.admin_usergroup:
+            return False
+        self._members = None
+        return True
 
     async def is_admin(self, user_id: str, client: AsyncWebClient) -> bool:
         """True for a listed admin or a member of the admin group (API errors propagate)."""

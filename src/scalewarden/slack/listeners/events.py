@@ -1,4 +1,4 @@
-"""Events API listeners: mentions, direct messages and the App Home tab.
+"""Events API listeners: mentions, direct messages, the App Home tab and admin group changes.
 
 Events are acknowledged by Bolt before these bodies run, so the work here is already off the
 request path; it is still handed to the tracked background set so that a shutdown waits for
@@ -102,6 +102,11 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             return
         thread_ts = str(event["thread_ts"]) if event.get("thread_ts") else None
         _spawn_answer(services, client, _Place(str(event["channel"]), thread_ts, "dm"), event)
+
+    @app.event("subteam_members_changed")
+    async def on_group_changed(event: dict[str, Any]) -> None:
+        if services.access.forget_group(event.get("subteam_id")):
+            logger.info("admin user group changed: its members will be read again")
 
     @app.event("app_home_opened")
     async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
