@@ -64,9 +64,7 @@ class AuditLog:
         """Log the command and store its row; returns once the row is stored. Never raises."""
         arguments = _visible(redact(arguments))[:2000]
         detail = _visible(redact(detail))[:2000] if detail else None
-        entry = {
-            "event": "slack_command",
-            "at": datetime.now(UTC).isoformat(),
+        fields: dict[str, Any] = {
             "user_id": user_id,
             "team_id": team_id,
             "channel_id": channel_id,
@@ -75,18 +73,11 @@ class AuditLog:
             "outcome": outcome,
             "detail": detail,
         }
+        entry = {"event": "slack_command", "at": datetime.now(UTC).isoformat(), **fields}
         logger.info(json.dumps(entry, sort_keys=True, ensure_ascii=False))
         if self._store() is None:
             return
-        row = {
-            "user_id": user_id or "unknown",
-            "team_id": team_id,
-            "channel_id": channel_id,
-            "command": command,
-            "arguments": arguments,
-            "outcome": outcome,
-            "detail": detail,
-        }
+        row = {**fields, "user_id": user_id or "unknown"}  # the table needs some user id
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((row, done))
         if self._writer is None or self._writer.done():
