@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -68,28 +69,6 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             respond(text=thanks, response_type="ephemeral", replace_original=False),
         )
 
-    @app.action(ui.ACTION_FEEDBACK_UP)
-    async def on_up(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        respond = services.responder(body.get("response_url"))
-        services.tasks.spawn(
-            feedback(body, respond, "up"),
-            name="slack-feedback",
-            limited=True,
-            when_busy=busy_response(services, respond, source="feedback", replace_original=False),
-        )
-
-    @app.action(ui.ACTION_FEEDBACK_DOWN)
-    async def on_down(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        respond = services.responder(body.get("response_url"))
-        services.tasks.spawn(
-            feedback(body, respond, "down"),
-            name="slack-feedback",
-            limited=True,
-            when_busy=busy_response(services, respond, source="feedback", replace_original=False),
-        )
-
     async def share(body: dict[str, Any], respond: Responder) -> None:
         question = str(ui.parse_button_value(_action(body).get("value")).get("q") or "").strip()
         if not question:
@@ -117,17 +96,6 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             respond(
                 text=reply.text, blocks=blocks, response_type="in_channel", replace_original=False
             ),
-        )
-
-    @app.action(ui.ACTION_SHARE)
-    async def on_share(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        respond = services.responder(body.get("response_url"))
-        services.tasks.spawn(
-            share(body, respond),
-            name="slack-share",
-            limited=True,
-            when_busy=busy_response(services, respond, source="share", replace_original=False),
         )
 
     async def remediation(body: dict[str, Any], respond: Responder) -> None:
@@ -159,15 +127,25 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             ),
         )
 
-    @app.action(ui.ACTION_REMEDIATION)
-    async def on_remediation(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        respond = services.responder(body.get("response_url"))
-        services.tasks.spawn(
-            remediation(body, respond),
-            name="slack-remediation",
-            limited=True,
-            when_busy=busy_response(
-                services, respond, source="remediation", replace_original=False
-            ),
-        )
+    def on_click(
+        source: str, job: Callable[[dict[str, Any], Responder], Coroutine[Any, Any, None]]
+    ) -> Callable[[AsyncAck, dict[str, Any]], Coroutine[Any, Any, None]]:
+        """A button listener: acknowledge, then run ``job`` as a quick job that answers
+        through the message's ``response_url`` (or says it is busy)."""
+
+        async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
+            await ack()
+            respond = services.responder(body.get("response_url"))
+            services.tasks.spawn(
+                job(body, respond),
+                name=f"slack-{source}",
+                limited=True,
+                when_busy=busy_response(services, respond, source=source, replace_original=False),
+            )
+
+        return listener
+
+    app.action(ui.ACTION_FEEDBACK_UP)(on_click("feedback", lambda b, r: feedback(b, r, "up")))
+    app.action(ui.ACTION_FEEDBACK_DOWN)(on_click("feedback", lambda b, r: feedback(b, r, "down")))
+    app.action(ui.ACTION_SHARE)(on_click("share", share))
+    app.action(ui.ACTION_REMEDIATION)(on_click("remediation", remediation))
