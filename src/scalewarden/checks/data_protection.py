@@ -8,9 +8,17 @@ before it reaches a finding: findings travel to Slack.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from scalewarden.aws.inventory import AccountInventory, RegionInventory, ScalableTarget, Source
+from scalewarden.aws.inventory import (
+    AccountInventory,
+    RegionInventory,
+    ScalableTarget,
+    ScalingPolicy,
+    ScheduledAction,
+    Source,
+)
 from scalewarden.checks.aas import per_target_findings, safe_tags, target_arn, target_label
 from scalewarden.checks.model import Check, Finding, Severity, Status
 from scalewarden.checks.redact import (
@@ -52,30 +60,23 @@ def _sensitive_names(
             )
         )
 
-    for policy in region.policies:
-        checked += 1
-        kinds = secret_kinds(policy.name)
-        if kinds:
-            where = safe_resource_id(policy.namespace, policy.resource_id)
-            fail(
-                f"{policy.namespace}:{where}:policy/{redact(policy.name)}",
-                "scaling policy name",
-                redact(policy.name),
-                kinds,
-                safe_arn(policy.arn, policy.namespace, policy.resource_id),
-            )
-    for action in region.scheduled_actions:
-        checked += 1
-        kinds = secret_kinds(action.name)
-        if kinds:
-            where = safe_resource_id(action.namespace, action.resource_id)
-            fail(
-                f"{action.namespace}:{where}:scheduled-action/{redact(action.name)}",
-                "scheduled action name",
-                redact(action.name),
-                kinds,
-                safe_arn(action.arn, action.namespace, action.resource_id),
-            )
+    user_named: tuple[tuple[Sequence[ScalingPolicy | ScheduledAction], str, str], ...] = (
+        (region.policies, "policy", "scaling policy name"),
+        (region.scheduled_actions, "scheduled-action", "scheduled action name"),
+    )
+    for items, kind, field in user_named:
+        for item in items:
+            checked += 1
+            kinds = secret_kinds(item.name)
+            if kinds:
+                where = safe_resource_id(item.namespace, item.resource_id)
+                fail(
+                    f"{item.namespace}:{where}:{kind}/{redact(item.name)}",
+                    field,
+                    redact(item.name),
+                    kinds,
+                    safe_arn(item.arn, item.namespace, item.resource_id),
+                )
     untagged_unknown = 0
     for target in region.targets:
         if target.tags is None:
