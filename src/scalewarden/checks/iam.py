@@ -211,17 +211,11 @@ def _per_customer_policy(
                 evidence=evidence,
             )
         )
-    if not findings:
-        findings.append(
-            check.finding(
-                account,
-                GLOBAL_REGION,
-                Status.PASS,
-                account.account_id,
-                "The account has no customer-managed or inline policies.",
-            )
-        )
-    return findings
+    return check.pass_when_empty(
+        findings,
+        account,
+        "The account has no customer-managed or inline policies.",
+    )
 
 
 def _aas_write_unrestricted(

@@ -218,6 +218,14 @@ class Check:
             evidence=dict(evidence or {}),
         )
 
+    def pass_when_empty(
+        self, findings: list[Finding], account: AccountInventory, message: str
+    ) -> list[Finding]:
+        """``findings``, or else one account-wide PASS whose message says why none were due."""
+        return findings or [
+            self.finding(account, GLOBAL_REGION, Status.PASS, account.account_id, message)
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         """Catalogue entry (``scalewarden checks --json``); the function is not data."""
         return {

@@ -91,17 +91,11 @@ def _slr_missing(
                     },
                 )
             )
-    if not findings:
-        findings.append(
-            check.finding(
-                account,
-                GLOBAL_REGION,
-                Status.PASS,
-                account.account_id,
-                "No scalable targets in the scanned regions, so no service-linked role is needed.",
-            )
-        )
-    return findings
+    return check.pass_when_empty(
+        findings,
+        account,
+        "No scalable targets in the scanned regions, so no service-linked role is needed.",
+    )
 
 
 def _slr_unused(
