@@ -66,11 +66,6 @@ class BackgroundTasks:
         return self._waiting
 
     @property
-    def full(self) -> bool:
-        """Whether a quick job spawned now would be shed."""
-        return self._waiting >= self._max_waiting
-
-    @property
     def shed(self) -> int:
         """Quick jobs shed so far because the queue was full."""
         return self._shed
@@ -90,7 +85,7 @@ class BackgroundTasks:
         from ``when_busy`` (if any) is started instead, and ``None`` is returned.
         """
         if limited:
-            if self.full:
+            if self._waiting >= self._max_waiting:
                 coro.close()
                 self._shed += 1
                 logger.warning(

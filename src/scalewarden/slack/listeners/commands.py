@@ -26,7 +26,7 @@ from scalewarden.slack.commands import (
     command_name,
     parse_command,
 )
-from scalewarden.slack.listeners.replies import BUSY, busy_response, reply_to_question
+from scalewarden.slack.listeners.replies import BUSY, reply_to_question
 from scalewarden.slack.scan_flow import ScanRequest, run_scan_in_slack, scan_headline
 from scalewarden.slack.services import Responder, SlackServices, safe_call
 
@@ -73,13 +73,6 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             return
 
         if isinstance(parsed, AskCommand):
-            if services.tasks.full:
-                # Shed at the door: the ack itself says so, and no post follows.
-                await ack(text=BUSY, response_type="ephemeral")
-                services.metrics.answers.labels(source="command", outcome="busy").inc()
-                services.tasks.spawn(audit("busy"), name="slack-audit")
-                return
-            await ack(text="Looking that up…", response_type="ephemeral")
 
             async def answer(question: str = parsed.question) -> None:
                 reply = await reply_to_question(
@@ -99,11 +92,13 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                 # at a time would each cost a transaction instead of sharing a batch.
                 services.tasks.spawn(audit(reply.outcome), name="slack-audit")
 
-            async def busy() -> None:
-                await busy_response(services, respond, source="command", replace_original=True)()
-                await audit("busy")
-
-            services.tasks.spawn(answer(), name="slack-ask", limited=True, when_busy=busy)
+            if services.tasks.spawn(answer(), name="slack-ask", limited=True) is None:
+                # Shed at the door (the queue is full): the ack itself says so, no post follows.
+                await ack(text=BUSY, response_type="ephemeral")
+                services.metrics.answers.labels(source="command", outcome="busy").inc()
+                services.tasks.spawn(audit("busy"), name="slack-audit")
+                return
+            await ack(text="Looking that up…", response_type="ephemeral")
             return
 
         # Everything below touches AWS or shows what a scan found: admins only.
