@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 from inventory_builders import account, region, target
 
-from scalewarden.aws.inventory import AccountInventory, RegionInventory, Source
+from scalewarden.aws.inventory import GLOBAL_REGION, AccountInventory, RegionInventory, Source
 from scalewarden.checks.engine import evaluate, evaluate_check
-from scalewarden.checks.model import GLOBAL_REGION, Check, Finding, Severity, Status
+from scalewarden.checks.model import Check, Finding, Severity, Status
 from scalewarden.checks.registry import all_checks
 
 
-def _check(func: Any, *, scope: str = "region", sources: tuple[str, ...] = ()) -> Check:
+def _check(func: Any, *, scope: str = "region", requires: tuple[str, ...] = ()) -> Check:
     return Check(
         id="demo_check",
         title="Demo",
@@ -25,7 +25,7 @@ def _check(func: Any, *, scope: str = "region", sources: tuple[str, ...] = ()) -
         remediation_snippet="",
         kb_article="resilience",
         func=func,
-        sources=sources,
+        requires=requires,
         scope=scope,  # type: ignore[arg-type]
     )
 
@@ -45,7 +45,7 @@ def test_region_check_runs_per_region() -> None:
 def test_missing_source_gives_error_for_that_region_only() -> None:
     broken = region("eu-west-1", errors={"scalable_targets:ecs": "AccessDenied"})
     acct = account(region("us-east-1"), broken)
-    findings = evaluate_check(_check(_passing, sources=(Source.SCALABLE_TARGETS,)), acct)
+    findings = evaluate_check(_check(_passing, requires=(Source.SCALABLE_TARGETS,)), acct)
     by_region = {f.region: f for f in findings}
     assert by_region["us-east-1"].status is Status.PASS
     err = by_region["eu-west-1"]
@@ -56,13 +56,13 @@ def test_missing_source_gives_error_for_that_region_only() -> None:
 
 def test_unrelated_missing_source_does_not_block() -> None:
     acct = account(region(errors={"securityhub": "not subscribed"}))
-    findings = evaluate_check(_check(_passing, sources=(Source.SCALABLE_TARGETS,)), acct)
+    findings = evaluate_check(_check(_passing, requires=(Source.SCALABLE_TARGETS,)), acct)
     assert [f.status for f in findings] == [Status.PASS]
 
 
 def test_account_missing_source_blocks_region_checks() -> None:
     acct = account(region(), errors={"iam_authorization": "AccessDenied"})
-    findings = evaluate_check(_check(_passing, sources=(Source.IAM_AUTHORIZATION,)), acct)
+    findings = evaluate_check(_check(_passing, requires=(Source.IAM_AUTHORIZATION,)), acct)
     assert [f.status for f in findings] == [Status.ERROR]
 
 
@@ -70,7 +70,7 @@ def test_account_scope_blocked_by_any_region() -> None:
     acct = account(
         region("us-east-1"), region("eu-west-1", errors={"cloudtrail_trails": "Throttling"})
     )
-    check = _check(_passing, scope="account", sources=(Source.TRAILS,))
+    check = _check(_passing, scope="account", requires=(Source.TRAILS,))
     findings = evaluate_check(check, acct)
     assert len(findings) == 1
     assert findings[0].status is Status.ERROR and findings[0].region == GLOBAL_REGION
@@ -89,7 +89,7 @@ def test_raising_check_becomes_error_and_scan_goes_on() -> None:
 
 @pytest.mark.parametrize("check", all_checks(), ids=lambda c: c.id)
 def test_every_check_reports_error_not_pass_when_its_sources_are_missing(check: Check) -> None:
-    errors = {source: "AccessDenied" for source in check.sources}
+    errors = {source: "AccessDenied" for source in check.requires}
     reg = region(targets=[target()], errors=dict(errors))
     acct = account(reg, errors=dict(errors))
     findings = evaluate_check(check, acct)
@@ -99,5 +99,5 @@ def test_every_check_reports_error_not_pass_when_its_sources_are_missing(check: 
 
 
 @pytest.mark.parametrize("check", all_checks(), ids=lambda c: c.id)
-def test_every_check_declares_its_sources(check: Check) -> None:
-    assert check.sources, "a check without sources could PASS on data that was never collected"
+def test_every_check_declares_the_sources_it_requires(check: Check) -> None:
+    assert check.requires, "a check without sources could PASS on data that was never collected"

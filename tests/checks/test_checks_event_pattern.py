@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from scalewarden.checks.event_pattern import (
+from scalewarden.checks.lib.event_pattern import (
     PatternError,
     cloudtrail_api_event,
     matches,

@@ -15,9 +15,9 @@ from inventory_builders import (
     url_encoded,
 )
 
-from scalewarden.aws.inventory import IamAuthorization
+from scalewarden.aws.inventory import GLOBAL_REGION, IamAuthorization
 from scalewarden.checks.iam import inline_resource_id
-from scalewarden.checks.model import GLOBAL_REGION, Status
+from scalewarden.checks.model import Status
 
 WIDE = policy_doc({"Effect": "Allow", "Action": "application-autoscaling:*", "Resource": "*"})
 SCOPED = policy_doc(

@@ -11,7 +11,7 @@ import pytest
 from inventory_builders import policy_doc, url_encoded
 
 from reference_data import reference_path
-from scalewarden.checks.iam_policy import (
+from scalewarden.checks.lib.iam_policy import (
     PolicyParseError,
     aas_write_actions,
     aas_write_grant,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scalewarden.checks.redact import (
+from scalewarden.checks.lib.redact import (
     audit_url,
     find_secrets,
     redact,

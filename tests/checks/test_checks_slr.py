@@ -8,7 +8,7 @@ import pytest
 from inventory_builders import ACCOUNT, account, by_resource, region, run, target
 
 from scalewarden.aws.inventory import IamAuthorization
-from scalewarden.checks.aas import SLR_BY_NAMESPACE, slr_principal_of
+from scalewarden.checks.lib.aas import SLR_BY_NAMESPACE, slr_principal_of
 from scalewarden.checks.model import Status
 
 

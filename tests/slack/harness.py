@@ -125,7 +125,7 @@ def sample_check(check_id: str = "dynamodb_table_autoscaling_enabled") -> Check:
         remediation_snippet="aws application-autoscaling register-scalable-target ...",
         kb_article="service-integrations",
         func=lambda check, account, region: [],
-        sources=(
+        requires=(
             "https://docs.aws.amazon.com/autoscaling/application/userguide/services-that-can-integrate-dynamodb.html",
         ),
     )

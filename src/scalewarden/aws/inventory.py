@@ -18,6 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+#: The ``region`` of account-wide data and findings (IAM, the one-per-account CloudTrail
+#: verdict) and of the account-wide unit in progress events and ``coverage``. One spelling
+#: everywhere, so a filter on it (mutelist, ASFF's home region) sees every account-wide row.
+GLOBAL_REGION = "global"
+
 
 class Source:
     """Names of the data sources a check can depend on (keys of ``errors``).

@@ -19,9 +19,8 @@ from scalewarden.aws.inventory import (
     ScheduledAction,
     Source,
 )
-from scalewarden.checks.aas import per_target_findings, safe_tags, target_arn, target_label
-from scalewarden.checks.model import Check, Finding, Severity, Status
-from scalewarden.checks.redact import (
+from scalewarden.checks.lib.aas import per_target_findings, safe_tags, target_arn, target_label
+from scalewarden.checks.lib.redact import (
     audit_url,
     redact,
     redact_tag_value,
@@ -30,6 +29,7 @@ from scalewarden.checks.redact import (
     secret_kinds,
     tag_value_is_secret,
 )
+from scalewarden.checks.model import Check, Finding, Severity, Status
 
 TOPIC = "data-protection"
 KB = "data-protection"
@@ -180,7 +180,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article=KB,
         func=_sensitive_names,
-        sources=(
+        requires=(
             Source.SCALABLE_TARGETS,
             Source.SCALING_POLICIES,
             Source.SCHEDULED_ACTIONS,
@@ -211,6 +211,6 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article=KB,
         func=_url_credentials,
-        sources=(Source.SCALABLE_TARGETS,),
+        requires=(Source.SCALABLE_TARGETS,),
     ),
 )

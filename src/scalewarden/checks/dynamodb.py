@@ -100,7 +100,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article="compliance-validation",
         func=_autoscaling_enabled,
-        sources=(Source.DYNAMODB_TABLES, Source.SCALABLE_TARGETS, Source.SCALING_POLICIES),
+        requires=(Source.DYNAMODB_TABLES, Source.SCALABLE_TARGETS, Source.SCALING_POLICIES),
         compliance={
             "AWS Security Hub": ["DynamoDB.1"],
             "AWS Config": ["dynamodb-autoscaling-enabled"],

@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 
-from scalewarden.aws.inventory import AccountInventory, RegionInventory
-from scalewarden.checks.model import GLOBAL_REGION, Check, Finding, Status
+from scalewarden.aws.inventory import GLOBAL_REGION, AccountInventory, RegionInventory
+from scalewarden.checks.model import Check, Finding, Status
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +53,9 @@ def _missing_for_account(check: Check, account: AccountInventory) -> dict[str, s
     An account-wide verdict (say, "no multi-region trail") read from some regions only could
     be wrong, so a source missing in any scanned region blocks it, qualified by region.
     """
-    missing = dict(account.missing(*check.sources))
+    missing = dict(account.missing(*check.requires))
     for name, region in sorted(account.regions.items()):
-        for source, reason in region.missing(*check.sources).items():
+        for source, reason in region.missing(*check.requires).items():
             missing[f"{name}:{source}"] = reason
     return missing
 
@@ -80,8 +80,8 @@ def evaluate_check(check: Check, account: AccountInventory) -> list[Finding]:
     findings: list[Finding] = []
     for name in sorted(account.regions):
         region = account.regions[name]
-        missing = dict(account.missing(*check.sources))
-        missing.update(region.missing(*check.sources))
+        missing = dict(account.missing(*check.requires))
+        missing.update(region.missing(*check.requires))
         if missing:
             findings.append(_error(check, account, name, missing))
             continue

@@ -12,8 +12,14 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scalewarden.aws.inventory import AccountInventory, IamAuthorization, RegionInventory, Source
-from scalewarden.checks.iam_policy import (
+from scalewarden.aws.inventory import (
+    GLOBAL_REGION,
+    AccountInventory,
+    IamAuthorization,
+    RegionInventory,
+    Source,
+)
+from scalewarden.checks.lib.iam_policy import (
     Grant,
     PolicyParseError,
     Statement,
@@ -21,7 +27,7 @@ from scalewarden.checks.iam_policy import (
     create_slr_grant,
     parse_statements,
 )
-from scalewarden.checks.model import GLOBAL_REGION, Check, Finding, Severity, Status
+from scalewarden.checks.model import Check, Finding, Severity, Status
 
 TOPIC = "identity-and-access-management"
 _AWS_MANAGED = re.compile(r"^arn:[^:]+:iam::aws:policy/")
@@ -445,7 +451,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article="iam-policy-examples",
         func=_aas_write_unrestricted,
-        sources=(Source.IAM_AUTHORIZATION,),
+        requires=(Source.IAM_AUTHORIZATION,),
         scope="account",
     ),
     Check(
@@ -468,7 +474,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article="iam-managed-policies",
         func=_principal_write_access,
-        sources=(Source.IAM_AUTHORIZATION,),
+        requires=(Source.IAM_AUTHORIZATION,),
         scope="account",
     ),
     Check(
@@ -496,7 +502,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article="service-linked-roles",
         func=_create_slr_unscoped,
-        sources=(Source.IAM_AUTHORIZATION,),
+        requires=(Source.IAM_AUTHORIZATION,),
         scope="account",
     ),
 )

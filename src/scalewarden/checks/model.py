@@ -15,10 +15,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from scalewarden.aws.inventory import AccountInventory, RegionInventory
-
-#: Sentinel ``region`` for account-wide findings (IAM, one-per-account CloudTrail verdict).
-GLOBAL_REGION = "global"
+from scalewarden.aws.inventory import GLOBAL_REGION, AccountInventory, RegionInventory
 
 
 class Severity(StrEnum):
@@ -185,7 +182,10 @@ class Check:
     remediation_snippet: str
     kb_article: str
     func: CheckFunc = field(compare=False, repr=False)
-    sources: tuple[str, ...] = ()
+    #: The inventory sources (``Source`` values) the check reads. When one is missing for a
+    #: scope, the engine reports ERROR instead of running the check; a narrowed scan
+    #: collects only these. (Not documentation links: those are ``kb_article``'s.)
+    requires: tuple[str, ...] = ()
     scope: Scope = "region"
     compliance: Mapping[str, list[str]] = field(default_factory=dict, hash=False)
 
@@ -240,7 +240,8 @@ class Check:
             "remediation_snippet": self.remediation_snippet,
             "kb_article": self.kb_article,
             "compliance": {k: list(v) for k, v in self.compliance.items()},
-            "sources": list(self.sources),
+            # Published as "sources" since the first release; kept for existing consumers.
+            "sources": list(self.requires),
         }
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from scalewarden.aws.inventory import AccountInventory, RegionInventory, Source
-from scalewarden.checks.aas import (
+from scalewarden.aws.inventory import GLOBAL_REGION, AccountInventory, RegionInventory, Source
+from scalewarden.checks.lib.aas import (
     SERVICE_ROLE_NAMESPACES,
     SLR_BY_NAMESPACE,
     aas_service_linked_roles,
     all_targets,
 )
-from scalewarden.checks.model import GLOBAL_REGION, Check, Finding, Severity, Status
+from scalewarden.checks.model import Check, Finding, Severity, Status
 
 TOPIC = "identity-and-access-management"
 
@@ -169,7 +169,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article="service-linked-roles",
         func=_slr_missing,
-        sources=(Source.IAM_AUTHORIZATION, Source.SCALABLE_TARGETS),
+        requires=(Source.IAM_AUTHORIZATION, Source.SCALABLE_TARGETS),
         scope="account",
     ),
     Check(
@@ -195,7 +195,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article="service-linked-roles",
         func=_slr_unused,
-        sources=(Source.IAM_AUTHORIZATION, Source.SCALABLE_TARGETS),
+        requires=(Source.IAM_AUTHORIZATION, Source.SCALABLE_TARGETS),
         scope="account",
     ),
 )

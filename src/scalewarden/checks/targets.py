@@ -20,9 +20,9 @@ from scalewarden.aws.inventory import (
     ScalingActivity,
     Source,
 )
-from scalewarden.checks.aas import per_target_findings, safe_tags
+from scalewarden.checks.lib.aas import per_target_findings, safe_tags
+from scalewarden.checks.lib.redact import redact, safe_arn, safe_resource_id
 from scalewarden.checks.model import Check, Finding, Severity, Status
-from scalewarden.checks.redact import redact, safe_arn, safe_resource_id
 
 TOPIC = "resilience"
 KB = "resilience"
@@ -256,7 +256,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article=KB,
         func=_suspended,
-        sources=(Source.SCALABLE_TARGETS,),
+        requires=(Source.SCALABLE_TARGETS,),
     ),
     Check(
         id="target_fixed_capacity",
@@ -273,7 +273,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article=KB,
         func=_fixed,
-        sources=(Source.SCALABLE_TARGETS,),
+        requires=(Source.SCALABLE_TARGETS,),
     ),
     Check(
         id="target_without_scaling_policy",
@@ -292,7 +292,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article=KB,
         func=_without_policy,
-        sources=(Source.SCALABLE_TARGETS, Source.SCALING_POLICIES, Source.SCHEDULED_ACTIONS),
+        requires=(Source.SCALABLE_TARGETS, Source.SCALING_POLICIES, Source.SCHEDULED_ACTIONS),
     ),
     Check(
         id="target_single_instance_minimum",
@@ -312,7 +312,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article=KB,
         func=_single_minimum,
-        sources=(Source.SCALABLE_TARGETS,),
+        requires=(Source.SCALABLE_TARGETS,),
     ),
     Check(
         id="scaling_policy_alarms_missing",
@@ -338,7 +338,7 @@ CHECKS: tuple[Check, ...] = (
         func=_alarms_missing,
         # Policies are only read for namespaces whose targets were read: without the
         # targets, a namespace's policies (and their alarms) were never looked at.
-        sources=(Source.SCALABLE_TARGETS, Source.SCALING_POLICIES, Source.ALARMS),
+        requires=(Source.SCALABLE_TARGETS, Source.SCALING_POLICIES, Source.ALARMS),
     ),
     Check(
         id="scaling_activity_failures",
@@ -357,6 +357,6 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article="monitoring-health-dashboard",
         func=_activity_failures,
-        sources=(Source.SCALABLE_TARGETS, Source.SCALING_ACTIVITIES),
+        requires=(Source.SCALABLE_TARGETS, Source.SCALING_ACTIVITIES),
     ),
 )

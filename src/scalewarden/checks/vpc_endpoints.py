@@ -18,7 +18,7 @@ from scalewarden.aws.inventory import (
     VpcEndpoint,
 )
 from scalewarden.aws.regions import aas_endpoint_service_names
-from scalewarden.checks.iam_policy import (
+from scalewarden.checks.lib.iam_policy import (
     AAS_SERVICE,
     AAS_TARGET_PROBES,
     PolicyParseError,
@@ -289,7 +289,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article=KB,
         func=_endpoint_missing,
-        sources=(Source.SCALABLE_TARGETS, Source.VPCS, Source.VPC_ENDPOINTS),
+        requires=(Source.SCALABLE_TARGETS, Source.VPCS, Source.VPC_ENDPOINTS),
     ),
     Check(
         id="vpc_endpoint_aas_policy_full_access",
@@ -314,7 +314,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article=KB,
         func=_policy_full_access,
-        sources=(Source.VPC_ENDPOINTS,),
+        requires=(Source.VPC_ENDPOINTS,),
     ),
     Check(
         id="vpc_endpoint_aas_private_dns_disabled",
@@ -332,7 +332,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article=KB,
         func=_private_dns,
-        sources=(Source.VPC_ENDPOINTS,),
+        requires=(Source.VPC_ENDPOINTS,),
     ),
     Check(
         id="vpc_endpoint_aas_sg_open",
@@ -354,6 +354,6 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article=KB,
         func=_sg_open,
-        sources=(Source.VPC_ENDPOINTS, Source.SECURITY_GROUPS),
+        requires=(Source.VPC_ENDPOINTS, Source.SECURITY_GROUPS),
     ),
 )

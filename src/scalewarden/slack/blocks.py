@@ -305,7 +305,7 @@ def check_blocks(
         if links:
             blocks.append(ContextBlock(elements=[_md(f"Sources: {links}")]))
     else:
-        sources = list(check.sources)
+        sources = list(check.requires)
         if sources:
             blocks.append(ContextBlock(elements=[_md(f"Sources: {source_links(sources)}")]))
     return _render(blocks)

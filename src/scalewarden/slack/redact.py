@@ -3,14 +3,14 @@
 Users paste things into chat, and error messages sometimes echo configuration. Anything that
 looks like a token, an AWS access key or secret, or a signing secret is masked before it is
 written anywhere, so a careless paste never ends up in the audit log. What counts as a secret
-is decided in one place, ``scalewarden.checks.redact``; this module only masks it plainly.
+is decided in one place, ``scalewarden.checks.lib.redact``; this module only masks it plainly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scalewarden.checks.redact import redact as redact_secrets
+from scalewarden.checks.lib.redact import redact as redact_secrets
 
 MASK = "[redacted]"
 #: Kinds the checks' detector finds that are not secrets in something a person typed: an
@@ -21,7 +21,7 @@ NOT_SECRET_IN_CHAT = frozenset({"email"})
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with known secret values and secret-looking strings masked.
 
-    The shapes are the checks' detector's (``scalewarden.checks.redact``): Slack and GitHub
+    The shapes are the checks' detector's (``scalewarden.checks.lib.redact``): Slack and GitHub
     tokens, AWS keys, private keys, JWTs, ``password=…`` settings, secrets in URLs and long
     random tokens.
     """

@@ -13,7 +13,7 @@ import pytest
 from inventory_builders import ACCOUNT, account, by_resource, managed_policy, policy_doc, run
 
 from scalewarden.aws.inventory import IamAuthorization
-from scalewarden.checks.iam_policy import (
+from scalewarden.checks.lib.iam_policy import (
     aas_write_actions,
     aas_write_grant,
     create_slr_grant,

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from scalewarden.aws.inventory import (
+    GLOBAL_REGION,
     AccountInventory,
     EventRule,
     RegionInventory,
@@ -19,13 +20,13 @@ from scalewarden.aws.inventory import (
     Source,
     Trail,
 )
-from scalewarden.checks.event_pattern import (
+from scalewarden.checks.lib.event_pattern import (
     PatternError,
     cloudtrail_api_event,
     matches,
     parse_pattern,
 )
-from scalewarden.checks.model import GLOBAL_REGION, Check, Finding, Severity, Status
+from scalewarden.checks.model import Check, Finding, Severity, Status
 
 TOPIC = "monitoring-and-logging"
 
@@ -419,7 +420,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article="monitoring-cloudtrail",
         func=_multiregion,
-        sources=(Source.TRAILS,),
+        requires=(Source.TRAILS,),
         scope="account",
         # Security Hub CloudTrail.1 also demands read events, so it is not claimed here.
         compliance={CIS_V140: ["3.1"]},
@@ -437,7 +438,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article="monitoring-cloudtrail",
         func=_log_validation,
-        sources=(Source.TRAILS,),
+        requires=(Source.TRAILS,),
         scope="account",
         compliance={
             CIS_V140: ["3.2"],
@@ -473,7 +474,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article="monitoring-eventbridge",
         func=_destructive_alerting,
-        sources=(Source.SCALABLE_TARGETS, Source.EVENT_RULES),
+        requires=(Source.SCALABLE_TARGETS, Source.EVENT_RULES),
     ),
     Check(
         id="eventbridge_aas_scaled_to_max_alerting",
@@ -496,7 +497,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article="monitoring-eventbridge",
         func=_scaled_to_max_alerting,
-        sources=(Source.SCALABLE_TARGETS, Source.EVENT_RULES),
+        requires=(Source.SCALABLE_TARGETS, Source.EVENT_RULES),
     ),
     Check(
         id="config_recorder_enabled",
@@ -513,7 +514,7 @@ CHECKS: tuple[Check, ...] = (
         "--configuration-recorder-name default",
         kb_article="compliance-validation",
         func=_config_recorder,
-        sources=(Source.SCALABLE_TARGETS, Source.CONFIG_RECORDERS),
+        requires=(Source.SCALABLE_TARGETS, Source.CONFIG_RECORDERS),
         compliance={CIS_V140: ["3.5"], SECURITY_HUB: ["Config.1"]},
     ),
     Check(
@@ -530,6 +531,6 @@ CHECKS: tuple[Check, ...] = (
         remediation_snippet="aws securityhub enable-security-hub --enable-default-standards",
         kb_article="compliance-validation",
         func=_securityhub,
-        sources=(Source.SCALABLE_TARGETS, Source.SECURITY_HUB),
+        requires=(Source.SCALABLE_TARGETS, Source.SECURITY_HUB),
     ),
 )

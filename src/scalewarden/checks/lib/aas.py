@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from scalewarden.aws.inventory import AccountInventory, RegionInventory, ScalableTarget
+from scalewarden.checks.lib.redact import redact, redact_tag_value, safe_resource_id
 from scalewarden.checks.model import Check, Finding, Status
-from scalewarden.checks.redact import redact, redact_tag_value, safe_resource_id
 
 SLR_PATH_PREFIX = "/aws-service-role/"
 SLR_PRINCIPAL_SUFFIX = ".application-autoscaling.amazonaws.com"
@@ -101,7 +101,7 @@ NAMESPACE_BY_PRINCIPAL: Mapping[str, str] = {
 
 def _trusted_services(role: Mapping[str, Any]) -> list[str]:
     """Service principals in a role's trust policy (``AssumeRolePolicyDocument``)."""
-    from scalewarden.checks.iam_policy import PolicyParseError, load_document
+    from scalewarden.checks.lib.iam_policy import PolicyParseError, load_document
 
     try:
         doc = load_document(role.get("AssumeRolePolicyDocument"))

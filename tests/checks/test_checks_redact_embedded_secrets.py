@@ -15,8 +15,8 @@ from inventory_builders import account, region, run, target
 
 from scalewarden.aws.inventory import ScalingActivity, ScalingPolicy, ScheduledAction
 from scalewarden.checks.engine import evaluate
+from scalewarden.checks.lib.redact import audit_url, is_secret_param, redact, safe_arn, secret_kinds
 from scalewarden.checks.model import Finding, Status
-from scalewarden.checks.redact import audit_url, is_secret_param, redact, safe_arn, secret_kinds
 from scalewarden.checks.registry import all_checks
 
 PASSWORD = "p4ss!w0rd"

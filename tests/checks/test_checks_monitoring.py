@@ -7,8 +7,8 @@ from typing import Any
 
 from inventory_builders import account, region, run, target
 
-from scalewarden.aws.inventory import ConfigRecorder, EventRule, Trail
-from scalewarden.checks.model import GLOBAL_REGION, Status
+from scalewarden.aws.inventory import GLOBAL_REGION, ConfigRecorder, EventRule, Trail
+from scalewarden.checks.model import Status
 
 
 def trail(name: str = "org", **kw: Any) -> Trail:
