@@ -11,7 +11,7 @@ import pytest
 from report_samples import SECRETS
 
 from scalewarden.checks.model import ScanReport, Status
-from scalewarden.reports import FORMATS, render
+from scalewarden.reports import FORMATS, render, resolve_format
 from scalewarden.reports.asff import REQUIRED_KEYS
 from scalewarden.reports.csv import COLUMNS
 
@@ -217,3 +217,13 @@ def test_table_without_failures() -> None:
     assert "No failed, errored or muted findings." in render(empty, "table")
     assert "No failed, errored or muted findings." in render(empty, "markdown")
     assert json.loads(render(empty, "ocsf")) == [] and json.loads(render(empty, "asff")) == []
+
+
+def test_one_registry_resolves_names_and_aliases() -> None:
+    """CLI, Slack and API share ``resolve_format``: an alias means its format everywhere."""
+    assert resolve_format("md") is FORMATS["markdown"]
+    assert resolve_format(" Markdown ") is FORMATS["markdown"]
+    assert resolve_format("JSON").filename("scalewarden-scan-1") == "scalewarden-scan-1.json"
+    assert [f.name for f in FORMATS.values()] == list(FORMATS)
+    with pytest.raises(ValueError, match=r"markdown \(md\)"):
+        resolve_format("md5")

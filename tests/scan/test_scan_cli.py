@@ -84,6 +84,18 @@ def test_every_format_renders(seeded: str, fmt: str) -> None:
     assert "target_fixed_capacity" in out or "fixed capacity" in out.lower()
 
 
+def test_format_aliases_are_accepted_like_their_format(seeded: str) -> None:
+    """``md`` was rejected by the CLI although the report layer renders it (one list now)."""
+    args = ("--checks", "target_fixed_capacity", "--fail-on", "critical")
+    code, out, err = scan("--format", "md", *args)
+    assert code == 0, err
+    assert out.startswith("# scalewarden scan ")  # Markdown, not the table
+    assert "target_fixed_capacity" in out
+    code, upper, _ = scan("--format", "MARKDOWN", *args)
+    assert code == 0
+    assert upper.startswith("# scalewarden scan ")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

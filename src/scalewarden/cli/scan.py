@@ -1,9 +1,9 @@
 """`scalewarden scan`: check AWS accounts and print the findings.
 
-Only Typer is imported at module level; boto3, the checks and the report formatters are
-imported inside the command so that ``scalewarden --help`` stays instant and a one-check scan
-starts quickly. Progress goes to stderr so that stdout carries only the report (pipeable to
-``jq`` or a file).
+Only Typer and the format registry (which imports no formatter) are imported at module
+level; boto3, the checks and the report formatters are imported inside the command so that
+``scalewarden --help`` stays instant and a one-check scan starts quickly. Progress goes to
+stderr so that stdout carries only the report (pipeable to ``jq`` or a file).
 
 Exit codes: 0 nothing at or above ``--fail-on``, 1 findings at or above it, 2 usage error,
 3 the scan could not run at all.
@@ -25,14 +25,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from scalewarden.cli.app import EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK, app, usage_error
+from scalewarden.reports import format_choices, resolve_format
 
 #: The shell's convention for a process stopped by Ctrl-C (128 + SIGINT).
 EXIT_INTERRUPTED = 130
 
 if TYPE_CHECKING:
-    from scalewarden.scan import ProgressCallback
-
-FORMATS = ("table", "json", "csv", "ocsf", "asff", "markdown")
+    from scalewarden.scan import ProgressCallback, ProgressEvent
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -65,7 +64,7 @@ class _RichProgress:
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
-    def update(self, event: Any) -> None:
+    def update(self, event: ProgressEvent) -> None:
         self.progress.update(self.task, completed=event.done, total=event.total)
         if event.phase == "done":
             self.console.print(f"[green]✓[/green] {event.account_id} {event.region}")
@@ -95,7 +94,7 @@ def scan(
     checks: str | None = typer.Option(
         None, "--checks", help="Comma-separated check ids and/or topics (default: all)."
     ),
-    fmt: str = typer.Option("table", "--format", help=f"One of: {', '.join(FORMATS)}."),
+    fmt: str = typer.Option("table", "--format", help=f"One of: {format_choices()}."),
     output: Annotated[
         Path | None,
         typer.Option("--output", help="Write the report to this file instead of stdout."),
@@ -121,9 +120,8 @@ def scan(
     from scalewarden.checks.model import Severity
 
     # Validate everything before touching AWS: a typo must fail fast with exit 2.
-    if fmt not in FORMATS:
-        raise usage_error(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
     try:
+        output_format = resolve_format(fmt)
         threshold = Severity.parse(fail_on)
         region_list = parse_regions(regions)
         account_list = parse_account_ids(accounts)
@@ -182,9 +180,7 @@ def scan(
             typer.echo(f"error: the scan failed: {type(exc).__name__}: {exc}", err=True)
             raise typer.Exit(EXIT_CANNOT_RUN) from exc
 
-        from scalewarden.reports import render
-
-        text = render(report, fmt)
+        text = output_format.render(report)
         if target is not None:
             try:
                 target.commit(text)
