@@ -53,7 +53,8 @@ class ScanScope:
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    """Progress of one unit of collection: an account's region, or ``global`` (its IAM data).
+    """Progress of one unit of collection: an account's region, or ``GLOBAL_REGION`` (its
+    account-wide IAM data).
 
     ``done``/``total`` count finished units over the whole scan, so a caller can show
     "3/9" without tracking state itself.
@@ -66,6 +67,8 @@ class ProgressEvent:
     total: int
 
 
+#: The one progress type: called with each ``ProgressEvent`` of a running scan, from the
+#: collector's worker threads (the CLI's progress bar and Slack's progress message take it).
 ProgressCallback = Callable[[ProgressEvent], None]
 
 
@@ -280,13 +283,15 @@ def _unreachable(account: _Account, regions: Sequence[str]) -> AccountInventory:
 
 def coverage_of(inventories: Sequence[AccountInventory]) -> list[dict[str, str]]:
     """Every source that could not be collected, per account and region, with the reason."""
+    from scalewarden.aws.inventory import GLOBAL_REGION
+
     out: list[dict[str, str]] = []
     for inv in inventories:
         for source, reason in sorted(inv.errors.items()):
             out.append(
                 {
                     "account_id": inv.account_id,
-                    "region": "global",
+                    "region": GLOBAL_REGION,
                     "source": source,
                     "reason": reason,
                 }
@@ -382,7 +387,7 @@ def run_scan(
 
     # A full scan reads everything; a narrower one only what its checks declare, so that
     # `--checks target_fixed_capacity` makes a handful of calls instead of hundreds.
-    sources = None if scope.checks is None else frozenset(s for c in checks for s in c.sources)
+    sources = None if scope.checks is None else frozenset(s for c in checks for s in c.requires)
     collected = collect_accounts(
         [(a.clients, a.account_id, a.name) for a in reachable if a.clients is not None],
         regions,

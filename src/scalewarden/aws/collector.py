@@ -35,6 +35,7 @@ from typing import Any
 
 from scalewarden.aws.errors import describe_error
 from scalewarden.aws.inventory import (
+    GLOBAL_REGION,
     AccountInventory,
     ConfigRecorder,
     DynamoDBTable,
@@ -58,8 +59,6 @@ from scalewarden.aws.workpool import CHAIN, FOLLOW_UP, LEAF, SOURCE, WorkPool
 
 log = logging.getLogger(__name__)
 
-#: Region label used in progress events for account-wide (IAM) collection.
-GLOBAL = "global"
 #: Largest page each operation accepts: fewer pages means fewer round trips.
 PAGE_SIZES: dict[str, tuple[str, int]] = {
     "describe_scalable_targets": ("MaxResults", 50),
@@ -364,8 +363,8 @@ class AccountCollector:
     # -- task bookkeeping --------------------------------------------------------------------
 
     def _submit(self, region: str, task: Callable[[], None], priority: int) -> None:
-        """Run ``task`` for ``region`` (or ``GLOBAL``), tracking when the unit is finished."""
-        if region == GLOBAL:
+        """Run ``task`` for ``region`` (or account-wide), tracking when the unit is finished."""
+        if region == GLOBAL_REGION:
             with self._lock:
                 self._global_pending += 1
         else:
@@ -385,7 +384,7 @@ class AccountCollector:
         self.pool.submit(wrapped, priority)
 
     def _finish(self, region: str) -> None:
-        if region == GLOBAL:
+        if region == GLOBAL_REGION:
             with self._lock:
                 self._global_pending -= 1
                 left = self._global_pending
@@ -465,7 +464,7 @@ class AccountCollector:
 
     def _fail_everything(self, region: str, reason: str) -> None:
         """Mark every source of ``region`` (or the account-wide data) as not collected."""
-        if region == GLOBAL:
+        if region == GLOBAL_REGION:
             with self._lock:
                 self._iam_error = self._iam_error or reason
             return
@@ -494,7 +493,7 @@ class AccountCollector:
 
         ``on_page`` returns False to stop early (no further pages requested).
         """
-        st_region = region if region != GLOBAL else None
+        st_region = region if region != GLOBAL_REGION else None
         call_region = client_region or region
         params = dict(kwargs)
         if op in PAGE_SIZES:
@@ -553,7 +552,7 @@ class AccountCollector:
     def start(self) -> None:
         """Submit the first task of every chain; longest chains first."""
         if self.progress is not None:
-            self.progress(ProgressUpdate(self.account_id, GLOBAL, "collecting"))
+            self.progress(ProgressUpdate(self.account_id, GLOBAL_REGION, "collecting"))
             for region in self.regions:
                 self.progress(ProgressUpdate(self.account_id, region, "collecting"))
         # Hold every unit open while submitting, so that a fast first task cannot make a
@@ -567,13 +566,13 @@ class AccountCollector:
             self._start_iam()
         if self.account_name is None:
             # Findings carry the account's name where known: its alias, one call.
-            self._submit(GLOBAL, self._alias_lookup, SOURCE)
+            self._submit(GLOBAL_REGION, self._alias_lookup, SOURCE)
         if self.wants(Source.SCALABLE_TARGETS):
             for region in self.regions:
                 self._start_aas(region)
         for region in self.regions:
             self._start_region_sources(region)
-        self._finish(GLOBAL)
+        self._finish(GLOBAL_REGION)
         for region in self.regions:
             self._finish(region)
 
@@ -591,7 +590,7 @@ class AccountCollector:
             return True
 
         self._chain(
-            GLOBAL,
+            GLOBAL_REGION,
             Source.IAM_AUTHORIZATION,
             "iam",
             "get_account_authorization_details",

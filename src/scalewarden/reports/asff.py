@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scalewarden.checks.model import GLOBAL_REGION, Finding, ScanReport, Status
+from scalewarden.aws.inventory import GLOBAL_REGION
+from scalewarden.checks.model import Finding, ScanReport, Status
 from scalewarden.reports._meta import arn_partition, check_text, json_array_lines, resource_type
 
 SCHEMA_VERSION = "2018-10-08"

@@ -7,8 +7,8 @@ signature (``scanner(command, progress) -> ScanReport``) and tests can substitut
 from __future__ import annotations
 
 from scalewarden.checks.model import ScanReport
+from scalewarden.scan import ProgressCallback
 from scalewarden.slack.commands import ScanCommand
-from scalewarden.slack.services import ProgressCallback
 
 
 def scan_for_command(command: ScanCommand, progress: ProgressCallback) -> ScanReport:

@@ -19,6 +19,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from scalewarden.checks.model import Check, ScanReport
 from scalewarden.knowledge.answer import Answer
+from scalewarden.scan import ProgressCallback
 from scalewarden.slack.access import AccessPolicy
 from scalewarden.slack.audit import AuditLog
 from scalewarden.slack.background import BackgroundTasks
@@ -29,8 +30,6 @@ logger = logging.getLogger(__name__)
 
 #: ``answer_question(question, top)``: blocking, run in a worker thread.
 Answerer = Callable[[str, int], Answer]
-#: Called from worker threads with each progress event of a running scan.
-ProgressCallback = Callable[[Any], None]
 #: ``scanner(command, progress)``: blocking (boto3), run in a worker thread.
 Scanner = Callable[[ScanCommand, ProgressCallback], ScanReport]
 #: The check catalogue (metadata for explanations, validation of check ids).
