@@ -24,11 +24,17 @@ SPLITS: tuple[str, ...] = ("tuning", "held-out")
 
 #: Labelled questions that nothing is tuned on: written from the AWS pages, not the articles.
 HELD_OUT_FILE = "heldout.yaml"
+#: A second held-out set, written later from the coverage list and the AWS pages the same way.
+HELD_OUT_2_FILE = "heldout2.yaml"
 #: Labelled questions written like the held-out ones, which tuning may look at.
 PRACTICE_FILE = "practice.yaml"
 #: The labelled sets, in report order. Every other labelled file is part of ``development``.
-LABELLED_SETS: tuple[str, ...] = ("development", "practice", "held-out")
-_SET_OF_FILE = {HELD_OUT_FILE: "held-out", PRACTICE_FILE: "practice"}
+LABELLED_SETS: tuple[str, ...] = ("development", "practice", "held-out", "held-out 2")
+_SET_OF_FILE = {
+    HELD_OUT_FILE: "held-out",
+    HELD_OUT_2_FILE: "held-out 2",
+    PRACTICE_FILE: "practice",
+}
 
 
 class DevsetError(ValueError):
