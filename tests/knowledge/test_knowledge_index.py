@@ -75,6 +75,13 @@ def test_correction_is_conservative(index: SearchIndex) -> None:
     assert query.corrections == ()
 
 
+@pytest.mark.parametrize("word", ["master", "spending", "matter", "together", "trust"])
+def test_real_english_words_are_never_corrected(index: SearchIndex, word: str) -> None:
+    # "rotate the master password" once became "matter" and was answered
+    assert index.correct(word) is None
+    assert index.analyse(f"rotate the {word} password").corrections == ()
+
+
 def test_words_run_together_are_split(index: SearchIndex) -> None:
     assert index.correct("trustpolicy") == "trust policy"
     query = index.analyse("show me a trustpolicy")

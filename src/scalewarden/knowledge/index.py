@@ -41,6 +41,7 @@ import numpy as np
 from scalewarden.knowledge.corpus import Corpus, LoadProblem, Section
 from scalewarden.knowledge.synonyms import SYNONYMS, expand, spans
 from scalewarden.knowledge.text import STOP_WORDS, stem, words
+from scalewarden.knowledge.wordlist import is_english_word
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -228,12 +229,18 @@ class SearchIndex:
     def correct(self, word: str) -> str | None:
         """The vocabulary word closest to an unknown ``word``, or ``None`` if none is close.
 
+        A real English word is never corrected (:mod:`.wordlist`): "master" is not a typo of
+        "matter", and rewriting it would answer a question nobody asked.
+
         One edit is allowed up to 7 letters and two beyond; the first letter must match
         (people rarely mistype it and it keeps "bread" from becoming "read"); among equally
         close candidates the one found in most sections wins.
         """
         if word in self._corrections:
             return self._corrections[word]
+        if is_english_word(word):
+            self._corrections[word] = None
+            return None
         best: str | None = None
         if len(word) >= MIN_CORRECTION_LENGTH and word.isalpha():
             from rapidfuzz import process

@@ -1,0 +1,25 @@
+"""Real English words, which the typo corrector must leave alone.
+
+A word that is not in the knowledge base is not necessarily a typo: "rotate the master password"
+once became "matter" and got an answer about something else. The list is the English frequency
+dictionary that pyspellchecker maintains and ships (about 160,000 words), not a hand list. It is
+loaded on the first question that has a word the knowledge base does not know, then kept.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Every lower-case alphabetic word of pyspellchecker's English dictionary."""
+    from spellchecker import SpellChecker
+
+    dictionary = SpellChecker(language="en", distance=1).word_frequency.dictionary
+    return frozenset(word for word in dictionary if word.isalpha())
+
+
+def is_english_word(word: str) -> bool:
+    """Whether ``word`` (lower case) is a real English word."""
+    return word in english_words()
