@@ -125,3 +125,27 @@ def test_cold_process_end_to_end(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2
     assert bad.stderr.strip().startswith("error:") and "Traceback" not in bad.stderr
+
+
+def test_terminal_rendering_never_cuts_an_identifier() -> None:
+    from rich.console import Console
+
+    from scalewarden.cli.ask import print_markdown
+
+    snippet = (
+        "Lambda needs these:\n\n"
+        "| Service (namespace) | Actions |\n| --- | --- |\n"
+        "| Lambda provisioned concurrency (`lambda`) | `lambda:PutProvisionedConcurrencyConfig`, "
+        "`lambda:GetProvisionedConcurrencyConfig`, "
+        "`lambda:DeleteProvisionedConcurrencyConfig` |\n\n"
+        "```json\n"
+        '{"Resource": "arn:aws:iam::*:role/aws-service-role/lambda.application-autoscaling.'
+        'amazonaws.com/AWSServiceRoleForApplicationAutoScaling_LambdaConcurrency"}\n'
+        "```"
+    )
+    console = Console(force_terminal=True, width=80, record=True, color_system=None)
+    print_markdown(console, snippet)
+    shown = console.export_text()
+    assert "…" not in shown
+    assert "lambda:DeleteProvisionedConcurrencyConfig" in shown
+    assert "AWSServiceRoleForApplicationAutoScaling_LambdaConcurrency" in shown

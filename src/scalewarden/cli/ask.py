@@ -13,6 +13,8 @@ import typer
 from scalewarden.cli.app import EXIT_OK, EXIT_USAGE, app, usage_error
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from scalewarden.knowledge.answer import Answer
 
 
@@ -58,7 +60,6 @@ def ask(
 def print_answer(answer: Answer) -> None:
     """Sections with their snippets and sources, or the honest no-answer."""
     from rich.console import Console
-    from rich.markdown import Markdown
     from rich.rule import Rule
     from rich.text import Text
 
@@ -89,10 +90,32 @@ def print_answer(answer: Answer) -> None:
         line(Text(f"{number}. {result.section}", style="bold"))
         line(Text(f"{result.title}  ·  score {result.score:.2f}", style="dim"))
         if rich_markdown:
-            console.print(Markdown(result.snippet))
+            print_markdown(console, result.snippet)
         else:
             line(Text(result.snippet))
         if result.sources:
             line(Text("Sources:", style="dim"))
             for url in result.sources:
                 line(Text(f"  {url}", style="cyan"))
+
+
+def print_markdown(console: Console, snippet: str) -> None:
+    """A snippet in the terminal, with nothing cut: rich's Markdown tables shorten cells that do
+    not fit ("lambda:DeleteProvisionedConcurrencyCon…") and its code blocks crop long lines,
+    so tables are printed as one line per row and code as plain text that the terminal wraps."""
+    from rich.markdown import Markdown
+    from rich.text import Text
+
+    from scalewarden.knowledge.mrkdwn import table_rows
+    from scalewarden.knowledge.snippets import blocks
+
+    for block in blocks(snippet):
+        if block.kind == "code":
+            console.print(Text(block.text, style="cyan"), soft_wrap=True)
+        elif block.kind == "table":
+            header, *rows = table_rows(block.text) or [[]]
+            for row in rows:
+                pairs = [f"{name}: {value}" for name, value in zip(header, row, strict=False)]
+                console.print(Text("  • " + "; ".join(pairs).replace("`", "")), soft_wrap=True)
+        else:
+            console.print(Markdown(block.text))
