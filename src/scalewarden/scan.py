@@ -24,8 +24,13 @@ if TYPE_CHECKING:
     from scalewarden.aws.inventory import AccountInventory
     from scalewarden.aws.session import ClientFactory, ClientHook, ClientSettings
     from scalewarden.checks.model import Check, ScanReport
+    from scalewarden.settings import Settings
 
 Phase = Literal["collecting", "done", "error"]
+
+
+#: A scan of "the configured region" when none is configured anywhere.
+NO_REGION = "no AWS region configured: pass --regions or set SCALEWARDEN_AWS_REGION or AWS_REGION"
 
 
 class ScanError(RuntimeError):
@@ -74,12 +79,26 @@ ProgressCallback = Callable[[ProgressEvent], None]
 
 @dataclass(frozen=True)
 class ScanOptions:
-    """Knobs for tests and the benchmark; defaults suit real accounts."""
+    """How to scan, as opposed to what (``ScanScope``): values from the settings, and knobs
+    for tests and the benchmark. Defaults suit real accounts.
 
+    The scan never reads the settings itself: the CLI and the service pass theirs in
+    (``from_settings``), so a service built with other settings scans with those.
+    """
+
+    #: The region when the scope names none and the AWS profile or environment gives none
+    #: (``SCALEWARDEN_AWS_REGION``); STS and Organizations are called from it too.
+    region: str | None = None
+    #: Collector threads; ``None`` = the collector's default.
     max_workers: int | None = None
     client_settings: ClientSettings | None = None
     #: Called with every botocore client created (e.g. to register ``before-call`` hooks).
     on_client: ClientHook | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ScanOptions:
+        """The options ``settings`` set (region, pool size); test knobs left at their defaults."""
+        return cls(region=settings.aws_region, max_workers=settings.max_workers)
 
 
 def _select_checks(spec: str | None) -> list[Check]:
@@ -106,7 +125,7 @@ def _regions(scope: ScanScope, session: boto3.Session) -> list[str] | None:
     home = session.region_name
     if requested is None:
         if not home:
-            raise ScopeError("no AWS region configured: pass --regions or set AWS_REGION")
+            raise ScopeError(NO_REGION)
         try:
             return parse_regions(home) or []
         except ValueError as exc:
@@ -328,16 +347,16 @@ def run_scan(
     )
     from scalewarden.checks.engine import evaluate
     from scalewarden.checks.model import ScanReport, sort_findings
-    from scalewarden.settings import get_settings
 
     opts = options or ScanOptions()
     started = datetime.now(UTC)
     checks = _select_checks(scope.checks)
-    workers = opts.max_workers or get_settings().max_workers
+    workers = opts.max_workers or CollectorOptions().max_workers
     settings = opts.client_settings or ClientSettings(max_pool_connections=max(workers, 10))
     config = make_config(settings)
     try:
-        session = make_session(scope.profile)
+        # An explicit region wins over the profile's, as AWS_REGION does in boto3 itself.
+        session = make_session(scope.profile, opts.region)
     except ValueError as exc:
         raise ScopeError(str(exc)) from exc
     try:
@@ -346,8 +365,6 @@ def run_scan(
         raise ScanError(str(exc)) from exc
     clients = ClientFactory(session, config, on_client=opts.on_client)
 
-    if scope.regions is None and not session.region_name:
-        raise ScopeError("no AWS region configured: pass --regions or set AWS_REGION")
     named = _regions(scope, session)
     home = _home_region(session, named)
     caller, partition = _caller(clients, home)

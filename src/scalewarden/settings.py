@@ -19,7 +19,12 @@ DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"
 
 
 class Settings(BaseSettings):
-    """All configuration in one place; every field documents where it is used."""
+    """All configuration in one place; every field documents where it is used.
+
+    Only the edges read it (the CLI commands and ``create_app``, through ``get_settings()``);
+    they hand values down: ``KnowledgeBase.from_settings``, ``ScanOptions.from_settings``,
+    ``Store.open(database_url)``, the Slack client and access policy.
+    """
 
     model_config = SettingsConfigDict(env_prefix="SCALEWARDEN_", extra="ignore")
 
@@ -47,8 +52,14 @@ class Settings(BaseSettings):
     aws_region: str | None = Field(
         default=None,
         validation_alias=AliasChoices("SCALEWARDEN_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+        description="The region scanned when none is named (``ScanOptions.region``).",
     )
-    max_workers: int = Field(default=16, ge=1, le=128, description="Collector thread pool size.")
+    max_workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=128,
+        description="Collector thread pool size (default: the collector's, 16).",
+    )
 
     # Slack
     slack_bot_token: SecretStr | None = Field(

@@ -28,6 +28,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scalewarden.checks.model import Check
+from scalewarden.knowledge.answer import KnowledgeBase
 from scalewarden.settings import Settings, get_settings
 from scalewarden.slack.access import AccessPolicy
 from scalewarden.slack.background import BackgroundTasks
@@ -153,30 +154,20 @@ class AskBody(BaseModel):
     top: int = Field(default=3, ge=1, le=10)
 
 
-def _default_answerer() -> Answerer:
-    from scalewarden.knowledge.answer import answer_question
-
-    return answer_question
-
-
-def _default_index_loader(answerer: Answerer | None) -> Callable[[], object] | None:
-    if answerer is not None:
-        return None
-    from scalewarden.knowledge.answer import get_engine
-
-    return get_engine
-
-
 def _default_checks() -> Sequence[Check]:
     from scalewarden.checks.registry import all_checks
 
     return list(all_checks())
 
 
-def _default_scanner() -> Scanner:
+def _default_scanner(settings: Settings) -> Scanner:
+    """The real scan, with the region and pool size of ``settings``."""
+    from functools import partial
+
+    from scalewarden.scan import ScanOptions
     from scalewarden.slack.scanning import scan_for_command
 
-    return scan_for_command
+    return partial(scan_for_command, options=ScanOptions.from_settings(settings))
 
 
 def slack_configured(settings: Settings) -> bool:
@@ -209,18 +200,25 @@ def create_app(
 ) -> FastAPI:
     """Build the service. Every argument after ``settings`` replaces a real part (tests).
 
+    ``settings`` defaults to ``get_settings()``; nothing below reads the settings itself.
     ``store`` defaults to ``Store.open(settings.database_url)`` at start-up. ``answerer``
-    defaults to the knowledge base (``answer_question``), loaded in the background so that
-    ``/readyz`` turns ready once the index is in memory. ``scanner`` defaults to the real scan.
+    defaults to the knowledge base the settings name, loaded in the background so that
+    ``/readyz`` turns ready once the index is in memory. ``scanner`` defaults to the real scan
+    (in ``settings.aws_region`` when the scope names no region).
     ``authorize`` skips ``auth.test`` (tests, benchmark).
     """
     settings = settings or get_settings()
     metrics = Metrics()
-    loader = index_loader if index_loader is not None else _default_index_loader(answerer)
+    loader = index_loader
+    if answerer is None:
+        knowledge = KnowledgeBase.from_settings(settings)
+        answerer = knowledge.answer
+        if loader is None:
+            loader = knowledge.engine
     services = SlackServices(
         store=store,
-        answerer=answerer or _default_answerer(),
-        scanner=scanner or _default_scanner(),
+        answerer=answerer,
+        scanner=scanner or _default_scanner(settings),
         checks=checks or _default_checks,
         access=AccessPolicy(settings.admin_user_ids, settings.admin_usergroup),
         metrics=metrics,

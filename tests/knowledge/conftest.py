@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scalewarden.knowledge.answer import Engine, reset_engine
+from scalewarden.knowledge.answer import Engine, forget_engines
 from scalewarden.knowledge.corpus import Corpus, load_corpus
 from scalewarden.knowledge.index import SearchIndex
 from scalewarden.settings import get_settings
@@ -38,7 +38,7 @@ def knowledge_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[C
     """Point the settings at a knowledge folder (fixtures by default) and a private cache.
 
     Returns a function ``configure(knowledge_dir=KB, extra=())`` that the test calls; the
-    process-wide settings and engine are reset before and after.
+    process-wide settings and engines are reset before and after.
     """
     cache = tmp_path / "cache"
 
@@ -47,10 +47,10 @@ def knowledge_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[C
         monkeypatch.setenv("SCALEWARDEN_KNOWLEDGE_DIRS", ":".join(str(p) for p in extra))
         monkeypatch.setenv("SCALEWARDEN_CACHE_DIR", str(cache))
         get_settings.cache_clear()
-        reset_engine()
+        forget_engines()
         return cache
 
     configure()
     yield configure
     get_settings.cache_clear()
-    reset_engine()
+    forget_engines()

@@ -11,15 +11,15 @@ from scalewarden.knowledge.answer import (
     MAX_QUESTION_CHARS,
     Answer,
     Engine,
+    KnowledgeBase,
     QuestionError,
     Result,
-    answer_question,
     build_engine,
-    get_engine,
     validate_question,
 )
 from scalewarden.knowledge.corpus import SOURCE_PREFIX
 from scalewarden.knowledge.snippets import MAX_SNIPPET
+from scalewarden.settings import get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXTRA = FIXTURES / "extra"
@@ -144,17 +144,22 @@ def test_snippets_are_focused_not_whole_sections(engine: Engine) -> None:
     assert '"sts:AssumeRole"' in first.snippet  # the lead-in brings its code block
 
 
-def test_process_wide_engine_follows_the_settings(
+def knowledge() -> KnowledgeBase:
+    """The knowledge base the settings name, as the CLI and ``create_app`` build it."""
+    return KnowledgeBase.from_settings(get_settings())
+
+
+def test_the_engine_follows_the_folders_it_is_given(
     knowledge_env: Callable[..., Path],
 ) -> None:
     cache_dir = knowledge_env()
-    engine = get_engine()
-    assert get_engine() is engine
-    assert answer_question("vpce service name").results[0].article_id == "endpoint-basics"
+    engine = knowledge().engine()
+    assert knowledge().engine() is engine  # equal folders share one engine per process
+    assert knowledge().answer("vpce service name").results[0].article_id == "endpoint-basics"
     assert list(cache_dir.glob("index-*.npz"))  # written for the next process
 
     knowledge_env(extra=(EXTRA,))
-    answer = answer_question("who approves a rotation of the pager secret")
+    answer = knowledge().answer("who approves a rotation of the pager secret")
     assert answer.answered
     assert answer.results[0].article_id == "extra/runbook"
     assert answer.results[0].sources == ()
@@ -190,7 +195,7 @@ def test_concurrent_callers_share_one_engine(knowledge_env: Callable[..., Path])
 
     knowledge_env()
     with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(answer_question, ["which tls version"] * 16))
-        engines = set(pool.map(lambda _: id(get_engine()), range(16)))
+        answers = list(pool.map(knowledge().answer, ["which tls version"] * 16))
+        engines = set(pool.map(lambda _: id(knowledge().engine()), range(16)))
     assert len(engines) == 1
     assert {a.results[0].section for a in answers} == {"Which TLS version do clients need?"}

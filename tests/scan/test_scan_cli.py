@@ -118,6 +118,53 @@ def test_usage_errors_exit_2_with_a_clear_message(
     assert "Traceback" not in err and out == ""
 
 
+def only_region_setting(monkeypatch: pytest.MonkeyPatch, region: str | None) -> None:
+    """No region for boto3 (``AWS_REGION``, ``AWS_DEFAULT_REGION``); ``region`` in ours."""
+    from scalewarden.settings import get_settings
+
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    if region is None:
+        monkeypatch.delenv("SCALEWARDEN_AWS_REGION", raising=False)
+    else:
+        monkeypatch.setenv("SCALEWARDEN_AWS_REGION", region)
+    get_settings.cache_clear()
+
+
+def test_the_region_setting_alone_is_enough(seeded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``SCALEWARDEN_AWS_REGION`` used to have no effect: "no AWS region configured"."""
+    only_region_setting(monkeypatch, "us-east-1")
+    code, out, err = scan("--format", "json", "--checks", "target_fixed_capacity")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["regions"] == ["us-east-1"]
+    assert any(
+        f["check_id"] == "target_fixed_capacity" and f["status"] == "FAIL"
+        for f in report["findings"]
+    )
+
+
+def test_the_region_setting_wins_over_the_aws_default(
+    seeded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("SCALEWARDEN_AWS_REGION", "us-east-1")
+    from scalewarden.settings import get_settings
+
+    get_settings.cache_clear()
+    code, out, err = scan("--format", "json", "--checks", "target_fixed_capacity")
+    assert code == 0, err
+    assert json.loads(out)["regions"] == ["us-east-1"]
+
+
+def test_no_region_anywhere_is_a_usage_error(aws_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    only_region_setting(monkeypatch, None)
+    code, out, err = scan("--format", "json")
+    assert code == 2
+    assert "no AWS region configured" in err and "SCALEWARDEN_AWS_REGION" in err
+    assert out == ""
+
+
 def test_no_credentials_exit_3(aws_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(key)

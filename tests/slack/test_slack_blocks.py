@@ -14,10 +14,13 @@ from slack_sdk.models.blocks import (
 )
 
 from scalewarden.checks.model import Severity
-from scalewarden.knowledge.answer import Answer, Result
+from scalewarden.knowledge.answer import Answer, KnowledgeBase, Result
+from scalewarden.settings import DEFAULT_KNOWLEDGE_DIR
 from scalewarden.slack import blocks as ui
 
 URL = "https://docs.aws.amazon.com/autoscaling/application/userguide/"
+#: The shipped articles, as the service loads them by default.
+SHIPPED = KnowledgeBase(DEFAULT_KNOWLEDGE_DIR)
 
 
 def _answer() -> Answer:
@@ -250,10 +253,8 @@ def _sdk_no_answer_blocks(answer: Answer) -> list[dict[str, object]]:
 
 
 def test_no_answer_blocks_are_exactly_what_the_sdk_models_render_and_validate() -> None:
-    from scalewarden.knowledge.answer import answer_question
-
     answers = [
-        answer_question(q, 3)
+        SHIPPED.answer(q, 3)
         for q in (
             "what is the capital of france",
             "how do i bake bread",
@@ -272,10 +273,8 @@ def test_no_answer_blocks_are_exactly_what_the_sdk_models_render_and_validate() 
 
 
 def test_answer_blocks_are_exactly_what_the_sdk_models_render_and_validate() -> None:
-    from scalewarden.knowledge.answer import answer_question
-
     answers = [
-        answer_question(q, 3)
+        SHIPPED.answer(q, 3)
         for q in (
             "do i need a vpce for aas",
             "whats the slr for ecs autoscaling",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -130,3 +131,65 @@ async def test_a_blank_signing_secret_keeps_the_slack_routes_off(
 
     assert not slack_configured(Settings(slack_bot_token="xoxb-1", slack_signing_secret=secret))
     assert slack_configured(Settings(slack_bot_token="xoxb-1", slack_signing_secret="s3cret"))
+
+
+ARTICLE = """---
+id: pager-rota
+title: Rotating the pager secret
+topic: resilience
+sources:
+  - https://docs.aws.amazon.com/autoscaling/application/userguide/what-is-application-auto-scaling.html
+aliases: [on-call]
+reviewed: 2026-01-01
+---
+# Rotating the pager secret
+
+## Who approves a rotation of the pager secret?
+
+The duty manager approves every rotation of the pager secret outside business hours.
+"""
+
+
+async def test_the_app_answers_from_the_knowledge_folder_its_settings_name(
+    tmp_path: Path, store: Any
+) -> None:
+    """``create_app(Settings(knowledge_dir=…))`` used to answer from the shipped articles."""
+    import httpx
+
+    from scalewarden.settings import Settings
+    from scalewarden.web import create_app
+
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "pager-rota.md").write_text(ARTICLE)
+    settings = Settings(knowledge_dir=folder, knowledge_dirs="", cache_dir=tmp_path / "cache")
+    app = create_app(settings, store=store)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://service") as client,
+    ):
+        ours = await client.get("/api/v1/ask", params={"q": "who approves a pager rotation"})
+        shipped = await client.get("/api/v1/ask", params={"q": "do i need a vpce for aas"})
+    assert ours.status_code == 200 and ours.json()["answered"]
+    assert {r["article_id"] for r in ours.json()["results"]} == {"pager-rota"}
+    assert shipped.json()["answered"] is False  # a shipped article would answer this one
+
+
+async def test_a_slack_scan_uses_the_region_of_the_app_settings(
+    make_harness: Any, aws_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service scans in ``SCALEWARDEN_AWS_REGION`` when boto3 has no region of its own."""
+    from scalewarden.localaws import seed_scenario
+
+    seed_scenario("eu-west-1")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    env = {"SCALEWARDEN_AWS_REGION": "eu-west-1"}
+    async with make_harness(settings_env=env, scanner=None, checks=None) as h:
+        await h.command("scan target_fixed_capacity")
+        await h.fake.wait_for(lambda: h.store.audit_entries(), timeout=60)
+        entry = h.store.audit_entries()[0]
+        assert entry["outcome"] == "completed", entry
+        stored = h.store.latest_scan()
+        assert stored is not None and stored["regions"] == ["eu-west-1"]

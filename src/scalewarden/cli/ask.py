@@ -29,7 +29,13 @@ def ask(
     """Answer a security question about Application Auto Scaling, with sources."""
     import json
 
-    from scalewarden.knowledge.answer import MAX_TOP, QuestionError, get_engine, validate_question
+    from scalewarden.knowledge.answer import (
+        MAX_TOP,
+        KnowledgeBase,
+        QuestionError,
+        validate_question,
+    )
+    from scalewarden.settings import get_settings
 
     try:
         validate_question(question)  # before loading anything: bad input fails fast
@@ -38,7 +44,7 @@ def ask(
     if not 1 <= top <= MAX_TOP:
         raise usage_error(f"--top must be from 1 to {MAX_TOP}, got {top}")
     try:
-        engine = get_engine()
+        engine = KnowledgeBase.from_settings(get_settings()).engine()
     except OSError as exc:  # e.g. the knowledge folder itself is unreadable
         typer.echo(f"error: cannot load the knowledge base: {exc}", err=True)
         raise typer.Exit(3) from None

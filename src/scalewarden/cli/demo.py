@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from scalewarden.cli.app import EXIT_CANNOT_RUN, app
+
+if TYPE_CHECKING:
+    from scalewarden.settings import Settings
 
 
 @app.command()
@@ -18,7 +23,6 @@ def demo(
     port: int = typer.Option(3000, "--port", min=0, max=65535, help="Port of the service."),
 ) -> None:
     """Answer sample questions, scan a local demo account, then serve the results."""
-    import os
     import tempfile
 
     from rich.console import Console
@@ -26,13 +30,15 @@ def demo(
 
     from scalewarden.cli.ask import print_answer
     from scalewarden.demo import SAMPLE_QUESTIONS, demo_account
-    from scalewarden.knowledge.answer import get_engine
+    from scalewarden.knowledge.answer import KnowledgeBase
     from scalewarden.reports import render
-    from scalewarden.scan import ScanError, ScanScope, run_scan
+    from scalewarden.scan import ScanError, ScanOptions, ScanScope, run_scan
+    from scalewarden.settings import get_settings
 
+    settings = get_settings()
     console = Console(highlight=False)
     console.print(Rule("1. Questions, answered from the knowledge base"))
-    engine = get_engine()
+    engine = KnowledgeBase.from_settings(settings).engine()
     for question in SAMPLE_QUESTIONS:
         console.print(f"\n[bold]> {question}[/bold]")
         print_answer(engine.answer(question, 1))
@@ -45,8 +51,13 @@ def demo(
             f"Local AWS on {account.endpoint_url}, regions {', '.join(account.regions)}: "
             f"{seeded} scalable targets, IAM policies, endpoints, trails and rules."
         )
+        # The demo account's own region, whatever SCALEWARDEN_AWS_REGION says.
+        settings = settings.model_copy(update={"aws_region": account.regions[0]})
         try:
-            report = run_scan(ScanScope(regions=list(account.regions)))
+            report = run_scan(
+                ScanScope(regions=list(account.regions)),
+                options=ScanOptions.from_settings(settings),
+            )
         except ScanError as exc:
             typer.echo(f"error: the demo scan could not run: {exc}", err=True)
             raise typer.Exit(EXIT_CANNOT_RUN) from None
@@ -57,22 +68,19 @@ def demo(
         console.print(Rule("3. The service, on the demo account"))
         # The demo keeps its own throw-away database so it never touches a real one.
         db_dir = tempfile.mkdtemp(prefix="scalewarden-demo-")
-        os.environ["SCALEWARDEN_DATABASE_URL"] = f"sqlite:///{db_dir}/demo.db"
-        _serve(report, host, port, console)
+        settings = settings.model_copy(update={"database_url": f"sqlite:///{db_dir}/demo.db"})
+        _serve(report, host, port, settings)
 
 
-def _serve(report: object, host: str, port: int, console: object) -> None:
+def _serve(report: object, host: str, port: int, settings: Settings) -> None:
     """Store the demo scan, then run the real service (blocking until Ctrl-C)."""
     import uvicorn
 
     from scalewarden.checks.model import ScanReport
-    from scalewarden.settings import get_settings
     from scalewarden.store import Store
     from scalewarden.web import create_app
 
     assert isinstance(report, ScanReport)
-    get_settings.cache_clear()
-    settings = get_settings()
     with Store.open(settings.database_url) as store:
         store.save_scan(report.to_dict(), requested_by="demo")
     base = f"http://{host}:{port}"

@@ -146,8 +146,13 @@ def scan(
             raise usage_error(f"mutelist: {exc}") from exc
 
     from scalewarden.reports.output import OutputError, ReportFile
-    from scalewarden.scan import ScanError, ScanScope, ScopeError, run_scan
+    from scalewarden.scan import ScanError, ScanOptions, ScanScope, ScopeError, run_scan
+    from scalewarden.settings import get_settings
 
+    try:
+        options = ScanOptions.from_settings(get_settings())
+    except ValueError as exc:  # an invalid SCALEWARDEN_* variable (pydantic's ValidationError)
+        raise usage_error(f"settings: {exc}") from exc
     scope = ScanScope(
         regions=region_list,
         accounts=account_list,
@@ -167,7 +172,12 @@ def scan(
                 raise usage_error(str(exc)) from exc
         try:
             with _RichProgress() as progress:
-                report = run_scan(scope, progress=progress, mutelist=rules)
+                report = run_scan(
+                    scope,
+                    progress=progress,
+                    mutelist=rules,
+                    options=options,
+                )
         except ScopeError as exc:
             raise usage_error(str(exc)) from exc
         except ScanError as exc:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from scalewarden.cli.app import EXIT_USAGE, app
+
+if TYPE_CHECKING:
+    from scalewarden.settings import Settings
 
 
 @app.command()
@@ -36,22 +41,20 @@ def serve(
                 err=True,
             )
             raise typer.Exit(EXIT_USAGE)
-        asyncio.run(_serve_socket_mode(host, port))
+        asyncio.run(_serve_socket_mode(settings, host, port))
         return
     if not slack_configured(settings):
         typer.echo(SLACK_OFF + " Health, metrics and the API are served.", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
 
 
-async def _serve_socket_mode(host: str, port: int) -> None:
+async def _serve_socket_mode(settings: Settings, host: str, port: int) -> None:
     """Socket Mode for Slack, with the HTTP routes (health, metrics, API) served alongside."""
     import uvicorn
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    from scalewarden.settings import get_settings
     from scalewarden.web import create_app
 
-    settings = get_settings()
     web = create_app(settings, socket_mode=True)
     bolt = web.state.bolt
     assert settings.slack_app_token is not None and bolt is not None

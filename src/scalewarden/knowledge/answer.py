@@ -1,8 +1,11 @@
 """Answers: the public API that the CLI, Slack and HTTP all call.
 
-``answer_question(question, top=3) -> Answer`` validates the question, searches the process-wide
-engine and returns the best sections with a focused snippet each, or an honest "no answer"
-with the closest topics when nothing matches well. ``Answer.to_dict()`` is the JSON contract
+``KnowledgeBase(folders).answer(question, top=3) -> Answer`` validates the question, searches
+the engine of those folders (built once per process) and returns the best sections with a
+focused snippet each, or an honest "no answer" with the closest topics when nothing matches
+well. The folders are given, never read from the settings here: the CLI and ``create_app``
+build the ``KnowledgeBase`` from theirs, so an app made with other settings answers from its
+own articles. ``Answer.to_dict()`` is the JSON contract
 of ``scalewarden ask --json``; keep both stable.
 
 The no-answer decision uses two signals of the best section, calibrated on the development
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     from scalewarden.knowledge.corpus import LoadProblem
     from scalewarden.knowledge.index import Hit, Query, SearchIndex
     from scalewarden.knowledge.snippets import Block
+    from scalewarden.settings import Settings
 
 #: Longest question accepted, in characters (Slack messages can be long; questions are not).
 MAX_QUESTION_CHARS = 2000
@@ -141,7 +145,8 @@ def validate_question(question: object) -> str:
 
 
 class Engine:
-    """A loaded index plus the answering policy; one per process (see :func:`get_engine`)."""
+    """A loaded index plus the answering policy; one per knowledge base and process (see
+    :meth:`KnowledgeBase.engine`)."""
 
     def __init__(self, index: SearchIndex, *, from_cache: bool = False) -> None:
         self.index = index
@@ -240,32 +245,48 @@ def build_engine(
     return Engine(index)
 
 
-_engine: Engine | None = None
-_engine_lock = threading.Lock()
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Where the articles are and where their index is cached: all the engine needs to know.
+
+    Built at the edge (the CLI, ``create_app``) and passed down. Equal folders share one
+    engine per process, so every app or command on the same articles loads the index once.
+    """
+
+    knowledge_dir: Path | None
+    extra_dirs: tuple[Path, ...] = ()
+    cache_dir: Path | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> KnowledgeBase:
+        """The knowledge base ``settings`` name (``SCALEWARDEN_KNOWLEDGE_DIR`` …)."""
+        return cls(settings.knowledge_dir, tuple(settings.extra_knowledge_dirs), settings.cache_dir)
+
+    def engine(self) -> Engine:
+        """The engine of these folders, built on first use and then shared (thread-safe)."""
+        engine = _engines.get(self)
+        if engine is None:
+            with _engines_lock:
+                engine = _engines.get(self)
+                if engine is None:
+                    engine = build_engine(self.knowledge_dir, self.extra_dirs, self.cache_dir)
+                    if len(_engines) >= MAX_ENGINES:
+                        del _engines[next(iter(_engines))]  # the oldest
+                    _engines[self] = engine
+        return engine
+
+    def answer(self, question: str, top: int = 3) -> Answer:
+        """Answer one question from these articles; raises :class:`QuestionError`."""
+        return self.engine().answer(question, top)
 
 
-def get_engine() -> Engine:
-    """The process-wide engine, built once from the settings (thread-safe)."""
-    global _engine
-    if _engine is None:
-        with _engine_lock:
-            if _engine is None:
-                from scalewarden.settings import get_settings
-
-                settings = get_settings()
-                _engine = build_engine(
-                    settings.knowledge_dir, settings.extra_knowledge_dirs, settings.cache_dir
-                )
-    return _engine
+#: Engines kept at once: a process uses one knowledge base; tests switch between a few.
+MAX_ENGINES = 4
+_engines: dict[KnowledgeBase, Engine] = {}
+_engines_lock = threading.Lock()
 
 
-def reset_engine() -> None:
-    """Forget the process-wide engine (after the settings or the articles changed)."""
-    global _engine
-    with _engine_lock:
-        _engine = None
-
-
-def answer_question(question: str, top: int = 3) -> Answer:
-    """Answer one question from the knowledge base; raises :class:`QuestionError`."""
-    return get_engine().answer(question, top)
+def forget_engines() -> None:
+    """Drop every loaded engine (after the articles changed on disk)."""
+    with _engines_lock:
+        _engines.clear()

@@ -7,12 +7,17 @@ signature (``scanner(command, progress) -> ScanReport``) and tests can substitut
 from __future__ import annotations
 
 from scalewarden.checks.model import ScanReport
-from scalewarden.scan import ProgressCallback
+from scalewarden.scan import ProgressCallback, ScanOptions
 from scalewarden.slack.commands import ScanCommand
 
 
-def scan_for_command(command: ScanCommand, progress: ProgressCallback) -> ScanReport:
-    """Run the scan a Slack command asked for (blocking: call it from a worker thread)."""
+def scan_for_command(
+    command: ScanCommand, progress: ProgressCallback, *, options: ScanOptions | None = None
+) -> ScanReport:
+    """Run the scan a Slack command asked for (blocking: call it from a worker thread).
+
+    ``options`` carry the service's settings (region, pool size); ``create_app`` binds them.
+    """
     from scalewarden.scan import ScanScope, run_scan
 
     names = list(command.check_ids) or ([command.topic] if command.topic else [])
@@ -21,4 +26,4 @@ def scan_for_command(command: ScanCommand, progress: ProgressCallback) -> ScanRe
         accounts=list(command.accounts) or None,
         checks=",".join(names) or None,
     )
-    return run_scan(scope, progress=progress)
+    return run_scan(scope, progress=progress, options=options)

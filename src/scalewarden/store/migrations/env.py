@@ -2,9 +2,10 @@
 
 ``Store.migrate()`` hands in a connection that already holds the migration lock (see
 ``scalewarden.store.migrate``) through ``config.attributes["connection"]``; the migrations run
-inside that connection's transaction. Run from the Alembic command line instead, the
-environment opens the database named by ``sqlalchemy.url`` or ``SCALEWARDEN_DATABASE_URL`` and
-takes the same lock. Logging is left alone: the application owns its configuration.
+inside that connection's transaction. Otherwise the environment opens the database named by
+``sqlalchemy.url`` in the config and takes the same lock. Only when run from the Alembic
+command line (the one edge here) does it fall back to the settings'
+``SCALEWARDEN_DATABASE_URL``. Logging is left alone: the application owns its configuration.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def _database_url() -> str:
     url = context.config.get_main_option("sqlalchemy.url")
     if url:
         return url
+    if context.config.cmd_opts is None:  # called from code: it must say which database
+        raise RuntimeError("no database: pass a connection or set sqlalchemy.url")
     from scalewarden.settings import get_settings
 
     return get_settings().database_url
