@@ -28,7 +28,7 @@ from scalewarden.slack.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
-#: ``answer_question(question, top)``: blocking, run in a worker thread.
+#: ``answerer(question, top)`` (by default ``KnowledgeBase.answer``): blocking, worker thread.
 Answerer = Callable[[str, int], Answer]
 #: ``scanner(command, progress)``: blocking (boto3), run in a worker thread.
 Scanner = Callable[[ScanCommand, ProgressCallback], ScanReport]
