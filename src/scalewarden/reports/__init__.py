@@ -4,9 +4,10 @@ Renderers never decide anything: every format is a view of the same findings, so
 that is FAIL in the table is FAIL in JSON, CSV, OCSF, ASFF and Markdown. Formatter modules
 are imported on demand to keep ``scalewarden`` start-up fast.
 
-``FORMATS`` is the one list of output formats. The CLI's ``--format``, Slack's file uploads
-and the HTTP API all resolve a user's word through ``resolve_format``, so a format (or an
-alias such as ``md``) that one of them accepts, all of them accept.
+``FORMATS`` is the one list of output formats. Every place that lets a user name a format
+resolves the word through ``resolve_format`` (the CLI's ``--format`` does; Slack's file
+uploads and the HTTP API are to take it from here too), so a format or an alias such as
+``md`` that one of them accepts, all of them accept.
 """
 
 from __future__ import annotations
