@@ -284,10 +284,14 @@ def _enabled_regions(accounts: list[_Account], home: str, partition: str) -> dic
 
 def _unreachable(account: _Account, regions: Sequence[str]) -> AccountInventory:
     """An inventory for an account we could not enter: every source missing, with why."""
-    from scalewarden.aws.inventory import AccountInventory, RegionInventory, Source
+    from scalewarden.aws.inventory import (
+        REGIONAL_SOURCES,
+        AccountInventory,
+        RegionInventory,
+        Source,
+    )
 
     reason = account.error or "account not reachable"
-    sources = [v for k, v in vars(Source).items() if k.isupper() and v != Source.IAM_AUTHORIZATION]
     inventory = AccountInventory(
         account_id=account.account_id,
         account_name=account.name,
@@ -295,7 +299,7 @@ def _unreachable(account: _Account, regions: Sequence[str]) -> AccountInventory:
     )
     for region in regions:
         inventory.regions[region] = RegionInventory(
-            account_id=account.account_id, region=region, errors=dict.fromkeys(sources, reason)
+            account_id=account.account_id, region=region, errors=dict.fromkeys(REGIONAL_SOURCES, reason)
         )
     return inventory
 

@@ -4,7 +4,8 @@ Work is split into small tasks on a shared ``WorkPool`` (bounded threads, see
 ``workpool.py``): one task per page of a listing, one per leaf call (tags of a target, a
 DynamoDB table, a trail's status). A page task submits the next page at chain priority, so the
 longest chains (scalable targets of a busy namespace, IAM authorization details) never wait
-behind the fan-out they create.
+behind the fan-out they create. Turning answers into records is ``translate.py``'s job; this
+module only schedules calls and gathers the records.
 
 Nothing is fetched twice and nothing is fetched for nothing:
 
@@ -19,29 +20,31 @@ Nothing is fetched twice and nothing is fetched for nothing:
   a call that names a service namespace is remembered for that namespace only: AAS grants
   permissions per scalable target, so a policy may deny ``ecs`` and allow ``dynamodb``.
 
-Every failure becomes ``errors[source]`` with a reason (``errors.describe_error``); the
-collection itself always completes.
+Every AWS call goes through one wrapper, ``AccountCollector._ask``, which applies that rule;
+single calls use ``_call`` and listings ``_chain``, both built on it. Every failure becomes
+``errors[source]`` with a reason (``errors.describe_error``); the collection itself always
+completes.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
 from typing import Any
 
-from scalewarden.aws.errors import describe_error
+from scalewarden.aws.errors import describe_error, error_code
 from scalewarden.aws.inventory import (
     GLOBAL_REGION,
+    REGIONAL_SOURCES,
     AccountInventory,
     ConfigRecorder,
     DynamoDBTable,
     EventRule,
     IamAuthorization,
-    IngressRule,
     RegionInventory,
     ScalableTarget,
     ScalingActivity,
@@ -49,33 +52,56 @@ from scalewarden.aws.inventory import (
     ScheduledAction,
     SecurityGroup,
     Source,
-    SuspendedState,
     Trail,
     VpcEndpoint,
 )
 from scalewarden.aws.regions import aas_endpoint_service_names
 from scalewarden.aws.session import ClientFactory
+from scalewarden.aws.translate import (
+    alarm_names,
+    to_activity,
+    to_config_recorders,
+    to_endpoint,
+    to_event_rule,
+    to_policy,
+    to_scheduled_action,
+    to_security_group,
+    to_table,
+    to_target,
+    to_trail,
+)
 from scalewarden.aws.workpool import CHAIN, FOLLOW_UP, LEAF, SOURCE, WorkPool
 
 log = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True, slots=True)
+class PageSize:
+    """The parameter that sets an operation's page size, and the largest value it accepts."""
+
+    param: str
+    size: int
+
+
 #: Largest page each operation accepts: fewer pages means fewer round trips.
-PAGE_SIZES: dict[str, tuple[str, int]] = {
-    "describe_scalable_targets": ("MaxResults", 50),
-    "describe_scaling_policies": ("MaxResults", 50),
-    "describe_scheduled_actions": ("MaxResults", 50),
-    "describe_scaling_activities": ("MaxResults", 50),
-    "get_account_authorization_details": ("MaxItems", 1000),
-    "list_tables": ("Limit", 100),
-    "describe_vpcs": ("MaxResults", 1000),
-    "describe_vpc_endpoints": ("MaxResults", 1000),
-    "list_rules": ("Limit", 100),
-    "list_event_buses": ("Limit", 100),
-    "describe_alarms": ("MaxRecords", 100),
+PAGE_SIZES: dict[str, PageSize] = {
+    "describe_scalable_targets": PageSize("MaxResults", 50),
+    "describe_scaling_policies": PageSize("MaxResults", 50),
+    "describe_scheduled_actions": PageSize("MaxResults", 50),
+    "describe_scaling_activities": PageSize("MaxResults", 50),
+    "get_account_authorization_details": PageSize("MaxItems", 1000),
+    "list_tables": PageSize("Limit", 100),
+    "describe_vpcs": PageSize("MaxResults", 1000),
+    "describe_vpc_endpoints": PageSize("MaxResults", 1000),
+    "list_rules": PageSize("Limit", 100),
+    "list_event_buses": PageSize("Limit", 100),
+    "describe_alarms": PageSize("MaxRecords", 100),
 }
 ALARM_BATCH = 100
 #: Error categories after which the same operation is not attempted again in that scope.
 _STICKY = ("AccessDenied", "RegionDisabled", "NotImplemented", "EndpointUnreachable")
+#: DescribeHub's answers for an account that has not subscribed to Security Hub.
+_HUB_NOT_SUBSCRIBED = frozenset({"InvalidAccessException", "ResourceNotFoundException"})
 
 
 @lru_cache(maxsize=1)
@@ -114,7 +140,7 @@ ProgressHook = Callable[[ProgressUpdate], None]
 
 
 #: Sources that cannot be collected without another one.
-_SOURCE_NEEDS: dict[str, tuple[str, ...]] = {
+_SOURCE_NEEDS: Mapping[str, tuple[Source, ...]] = {
     Source.ALARMS: (Source.SCALING_POLICIES,),
     Source.SCALING_POLICIES: (Source.SCALABLE_TARGETS,),
     Source.SCHEDULED_ACTIONS: (Source.SCALABLE_TARGETS,),
@@ -150,145 +176,88 @@ class CollectorOptions:
     sources: frozenset[str] | None = None
 
 
-def _aware(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return None
-
-
-# --------------------------------------------------------------------------------------------
-# Translation from API shapes to inventory records (pure)
-# --------------------------------------------------------------------------------------------
-
-
-def to_target(raw: dict[str, Any], tags: dict[str, str] | None) -> ScalableTarget:
-    state = raw.get("SuspendedState") or {}
-    return ScalableTarget(
-        namespace=raw["ServiceNamespace"],
-        resource_id=raw["ResourceId"],
-        scalable_dimension=raw["ScalableDimension"],
-        min_capacity=int(raw.get("MinCapacity", 0)),
-        max_capacity=int(raw.get("MaxCapacity", 0)),
-        role_arn=raw.get("RoleARN"),
-        suspended=SuspendedState(
-            dynamic_scaling_in=bool(state.get("DynamicScalingInSuspended")),
-            dynamic_scaling_out=bool(state.get("DynamicScalingOutSuspended")),
-            scheduled_scaling=bool(state.get("ScheduledScalingSuspended")),
-        ),
-        arn=raw.get("ScalableTargetARN"),
-        created_at=_aware(raw.get("CreationTime")),
-        tags=tags,
-    )
-
-
-def to_policy(raw: dict[str, Any]) -> ScalingPolicy:
-    return ScalingPolicy(
-        name=raw["PolicyName"],
-        arn=raw["PolicyARN"],
-        namespace=raw["ServiceNamespace"],
-        resource_id=raw["ResourceId"],
-        scalable_dimension=raw["ScalableDimension"],
-        policy_type=raw.get("PolicyType", ""),
-        alarm_names=tuple(a["AlarmName"] for a in raw.get("Alarms") or [] if "AlarmName" in a),
-    )
-
-
-def to_scheduled_action(raw: dict[str, Any]) -> ScheduledAction:
-    return ScheduledAction(
-        name=raw["ScheduledActionName"],
-        arn=raw["ScheduledActionARN"],
-        namespace=raw["ServiceNamespace"],
-        resource_id=raw["ResourceId"],
-        scalable_dimension=raw.get("ScalableDimension", ""),
-        schedule=raw.get("Schedule", ""),
-        start_time=_aware(raw.get("StartTime")),
-        end_time=_aware(raw.get("EndTime")),
-    )
-
-
-def to_activity(raw: dict[str, Any]) -> ScalingActivity:
-    return ScalingActivity(
-        activity_id=raw["ActivityId"],
-        namespace=raw["ServiceNamespace"],
-        resource_id=raw["ResourceId"],
-        scalable_dimension=raw["ScalableDimension"],
-        status_code=raw.get("StatusCode", ""),
-        status_message=raw.get("StatusMessage"),
-        cause=raw.get("Cause"),
-        start_time=_aware(raw.get("StartTime")),
-    )
-
-
-def to_table(raw: dict[str, Any]) -> DynamoDBTable:
-    billing = (raw.get("BillingModeSummary") or {}).get("BillingMode") or "PROVISIONED"
-    return DynamoDBTable(
-        name=raw["TableName"],
-        arn=raw.get("TableArn", ""),
-        billing_mode=billing,
-        gsi_names=tuple(g["IndexName"] for g in raw.get("GlobalSecondaryIndexes") or []),
-    )
-
-
-def to_security_group(raw: dict[str, Any]) -> SecurityGroup:
-    rules = tuple(
-        IngressRule(
-            protocol=str(p.get("IpProtocol", "-1")),
-            from_port=p.get("FromPort"),
-            to_port=p.get("ToPort"),
-            ipv4_ranges=tuple(r["CidrIp"] for r in p.get("IpRanges") or [] if "CidrIp" in r),
-            ipv6_ranges=tuple(r["CidrIpv6"] for r in p.get("Ipv6Ranges") or [] if "CidrIpv6" in r),
-        )
-        for p in raw.get("IpPermissions") or []
-    )
-    return SecurityGroup(group_id=raw["GroupId"], vpc_id=raw.get("VpcId"), ingress=rules)
-
-
-def to_endpoint(raw: dict[str, Any]) -> VpcEndpoint:
-    return VpcEndpoint(
-        endpoint_id=raw["VpcEndpointId"],
-        vpc_id=raw.get("VpcId", ""),
-        service_name=raw.get("ServiceName", ""),
-        endpoint_type=raw.get("VpcEndpointType", ""),
-        state=raw.get("State", ""),
-        policy_document=raw.get("PolicyDocument"),
-        private_dns_enabled=bool(raw.get("PrivateDnsEnabled")),
-        security_group_ids=tuple(g["GroupId"] for g in raw.get("Groups") or []),
-    )
-
-
-def records_write_management_events(selectors: dict[str, Any]) -> bool:
-    """Whether a trail's basic or advanced selectors record write management events."""
-    for sel in selectors.get("EventSelectors") or []:
-        if sel.get("IncludeManagementEvents", True) and sel.get("ReadWriteType", "All") in (
-            "All",
-            "WriteOnly",
-        ):
-            return True
-    for adv in selectors.get("AdvancedEventSelectors") or []:
-        fields = {f.get("Field"): f for f in adv.get("FieldSelectors") or []}
-        category = fields.get("eventCategory") or {}
-        if "Management" not in (category.get("Equals") or []):
-            continue
-        read_only = fields.get("readOnly") or {}
-        if "true" in [str(v).lower() for v in read_only.get("Equals") or []]:
-            continue
-        return True
-    return False
-
-
-def to_event_rule(raw: dict[str, Any], bus: str) -> EventRule:
-    return EventRule(
-        name=raw["Name"],
-        arn=raw.get("Arn", ""),
-        state=raw.get("State", ""),
-        event_bus=raw.get("EventBusName", bus),
-        event_pattern=raw.get("EventPattern"),
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # Collection state
 # --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one AWS call gave: its ``response``; or an error code the caller declared to mean
+    "there is none" (``absent``, e.g. Security Hub not subscribed); or why it failed
+    (``error``, a ``describe_error`` reason)."""
+
+    response: Any = None
+    absent: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.absent is None and self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class _TrailResult:
+    """A trail read in full from its home region (``trail``), or why it could not be."""
+
+    trail: Trail | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _FollowUp:
+    """A listing started for each namespace once it is known to have targets."""
+
+    source: Source
+    op: str
+    on_page: Callable[[dict[str, Any]], bool]
+
+
+@dataclass(slots=True)
+class _Pager:
+    """The page iterator of one listing, created by its first page task."""
+
+    pages: Iterator[Any] | None = None
+
+
+class KnownFailures:
+    """Failures that retrying cannot fix, per region: what stops repeated calls.
+
+    A disabled region fails every call there; an unimplemented or unreachable operation fails
+    for every namespace; AccessDenied is narrowed to the namespace when the call names one,
+    because IAM can allow one namespace's targets and deny another's (resource-level
+    permissions on scalable targets). Regions are any the collector called, scanned or not
+    (a trail's home region may not be scanned).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._reasons: dict[str, str] = {}
+
+    def reason(self, region: str, service: str, op: str, namespace: str | None) -> str | None:
+        """Why ``op`` is known to fail in ``region`` (for ``namespace``), if it is."""
+        with self._lock:
+            found = self._reasons.get(f"{region} *") or self._reasons.get(
+                f"{region} {service}:{op}"
+            )
+            if found is None and namespace:
+                found = self._reasons.get(f"{region} {service}:{op}:{namespace}")
+            return found
+
+    def remember(
+        self, region: str, service: str, op: str, reason: str, namespace: str | None
+    ) -> None:
+        """Record ``reason`` when its category makes it stick (see the class docstring)."""
+        if not reason.startswith(_STICKY):
+            return
+        if reason.startswith("RegionDisabled"):
+            key = f"{region} *"
+        elif namespace and reason.startswith("AccessDenied"):
+            key = f"{region} {service}:{op}:{namespace}"
+        else:
+            key = f"{region} {service}:{op}"
+        with self._lock:
+            self._reasons[key] = reason
 
 
 @dataclass
@@ -298,7 +267,7 @@ class _RegionState:
     region: str
     lock: threading.Lock = field(default_factory=threading.Lock)
     pending: int = 0
-    raw_targets: list[dict[str, Any]] = field(default_factory=list)
+    targets: list[ScalableTarget] = field(default_factory=list)
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
     policies: list[ScalingPolicy] = field(default_factory=list)
     actions: list[ScheduledAction] = field(default_factory=list)
@@ -308,15 +277,18 @@ class _RegionState:
     vpc_ids: list[str] = field(default_factory=list)
     endpoints: list[VpcEndpoint] = field(default_factory=list)
     security_groups: dict[str, SecurityGroup] = field(default_factory=dict)
-    trails: list[dict[str, Any]] = field(default_factory=list)
+    #: ARNs of the trails this region lists (their records are read once per account).
+    trail_arns: list[str] = field(default_factory=list)
     rules: list[EventRule] = field(default_factory=list)
     recorders: list[ConfigRecorder] = field(default_factory=list)
     securityhub: bool | None = None
     errors: dict[str, str] = field(default_factory=dict)
-    broken: dict[str, str] = field(default_factory=dict)
     #: Namespace target chains still running + policy chains still running.
     alarm_wait: int = 0
     namespaces_started: set[str] = field(default_factory=set)
+
+
+_END = object()  # a listing has no more pages
 
 
 class AccountCollector:
@@ -348,13 +320,14 @@ class AccountCollector:
         wanted = self.options.sources
         self._wanted = None if wanted is None else sources_closure(wanted)
         self._states = {r: _RegionState(r) for r in self.regions}
+        self._known = KnownFailures()
         self._lock = threading.Lock()
         self._iam = IamAuthorization()
         self._iam_error: str | None = None
         self._alias: str | None = None
         self._global_pending = 0
-        #: Trail ARN → ("ok", status, selectors) | ("error", reason); read once per account.
-        self._trail_info: dict[str, tuple[str, Any, Any]] = {}
+        #: Trail ARN → the trail or why it could not be read; read once per account.
+        self._trails: dict[str, _TrailResult] = {}
         self._trail_requested: set[str] = set()
 
     def wants(self, source: str) -> bool:
@@ -398,84 +371,78 @@ class AccountCollector:
         if left == 0 and self.progress is not None:
             self.progress(ProgressUpdate(self.account_id, region, "error" if failed else "done"))
 
+    # -- the one call wrapper ----------------------------------------------------------------
+
+    def _ask(
+        self,
+        unit: str,
+        service: str,
+        op: str,
+        invoke: Callable[[], Any],
+        *,
+        client_region: str | None = None,
+        namespace: str | None = None,
+        absent: Collection[str] = (),
+    ) -> Answer:
+        """Make one AWS call (``invoke``) of ``service``'s ``op``, unless it is known to fail.
+
+        ``unit`` is the region the result belongs to (or ``GLOBAL_REGION``); the call goes to
+        ``client_region`` (default: ``unit``), where failures that retrying cannot fix are
+        remembered and honoured. Account-wide calls go to a global endpoint, so no region's
+        failures apply to them. ``namespace`` scopes a remembered AccessDenied; ``absent``
+        lists error codes that are an answer ("there is none"), not a failure.
+        """
+        region = client_region or unit
+        regional = unit != GLOBAL_REGION
+        known = self._known.reason(region, service, op, namespace) if regional else None
+        if known is not None:
+            return Answer(error=known)
+        try:
+            return Answer(response=invoke())
+        except Exception as exc:
+            code = error_code(exc)
+            if code is not None and code in absent:
+                return Answer(absent=code)
+            reason = describe_error(exc, _op_name(op))
+        if regional:
+            self._known.remember(region, service, op, reason, namespace)
+        return Answer(error=reason)
+
     def _call(
         self,
-        region: str,
-        source: str,
+        unit: str,
+        source: str | None,
         service: str,
         op: str,
         namespace: str | None = None,
+        *,
+        client_region: str | None = None,
+        absent: Collection[str] = (),
         **kwargs: Any,
-    ) -> Any:
-        """One API call; on failure records ``errors[source]`` and returns ``None``.
+    ) -> Answer:
+        """One API call through ``_ask``; a failure is recorded as ``errors[source]``.
 
-        ``namespace`` is the AAS service namespace the call concerns, when it concerns one
-        (it scopes a remembered AccessDenied); ``ServiceNamespace`` in ``kwargs`` counts too.
+        ``source=None`` for calls whose failure is no coverage gap (the account's alias).
+        ``ServiceNamespace`` in ``kwargs`` scopes a remembered AccessDenied, as ``namespace``
+        does for calls that name the namespace only in an ARN.
         """
-        scope = namespace or kwargs.get("ServiceNamespace")
-        sticky = self._known_failure(region, service, op, scope)
-        if sticky is not None:
-            self._fail(region, source, sticky)
-            return None
-        try:
-            return getattr(self.clients.client(service, region), op)(**kwargs)
-        except Exception as exc:
-            reason = describe_error(exc, _op_name(op))
-            self._remember_failure(region, service, op, reason, scope)
-            self._fail(region, source, reason)
-            return None
+        call_region = client_region or unit
 
-    def _known_failure(
-        self, region: str, service: str, op: str, namespace: str | None = None
-    ) -> str | None:
-        """The reason ``op`` is known to fail here (disabled region, denied …), if any."""
-        st = self._states.get(region)
-        if st is None:
-            return None
-        with st.lock:
-            found = st.broken.get("*") or st.broken.get(f"{service}:{op}")
-            if found is None and namespace:
-                found = st.broken.get(f"{service}:{op}:{namespace}")
-            return found
+        def invoke() -> Any:
+            return getattr(self.clients.client(service, call_region), op)(**kwargs)
 
-    def _remember_failure(
-        self, region: str, service: str, op: str, reason: str, namespace: str | None = None
-    ) -> None:
-        """Make failures that retrying cannot fix stick: a disabled region for every call
-        there, unimplemented / unreachable for that operation, AccessDenied for that
-        operation and namespace.
-
-        Only AccessDenied is narrowed to the namespace: IAM can allow a namespace's targets and
-        deny another's (resource-level permissions on scalable targets), whereas an endpoint
-        that does not implement an operation or cannot be reached fails it for every
-        namespace, and asking again per namespace would only cost calls.
-        """
-        st = self._states.get(region)
-        if st is None or not reason.startswith(_STICKY):
-            return
-        if reason.startswith("RegionDisabled"):
-            key = "*"
-        elif namespace and reason.startswith("AccessDenied"):
-            key = f"{service}:{op}:{namespace}"
-        else:
-            key = f"{service}:{op}"
-        with st.lock:
-            st.broken[key] = reason
-
-    def _fail_everything(self, region: str, reason: str) -> None:
-        """Mark every source of ``region`` (or the account-wide data) as not collected."""
-        if region == GLOBAL_REGION:
-            with self._lock:
-                self._iam_error = self._iam_error or reason
-            return
-        for name, value in vars(Source).items():
-            if name.isupper() and value != Source.IAM_AUTHORIZATION:
-                self._fail(region, value, reason)
-
-    def _fail(self, region: str, source: str, reason: str) -> None:
-        st = self._states[region]
-        with st.lock:
-            st.errors.setdefault(source, reason)
+        answer = self._ask(
+            unit,
+            service,
+            op,
+            invoke,
+            client_region=client_region,
+            namespace=namespace or kwargs.get("ServiceNamespace"),
+            absent=absent,
+        )
+        if answer.error is not None and source is not None:
+            self._fail(unit, source, answer.error)
+        return answer
 
     def _chain(
         self,
@@ -491,61 +458,63 @@ class AccountCollector:
     ) -> None:
         """Page through ``op``: one task per page, the next page at chain priority.
 
-        ``on_page`` returns False to stop early (no further pages requested).
+        Each page is one call through ``_ask``. ``on_page`` returns False to stop early (no
+        further pages requested); ``on_done(ok)`` runs once, after the last page or failure.
         """
-        st_region = region if region != GLOBAL_REGION else None
         call_region = client_region or region
         params = dict(kwargs)
-        if op in PAGE_SIZES:
-            name, size = PAGE_SIZES[op]
-            params.setdefault(name, size)
-        state: dict[str, Any] = {"iter": None}
-        namespace = kwargs.get("ServiceNamespace")
+        size = PAGE_SIZES.get(op)
+        if size is not None:
+            params.setdefault(size.param, size.size)
+        pager = _Pager()
+
+        def next_page() -> Any:
+            if pager.pages is None:
+                pager.pages = iter(_pages(self.clients.client(service, call_region), op, params))
+            return next(pager.pages, _END)
 
         def step() -> None:
-            # Account-wide (IAM) calls go to a global endpoint: a region's state is irrelevant.
-            regional = st_region is not None
-            sticky = self._known_failure(call_region, service, op, namespace) if regional else None
-            if sticky is not None and state["iter"] is None:
-                if st_region is not None:
-                    self._fail(st_region, source, sticky)
+            answer = self._ask(
+                region,
+                service,
+                op,
+                next_page,
+                client_region=client_region,
+                namespace=kwargs.get("ServiceNamespace"),
+            )
+            if answer.error is not None:
+                self._fail(region, source, answer.error)
                 if on_done is not None:
                     on_done(False)
                 return
-            try:
-                client = self.clients.client(service, call_region)
-                if state["iter"] is None:
-                    if client.can_paginate(op):
-                        size_key = PAGE_SIZES.get(op, ("", 0))[0]
-                        page_size = params.pop(size_key, None) if size_key else None
-                        config = {"PageSize": page_size} if page_size else {}
-                        pages = client.get_paginator(op).paginate(**params, PaginationConfig=config)
-                    else:
-                        pages = _manual_pages(getattr(client, op), params)
-                    state["iter"] = iter(pages)
-                page = next(state["iter"])
-            except StopIteration:
+            if answer.response is _END:
                 if on_done is not None:
                     on_done(True)
                 return
-            except Exception as exc:
-                reason = describe_error(exc, _op_name(op))
-                if regional:
-                    self._remember_failure(call_region, service, op, reason, namespace)
-                if st_region is None:
-                    with self._lock:
-                        self._iam_error = self._iam_error or reason
-                else:
-                    self._fail(st_region, source, reason)
-                if on_done is not None:
-                    on_done(False)
-                return
-            if on_page(page):
+            if on_page(answer.response):
                 self._submit(region, step, priority)
             elif on_done is not None:
                 on_done(True)
 
         self._submit(region, step, priority)
+
+    def _fail_everything(self, region: str, reason: str) -> None:
+        """Mark every source of ``region`` (or the account-wide data) as not collected."""
+        if region == GLOBAL_REGION:
+            self._fail(GLOBAL_REGION, Source.IAM_AUTHORIZATION, reason)
+            return
+        for source in REGIONAL_SOURCES:
+            self._fail(region, source, reason)
+
+    def _fail(self, region: str, source: str, reason: str) -> None:
+        """Record why ``source`` is missing in ``region`` (the first reason wins)."""
+        if region == GLOBAL_REGION:  # the account-wide unit holds one source: IAM
+            with self._lock:
+                self._iam_error = self._iam_error or reason
+            return
+        st = self._states[region]
+        with st.lock:
+            st.errors.setdefault(source, reason)
 
     # -- entry point -------------------------------------------------------------------------
 
@@ -600,12 +569,16 @@ class AccountCollector:
         )
 
     def _alias_lookup(self) -> None:
-        home = global_region(self.regions)
-        try:
-            names = self.clients.client("iam", home).list_account_aliases().get("AccountAliases")
-            self._alias = names[0] if names else None
-        except Exception:  # a name is a nicety; its absence is not a coverage gap
-            self._alias = None
+        # A name is a nicety: its absence is no coverage gap (source=None).
+        answer = self._call(
+            GLOBAL_REGION,
+            None,
+            "iam",
+            "list_account_aliases",
+            client_region=global_region(self.regions),
+        )
+        names = (answer.response or {}).get("AccountAliases") if answer.ok else None
+        self._alias = names[0] if names else None
 
     # -- Application Auto Scaling ------------------------------------------------------------
 
@@ -619,10 +592,11 @@ class AccountCollector:
         st = self._states[region]
 
         def on_page(page: dict[str, Any]) -> bool:
-            targets = page.get("ScalableTargets") or []
+            raw = page.get("ScalableTargets") or []
+            targets = [to_target(t, None) for t in raw]
             start_followups = False
             with st.lock:
-                st.raw_targets.extend(targets)
+                st.targets.extend(targets)
                 if targets and ns not in st.namespaces_started:
                     st.namespaces_started.add(ns)
                     if self.wants(Source.SCALING_POLICIES):
@@ -631,9 +605,8 @@ class AccountCollector:
             if start_followups:
                 self._start_namespace_followups(region, ns)
             for t in targets if self.wants(Source.TAGS) else ():
-                arn = t.get("ScalableTargetARN")
-                if arn:
-                    self._submit(region, partial(self._tags, region, arn, ns), LEAF)
+                if t.arn:
+                    self._submit(region, partial(self._tags, region, t.arn, ns), LEAF)
             return True
 
         self._chain(
@@ -647,7 +620,7 @@ class AccountCollector:
         )
 
     def _tags(self, region: str, arn: str, namespace: str) -> None:
-        resp = self._call(
+        answer = self._call(
             region,
             Source.TAGS,
             "application-autoscaling",
@@ -655,14 +628,13 @@ class AccountCollector:
             namespace,
             ResourceARN=arn,
         )
-        if resp is not None:
+        if answer.ok:
             st = self._states[region]
             with st.lock:
-                st.tags[arn] = dict(resp.get("Tags") or {})
+                st.tags[arn] = dict(answer.response.get("Tags") or {})
 
     def _start_namespace_followups(self, region: str, ns: str) -> None:
         st = self._states[region]
-        aas = "application-autoscaling"
 
         def policies(page: dict[str, Any]) -> bool:
             found = [to_policy(p) for p in page.get("ScalingPolicies") or []]
@@ -686,23 +658,30 @@ class AccountCollector:
             # Newest first: once a page reaches past the window, later pages are older still.
             return len(recent) == len(found)
 
-        ns_arg = {"ServiceNamespace": ns}
-        chains: list[tuple[str, str, Callable[[dict[str, Any]], bool]]] = [
-            (Source.SCALING_POLICIES, "describe_scaling_policies", policies),
-            (Source.SCHEDULED_ACTIONS, "describe_scheduled_actions", actions),
-            (Source.SCALING_ACTIVITIES, "describe_scaling_activities", activities),
-        ]
-        for source, op, on_page in chains:
-            if not self.wants(source):
+        followups = (
+            _FollowUp(Source.SCALING_POLICIES, "describe_scaling_policies", policies),
+            _FollowUp(Source.SCHEDULED_ACTIONS, "describe_scheduled_actions", actions),
+            _FollowUp(Source.SCALING_ACTIVITIES, "describe_scaling_activities", activities),
+        )
+        for follow in followups:
+            if not self.wants(follow.source):
                 continue
-            # Recorded per namespace, as targets are, so the reason says which one failed.
-            keyed = f"{source}:{ns}"
             done = (
                 (lambda ok: self._alarm_dependency_done(region))
-                if source == Source.SCALING_POLICIES
+                if follow.source == Source.SCALING_POLICIES
                 else None
             )
-            self._chain(region, keyed, aas, op, ns_arg, on_page, on_done=done, priority=FOLLOW_UP)
+            self._chain(
+                region,
+                # Recorded per namespace, as targets are, so the reason says which one failed.
+                f"{follow.source}:{ns}",
+                "application-autoscaling",
+                follow.op,
+                {"ServiceNamespace": ns},
+                follow.on_page,
+                on_done=done,
+                priority=FOLLOW_UP,
+            )
 
     def _alarm_dependency_done(self, region: str) -> None:
         """Once every namespace's targets and policies are known, read the alarms once."""
@@ -720,8 +699,7 @@ class AccountCollector:
         found: set[str] = set()
 
         def on_page(page: dict[str, Any]) -> bool:
-            for kind in ("MetricAlarms", "CompositeAlarms"):
-                found.update(a["AlarmName"] for a in page.get(kind) or [])
+            found.update(alarm_names(page))
             return True
 
         def done(ok: bool) -> None:
@@ -748,7 +726,7 @@ class AccountCollector:
         if self.wants(Source.VPCS) or self.wants(Source.VPC_ENDPOINTS):
             self._start_vpc(region)
         if self.wants(Source.TRAILS):
-            self._start_trails(region)
+            self._submit(region, partial(self._trails_of, region), SOURCE)
         if self.wants(Source.EVENT_RULES):
             self._start_events(region)
         if self.wants(Source.CONFIG_RECORDERS):
@@ -760,12 +738,13 @@ class AccountCollector:
         st = self._states[region]
 
         def describe(name: str) -> None:
-            resp = self._call(
+            answer = self._call(
                 region, Source.DYNAMODB_TABLES, "dynamodb", "describe_table", TableName=name
             )
-            if resp is not None:
+            if answer.ok:
+                table = to_table(answer.response["Table"])
                 with st.lock:
-                    st.tables.append(to_table(resp["Table"]))
+                    st.tables.append(table)
 
         def on_page(page: dict[str, Any]) -> bool:
             for name in page.get("TableNames") or []:
@@ -821,58 +800,57 @@ class AccountCollector:
         )
 
     def _security_groups(self, region: str, group_ids: list[str]) -> None:
-        resp = self._call(
+        answer = self._call(
             region, Source.SECURITY_GROUPS, "ec2", "describe_security_groups", GroupIds=group_ids
         )
-        if resp is not None:
+        if answer.ok:
+            groups = [to_security_group(g) for g in answer.response.get("SecurityGroups") or []]
             st = self._states[region]
             with st.lock:
-                for raw in resp.get("SecurityGroups") or []:
-                    sg = to_security_group(raw)
-                    st.security_groups[sg.group_id] = sg
+                st.security_groups.update((g.group_id, g) for g in groups)
 
-    def _start_trails(self, region: str) -> None:
+    def _trails_of(self, region: str) -> None:
+        """The trails a region lists; each one's status and selectors are read once."""
         st = self._states[region]
-
-        def describe() -> None:
-            resp = self._call(
-                region, Source.TRAILS, "cloudtrail", "describe_trails", includeShadowTrails=True
-            )
-            if resp is None:
-                return
-            trails = resp.get("trailList") or []
+        answer = self._call(
+            region, Source.TRAILS, "cloudtrail", "describe_trails", includeShadowTrails=True
+        )
+        if not answer.ok:
+            return
+        for raw in answer.response.get("trailList") or []:
+            arn = str(raw.get("TrailARN") or raw.get("Name"))
             with st.lock:
-                st.trails.extend(trails)
-            for trail in trails:
-                arn = str(trail.get("TrailARN") or trail.get("Name"))
-                with self._lock:
-                    if arn in self._trail_requested:
-                        continue
-                    self._trail_requested.add(arn)
-                home = str(trail.get("HomeRegion") or region)
-                self._submit(region, partial(self._trail_info_for, region, arn, home), LEAF)
+                st.trail_arns.append(arn)
+            with self._lock:
+                if arn in self._trail_requested:
+                    continue
+                self._trail_requested.add(arn)
+            self._submit(region, partial(self._read_trail, region, arn, raw), LEAF)
 
-        self._submit(region, describe, SOURCE)
-
-    def _trail_info_for(self, unit: str, arn: str, home: str) -> None:
+    def _read_trail(self, unit: str, arn: str, raw: dict[str, Any]) -> None:
         """Status and selectors of one trail, asked of its home region, once per account."""
-        results: list[Any] = []
-        reason: str | None = None
-        for op, kwargs in (
-            ("get_trail_status", {"Name": arn}),
-            ("get_event_selectors", {"TrailName": arn}),
-        ):
-            try:
-                results.append(getattr(self.clients.client("cloudtrail", home), op)(**kwargs))
-            except Exception as exc:
-                reason = describe_error(exc, _op_name(op))
-                self._fail(unit, Source.TRAILS, reason)
-                break
+        home = str(raw.get("HomeRegion") or unit)
+        status = self._call(
+            unit, Source.TRAILS, "cloudtrail", "get_trail_status", client_region=home, Name=arn
+        )
+        selectors = (
+            self._call(
+                unit,
+                Source.TRAILS,
+                "cloudtrail",
+                "get_event_selectors",
+                client_region=home,
+                TrailName=arn,
+            )
+            if status.ok
+            else status
+        )
+        if selectors.ok:
+            result = _TrailResult(trail=to_trail(raw, status.response, selectors.response, unit))
+        else:
+            result = _TrailResult(error=selectors.error)
         with self._lock:
-            if reason is not None:
-                self._trail_info[arn] = ("error", reason, None)
-            else:
-                self._trail_info[arn] = ("ok", results[0], results[1])
+            self._trails[arn] = result
 
     def _start_events(self, region: str) -> None:
         st = self._states[region]
@@ -903,45 +881,23 @@ class AccountCollector:
         )
 
     def _config(self, region: str) -> None:
-        resp = self._call(
+        answer = self._call(
             region, Source.CONFIG_RECORDERS, "config", "describe_configuration_recorder_status"
         )
-        if resp is not None:
+        if answer.ok:
+            recorders = to_config_recorders(answer.response)
             st = self._states[region]
             with st.lock:
-                st.recorders = [
-                    ConfigRecorder(name=r.get("name", ""), recording=bool(r.get("recording")))
-                    for r in resp.get("ConfigurationRecordersStatus") or []
-                ]
+                st.recorders = recorders
 
     def _securityhub(self, region: str) -> None:
-        from botocore.exceptions import ClientError
-
-        st = self._states[region]
-        sticky = self._known_failure(region, "securityhub", "describe_hub")
-        if sticky is not None:
-            self._fail(region, Source.SECURITY_HUB, sticky)
-            return
-        try:
-            self.clients.client("securityhub", region).describe_hub()
-            enabled = True
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
-            # DescribeHub answers InvalidAccessException when the account is not subscribed.
-            if code in ("InvalidAccessException", "ResourceNotFoundException"):
-                enabled = False
-            else:
-                reason = describe_error(exc, "DescribeHub")
-                self._remember_failure(region, "securityhub", "describe_hub", reason)
-                self._fail(region, Source.SECURITY_HUB, reason)
-                return
-        except Exception as exc:
-            reason = describe_error(exc, "DescribeHub")
-            self._remember_failure(region, "securityhub", "describe_hub", reason)
-            self._fail(region, Source.SECURITY_HUB, reason)
-            return
-        with st.lock:
-            st.securityhub = enabled
+        answer = self._call(
+            region, Source.SECURITY_HUB, "securityhub", "describe_hub", absent=_HUB_NOT_SUBSCRIBED
+        )
+        if answer.error is None:
+            st = self._states[region]
+            with st.lock:
+                st.securityhub = answer.absent is None
 
     # -- result ------------------------------------------------------------------------------
 
@@ -960,32 +916,17 @@ class AccountCollector:
 
     def _region_inventory(self, st: _RegionState) -> RegionInventory:
         errors = dict(st.errors)
-        tags_ok = Source.TAGS not in errors
-        targets = [
-            to_target(raw, st.tags.get(raw.get("ScalableTargetARN", "")) if tags_ok else None)
-            for raw in st.raw_targets
-        ]
+        targets = st.targets
+        if Source.TAGS not in errors:
+            targets = [replace(t, tags=st.tags.get(t.arn or "")) for t in targets]
         trails: list[Trail] = []
-        for raw in st.trails:
-            arn = str(raw.get("TrailARN") or raw.get("Name"))
-            info = self._trail_info.get(arn)
-            if info is None or info[0] == "error":
-                errors.setdefault(
-                    Source.TRAILS, info[1] if info else "trail status was not collected"
-                )
+        for arn in st.trail_arns:
+            result = self._trails.get(arn)
+            if result is None or result.trail is None:
+                why = result.error if result is not None else None
+                errors.setdefault(Source.TRAILS, why or "trail status was not collected")
                 continue
-            _, status, selectors = info
-            trails.append(
-                Trail(
-                    name=raw.get("Name", ""),
-                    arn=raw.get("TrailARN", ""),
-                    home_region=raw.get("HomeRegion", st.region),
-                    is_multi_region=bool(raw.get("IsMultiRegionTrail")),
-                    is_logging=bool(status.get("IsLogging")),
-                    log_file_validation=bool(raw.get("LogFileValidationEnabled")),
-                    records_write_management_events=records_write_management_events(selectors),
-                )
-            )
+            trails.append(result.trail)
         return RegionInventory(
             account_id=self.account_id,
             region=st.region,
@@ -1009,6 +950,17 @@ class AccountCollector:
 def _op_name(op: str) -> str:
     """``describe_scalable_targets`` → ``DescribeScalableTargets`` (how AWS names it)."""
     return "".join(part.capitalize() for part in op.split("_"))
+
+
+def _pages(client: Any, op: str, params: dict[str, Any]) -> Iterable[Any]:
+    """The pages of ``op``: botocore's paginator, with the page size ``PAGE_SIZES`` gives."""
+    if not client.can_paginate(op):
+        return _manual_pages(getattr(client, op), params)
+    args = dict(params)
+    size = PAGE_SIZES.get(op)
+    page_size = args.pop(size.param, None) if size is not None else None
+    config = {"PageSize": page_size} if page_size else {}
+    return client.get_paginator(op).paginate(**args, PaginationConfig=config)
 
 
 def _manual_pages(method: Callable[..., Any], params: dict[str, Any]) -> Iterable[Any]:

@@ -68,6 +68,15 @@ def _short(message: str) -> str:
     return line if len(line) <= _MAX_MESSAGE else line[: _MAX_MESSAGE - 1] + "…"
 
 
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a service's error answer (``ClientError``), else ``None``."""
+    from botocore.exceptions import ClientError
+
+    if not isinstance(exc, ClientError):
+        return None
+    return str(exc.response.get("Error", {}).get("Code") or "") or None
+
+
 def describe_credential_error(exc: BaseException) -> str | None:
     """A reason naming the credentials when ``exc`` says they were refused, else ``None``.
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 #: The ``region`` of account-wide data and findings (IAM, the one-per-account CloudTrail
@@ -24,8 +25,11 @@ from typing import Any
 GLOBAL_REGION = "global"
 
 
-class Source:
+class Source(StrEnum):
     """Names of the data sources a check can depend on (keys of ``errors``).
+
+    A ``StrEnum``: each member *is* its string, so it serialises, compares and keys ``errors``
+    as the name, and ``list(Source)`` is every source, in the order below.
 
     Scalable targets are collected per namespace; a failure for one namespace is recorded as
     ``scalable_targets:<namespace>`` so the message can say which one. ``missing()`` treats a
@@ -48,6 +52,10 @@ class Source:
     SECURITY_HUB = "securityhub"
     # Account-wide (collected once per account, not per region)
     IAM_AUTHORIZATION = "iam_authorization"
+
+
+#: The sources collected per region (every source but the account-wide ones).
+REGIONAL_SOURCES: tuple[Source, ...] = tuple(s for s in Source if s is not Source.IAM_AUTHORIZATION)
 
 
 def _missing(errors: Mapping[str, str], sources: tuple[str, ...]) -> dict[str, str]:
