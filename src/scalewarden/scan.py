@@ -299,7 +299,9 @@ def _unreachable(account: _Account, regions: Sequence[str]) -> AccountInventory:
     )
     for region in regions:
         inventory.regions[region] = RegionInventory(
-            account_id=account.account_id, region=region, errors=dict.fromkeys(REGIONAL_SOURCES, reason)
+            account_id=account.account_id,
+            region=region,
+            errors=dict.fromkeys(REGIONAL_SOURCES, reason),
         )
     return inventory
 
