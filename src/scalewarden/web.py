@@ -17,16 +17,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, cast
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
+from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scalewarden.api import router as api_router
 from scalewarden.checks.model import Check
 from scalewarden.knowledge.answer import KnowledgeBase
 from scalewarden.settings import Settings, get_settings
@@ -38,7 +39,14 @@ from scalewarden.slack.housekeeping import (
     prune_events_forever,
 )
 from scalewarden.slack.metrics import Metrics
-from scalewarden.slack.services import Answerer, CheckCatalog, Scanner, ServiceStore, SlackServices
+from scalewarden.slack.services import (
+    Answerer,
+    CheckCatalog,
+    Explainer,
+    Scanner,
+    ServiceStore,
+    SlackServices,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +56,6 @@ DEFAULT_HTTP_TIMEOUT = 10
 MAX_BODY_BYTES = 1024 * 1024
 SLACK_OFF = (
     "The Slack routes are off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn them on."
-)
-_KNOWN_ROUTES = frozenset(
-    {"/slack/events", "/healthz", "/readyz", "/metrics", "/api/v1/ask", "/api/v1/checks"}
 )
 
 
@@ -106,19 +111,35 @@ class BodyLimitMiddleware:
                 await _plain(send, 413, b"request body too large")
 
 
-class RequestMetricsMiddleware:
-    """Counts responses by route and status (a pure ASGI wrapper: no per-request overhead)."""
+def route_paths(app: Starlette) -> frozenset[str]:
+    """The paths ``app`` serves: the labels its request metrics use (anything else: "other")."""
+    return frozenset(
+        path for route in app.routes if isinstance(path := getattr(route, "path", None), str)
+    )
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+
+class RequestMetricsMiddleware:
+    """Counts responses by route and status (a pure ASGI wrapper: no per-request overhead).
+
+    Requests are labelled with their path when the app serves it, and "other" otherwise, so
+    that probes of random paths cannot grow the metrics without bound. The known paths are
+    read from the app's routes at the first request, after every route is registered.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, routes_of: Starlette) -> None:
         self.app = app
         self.metrics = metrics
+        self._routes_of = routes_of
+        self._known: frozenset[str] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self._known is None:
+            self._known = route_paths(self._routes_of)
         path = scope.get("path", "")
-        route = path if path in _KNOWN_ROUTES else "other"
+        route = path if path in self._known else "other"
         status = 500
 
         async def counting_send(message: Message) -> None:
@@ -147,11 +168,6 @@ async def _plain(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class AskBody(BaseModel):
-    """``POST /api/v1/ask``."""
-
-    question: str = Field(max_length=5000)
-    top: int = Field(default=3, ge=1, le=10)
 
 
 def _default_checks() -> Sequence[Check]:
@@ -165,7 +181,7 @@ def _default_scanner(settings: Settings) -> Scanner:
     from functools import partial
 
     from scalewarden.scan import ScanOptions
-    from scalewarden.slack.scanning import scan_for_command
+    from scalewarden.slack.scan.scanner import scan_for_command
 
     return partial(scan_for_command, options=ScanOptions.from_settings(settings))
 
@@ -189,6 +205,7 @@ def create_app(
     answerer: Answerer | None = None,
     scanner: Scanner | None = None,
     checks: CheckCatalog | None = None,
+    explainer: Explainer | None = None,
     index_loader: Callable[[], object] | None = None,
     slack_client: AsyncWebClient | None = None,
     authorize: Callable[..., Awaitable[AuthorizeResult]] | None = None,
@@ -205,13 +222,14 @@ def create_app(
     defaults to the knowledge base the settings name, loaded in the background so that
     ``/readyz`` turns ready once the index is in memory. ``scanner`` defaults to the real scan
     (in ``settings.aws_region`` when the scope names no region).
-    ``authorize`` skips ``auth.test`` (tests, benchmark).
+    ``explainer`` (a check's article section, for the remediation card) defaults to the same
+    knowledge base. ``authorize`` skips ``auth.test`` (tests, benchmark).
     """
     settings = settings or get_settings()
     metrics = Metrics()
     loader = index_loader
+    knowledge = KnowledgeBase.from_settings(settings)
     if answerer is None:
-        knowledge = KnowledgeBase.from_settings(settings)
         answerer = knowledge.answer
         if loader is None:
             loader = knowledge.engine
@@ -220,6 +238,7 @@ def create_app(
         answerer=answerer,
         scanner=scanner or _default_scanner(settings),
         checks=checks or _default_checks,
+        explainer=explainer or knowledge.explain,
         access=AccessPolicy(settings.admin_user_ids, settings.admin_usergroup),
         metrics=metrics,
         tasks=BackgroundTasks(),
@@ -324,7 +343,7 @@ def create_app(
     app.state.bolt = bolt
     app.state.metrics = metrics
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
-    app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestMetricsMiddleware, metrics=metrics, routes_of=app)
 
     async def slack_events(request: Request) -> Response:
         """Slack's single request URL (events, the slash command, interactivity).
@@ -387,34 +406,5 @@ def create_app(
     async def metrics_route() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    async def ask(question: str, top: int) -> JSONResponse:
-        from scalewarden.knowledge.answer import QuestionError
-
-        try:
-            answer = await services.answer(question, top)
-        except QuestionError as exc:
-            metrics.answers.labels(source="api", outcome="invalid").inc()
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        outcome = "answered" if answer.answered else "no_answer"
-        metrics.answers.labels(source="api", outcome=outcome).inc()
-        return JSONResponse(answer.to_dict())
-
-    @app.get("/api/v1/ask")
-    async def ask_get(
-        q: str = Query(max_length=5000), top: int = Query(default=3, ge=1, le=10)
-    ) -> JSONResponse:
-        """Answer ``q`` from the knowledge base (the ``ask --json`` contract)."""
-        return await ask(q, top)
-
-    @app.post("/api/v1/ask")
-    async def ask_post(body: AskBody) -> JSONResponse:
-        """Answer ``question`` from the knowledge base (the ``ask --json`` contract)."""
-        return await ask(body.question, body.top)
-
-    @app.get("/api/v1/checks")
-    async def checks_route(topic: str | None = None) -> JSONResponse:
-        """The check catalogue (read-only; no AWS call)."""
-        catalog = [c.to_dict() for c in services.checks() if topic is None or c.topic == topic]
-        return JSONResponse({"checks": catalog, "count": len(catalog)})
-
+    app.include_router(api_router)
     return app

@@ -14,7 +14,7 @@ from harness import (
     build_report,
 )
 
-from scalewarden.slack import blocks as ui
+from scalewarden.slack.views.buttons import ACTION_FEEDBACK_UP, ACTION_REMEDIATION, ACTION_SHARE
 
 pytestmark = pytest.mark.asyncio
 
@@ -100,11 +100,11 @@ async def test_admin_list_with_spaces_and_empty_items(
 @pytest.mark.parametrize(
     ("action_id", "value"),
     [
-        (ui.ACTION_REMEDIATION, {"c": "dynamodb_table_autoscaling_enabled", "r": "table/mine"}),
-        (ui.ACTION_REMEDIATION, {"c": "scan", "r": "findings"}),
-        (ui.ACTION_SHARE, {"q": "scan region=us-east-1"}),
-        (ui.ACTION_SHARE, {"q": "findings critical"}),
-        (ui.ACTION_FEEDBACK_UP, {"q": "scan", "a": ["findings"]}),
+        (ACTION_REMEDIATION, {"c": "dynamodb_table_autoscaling_enabled", "r": "table/mine"}),
+        (ACTION_REMEDIATION, {"c": "scan", "r": "findings"}),
+        (ACTION_SHARE, {"q": "scan region=us-east-1"}),
+        (ACTION_SHARE, {"q": "findings critical"}),
+        (ACTION_FEEDBACK_UP, {"q": "scan", "a": ["findings"]}),
         ("scan", {"q": "x"}),
     ],
 )

@@ -16,7 +16,26 @@ from slack_sdk.models.blocks import (
 from scalewarden.checks.model import Severity
 from scalewarden.knowledge.answer import Answer, KnowledgeBase, Result
 from scalewarden.settings import DEFAULT_KNOWLEDGE_DIR
-from scalewarden.slack import blocks as ui
+from scalewarden.slack.usertext import escape, inert
+from scalewarden.slack.views.answers import answer_blocks
+from scalewarden.slack.views.buttons import (
+    ACTION_FEEDBACK_DOWN,
+    ACTION_FEEDBACK_UP,
+    ACTION_SHARE,
+    AnswerPayload,
+    parse_button_value,
+)
+from scalewarden.slack.views.checks import check_blocks
+from scalewarden.slack.views.home import home_view
+from scalewarden.slack.views.scan import MAX_THREAD_MESSAGES, findings_blocks, scan_messages
+from scalewarden.slack.views.text import (
+    MAX_BLOCKS,
+    MAX_MESSAGE_CHARS,
+    MAX_SECTION_CHARS,
+    block_text_length,
+    clip,
+    source_links,
+)
 
 URL = "https://docs.aws.amazon.com/autoscaling/application/userguide/"
 #: The shipped articles, as the service loads them by default.
@@ -43,14 +62,14 @@ def _texts(blocks: list[dict]) -> str:
 
 
 def test_answer_has_snippet_title_three_sources_feedback_and_share() -> None:
-    blocks = ui.answer_blocks(_answer())
+    blocks = answer_blocks(_answer())
     text = _texts(blocks)
     assert "Snippet 0 &amp; more" in text and "Title 0 &lt;b&gt;" in text and "Section 0" in text
     context = blocks[1]["elements"][0]["text"]
     assert context.count("<https://") == 3 and "page-0-3" not in context
     actions = blocks[-1]["elements"]
     assert [a["action_id"] for a in actions] == ["feedback_up", "feedback_down", "share_answer"]
-    value = ui.parse_button_value(actions[0]["value"])
+    value = parse_button_value(actions[0]["value"])
     assert value == {
         "q": "How do I encrypt <things>?",
         "a": ["article-0", "article-1", "article-2"],
@@ -58,19 +77,19 @@ def test_answer_has_snippet_title_three_sources_feedback_and_share() -> None:
 
 
 def test_shared_answer_has_no_share_button() -> None:
-    actions = ui.answer_blocks(_answer(), shareable=False)[-1]["elements"]
+    actions = answer_blocks(_answer(), shareable=False)[-1]["elements"]
     assert "share_answer" not in [a["action_id"] for a in actions]
 
 
 def test_no_answer_is_honest_and_offers_closest_topics() -> None:
     answer = Answer("what about kubernetes?", False, (), ("Resilience", "VPC endpoints"))
-    text = _texts(ui.answer_blocks(answer))
+    text = _texts(answer_blocks(answer))
     assert "don't have a good answer" in text
     assert "Resilience" in text and "VPC endpoints" in text
 
 
 def test_check_blocks_show_explanation_and_fix() -> None:
-    blocks = ui.check_blocks(
+    blocks = check_blocks(
         sample_check(),
         finding={"resource": "table/orders", "account": "123456789012", "region": "us-east-1"},
     )
@@ -81,21 +100,21 @@ def test_check_blocks_show_explanation_and_fix() -> None:
 
 def test_300_findings_fit_slack_limits_with_thread_and_file_overflow() -> None:
     report = build_report(300, errors=4)
-    messages = ui.scan_messages(report)
+    messages = scan_messages(report)
     for blocks in [messages.blocks, *messages.thread]:
-        assert len(blocks) <= ui.MAX_BLOCKS
-        assert ui.block_text_length(blocks) <= ui.MAX_MESSAGE_CHARS
+        assert len(blocks) <= MAX_BLOCKS
+        assert block_text_length(blocks) <= MAX_MESSAGE_CHARS
         for block in blocks:
             if block["type"] == "section":
-                assert len(block["text"]["text"]) <= ui.MAX_SECTION_CHARS
+                assert len(block["text"]["text"]) <= MAX_SECTION_CHARS
     assert messages.total_shown == 304
     assert 0 < messages.in_message < 304 and messages.needs_file
-    assert 0 < len(messages.thread) <= ui.MAX_THREAD_MESSAGES
+    assert 0 < len(messages.thread) <= MAX_THREAD_MESSAGES
     assert messages.in_message + messages.in_thread <= 304
 
 
 def test_scan_results_worst_first_grouped_with_remediation_buttons() -> None:
-    messages = ui.scan_messages(build_report(10, errors=1))
+    messages = scan_messages(build_report(10, errors=1))
     assert not messages.needs_file and not messages.thread
     sections = [b for b in messages.blocks if b["type"] == "section"]
     groups = [s["text"]["text"] for s in sections if "accessory" not in s]
@@ -121,36 +140,36 @@ def test_resources_with_secrets_are_redacted() -> None:
         report.findings[0], resource_id="https://x?token=xoxb-12345678901-abcdefghijkl"
     )
     report.findings[0] = leaked
-    text = _texts(ui.scan_messages(report).blocks)
+    text = _texts(scan_messages(report).blocks)
     assert "xoxb-12345678901" not in text
     assert "[redacted]" in text
 
 
 def test_home_view_depends_on_access() -> None:
-    admin = _texts(ui.home_view(latest=None, may_scan=True, admins_configured=True)["blocks"])
-    user = _texts(ui.home_view(latest=None, may_scan=False, admins_configured=True)["blocks"])
-    off = _texts(ui.home_view(latest=None, may_scan=False, admins_configured=False)["blocks"])
+    admin = _texts(home_view(latest=None, may_scan=True, admins_configured=True)["blocks"])
+    user = _texts(home_view(latest=None, may_scan=False, admins_configured=True)["blocks"])
+    off = _texts(home_view(latest=None, may_scan=False, admins_configured=False)["blocks"])
     assert "Run a scan" in admin and "Run a scan" not in user
     assert "SCALEWARDEN_ADMIN_USERS" in off
-    with_scan = ui.home_view(latest=build_report(3), may_scan=False, admins_configured=True)
+    with_scan = home_view(latest=build_report(3), may_scan=False, admins_configured=True)
     assert "3 failing" in _texts(with_scan["blocks"])
     # Which resources fail is for admins only, as `/scalewarden findings` is.
     assert "table/orders-" not in _texts(with_scan["blocks"])
-    for_admin = ui.home_view(latest=build_report(3), may_scan=True, admins_configured=True)
+    for_admin = home_view(latest=build_report(3), may_scan=True, admins_configured=True)
     assert "table/orders-" in _texts(for_admin["blocks"])
 
 
 def _check_limits(blocks: list[dict]) -> None:
     """Every limit Slack enforces on one message's blocks."""
-    assert len(blocks) <= ui.MAX_BLOCKS
-    assert ui.block_text_length(blocks) <= ui.MAX_MESSAGE_CHARS
+    assert len(blocks) <= MAX_BLOCKS
+    assert block_text_length(blocks) <= MAX_MESSAGE_CHARS
     block_ids = [b["block_id"] for b in blocks if "block_id" in b]
     assert len(block_ids) == len(set(block_ids))
     for block in blocks:
         if block["type"] == "header":
             assert len(block["text"]["text"]) <= 150
         if block["type"] == "section":
-            assert len(block["text"]["text"]) <= ui.MAX_SECTION_CHARS
+            assert len(block["text"]["text"]) <= MAX_SECTION_CHARS
         elements = block.get("elements", []) + (
             [block["accessory"]] if "accessory" in block else []
         )
@@ -159,7 +178,7 @@ def _check_limits(blocks: list[dict]) -> None:
         for button in buttons:
             assert len(button["text"]["text"]) <= 75
             assert len(button["value"]) <= 2000
-            assert ui.parse_button_value(button["value"]), button["value"][:80]
+            assert parse_button_value(button["value"]), button["value"][:80]
 
 
 def test_hostile_findings_stay_within_every_limit_with_working_buttons() -> None:
@@ -177,22 +196,22 @@ def test_hostile_findings_stay_within_every_limit_with_working_buttons() -> None
         )
         for i, f in enumerate(report.findings)
     ]
-    messages = ui.scan_messages(report, title="x" * 500)
+    messages = scan_messages(report, title="x" * 500)
     for blocks in [messages.blocks, *messages.thread]:
         _check_limits(blocks)
         assert "<!channel>" not in json.dumps(blocks)
-    _check_limits(ui.findings_blocks(report.findings, min_severity=None))
+    _check_limits(findings_blocks(report.findings, min_severity=None))
 
 
 def md(text: str) -> MarkdownTextObject:
     """A mrkdwn text object as the SDK builds it, clipped as ours are."""
-    return MarkdownTextObject(text=ui.clip(text, ui.MAX_SECTION_CHARS))
+    return MarkdownTextObject(text=clip(text, MAX_SECTION_CHARS))
 
 
 def _sdk_feedback_buttons(value: str) -> list[ButtonElement]:
     return [
-        ButtonElement(text="👍 Helpful", action_id=ui.ACTION_FEEDBACK_UP, value=value),
-        ButtonElement(text="👎 Not helpful", action_id=ui.ACTION_FEEDBACK_DOWN, value=value),
+        ButtonElement(text="👍 Helpful", action_id=ACTION_FEEDBACK_UP, value=value),
+        ButtonElement(text="👎 Not helpful", action_id=ACTION_FEEDBACK_DOWN, value=value),
     ]
 
 
@@ -201,25 +220,24 @@ def _sdk_answer_blocks(answer: Answer, *, shareable: bool) -> list[dict[str, obj
     best = answer.results[0]
     blocks: list[object] = [
         SectionBlock(
-            text=md(
-                f"*{ui.escape(best.title)}* — _{ui.escape(best.section)}_\n"
-                f"{ui.escape(best.snippet)}"
-            )
+            text=md(f"*{escape(best.title)}* — _{escape(best.section)}_\n{escape(best.snippet)}")
         )
     ]
-    links = ui.source_links(best.sources)
+    links = source_links(best.sources)
     if links:
         blocks.append(ContextBlock(elements=[md(f"Sources: {links}")]))
     others = answer.results[1:3]
     if others:
-        also = "; ".join(f"{ui.escape(r.title)} — {ui.escape(r.section)}" for r in others)
+        also = "; ".join(f"{escape(r.title)} — {escape(r.section)}" for r in others)
         blocks.append(ContextBlock(elements=[md(f"See also: {also}")]))
-    value = ui.answer_value(answer.question, [r.article_id for r in answer.results[:3]])
+    value = AnswerPayload(
+        answer.question, tuple([r.article_id for r in answer.results[:3]])
+    ).encode()
     buttons = _sdk_feedback_buttons(value)
     if shareable:
         buttons.append(
             ButtonElement(
-                text="Share to channel", action_id=ui.ACTION_SHARE, value=value, style="primary"
+                text="Share to channel", action_id=ACTION_SHARE, value=value, style="primary"
             )
         )
     blocks.append(ActionsBlock(block_id="answer_actions", elements=buttons))
@@ -232,13 +250,13 @@ def _sdk_no_answer_blocks(answer: Answer) -> list[dict[str, object]]:
         SectionBlock(
             text=md(
                 "I don't have a good answer to "
-                f"“{ui.inert(ui.clip(answer.question, 300))}” in the knowledge base."
+                f"“{inert(clip(answer.question, 300))}” in the knowledge base."
             )
         )
     ]
     titles = list(dict.fromkeys([*answer.suggestions, *(r.title for r in answer.results)]))[:5]
     if titles:
-        lines = "\n".join(f"• {ui.escape(t)}" for t in titles)
+        lines = "\n".join(f"• {escape(t)}" for t in titles)
         blocks.append(SectionBlock(text=md(f"Closest topics I do know about:\n{lines}")))
     blocks.append(
         ContextBlock(
@@ -247,7 +265,9 @@ def _sdk_no_answer_blocks(answer: Answer) -> list[dict[str, object]]:
             ]
         )
     )
-    value = ui.answer_value(answer.question, [r.article_id for r in answer.results[:3]])
+    value = AnswerPayload(
+        answer.question, tuple([r.article_id for r in answer.results[:3]])
+    ).encode()
     blocks.append(ActionsBlock(block_id="answer_actions", elements=_sdk_feedback_buttons(value)))
     return [b.to_dict() for b in blocks]  # type: ignore[attr-defined]
 
@@ -269,7 +289,7 @@ def test_no_answer_blocks_are_exactly_what_the_sdk_models_render_and_validate() 
     assert any(a.suggestions for a in answers)
     for answer in answers:
         assert not answer.answered or not answer.results
-        assert ui.answer_blocks(answer) == _sdk_no_answer_blocks(answer)
+        assert answer_blocks(answer) == _sdk_no_answer_blocks(answer)
 
 
 def test_answer_blocks_are_exactly_what_the_sdk_models_render_and_validate() -> None:
@@ -289,6 +309,6 @@ def test_answer_blocks_are_exactly_what_the_sdk_models_render_and_validate() -> 
     for answer in answers:
         assert answer.answered and answer.results
         for shareable in (True, False):
-            assert ui.answer_blocks(answer, shareable=shareable) == _sdk_answer_blocks(
+            assert answer_blocks(answer, shareable=shareable) == _sdk_answer_blocks(
                 answer, shareable=shareable
             )

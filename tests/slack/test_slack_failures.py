@@ -18,7 +18,7 @@ from harness import (
     build_report,
 )
 
-from scalewarden.slack import blocks as ui
+from scalewarden.slack.views.buttons import ACTION_SHARE, AnswerPayload
 
 pytestmark = pytest.mark.asyncio
 
@@ -72,7 +72,7 @@ async def test_no_secret_in_debug_logs_metrics_or_readiness(
     async with make_harness() as h:
         await h.command("ask which TLS version?")
         await h.command("scan")
-        await h.action(ui.ACTION_SHARE, ui.answer_value("which TLS version?", []))
+        await h.action(ACTION_SHARE, AnswerPayload("which TLS version?", tuple([])).encode())
         h.fake.fail("chat.postMessage", status=429, headers={"Retry-After": "0"})
         await h.event(
             {

@@ -22,7 +22,14 @@ from harness import (
 )
 
 from scalewarden.scan import ScanError
-from scalewarden.slack import blocks as ui
+from scalewarden.slack.views.buttons import (
+    ACTION_FEEDBACK_DOWN,
+    ACTION_FEEDBACK_UP,
+    ACTION_REMEDIATION,
+    ACTION_SHARE,
+    AnswerPayload,
+)
+from scalewarden.slack.views.text import MAX_MESSAGE_CHARS, block_text_length
 
 pytestmark = pytest.mark.asyncio
 
@@ -48,9 +55,9 @@ async def test_ask_acks_at_once_then_answers_via_response_url(make_harness: Any)
         assert reply["response_type"] == "ephemeral" and reply["replace_original"] is True
         actions = reply["blocks"][-1]["elements"]
         assert [a["action_id"] for a in actions] == [
-            ui.ACTION_FEEDBACK_UP,
-            ui.ACTION_FEEDBACK_DOWN,
-            ui.ACTION_SHARE,
+            ACTION_FEEDBACK_UP,
+            ACTION_FEEDBACK_DOWN,
+            ACTION_SHARE,
         ]
         assert "TLS" in json.dumps(reply["blocks"])
         audit = h.store.audit_entries()
@@ -141,7 +148,7 @@ async def test_300_findings_overflow_to_thread_and_file(make_harness: Any) -> No
         await h.settle()
         main = h.fake.api_calls("chat.update")[-1]
         blocks = _field(main, "blocks")
-        assert len(blocks) <= 50 and ui.block_text_length(blocks) <= ui.MAX_MESSAGE_CHARS
+        assert len(blocks) <= 50 and block_text_length(blocks) <= MAX_MESSAGE_CHARS
         thread = [c for c in h.fake.api_calls("chat.postMessage") if c.params.get("thread_ts")]
         assert thread and all(c.params["thread_ts"] == main.params["ts"] for c in thread)
         upload = next(c for c in h.fake.calls if c.path.startswith("/upload/"))
@@ -219,8 +226,8 @@ async def test_findings_lists_the_latest_stored_results(make_harness: Any) -> No
 
 async def test_feedback_is_stored_with_the_question(make_harness: Any) -> None:
     async with make_harness() as h:
-        value = ui.answer_value("which TLS version?", ["data-protection"])
-        response = await h.action(ui.ACTION_FEEDBACK_DOWN, value)
+        value = AnswerPayload("which TLS version?", tuple(["data-protection"])).encode()
+        response = await h.action(ACTION_FEEDBACK_DOWN, value)
         assert response.status_code == 200
         await h.fake.wait_for(lambda: h.fake.webhook_calls("act"))
         entry = h.store.feedback_entries()[0]
@@ -230,8 +237,8 @@ async def test_feedback_is_stored_with_the_question(make_harness: Any) -> None:
 
 async def test_share_to_channel_posts_publicly(make_harness: Any) -> None:
     async with make_harness() as h:
-        value = ui.answer_value("which TLS version does the API require?", [])
-        await h.action(ui.ACTION_SHARE, value)
+        value = AnswerPayload("which TLS version does the API require?", tuple([])).encode()
+        await h.action(ACTION_SHARE, value)
         await h.fake.wait_for(lambda: len(h.fake.webhook_calls("act")) == 2)
         first, second = (c.params for c in h.fake.webhook_calls("act"))
         assert first.get("delete_original") is True
@@ -250,7 +257,7 @@ async def test_remediation_button_shows_fix_and_knowledge(make_harness: Any) -> 
                 "g": finding.region,
             }
         )
-        await h.action(ui.ACTION_REMEDIATION, value)
+        await h.action(ACTION_REMEDIATION, value)
         await h.fake.wait_for(lambda: h.fake.webhook_calls("act"))
         text = _dump(h.fake.webhook_calls("act")[0])
         assert "How to fix it" in text and "table/orders-0000" in text
@@ -414,7 +421,7 @@ async def test_a_mention_shed_under_a_flood_gets_a_busy_reply_in_its_thread(
 
 
 async def test_a_scan_stopped_by_shutdown_says_so_and_is_audited(make_harness: Any) -> None:
-    from scalewarden.slack.scan_flow import SCAN_INTERRUPTED
+    from scalewarden.slack.scan.flow import SCAN_INTERRUPTED
 
     gate = threading.Event()
     slow = RecordingScanner(build_report(2), gate=gate)

@@ -19,7 +19,7 @@ from harness import (
     sign,
 )
 
-from scalewarden.slack import blocks as ui
+from scalewarden.slack.views.buttons import ACTION_SHARE
 
 pytestmark = pytest.mark.asyncio
 
@@ -37,7 +37,7 @@ async def test_every_kind_of_request_needs_a_valid_signature(make_harness: Any) 
         bodies = [
             (command_body("scan", user=ADMIN, channel=CHANNEL, response_url=url), FORM),
             (json.dumps({"type": "url_verification", "challenge": "c"}).encode(), JSON),
-            (action_body(ui.ACTION_SHARE, "{}", user=USER, response_url=url), FORM),
+            (action_body(ACTION_SHARE, "{}", user=USER, response_url=url), FORM),
             (json.dumps({"type": "event_callback", "event_id": "Ev1", "event": {}}).encode(), JSON),
         ]
         now = int(time.time())

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 from harness import ADMIN, USER
 
-from scalewarden.slack import blocks as ui
+from scalewarden.slack.views.buttons import (
+    ACTION_FEEDBACK_DOWN,
+    ACTION_FEEDBACK_UP,
+    ACTION_SHARE,
+    AnswerPayload,
+    parse_button_value,
+)
 
 pytestmark = pytest.mark.asyncio
 
@@ -31,7 +37,7 @@ def _pings_or_links(text: str) -> list[str]:
 
 async def test_shared_questions_cannot_ping_or_disguise_links(make_harness: Any) -> None:
     async with make_harness() as h:
-        await h.action(ui.ACTION_SHARE, ui.answer_value(HOSTILE, []))
+        await h.action(ACTION_SHARE, AnswerPayload(HOSTILE, tuple([])).encode())
         await h.fake.wait_for(lambda: len(h.fake.webhook_calls("act")) == 2)
         shared = h.fake.webhook_calls("act")[1].params
         text = json.dumps(shared["blocks"], ensure_ascii=False)
@@ -57,19 +63,19 @@ async def test_long_and_quote_heavy_questions_keep_working_buttons(make_harness:
     """A button value is cut at 2,000 characters; cutting JSON leaves JSON that no longer
     parses, and the share or feedback click then silently does nothing."""
     question = '"\\' * 700 + " which TLS version?"
-    value = ui.answer_value(question, ["data-protection", "vpc-endpoints"])
+    value = AnswerPayload(question, tuple(["data-protection", "vpc-endpoints"])).encode()
     assert len(value) <= 2000
-    data = ui.parse_button_value(value)
+    data = parse_button_value(value)
     assert data["q"] and data["a"] == ["data-protection", "vpc-endpoints"]
     async with make_harness() as h:
-        await h.action(ui.ACTION_FEEDBACK_UP, value)
+        await h.action(ACTION_FEEDBACK_UP, value)
         await h.fake.wait_for(lambda: h.store.feedback_entries())
 
 
 async def test_a_user_id_from_a_button_payload_is_not_markup(make_harness: Any) -> None:
     async with make_harness() as h:
-        value = ui.answer_value("which TLS version?", [])
-        await h.action(ui.ACTION_SHARE, value, user="U1><!channel")
+        value = AnswerPayload("which TLS version?", tuple([])).encode()
+        await h.action(ACTION_SHARE, value, user="U1><!channel")
         await h.fake.wait_for(lambda: len(h.fake.webhook_calls("act")) == 2)
         asked = h.fake.webhook_calls("act")[1].params["blocks"][0]["elements"][0]["text"]
         assert "<!channel" not in asked
@@ -79,8 +85,8 @@ async def test_feedback_with_a_malformed_article_list_is_stored_without_it(
     make_harness: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with make_harness() as h:
-        await h.action(ui.ACTION_FEEDBACK_UP, json.dumps({"q": "which TLS version?", "a": 5}))
-        await h.action(ui.ACTION_FEEDBACK_DOWN, json.dumps({"q": "which TLS?", "a": "abc"}))
+        await h.action(ACTION_FEEDBACK_UP, json.dumps({"q": "which TLS version?", "a": 5}))
+        await h.action(ACTION_FEEDBACK_DOWN, json.dumps({"q": "which TLS?", "a": "abc"}))
         await h.fake.wait_for(lambda: len(h.store.feedback_entries()) == 2)
         await h.settle()
         assert [e["article_ids"] for e in h.store.feedback_entries()] == [[], []]

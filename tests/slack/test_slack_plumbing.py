@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 from scalewarden.slack.background import BackgroundTasks
-from scalewarden.slack.progress import ProgressReporter
 from scalewarden.slack.redact import redact, redact_resource
+from scalewarden.slack.scan.progress import ProgressReporter
 from scalewarden.slack.signature import sign, verify
 
 

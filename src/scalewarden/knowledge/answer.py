@@ -185,6 +185,30 @@ class Engine:
             )
         return Answer(text, True, tuple(results), (), corrections=query.corrections)
 
+    def explain(self, article_id: str, about: str = "") -> Result | None:
+        """The section of article ``article_id`` that best fits ``about`` (e.g. a check's title).
+
+        The article is looked up by id, not searched for: a check names the article that
+        explains it (``kb_article``), and a search for its title could rank another article
+        first. ``about`` only picks the section within that article (the first one when no
+        word of it matches). ``None`` when no such article is loaded.
+        """
+        sections = [i for i, s in enumerate(self.index.sections) if s.article_id == article_id]
+        if not sections:
+            return None
+        query = self.index.analyse(about)
+        scores, _, _ = self.index.score(query)
+        best = max(sections, key=lambda i: (float(scores[i]), -i))
+        section = self.index.sections[best]
+        return Result(
+            section.article_id,
+            section.title,
+            section.heading,
+            self._snippet(best, self.index.term_weights(query)),
+            round(float(scores[best]), 3),
+            section.sources,
+        )
+
     def _snippet(self, index: int, weights: dict[str, float]) -> str:
         from scalewarden.knowledge.snippets import analyse_blocks, choose_snippet
 
@@ -278,6 +302,10 @@ class KnowledgeBase:
     def answer(self, question: str, top: int = 3) -> Answer:
         """Answer one question from these articles; raises :class:`QuestionError`."""
         return self.engine().answer(question, top)
+
+    def explain(self, article_id: str, about: str = "") -> Result | None:
+        """The section of one article that best fits ``about`` (see :meth:`Engine.explain`)."""
+        return self.engine().explain(article_id, about)
 
 
 #: Engines kept at once: a process uses one knowledge base; tests switch between a few.

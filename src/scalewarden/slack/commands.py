@@ -1,20 +1,28 @@
-"""Parsing of ``/scalewarden ...`` text into a typed command: a pure function.
+"""The ``/scalewarden`` subcommands: one spec each, and the pure parser that reads them.
 
-Slack hands us the whole text after the command name. Parsing here, apart from any I/O,
-keeps the listeners thin and lets every odd input be unit-tested. Unknown or malformed input
-never raises: it becomes :class:`HelpCommand` carrying a one-line ``problem`` so that the user
-sees usage plus what was wrong, rather than an error.
+A :class:`CommandSpec` says everything about a subcommand that is not its handler: its name,
+its usage, a one-line summary, whether it is for admins only, and how to read the rest of the
+text into a typed command. The help message, the Home tab's command list, both manifests'
+``usage_hint`` and the README's command list are generated from (or tested against) these
+specs, so a usage line is written once. The handlers live in ``slack/listeners/commands.py``,
+chosen by spec name from its ``HANDLERS`` table, which also applies ``admin_only``.
+
+Parsing is apart from any I/O, which keeps the handlers thin and lets every odd input be
+unit-tested. Unknown or malformed input never raises: it becomes :class:`HelpCommand` carrying
+a one-line ``problem`` so that the user sees usage plus what was wrong, rather than an error.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from scalewarden.checks.model import Severity
 from scalewarden.topics import TOPICS
 
+#: The slash command itself (as declared in ``deploy/slack/manifest*.yml``).
+SLASH_COMMAND = "/scalewarden"
 SEVERITY_NAMES: tuple[str, ...] = tuple(s.value for s in Severity)
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
@@ -33,7 +41,7 @@ class AskCommand:
 
 @dataclass(frozen=True)
 class ScanCommand:
-    """``scan [check ids | topic] [region=...] [account=...]``: an on-demand scan."""
+    """``scan [check ids or topic] [region=...] [account=...]``: an on-demand scan."""
 
     check_ids: tuple[str, ...] = ()
     topic: str | None = None
@@ -66,26 +74,51 @@ class HelpCommand:
     problem: str | None = None
 
 
-Command = AskCommand | ScanCommand | FindingsCommand | HelpCommand
+#: Any parsed subcommand: one of the classes above, or a new subcommand's own class.
+Command = object
 
-SUBCOMMANDS: tuple[str, ...] = ("ask", "scan", "findings", "help")
+
+@dataclass(frozen=True)
+class ParseContext:
+    """What a parser may need besides the text (kept explicit so parsers stay pure)."""
+
+    topics: Collection[str] = TOPICS
 
 
-def command_name(command: Command) -> str:
-    """The sub-command name recorded in the audit log."""
-    return {
-        AskCommand: "ask",
-        ScanCommand: "scan",
-        FindingsCommand: "findings",
-        HelpCommand: "help",
-    }[type(command)]
+#: Reads the text after the subcommand's name into its command, or a ``HelpCommand`` problem.
+Parser = Callable[[str, ParseContext], Command]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One ``/scalewarden`` subcommand, apart from its handler.
+
+    ``args`` is the usage after the name (``"[severity]"``); ``summary`` a short phrase that
+    reads both as a help line and as a Home tab line; ``admin_only`` is enforced by the
+    dispatcher before the handler runs; ``command`` is the type ``parse`` returns on success
+    (it names the command in the audit log); ``example`` is the text after the slash command.
+    """
+
+    name: str
+    command: type
+    args: str
+    summary: str
+    admin_only: bool
+    parse: Parser
+    example: str = ""
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def usage(self) -> str:
+        """``name args``, as the help, the Home tab, the manifests and the README show it."""
+        return f"{self.name} {self.args}".strip()
 
 
 def _split_values(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def parse_scan(args: list[str], topics: Collection[str]) -> ScanCommand | HelpCommand:
+def parse_scan_args(args: list[str], topics: Collection[str]) -> ScanCommand | HelpCommand:
     """Read ``scan`` arguments; any token we cannot place becomes a help ``problem``."""
     check_ids: list[str] = []
     regions: list[str] = []
@@ -130,42 +163,115 @@ def parse_scan(args: list[str], topics: Collection[str]) -> ScanCommand | HelpCo
     )
 
 
+def severity_name(word: str) -> str | None:
+    """A severity as typed (any case, ``info`` too) → its name; ``None`` if it is not one."""
+    severity = word.lower()
+    if severity == "info":
+        severity = "informational"
+    return severity if severity in SEVERITY_NAMES else None
+
+
+def _parse_ask(rest: str, _: ParseContext) -> Command:
+    if not rest:
+        return HelpCommand(problem="`ask` needs a question, e.g. `ask what is a scalable target?`")
+    if len(rest) > MAX_QUESTION_LENGTH:
+        return HelpCommand(
+            problem=f"that question is too long ({len(rest)} characters, at most "
+            f"{MAX_QUESTION_LENGTH})"
+        )
+    return AskCommand(question=rest)
+
+
+def _parse_scan(rest: str, context: ParseContext) -> Command:
+    return parse_scan_args(rest.split(), context.topics)
+
+
+def _parse_findings(rest: str, _: ParseContext) -> Command:
+    args = rest.split()
+    if not args:
+        return FindingsCommand()
+    if len(args) > 1:
+        return HelpCommand(problem="`findings` takes at most one severity")
+    severity = severity_name(args[0])
+    if severity is None:
+        return HelpCommand(problem=f"`{args[0]}` is not a severity ({', '.join(SEVERITY_NAMES)})")
+    return FindingsCommand(min_severity=severity)
+
+
+def _parse_help(rest: str, _: ParseContext) -> Command:
+    return HelpCommand()
+
+
+#: Every subcommand, in the order help and the Home tab list them. A new subcommand is a spec
+#: here and a handler in ``slack/listeners/commands.py``'s ``HANDLERS``.
+SPECS: tuple[CommandSpec, ...] = (
+    CommandSpec(
+        name="ask",
+        command=AskCommand,
+        args="<question>",
+        summary="Get an answer from the knowledge base",
+        admin_only=False,
+        parse=_parse_ask,
+        example="ask how do I encrypt scaling data?",
+    ),
+    CommandSpec(
+        name="scan",
+        command=ScanCommand,
+        args="[check ids or topic] [region=...] [account=...]",
+        summary="Run a scan of AWS now",
+        admin_only=True,
+        parse=_parse_scan,
+        example="scan identity-and-access-management region=us-east-1,eu-west-1",
+    ),
+    CommandSpec(
+        name="findings",
+        command=FindingsCommand,
+        args="[severity]",
+        summary="Read the latest stored results",
+        admin_only=True,
+        parse=_parse_findings,
+        example="findings high",
+    ),
+    CommandSpec(
+        name="help",
+        command=HelpCommand,
+        args="",
+        summary="Show how to use /scalewarden",
+        admin_only=False,
+        parse=_parse_help,
+        aliases=("?", "-h", "--help"),
+    ),
+)
+
+_BY_NAME: dict[str, CommandSpec] = {
+    word: spec for spec in SPECS for word in (spec.name, *spec.aliases)
+}
+_BY_TYPE: dict[type, CommandSpec] = {spec.command: spec for spec in SPECS}
+
+
+def spec_of(command: Command) -> CommandSpec:
+    """The spec of a parsed command (a usage error belongs to ``help``)."""
+    return _BY_TYPE[type(command)]
+
+
+def command_name(command: Command) -> str:
+    """The sub-command name recorded in the audit log."""
+    return spec_of(command).name
+
+
+def usage_hint() -> str:
+    """The manifests' ``usage_hint``: every subcommand's usage, in order."""
+    return " | ".join(spec.usage for spec in SPECS)
+
+
 def parse_command(text: str | None, *, topics: Collection[str] = TOPICS) -> Command:
     """Turn the text after ``/scalewarden`` into a command; never raises."""
     raw = (text or "").replace("\u00a0", " ").strip()
     if not raw:
         return HelpCommand()
     head, _, rest = raw.partition(" ")
-    name = head.lower()
-    rest = rest.strip()
-    if name in ("help", "?", "-h", "--help"):
-        return HelpCommand()
-    if name == "ask":
-        if not rest:
-            return HelpCommand(
-                problem="`ask` needs a question, e.g. `ask what is a scalable target?`"
-            )
-        if len(rest) > MAX_QUESTION_LENGTH:
-            return HelpCommand(
-                problem=f"that question is too long ({len(rest)} characters, at most "
-                f"{MAX_QUESTION_LENGTH})"
-            )
-        return AskCommand(question=rest)
-    if name == "scan":
-        return parse_scan(rest.split(), topics)
-    if name == "findings":
-        args = rest.split()
-        if not args:
-            return FindingsCommand()
-        if len(args) > 1:
-            return HelpCommand(problem="`findings` takes at most one severity")
-        severity = args[0].lower()
-        if severity == "info":
-            severity = "informational"
-        if severity not in SEVERITY_NAMES:
-            return HelpCommand(
-                problem=f"`{args[0]}` is not a severity ({', '.join(SEVERITY_NAMES)})"
-            )
-        return FindingsCommand(min_severity=severity)
-    shown = head if len(head) <= 40 else head[:40] + "…"
-    return HelpCommand(problem=f"I don't know the subcommand `{shown}`")
+    spec = _BY_NAME.get(head.lower())
+    if spec is None:
+        shown = head if len(head) <= 40 else head[:40] + "…"
+        return HelpCommand(problem=f"I don't know the subcommand `{shown}`")
+    return spec.parse(rest.strip(), ParseContext(topics=topics))

@@ -36,6 +36,12 @@ class Metrics:
             ["source", "outcome"],
             registry=self.registry,
         )
+        self.commands = Counter(
+            "scalewarden_commands",
+            "Slash subcommands refused before their handler ran, by subcommand and reason.",
+            ["command", "outcome"],
+            registry=self.registry,
+        )
         self.scans = Counter(
             "scalewarden_scans",
             "On-demand scans, by outcome.",

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from scalewarden.checks.model import Check, ScanReport
-from scalewarden.knowledge.answer import Answer
+from scalewarden.knowledge.answer import Answer, Result
 from scalewarden.scan import ProgressCallback
 from scalewarden.slack.access import AccessPolicy
 from scalewarden.slack.audit import AuditLog
@@ -28,8 +28,12 @@ from scalewarden.slack.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 #: ``answerer(question, top)`` (by default ``KnowledgeBase.answer``): blocking, worker thread.
 Answerer = Callable[[str, int], Answer]
+#: ``explainer(article_id, about)``: the section of one article that best fits ``about``.
+Explainer = Callable[[str, str], Result | None]
 #: ``scanner(command, progress)``: blocking (boto3), run in a worker thread.
 Scanner = Callable[[ScanCommand, ProgressCallback], ScanReport]
 #: The check catalogue (metadata for explanations, validation of check ids).
@@ -58,6 +62,7 @@ class SlackServices:
     answerer: Answerer
     scanner: Scanner
     checks: CheckCatalog
+    explainer: Explainer
     access: AccessPolicy
     metrics: Metrics
     tasks: BackgroundTasks = field(default_factory=BackgroundTasks)
@@ -75,11 +80,19 @@ class SlackServices:
     audit: AuditLog = field(init=False, repr=False)
 
     async def answer(self, question: str, top: int = 3) -> Answer:
-        """``answerer(question, top)``: on the event loop once that is the cheaper place
-        (``answer_on_loop``), otherwise in a worker thread so it can never stall the acks."""
+        """``answerer(question, top)``, where :meth:`_search` says."""
+        return await self._search(self.answerer, question, top)
+
+    async def explain(self, article_id: str, about: str) -> Result | None:
+        """``explainer(article_id, about)``, where :meth:`_search` says."""
+        return await self._search(self.explainer, article_id, about)
+
+    async def _search(self, call: Callable[..., T], *args: Any) -> T:
+        """On the event loop once that is the cheaper place (``answer_on_loop``), otherwise
+        in a worker thread so that it can never stall the acks."""
         if self.answer_on_loop:
-            return self.answerer(question, top)
-        return await asyncio.to_thread(self.answerer, question, top)
+            return call(*args)
+        return await asyncio.to_thread(call, *args)
 
     def __post_init__(self) -> None:
         # The audit log reads ``store`` at write time: the service opens it after start-up.
@@ -123,9 +136,6 @@ class Responder:
         if response.status_code >= 300:
             logger.warning("response_url answered %s", response.status_code)
         return response.status_code
-
-
-T = TypeVar("T")
 
 
 async def safe_call(what: str, call: Awaitable[T]) -> T | None:

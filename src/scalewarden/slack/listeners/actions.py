@@ -14,10 +14,18 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from scalewarden.slack import blocks as ui
 from scalewarden.slack.listeners.replies import busy_response, check_reply, reply_to_question
 from scalewarden.slack.services import Responder, SlackServices, safe_call
 from scalewarden.slack.usertext import inert, mention
+from scalewarden.slack.views.buttons import (
+    ACTION_FEEDBACK_DOWN,
+    ACTION_FEEDBACK_UP,
+    ACTION_REMEDIATION,
+    ACTION_SHARE,
+    AnswerPayload,
+    RemediationPayload,
+)
+from scalewarden.slack.views.text import clip
 
 logger = logging.getLogger(__name__)
 
@@ -44,20 +52,17 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     """Attach the button handlers."""
 
     async def feedback(body: dict[str, Any], respond: Responder, vote: str) -> None:
-        data = ui.parse_button_value(_action(body).get("value"))
-        question = str(data.get("q") or "").strip()
-        listed = data.get("a")  # button values are user input: only a list of ids counts
-        article_ids = [a for a in listed if isinstance(a, str)] if isinstance(listed, list) else []
-        if not question:
+        payload = AnswerPayload.decode(_action(body).get("value"))
+        if not payload.question:
             return
         if services.store is not None:
             try:
                 await asyncio.to_thread(
                     services.store.save_feedback,
                     user_id=_user_id(body),
-                    question=question,
+                    question=payload.question,
                     vote=vote,
-                    article_ids=article_ids,
+                    article_ids=list(payload.article_ids),
                     channel_id=_channel_id(body),
                 )
             except Exception as exc:
@@ -70,7 +75,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         )
 
     async def share(body: dict[str, Any], respond: Responder) -> None:
-        question = str(ui.parse_button_value(_action(body).get("value")).get("q") or "").strip()
+        question = AnswerPayload.decode(_action(body).get("value")).question
         if not question:
             return
         reply = await reply_to_question(services, question, source="share", shareable=False)
@@ -84,7 +89,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": f"{shared_by} asked: “{inert(ui.clip(question, 500))}”",
+                        "text": f"{shared_by} asked: “{inert(clip(question, 500))}”",
                     }
                 ],
             },
@@ -99,8 +104,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         )
 
     async def remediation(body: dict[str, Any], respond: Responder) -> None:
-        data = ui.parse_button_value(_action(body).get("value"))
-        check = services.find_check(str(data.get("c") or ""))
+        payload = RemediationPayload.decode(_action(body).get("value"))
+        check = services.find_check(payload.check_id)
         if check is None:
             await safe_call(
                 "response_url",
@@ -111,12 +116,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                 ),
             )
             return
-        finding = {
-            "resource": str(data.get("r") or ""),
-            "account": str(data.get("a") or ""),
-            "region": str(data.get("g") or ""),
-        }
-        reply = await check_reply(services, check, finding)
+        reply = await check_reply(services, check, payload.where())
         await safe_call(
             "response_url",
             respond(
@@ -145,7 +145,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
 
         return listener
 
-    app.action(ui.ACTION_FEEDBACK_UP)(on_click("feedback", lambda b, r: feedback(b, r, "up")))
-    app.action(ui.ACTION_FEEDBACK_DOWN)(on_click("feedback", lambda b, r: feedback(b, r, "down")))
-    app.action(ui.ACTION_SHARE)(on_click("share", share))
-    app.action(ui.ACTION_REMEDIATION)(on_click("remediation", remediation))
+    app.action(ACTION_FEEDBACK_UP)(on_click("feedback", lambda b, r: feedback(b, r, "up")))
+    app.action(ACTION_FEEDBACK_DOWN)(on_click("feedback", lambda b, r: feedback(b, r, "down")))
+    app.action(ACTION_SHARE)(on_click("share", share))
+    app.action(ACTION_REMEDIATION)(on_click("remediation", remediation))

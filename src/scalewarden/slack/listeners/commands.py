@@ -1,6 +1,11 @@
-"""The ``/scalewarden`` slash command.
+"""The ``/scalewarden`` slash command: one listener, a dispatch table, one handler per spec.
 
-Every branch acknowledges first, within Slack's 3-second limit, and does the slow part
+The listener parses the text (``slack/commands.py``), finds the subcommand's spec, applies
+its ``admin_only`` rule, and calls the handler that ``HANDLERS`` names for it. Handlers are
+module-level functions of a :class:`CommandContext` and the parsed command, so they can be
+tested with a fake ``ack`` and ``respond``, without HTTP.
+
+Every handler acknowledges first, within Slack's 3-second limit, and does the slow part
 (search, database, AWS) as tracked background work that answers through ``response_url`` or
 the Web API. Every command, whatever its outcome, is written to the audit log.
 """
@@ -9,144 +14,197 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.checks.model import Finding
-from scalewarden.slack import blocks as ui
-from scalewarden.slack.access import AccessDecision
+from scalewarden.slack.access import CANNOT_VERIFY, AccessDecision
 from scalewarden.slack.commands import (
+    SLASH_COMMAND,
+    SPECS,
     AskCommand,
     FindingsCommand,
     HelpCommand,
     ScanCommand,
-    command_name,
     parse_command,
+    spec_of,
 )
 from scalewarden.slack.listeners.replies import BUSY, reply_to_question
-from scalewarden.slack.scan_flow import ScanRequest, run_scan_in_slack, scan_headline
+from scalewarden.slack.scan.flow import ScanRequest, run_scan_in_slack, scan_headline
 from scalewarden.slack.services import Responder, SlackServices, safe_call
+from scalewarden.slack.usertext import inert
+from scalewarden.slack.views.help import help_blocks
+from scalewarden.slack.views.scan import findings_blocks
 
 logger = logging.getLogger(__name__)
 
 #: How long the admin-group lookup may take before the ack (Slack's limit is 3 s).
 ACCESS_TIMEOUT = 2.0
 
+#: Bolt's ``ack`` (or a test's stand-in): ``await ack(text=…, blocks=…, response_type=…)``.
+Ack = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """One invocation of ``/scalewarden``: who, where, how to answer, what to record."""
+
+    services: SlackServices
+    client: AsyncWebClient
+    ack: Ack
+    respond: Responder
+    name: str
+    text: str
+    user_id: str
+    team_id: str | None
+    channel_id: str
+
+    async def audit(self, outcome: str, detail: str | None = None) -> None:
+        """Write this command's audit entry (a log line at once, the row in a batch)."""
+        await self.services.audit.record(
+            user_id=self.user_id,
+            team_id=self.team_id,
+            channel_id=self.channel_id or None,
+            command=self.name,
+            arguments=self.text,
+            outcome=outcome,
+            detail=detail,
+        )
+
+    async def reply(self, text: str, **message: Any) -> None:
+        """An ephemeral answer through ``response_url`` (after the ack)."""
+        await safe_call(
+            "response_url", self.respond(text=text, response_type="ephemeral", **message)
+        )
+
+
+#: A subcommand's handler: acknowledge, then answer (usually as background work).
+Handler = Callable[[CommandContext, Any], Awaitable[None]]
+
+
+async def handle_help(ctx: CommandContext, command: HelpCommand) -> None:
+    """Usage, with what was wrong first when the text could not be understood."""
+    await ctx.ack(
+        # The problem quotes what the user typed: shown inert, like every echo.
+        text=inert(command.problem) if command.problem else f"How to use {SLASH_COMMAND}",
+        blocks=help_blocks(command.problem),
+        response_type="ephemeral",
+    )
+    outcome = "usage_error" if command.problem else "help"
+    ctx.services.tasks.spawn(ctx.audit(outcome, command.problem))
+
+
+async def handle_ask(ctx: CommandContext, command: AskCommand) -> None:
+    """An answer from the knowledge base, as a quick job (or "busy" when the queue is full)."""
+    services = ctx.services
+
+    async def answer() -> None:
+        reply = await reply_to_question(
+            services, command.question, source="command", shareable=True
+        )
+        await ctx.reply(reply.text, blocks=reply.blocks, replace_original=True)
+        # The audit row is written outside the quick slot: an answer waiting on the
+        # database would hold the slot from the next question, and rows written one
+        # at a time would each cost a transaction instead of sharing a batch.
+        services.tasks.spawn(ctx.audit(reply.outcome), name="slack-audit")
+
+    if services.tasks.spawn(answer(), name="slack-ask", limited=True) is None:
+        # Shed at the door (the queue is full): the ack itself says so, no post follows.
+        await ctx.ack(text=BUSY, response_type="ephemeral")
+        services.metrics.answers.labels(source="command", outcome="busy").inc()
+        services.tasks.spawn(ctx.audit("busy"), name="slack-audit")
+        return
+    await ctx.ack(text="Looking that up…", response_type="ephemeral")
+
+
+async def handle_scan(ctx: CommandContext, command: ScanCommand) -> None:
+    """Check the named checks exist, then run the scan with a progress message."""
+    unknown = _unknown_checks(ctx.services, command)
+    if unknown:
+        message = (
+            f"I don't know the check(s) {', '.join(f'`{inert(c)}`' for c in unknown)}. "
+            "`scalewarden checks` lists them all."
+        )
+        await ctx.ack(text=message, response_type="ephemeral")
+        ctx.services.tasks.spawn(ctx.audit("usage_error", message))
+        return
+    await ctx.ack(text=scan_headline(command), response_type="ephemeral")
+
+    async def scan() -> None:
+        outcome, detail = await run_scan_in_slack(
+            ctx.services,
+            ctx.client,
+            ctx.respond,
+            ScanRequest(command=command, user_id=ctx.user_id, channel_id=ctx.channel_id),
+        )
+        await ctx.audit(outcome, detail)
+
+    ctx.services.tasks.spawn(scan(), name="slack-scan")
+
+
+async def handle_findings(ctx: CommandContext, command: FindingsCommand) -> None:
+    """The latest stored findings at or above a severity."""
+    await ctx.ack(text="Fetching the latest findings…", response_type="ephemeral")
+    ctx.services.tasks.spawn(_send_findings(ctx, command), name="slack-findings")
+
+
+#: Subcommand name → handler. Each spec in ``slack/commands.py`` has exactly one entry (a test
+#: checks it, and :func:`register` refuses to start without).
+HANDLERS: dict[str, Handler] = {
+    "ask": handle_ask,
+    "scan": handle_scan,
+    "findings": handle_findings,
+    "help": handle_help,
+}
+
+
+async def dispatch(ctx: CommandContext, command: object) -> None:
+    """Apply the spec's access rule, then run its handler."""
+    spec = spec_of(command)
+    if spec.admin_only:
+        decision = await _decide(ctx.services, ctx.user_id, ctx.client)
+        if not decision.allowed:
+            await ctx.ack(text=decision.reason, response_type="ephemeral")
+            ctx.services.metrics.commands.labels(command=spec.name, outcome="denied").inc()
+            ctx.services.tasks.spawn(ctx.audit("denied", decision.reason))
+            return
+    await HANDLERS[spec.name](ctx, command)
+
 
 def register(app: AsyncApp, services: SlackServices) -> None:
-    """Attach the ``/scalewarden`` handler."""
+    """Attach the ``/scalewarden`` listener."""
+    missing = {spec.name for spec in SPECS} ^ set(HANDLERS)
+    if missing:
+        raise RuntimeError(f"subcommands without both a spec and a handler: {sorted(missing)}")
 
-    @app.command("/scalewarden")
+    @app.command(SLASH_COMMAND)
     async def scalewarden_command(
-        ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient
+        ack: Ack, command: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        respond = services.responder(command.get("response_url"))
         text = str(command.get("text") or "")
-        user_id = str(command.get("user_id") or "unknown")
-        team_id = command.get("team_id")
-        channel_id = str(command.get("channel_id") or "")
         parsed = parse_command(text)
-        name = command_name(parsed)
-
-        async def audit(outcome: str, detail: str | None = None) -> None:
-            await services.audit.record(
-                user_id=user_id,
-                team_id=team_id,
-                channel_id=channel_id or None,
-                command=name,
-                arguments=text,
-                outcome=outcome,
-                detail=detail,
-            )
-
-        if isinstance(parsed, HelpCommand):
-            await ack(
-                # The problem quotes what the user typed: shown inert, like every echo.
-                text=ui.inert(parsed.problem) if parsed.problem else "How to use /scalewarden",
-                blocks=ui.help_blocks(parsed.problem),
-                response_type="ephemeral",
-            )
-            services.tasks.spawn(audit("usage_error" if parsed.problem else "help", parsed.problem))
-            return
-
-        if isinstance(parsed, AskCommand):
-
-            async def answer(question: str = parsed.question) -> None:
-                reply = await reply_to_question(
-                    services, question, source="command", shareable=True
-                )
-                await safe_call(
-                    "response_url",
-                    respond(
-                        text=reply.text,
-                        blocks=reply.blocks,
-                        response_type="ephemeral",
-                        replace_original=True,
-                    ),
-                )
-                # The audit row is written outside the quick slot: an answer waiting on the
-                # database would hold the slot from the next question, and rows written one
-                # at a time would each cost a transaction instead of sharing a batch.
-                services.tasks.spawn(audit(reply.outcome), name="slack-audit")
-
-            if services.tasks.spawn(answer(), name="slack-ask", limited=True) is None:
-                # Shed at the door (the queue is full): the ack itself says so, no post follows.
-                await ack(text=BUSY, response_type="ephemeral")
-                services.metrics.answers.labels(source="command", outcome="busy").inc()
-                services.tasks.spawn(audit("busy"), name="slack-audit")
-                return
-            await ack(text="Looking that up…", response_type="ephemeral")
-            return
-
-        # Everything below touches AWS or shows what a scan found: admins only.
-        decision = await _decide(services, user_id, client)
-        if not decision.allowed:
-            await ack(text=decision.reason, response_type="ephemeral")
-            if isinstance(parsed, ScanCommand):
-                services.metrics.scans.labels(outcome="denied").inc()
-            services.tasks.spawn(audit("denied", decision.reason))
-            return
-
-        if isinstance(parsed, FindingsCommand):
-            await ack(text="Fetching the latest findings…", response_type="ephemeral")
-            services.tasks.spawn(
-                _send_findings(services, respond, parsed, audit), name="slack-findings"
-            )
-            return
-
-        assert isinstance(parsed, ScanCommand)
-        unknown = _unknown_checks(services, parsed)
-        if unknown:
-            message = (
-                f"I don't know the check(s) {', '.join(f'`{ui.inert(c)}`' for c in unknown)}. "
-                "`scalewarden checks` lists them all."
-            )
-            await ack(text=message, response_type="ephemeral")
-            services.tasks.spawn(audit("usage_error", message))
-            return
-        await ack(text=scan_headline(parsed), response_type="ephemeral")
-
-        async def scan(cmd: ScanCommand = parsed) -> None:
-            outcome, detail = await run_scan_in_slack(
-                services,
-                client,
-                respond,
-                ScanRequest(command=cmd, user_id=user_id, channel_id=channel_id),
-            )
-            await audit(outcome, detail)
-
-        services.tasks.spawn(scan(), name="slack-scan")
+        ctx = CommandContext(
+            services=services,
+            client=client,
+            ack=ack,
+            respond=services.responder(command.get("response_url")),
+            name=spec_of(parsed).name,
+            text=text,
+            user_id=str(command.get("user_id") or "unknown"),
+            team_id=command.get("team_id"),
+            channel_id=str(command.get("channel_id") or ""),
+        )
+        await dispatch(ctx, parsed)
 
 
 async def _decide(services: SlackServices, user_id: str, client: AsyncWebClient) -> AccessDecision:
     try:
         return await asyncio.wait_for(services.access.may_scan(user_id, client), ACCESS_TIMEOUT)
     except TimeoutError:
-        from scalewarden.slack.access import CANNOT_VERIFY
-
         return AccessDecision(False, CANNOT_VERIFY)
 
 
@@ -160,38 +218,31 @@ def _unknown_checks(services: SlackServices, command: ScanCommand) -> list[str]:
     return [c for c in command.check_ids if c not in known]
 
 
-async def _send_findings(
-    services: SlackServices, respond: Responder, command: FindingsCommand, audit: Any
-) -> None:
-    if services.store is None:
+async def _send_findings(ctx: CommandContext, command: FindingsCommand) -> None:
+    store = ctx.services.store
+    if store is None:
         message = "No database is configured, so there are no stored findings."
-        await safe_call("response_url", respond(text=message, response_type="ephemeral"))
-        await audit("failed", message)
+        await ctx.reply(message)
+        await ctx.audit("failed", message)
         return
     try:
-        rows = await asyncio.to_thread(
-            services.store.latest_findings, min_severity=command.min_severity
-        )
+        rows = await asyncio.to_thread(store.latest_findings, min_severity=command.min_severity)
         findings = [Finding.from_dict(row) for row in rows]
     except Exception as exc:
         logger.error("could not read findings: %s", type(exc).__name__)
-        message = "I could not read the stored findings just now; please try again later."
-        await safe_call("response_url", respond(text=message, response_type="ephemeral"))
-        await audit("failed", type(exc).__name__)
+        await ctx.reply("I could not read the stored findings just now; please try again later.")
+        await ctx.audit("failed", type(exc).__name__)
         return
-    if not findings and await asyncio.to_thread(services.store.latest_scan) is None:
-        message = "No scan has been stored yet. An admin can run one with `/scalewarden scan`."
-        await safe_call("response_url", respond(text=message, response_type="ephemeral"))
-        await audit("completed", "no scan stored")
+    if not findings and await asyncio.to_thread(store.latest_scan) is None:
+        await ctx.reply(
+            f"No scan has been stored yet. An admin can run one with `{SLASH_COMMAND} scan`."
+        )
+        await ctx.audit("completed", "no scan stored")
         return
-    blocks = ui.findings_blocks(findings, min_severity=command.min_severity)
-    await safe_call(
-        "response_url",
-        respond(
-            text=f"{len(findings)} open finding(s)",
-            blocks=blocks,
-            response_type="ephemeral",
-            replace_original=True,
-        ),
+    blocks = findings_blocks(findings, min_severity=command.min_severity)
+    await ctx.reply(
+        f"{len(findings)} open finding(s)",
+        blocks=blocks,
+        replace_original=True,
     )
-    await audit("completed", f"{len(findings)} findings")
+    await ctx.audit("completed", f"{len(findings)} findings")

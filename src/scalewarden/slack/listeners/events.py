@@ -17,9 +17,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.checks.model import ScanReport
-from scalewarden.slack import blocks as ui
 from scalewarden.slack.listeners.replies import BUSY, reply_to_question, strip_mentions
 from scalewarden.slack.services import SlackServices, safe_call
+from scalewarden.slack.views.home import home_view
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ async def publish_home(services: SlackServices, client: AsyncWebClient, user_id:
         except Exception as exc:
             logger.warning("Home tab without the last scan: %s", type(exc).__name__)
     decision = await services.access.may_scan(user_id, client)
-    view = ui.home_view(
+    view = home_view(
         latest=latest, may_scan=decision.allowed, admins_configured=services.access.configured
     )
     await safe_call("views.publish", client.views_publish(user_id=user_id, view=view))

@@ -21,10 +21,13 @@ from typing import Any
 
 from scalewarden.checks.model import Check
 from scalewarden.knowledge.answer import QuestionError, Result
-from scalewarden.slack import blocks as ui
 from scalewarden.slack.redact import redact
 from scalewarden.slack.services import Responder, SlackServices, safe_call
 from scalewarden.slack.usertext import clean
+from scalewarden.slack.views.answers import answer_blocks, answer_text
+from scalewarden.slack.views.checks import check_blocks
+from scalewarden.slack.views.help import help_blocks
+from scalewarden.slack.views.text import Blocks, clip
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +61,7 @@ def busy_response(
 class Reply:
     """Blocks plus notification text, and the outcome for metrics and the audit log."""
 
-    blocks: ui.Blocks
+    blocks: Blocks
     text: str
     outcome: str
 
@@ -82,18 +85,15 @@ def mentioned_check(services: SlackServices, question: str) -> Check | None:
 
 
 async def kb_explanation(services: SlackServices, check: Check) -> Result | None:
-    """The knowledge base section that best explains ``check`` (its article first)."""
+    """The section of the check's own ``kb_article`` that explains it, fetched by id."""
     try:
-        answer = await services.answer(check.title)
-    except (QuestionError, LookupError, OSError) as exc:
+        explanation = await services.explain(check.kb_article, check.title)
+    except (LookupError, OSError) as exc:
         logger.warning("no knowledge base explanation for %s: %s", check.id, exc)
         return None
-    if not answer.answered or not answer.results:
-        return None
-    for result in answer.results:
-        if result.article_id == check.kb_article:
-            return result
-    return answer.results[0]
+    if explanation is None:
+        logger.warning("the knowledge base has no article %r for %s", check.kb_article, check.id)
+    return explanation
 
 
 async def check_reply(
@@ -101,8 +101,8 @@ async def check_reply(
 ) -> Reply:
     explanation = await kb_explanation(services, check)
     return Reply(
-        ui.check_blocks(check, finding=finding, explanation=explanation),
-        ui.clip(f"{check.title}: {check.remediation}", 300),
+        check_blocks(check, finding=finding, explanation=explanation),
+        clip(f"{check.title}: {check.remediation}", 300),
         "check",
     )
 
@@ -127,7 +127,7 @@ async def reply_to_question(
     except QuestionError as exc:
         services.metrics.answers.labels(source=source, outcome="invalid").inc()
         message = f"I can't search for that: {exc}."
-        return Reply(ui.help_blocks(message), message, "invalid")
+        return Reply(help_blocks(message), message, "invalid")
     outcome = "answered" if answer.answered and answer.results else "no_answer"
     services.metrics.answers.labels(source=source, outcome=outcome).inc()
-    return Reply(ui.answer_blocks(answer, shareable=shareable), ui.answer_text(answer), outcome)
+    return Reply(answer_blocks(answer, shareable=shareable), answer_text(answer), outcome)

@@ -19,14 +19,19 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.checks.model import ScanReport
-from scalewarden.slack import blocks as ui
+from scalewarden.reports import render
 from scalewarden.slack.background import run_in_daemon_thread
 from scalewarden.slack.commands import ScanCommand
-from scalewarden.slack.progress import ProgressReporter
 from scalewarden.slack.redact import redact
+from scalewarden.slack.scan.progress import ProgressReporter
 from scalewarden.slack.services import Responder, SlackServices, safe_call
+from scalewarden.slack.usertext import escape
+from scalewarden.slack.views.scan import progress_blocks, scan_messages
 
 logger = logging.getLogger(__name__)
+
+#: The format of the full report uploaded when the findings overflow the message.
+UPLOAD_FORMAT = "json"
 
 
 def scan_headline(command: ScanCommand) -> str:
@@ -71,7 +76,7 @@ def failure_message(exc: BaseException) -> str:
     except ImportError:  # pragma: no cover - the scan module ships with the package
         pass
     if isinstance(exc, user_facing):
-        return f":x: The scan could not run: {ui.escape(redact(str(exc)))[:500]}"
+        return f":x: The scan could not run: {escape(redact(str(exc)))[:500]}"
     return ":x: The scan failed unexpectedly. The details are in the service logs."
 
 
@@ -99,7 +104,7 @@ async def _deliver(
     ts: str | None,
     report: ScanReport,
 ) -> None:
-    messages = ui.scan_messages(report)
+    messages = scan_messages(report)
     if channel and ts:
         updated = await safe_call(
             "chat.update",
@@ -143,13 +148,13 @@ async def _deliver(
             ),
         )
     if messages.needs_file:
-        content = json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
+        content = render(report, UPLOAD_FORMAT)
         await safe_call(
             "files_upload_v2",
             client.files_upload_v2(
                 channel=channel,
                 thread_ts=ts,
-                filename=f"scalewarden-scan-{report.scan_id}.json",
+                filename=f"scalewarden-scan-{report.scan_id}.{UPLOAD_FORMAT}",
                 title="Full scan report (JSON)",
                 content=content,
                 initial_comment=(
@@ -172,7 +177,7 @@ async def run_scan_in_slack(
         client.chat_postMessage(
             channel=request.channel_id,
             text=headline,
-            blocks=ui.progress_blocks(f":hourglass_flowing_sand: {headline}"),
+            blocks=progress_blocks(f":hourglass_flowing_sand: {headline}"),
         ),
     )
     channel: str | None = posted.get("channel", request.channel_id) if posted else None
@@ -181,7 +186,7 @@ async def run_scan_in_slack(
     async def send(text: str) -> None:
         if channel and ts:
             await client.chat_update(
-                channel=channel, ts=ts, text=headline, blocks=ui.progress_blocks(text)
+                channel=channel, ts=ts, text=headline, blocks=progress_blocks(text)
             )
 
     loop = asyncio.get_running_loop()
@@ -207,7 +212,7 @@ async def run_scan_in_slack(
                     channel=channel,
                     ts=ts,
                     text=SCAN_INTERRUPTED,
-                    blocks=ui.progress_blocks(SCAN_INTERRUPTED),
+                    blocks=progress_blocks(SCAN_INTERRUPTED),
                 ),
             )
         else:
@@ -223,7 +228,7 @@ async def run_scan_in_slack(
             await safe_call(
                 "chat.update",
                 client.chat_update(
-                    channel=channel, ts=ts, text=message, blocks=ui.progress_blocks(message)
+                    channel=channel, ts=ts, text=message, blocks=progress_blocks(message)
                 ),
             )
         else:

@@ -1,0 +1,128 @@
+"""Button action ids and the typed payloads their values carry, encoded and decoded here.
+
+A button's ``value`` comes back to us in the click, so it is user input: decoding never raises
+and keeps only fields of the expected type. Each payload keeps its own short JSON keys (Slack
+allows 2,000 characters per value, and buttons already posted in channels carry these keys),
+and only its own class reads them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scalewarden.slack.views.text import MAX_SOURCES, clip
+
+#: Button values are limited to 2,000 characters; questions are cut well below that.
+MAX_VALUE_QUESTION = 1500
+MAX_VALUE_CHARS = 2000
+#: Longest resource id a remediation button carries (it is shown, redacted, on the card).
+MAX_VALUE_RESOURCE = 300
+
+ACTION_FEEDBACK_UP = "feedback_up"
+ACTION_FEEDBACK_DOWN = "feedback_down"
+ACTION_SHARE = "share_answer"
+ACTION_REMEDIATION = "show_remediation"
+
+
+def encode_value(data: Mapping[str, Any], shrink: str) -> str:
+    """A button value: compact JSON within Slack's 2,000 characters.
+
+    Cutting the JSON itself would leave a value that no longer parses (and a button that
+    silently does nothing), and escaping can make the JSON several times longer than the text
+    in it (quotes, backslashes, control characters). So the ``shrink`` field is shortened
+    until the whole value fits.
+    """
+    fields = dict(data)
+    while True:
+        value = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+        text = str(fields.get(shrink) or "")
+        if len(value) <= MAX_VALUE_CHARS or not text:
+            return value
+        fields[shrink] = clip(text, max(0, len(text) - (len(value) - MAX_VALUE_CHARS) - 1))
+
+
+def parse_button_value(value: str | None) -> dict[str, Any]:
+    """Read a button value we produced; anything else gives an empty dict, never an error."""
+    try:
+        data = json.loads(value or "")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    return value if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True)
+class AnswerPayload:
+    """What 👍, 👎 and "Share to channel" carry: the question and the articles shown.
+
+    Wire keys: ``q`` (the question) and ``a`` (article ids).
+    """
+
+    question: str
+    article_ids: tuple[str, ...] = ()
+
+    def encode(self) -> str:
+        data = {
+            "q": clip(self.question, MAX_VALUE_QUESTION),
+            "a": list(self.article_ids)[:MAX_SOURCES],
+        }
+        return encode_value(data, "q")
+
+    @classmethod
+    def decode(cls, value: str | None) -> AnswerPayload:
+        """The payload of a click; a malformed article list is dropped, never an error."""
+        data = parse_button_value(value)
+        listed = data.get("a")
+        ids = [a for a in listed if isinstance(a, str)] if isinstance(listed, list) else []
+        return cls(_text(data, "q").strip(), tuple(ids))
+
+
+@dataclass(frozen=True)
+class RemediationPayload:
+    """What a finding's "Remediation" button carries: the check and where it failed.
+
+    Wire keys: ``c`` (check id), ``r`` (resource id), ``a`` (account id), ``g`` (region).
+    """
+
+    check_id: str
+    resource: str = ""
+    account: str = ""
+    region: str = ""
+
+    def encode(self) -> str:
+        data = {
+            "c": self.check_id,
+            "r": clip(self.resource, MAX_VALUE_RESOURCE),
+            "a": self.account,
+            "g": self.region,
+        }
+        return encode_value(data, "r")
+
+    @classmethod
+    def decode(cls, value: str | None) -> RemediationPayload:
+        data = parse_button_value(value)
+        return cls(_text(data, "c"), _text(data, "r"), _text(data, "a"), _text(data, "g"))
+
+    def where(self) -> dict[str, str]:
+        """The finding's place, as the remediation card shows it."""
+        return {"resource": self.resource, "account": self.account, "region": self.region}
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    """A button element as Slack receives it."""
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text, "emoji": True},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style is not None:
+        element["style"] = style
+    return element
