@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block, SectionBlock
 
-from scalewarden.slack.commands import SLASH_COMMAND, SPECS
+from scalewarden.slack.commands import SLASH_COMMAND, SPECS, CommandSpec
 from scalewarden.slack.usertext import inert
 from scalewarden.slack.views.text import Blocks, md, render
+
+
+def command_line(spec: CommandSpec) -> str:
+    """```/scalewarden usage``: summary (admins)``, as help and the README list it."""
+    admins = " (admins)" if spec.admin_only else ""
+    return f"`{SLASH_COMMAND} {spec.usage}`: {spec.summary[:1].lower()}{spec.summary[1:]}{admins}"
 
 
 def usage_lines() -> list[str]:
     """One line per subcommand (its usage, summary, who may use it) and its example."""
     lines = []
     for spec in SPECS:
-        admins = " (admins)" if spec.admin_only else ""
-        lines.append(f"• `{SLASH_COMMAND} {spec.usage}`: {spec.summary.lower()}{admins}")
+        lines.append(f"• {command_line(spec)}")
         if spec.example:
             lines.append(f"  e.g. `{SLASH_COMMAND} {spec.example}`")
     return lines

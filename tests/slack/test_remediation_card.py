@@ -1,0 +1,60 @@
+"""The remediation card explains a check from its own ``kb_article`` and never shows a check's
+data sources as links."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+from harness import sample_check
+
+from scalewarden.knowledge.answer import answer_question, explain_article
+from scalewarden.slack.views.buttons import ACTION_REMEDIATION, RemediationPayload
+from scalewarden.slack.views.checks import check_blocks
+
+
+def test_explain_fetches_a_section_of_the_named_article_only() -> None:
+    from scalewarden.checks.registry import get_check
+
+    title = get_check("target_scaling_suspended").title
+    searched = answer_question(title)
+    # A search for the title ranks another article first: the card must not use it.
+    assert not searched.answered or searched.results[0].article_id != "resilience"
+    explanation = explain_article("resilience", title)
+    assert explanation is not None and explanation.article_id == "resilience"
+    assert explanation.title == "Resilience of Application Auto Scaling"
+    assert explanation.snippet and explanation.sources
+    assert explain_article("no-such-article", title) is None
+
+
+def test_card_without_explanation_shows_no_data_sources_as_links() -> None:
+    check = replace(sample_check(), sources=("dynamodb_tables", "scalable_targets"))
+    text = json.dumps(check_blocks(check, explanation=None))
+    assert "dynamodb_tables" not in text and "Sources:" not in text
+    assert "How to fix it" in text
+
+
+async def test_remediation_button_explains_from_the_checks_own_article(make_harness: Any) -> None:
+    from scalewarden.checks.registry import get_check
+
+    check = get_check("target_scaling_suspended")
+    assert check.kb_article == "resilience"
+    async with make_harness(checks=None) as h:
+        value = RemediationPayload(check.id, "table/orders", "123456789012", "us-east-1").encode()
+        await h.action(ACTION_REMEDIATION, value)
+        await h.fake.wait_for(lambda: h.fake.webhook_calls("act"))
+        text = json.dumps(h.fake.webhook_calls("act")[0].params, ensure_ascii=False)
+        assert "From the knowledge base: Resilience of Application Auto Scaling" in text
+        assert "Service-linked roles" not in text
+        assert "table/orders" in text and "How to fix it" in text
+
+
+async def test_remediation_without_an_article_shows_no_data_sources(make_harness: Any) -> None:
+    check = replace(sample_check(), kb_article="no-such-article", sources=("dynamodb_tables",))
+    async with make_harness(checks=lambda: [check]) as h:
+        await h.action(ACTION_REMEDIATION, RemediationPayload(check.id).encode())
+        await h.fake.wait_for(lambda: h.fake.webhook_calls("act"))
+        text = json.dumps(h.fake.webhook_calls("act")[0].params)
+        assert "How to fix it" in text and "From the knowledge base" not in text
+        assert "dynamodb_tables" not in text and "Sources:" not in text
