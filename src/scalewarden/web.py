@@ -23,7 +23,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
-from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -111,35 +110,39 @@ class BodyLimitMiddleware:
                 await _plain(send, 413, b"request body too large")
 
 
-def route_paths(app: Starlette) -> frozenset[str]:
-    """The paths ``app`` serves: the labels its request metrics use (anything else: "other")."""
-    return frozenset(
-        path for route in app.routes if isinstance(path := getattr(route, "path", None), str)
-    )
+def route_label(scope: Scope) -> str:
+    """The route a handled request matched, from what the router left in ``scope``.
+
+    FastAPI routes leave themselves (``route``, with the path template); plain Starlette routes
+    leave only their ``endpoint``, and have no path parameters here, so their path is the
+    label. A request no route matched, or refused before routing (a body over the limit),
+    gets "other".
+    """
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if isinstance(template, str):
+        return template
+    if scope.get("endpoint") is not None:
+        return str(scope.get("path", "other"))
+    return "other"
 
 
 class RequestMetricsMiddleware:
     """Counts responses by route and status (a pure ASGI wrapper: no per-request overhead).
 
-    Requests are labelled with their path when the app serves it, and "other" otherwise, so
-    that probes of random paths cannot grow the metrics without bound. The known paths are
-    read from the app's routes at the first request, after every route is registered.
+    The route label is the route the app's own router matched (its path template for API
+    routes), and "other" when no route matched, so that probes of random paths cannot grow
+    the metrics without bound and a new route needs no list updated.
     """
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, routes_of: Starlette) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self._routes_of = routes_of
-        self._known: frozenset[str] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self._known is None:
-            self._known = route_paths(self._routes_of)
-        path = scope.get("path", "")
-        route = path if path in self._known else "other"
         status = 500
 
         async def counting_send(message: Message) -> None:
@@ -151,7 +154,7 @@ class RequestMetricsMiddleware:
         try:
             await self.app(scope, receive, counting_send)
         finally:
-            self.metrics.requests.labels(route=route, status=str(status)).inc()
+            self.metrics.requests.labels(route=route_label(scope), status=str(status)).inc()
 
 
 async def _plain(send: Send, status: int, body: bytes) -> None:
@@ -343,7 +346,7 @@ def create_app(
     app.state.bolt = bolt
     app.state.metrics = metrics
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
-    app.add_middleware(RequestMetricsMiddleware, metrics=metrics, routes_of=app)
+    app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
 
     async def slack_events(request: Request) -> Response:
         """Slack's single request URL (events, the slash command, interactivity).

@@ -193,3 +193,35 @@ async def test_a_slack_scan_uses_the_region_of_the_app_settings(
         assert entry["outcome"] == "completed", entry
         stored = h.store.latest_scan()
         assert stored is not None and stored["regions"] == ["eu-west-1"]
+
+
+async def test_request_metrics_label_every_served_route_and_nothing_else(
+    make_harness: Any,
+) -> None:
+    """The route labels come from the app's own routing: a route added to the API router is
+    labelled without a list to update, and probes of random paths share one label."""
+    async with make_harness() as h:
+        await h.client.get("/api/v1/checks")
+        await h.command("help")
+        await h.client.get("/wp-login.php")
+        text = (await h.client.get("/metrics")).text
+        assert 'scalewarden_http_requests_total{route="/api/v1/checks",status="200"} 1.0' in text
+        assert 'scalewarden_http_requests_total{route="other",status="404"} 1.0' in text
+        assert 'scalewarden_http_requests_total{route="/slack/events",status="200"} 1.0' in text
+        assert "wp-login" not in text
+
+
+async def test_api_dependencies_can_be_overridden(make_harness: Any) -> None:
+    """The API reads the catalogue through the ``Services`` dependency, so a test (or another
+    app) can replace what it serves without touching the Slack side."""
+    from dataclasses import replace as dc_replace
+
+    from harness import sample_check
+
+    from scalewarden.api import get_services
+
+    async with make_harness() as h:
+        other = dc_replace(h.services, checks=lambda: [sample_check("other_check_id")])
+        h.app.dependency_overrides[get_services] = lambda: other
+        body = (await h.client.get("/api/v1/checks")).json()
+        assert [c["id"] for c in body["checks"]] == ["other_check_id"]
