@@ -29,7 +29,7 @@ def test_explain_fetches_a_section_of_the_named_article_only() -> None:
 
 
 def test_card_without_explanation_shows_no_data_sources_as_links() -> None:
-    check = replace(sample_check(), sources=("dynamodb_tables", "scalable_targets"))
+    check = replace(sample_check(), requires=("dynamodb_tables", "scalable_targets"))
     text = json.dumps(check_blocks(check, explanation=None))
     assert "dynamodb_tables" not in text and "Sources:" not in text
     assert "How to fix it" in text
@@ -51,7 +51,7 @@ async def test_remediation_button_explains_from_the_checks_own_article(make_harn
 
 
 async def test_remediation_without_an_article_shows_no_data_sources(make_harness: Any) -> None:
-    check = replace(sample_check(), kb_article="no-such-article", sources=("dynamodb_tables",))
+    check = replace(sample_check(), kb_article="no-such-article", requires=("dynamodb_tables",))
     async with make_harness(checks=lambda: [check]) as h:
         await h.action(ACTION_REMEDIATION, RemediationPayload(check.id).encode())
         await h.fake.wait_for(lambda: h.fake.webhook_calls("act"))

@@ -19,7 +19,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.checks.model import ScanReport
-from scalewarden.reports import render
+from scalewarden.reports import resolve_format
 from scalewarden.slack.background import run_in_daemon_thread
 from scalewarden.slack.commands import ScanCommand
 from scalewarden.slack.redact import redact
@@ -31,7 +31,7 @@ from scalewarden.slack.views.scan import progress_blocks, scan_messages
 logger = logging.getLogger(__name__)
 
 #: The format of the full report uploaded when the findings overflow the message.
-UPLOAD_FORMAT = "json"
+UPLOAD_FORMAT = resolve_format("json")
 
 
 def scan_headline(command: ScanCommand) -> str:
@@ -148,13 +148,13 @@ async def _deliver(
             ),
         )
     if messages.needs_file:
-        content = render(report, UPLOAD_FORMAT)
+        content = UPLOAD_FORMAT.render(report)
         await safe_call(
             "files_upload_v2",
             client.files_upload_v2(
                 channel=channel,
                 thread_ts=ts,
-                filename=f"scalewarden-scan-{report.scan_id}.{UPLOAD_FORMAT}",
+                filename=UPLOAD_FORMAT.filename(f"scalewarden-scan-{report.scan_id}"),
                 title="Full scan report (JSON)",
                 content=content,
                 initial_comment=(
