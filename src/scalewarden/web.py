@@ -171,8 +171,6 @@ async def _plain(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-
-
 def _default_checks() -> Sequence[Check]:
     from scalewarden.checks.registry import all_checks
 

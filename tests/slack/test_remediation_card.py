@@ -9,23 +9,27 @@ from typing import Any
 
 from harness import sample_check
 
-from scalewarden.knowledge.answer import Answer, Result, explain_article
+from scalewarden.knowledge.answer import Answer, KnowledgeBase, Result
+from scalewarden.settings import DEFAULT_KNOWLEDGE_DIR
 from scalewarden.slack.views.buttons import ACTION_REMEDIATION, RemediationPayload
 from scalewarden.slack.views.checks import check_blocks
+
+#: The shipped articles, as the service loads them by default.
+SHIPPED = KnowledgeBase(DEFAULT_KNOWLEDGE_DIR)
 
 
 def test_explain_fetches_a_section_of_the_named_article_only() -> None:
     from scalewarden.checks.registry import all_checks
 
     for check in all_checks():
-        explanation = explain_article(check.kb_article, check.title)
+        explanation = SHIPPED.explain(check.kb_article, check.title)
         assert explanation is not None, check.id
         assert explanation.article_id == check.kb_article and explanation.snippet
     title = "Scaling suspended on a target"
-    explanation = explain_article("resilience", title)
+    explanation = SHIPPED.explain("resilience", title)
     assert explanation is not None
     assert explanation.title == "Resilience of Application Auto Scaling"
-    assert explain_article("no-such-article", title) is None
+    assert SHIPPED.explain("no-such-article", title) is None
 
 
 def test_card_without_explanation_shows_no_data_sources_as_links() -> None:
