@@ -5,9 +5,9 @@ that is FAIL in the table is FAIL in JSON, CSV, OCSF, ASFF and Markdown. Formatt
 are imported on demand to keep ``scalewarden`` start-up fast.
 
 ``FORMATS`` is the one list of output formats. Every place that lets a user name a format
-resolves the word through ``resolve_format`` (the CLI's ``--format`` does; Slack's file
-uploads and the HTTP API are to take it from here too), so a format or an alias such as
-``md`` that one of them accepts, all of them accept.
+resolves the word through ``resolve_format`` (the CLI's ``--format`` and Slack's report
+upload do; the HTTP API renders no reports yet), so a format or an alias such as ``md``
+that one of them accepts, all of them accept.
 """
 
 from __future__ import annotations
