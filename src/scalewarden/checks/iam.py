@@ -22,9 +22,11 @@ from scalewarden.aws.inventory import (
 from scalewarden.checks.lib.iam_policy import (
     Grant,
     PolicyParseError,
+    PolicyTooComplex,
     Statement,
     aas_write_grant,
     create_slr_grant,
+    new_budget,
     parse_statements,
 )
 from scalewarden.checks.model import Check, Finding, Severity, Status
@@ -190,7 +192,8 @@ def _per_customer_policy(
     """One finding per customer-managed or inline policy, as ``verdict`` judges its grant.
 
     ``grant_of(statements, account_id, partition)`` computes the grant; ``verdict(doc, grant,
-    boundary_only)`` says what it means. A policy that cannot be read is ERROR; an account
+    boundary_only)`` says what it means. A policy that cannot be read, or whose wildcards
+    would take more work than one document is allowed (``PolicyTooComplex``), is ERROR; an account
     without such policies gets one PASS, so the check still shows that it ran.
     """
     iam = _iam_or_raise(account)
@@ -200,10 +203,10 @@ def _per_customer_policy(
     for doc in customer_policies(iam):
         try:
             statements = parse_statements(doc.document)
-        except PolicyParseError as exc:
+            grant = grant_of(statements, account.account_id, partition)
+        except PolicyParseError as exc:  # PolicyTooComplex too: ERROR, never PASS
             findings.append(_unparsable(check, account, doc, exc))
             continue
-        grant = grant_of(statements, account.account_id, partition)
         only_boundary = boundary_only(doc, managed.get(doc.resource_arn))
         status, message, evidence = verdict(doc, grant, only_boundary)
         findings.append(
@@ -301,6 +304,36 @@ def _principal_statements(
     return statements, sorted(set(missing)), sorted(set(unreadable))
 
 
+def _bounded_write_grant(
+    statements: list[Statement], account_id: str, partition: str
+) -> tuple[Grant, list[str]]:
+    """The grant of a principal's statements, each document within its work allowance.
+
+    The documents are judged together (a Deny in one removes what another allows) with the
+    allowance of all of them. When that runs out, the documents that exceed their own
+    allowance alone are left out and named, and the rest is judged without them, so one
+    hostile policy neither stalls the scan nor hides what the others grant.
+    """
+    labels = list(dict.fromkeys(s.policy for s in statements))
+    try:
+        return aas_write_grant(statements, account_id, partition, new_budget(len(labels))), []
+    except PolicyTooComplex:
+        pass
+    too_complex: list[str] = []
+    for label in labels:
+        own = [s for s in statements if s.policy == label]
+        try:
+            aas_write_grant(own, account_id, partition, new_budget())
+        except PolicyTooComplex:
+            too_complex.append(label)
+    kept = [s for s in statements if s.policy not in too_complex]
+    budget = new_budget(len(labels) - len(too_complex))
+    try:
+        return aas_write_grant(kept, account_id, partition, budget), too_complex
+    except PolicyTooComplex:  # only together are they too much: judge none of them
+        return aas_write_grant([], account_id, partition), labels
+
+
 def _principal_write_access(
     check: Check, account: AccountInventory, _region: RegionInventory | None
 ) -> list[Finding]:
@@ -313,7 +346,8 @@ def _principal_write_access(
         name = str(principal.get(_NAME_KEY[kind], ""))
         arn = str(principal.get("Arn", ""))
         statements, missing, unreadable = _principal_statements(kind, principal, managed, groups)
-        grant = aas_write_grant(statements, account.account_id, partition)
+        grant, too_complex = _bounded_write_grant(statements, account.account_id, partition)
+        unreadable = sorted({*unreadable, *too_complex})
         reachable, unrestricted = grant.reachable, grant.unrestricted
         evidence: dict[str, Any] = {"principal_type": kind}
         note = ""

@@ -14,10 +14,10 @@ than trusting a rule it cannot read (a false FAIL is fixable, a false PASS hides
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from typing import Any
+
+from scalewarden.checks.wildcard import eventbridge_wildcard
 
 _MISSING = object()
 
@@ -37,21 +37,6 @@ def parse_pattern(text: str | Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise PatternError("event pattern is not a JSON object")
     return data
-
-
-@lru_cache(maxsize=256)
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    parts: list[str] = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\" and i + 1 < len(pattern):
-            parts.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        parts.append(".*" if c == "*" else re.escape(c))
-        i += 1
-    return re.compile("".join(parts), re.DOTALL)
 
 
 def _is_scalar(value: Any) -> bool:
@@ -117,7 +102,7 @@ def _anything_but(arg: Any, value: Any) -> bool:
         if op == "wildcard":
             pats = inner if isinstance(inner, list) else [inner]
             return isinstance(value, str) and not any(
-                _wildcard(str(p)).fullmatch(value) for p in pats
+                eventbridge_wildcard(str(p)).matches(value) for p in pats
             )
         return False  # unknown nested operator: do not claim a match
     excluded = arg if isinstance(arg, list) else [arg]
@@ -145,7 +130,7 @@ def _match_one(matcher: Any, value: Any) -> bool:
         return (
             isinstance(value, str)
             and isinstance(arg, str)
-            and bool(_wildcard(arg).fullmatch(value))
+            and eventbridge_wildcard(arg).matches(value)
         )
     if op == "numeric":
         return _numeric(arg, value)

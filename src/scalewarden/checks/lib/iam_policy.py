@@ -21,12 +21,13 @@ question is "could this grant be abused everywhere", not a full authorization de
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import unquote
+
+from scalewarden.checks.wildcard import WorkBudget, WorkLimitExceeded, iam_wildcard
 
 Coverage = Literal["all", "some", "none"]
 
@@ -128,30 +129,56 @@ def parse_statements(document: str | Mapping[str, Any] | None, policy: str = "")
     return out
 
 
-@lru_cache(maxsize=4096)
-def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    """IAM wildcards: ``*`` any run of characters, ``?`` one character; all else literal."""
-    parts = ["[^\n]*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern]
-    return re.compile("".join(parts), re.IGNORECASE if ignore_case else 0)
+#: Matching steps one policy document may take (``WorkBudget``). The largest AWS managed
+#: policies take well under a tenth of it; a document past it is reported, not judged.
+POLICY_WORK_LIMIT = 4_000_000
 
 
-def action_matches(pattern: str, action: str) -> bool:
+class PolicyTooComplex(PolicyParseError):
+    """Judging a document would take more matching work than ``POLICY_WORK_LIMIT`` allows."""
+
+
+def new_budget(documents: int = 1) -> WorkBudget:
+    """The work allowance for judging ``documents`` policy documents together."""
+    return WorkBudget(POLICY_WORK_LIMIT * max(documents, 1))
+
+
+def action_matches(pattern: str, action: str, budget: WorkBudget | None = None) -> bool:
     """Whether an Action pattern names ``action`` (``service:Name``), case-insensitively."""
-    return _glob(pattern.strip(), True).fullmatch(action) is not None
+    return iam_wildcard(pattern.strip(), True).matches(action, budget)
 
 
-def resource_matches(pattern: str, arn: str) -> bool:
-    """Whether a Resource pattern matches an ARN. ``*`` matches everything."""
-    return _glob(pattern.strip(), False).fullmatch(arn) is not None
+def resource_matches(pattern: str, arn: str, budget: WorkBudget | None = None) -> bool:
+    """Whether a Resource (or ``StringLike``/``ArnLike`` value) matches, case-sensitively."""
+    return iam_wildcard(pattern.strip(), False).matches(arn, budget)
 
 
-def statement_actions(stmt: Statement, universe: Iterable[str]) -> frozenset[str]:
+def value_like(pattern: str, value: str, budget: WorkBudget | None = None) -> bool:
+    """``StringLike``/``ArnLike`` semantics: the value as written, wildcards, case-sensitive."""
+    return iam_wildcard(pattern, False).matches(value, budget)
+
+
+def arn_like(pattern: str, value: str, budget: WorkBudget | None = None) -> bool:
+    """``ArnLike``/``ArnEquals``: each of the six ARN parts matched on its own, case-sensitively.
+
+    A value that is not an ARN matches nothing (IAM compares ARN operators part by part).
+    """
+    want = pattern.split(":", 5)
+    have = value.split(":", 5)
+    if len(want) != 6 or len(have) != 6 or have[0] != "arn":
+        return False
+    return all(value_like(w, h, budget) for w, h in zip(want, have, strict=True))
+
+
+def statement_actions(
+    stmt: Statement, universe: Iterable[str], budget: WorkBudget | None = None
+) -> frozenset[str]:
     """The members of ``universe`` that the statement's Action/NotAction applies to."""
     if stmt.actions is not None:
         pats = stmt.actions
-        return frozenset(a for a in universe if any(action_matches(p, a) for p in pats))
+        return frozenset(a for a in universe if any(action_matches(p, a, budget) for p in pats))
     not_pats = stmt.not_actions or ()
-    return frozenset(a for a in universe if not any(action_matches(p, a) for p in not_pats))
+    return frozenset(a for a in universe if not any(action_matches(p, a, budget) for p in not_pats))
 
 
 def _service_of(pattern: str) -> str | None:
@@ -159,7 +186,9 @@ def _service_of(pattern: str) -> str | None:
     return parts[2] if len(parts) > 2 and parts[0].lower() == "arn" else None
 
 
-def resource_coverage(stmt: Statement, probes: Sequence[str], service: str) -> Coverage:
+def resource_coverage(
+    stmt: Statement, probes: Sequence[str], service: str, budget: WorkBudget | None = None
+) -> Coverage:
     """How much of a resource kind (stood for by ``probes``) the statement applies to.
 
     ``all``: every probe matches (``*``, or a wildcard ARN across regions and ids);
@@ -168,30 +197,36 @@ def resource_coverage(stmt: Statement, probes: Sequence[str], service: str) -> C
     """
     if stmt.resources is not None:
         pats = stmt.resources
-        hits = [any(resource_matches(p, probe) for p in pats) for probe in probes]
+        hits = [any(resource_matches(p, probe, budget) for p in pats) for probe in probes]
         if all(hits):
             return "all"
         if any(hits):
             return "some"
         for p in pats:
             svc = _service_of(p)
-            if svc is not None and action_matches(svc, service):
+            if svc is not None and action_matches(svc, service, budget):
                 return "some"
         return "none"
     if stmt.not_resources is None:
         # Identity policies require a Resource element; without one nothing is granted.
         return "none"
-    excluded = [any(resource_matches(p, probe) for p in stmt.not_resources) for probe in probes]
+    excluded = [
+        any(resource_matches(p, probe, budget) for p in stmt.not_resources) for probe in probes
+    ]
     if not any(excluded):
         for p in stmt.not_resources:
             svc = _service_of(p)
-            if svc is not None and action_matches(svc, service):
+            if svc is not None and action_matches(svc, service, budget):
                 return "some"  # excludes specific resources of the kind
         return "all"
     return "none" if all(excluded) else "some"
 
 
-def has_condition(condition: Mapping[str, Any]) -> bool:
+#: Whether a statement's Condition restricts it (``budget`` pays for wildcard values).
+Restricting = Callable[[Mapping[str, Any], WorkBudget | None], bool]
+
+
+def has_condition(condition: Mapping[str, Any], budget: WorkBudget | None = None) -> bool:
     """Default notion of "restricted": any condition at all."""
     return bool(condition)
 
@@ -200,7 +235,9 @@ def has_condition(condition: Mapping[str, Any]) -> bool:
 UNLISTED_SERVICE = "unlisted-example-service.amazonaws.com"
 
 
-def _operator_allows(operator: str, values: Sequence[str], probe: str) -> bool | None:
+def _operator_allows(
+    operator: str, values: Sequence[str], probe: str, budget: WorkBudget | None = None
+) -> bool | None:
     """Whether a string condition operator lets ``probe`` through; ``None`` when unknown.
 
     Set prefixes (``ForAnyValue:``/``ForAllValues:``) and the ``IfExists`` suffix do not change
@@ -214,20 +251,24 @@ def _operator_allows(operator: str, values: Sequence[str], probe: str) -> bool |
     if base == "StringEqualsIgnoreCase":
         return probe.lower() in {v.lower() for v in values}
     if base == "StringLike":
-        return any(_glob(v, False).fullmatch(probe) for v in values)
+        return any(value_like(v, probe, budget) for v in values)
+    if base in ("ArnLike", "ArnEquals"):
+        return any(arn_like(v, probe, budget) for v in values)
     if base == "StringNotEquals":
         return probe not in values
     if base == "StringNotEqualsIgnoreCase":
         return probe.lower() not in {v.lower() for v in values}
     if base == "StringNotLike":
-        return not any(_glob(v, False).fullmatch(probe) for v in values)
+        return not any(value_like(v, probe, budget) for v in values)
+    if base in ("ArnNotLike", "ArnNotEquals"):
+        return not any(arn_like(v, probe, budget) for v in values)
     if base == "Null":
         # "Null": "false" demands the key be present, which it always is.
         return all(v.strip().lower() == "false" for v in values)
     return None
 
 
-def condition_on_key(key: str, probe: str) -> Callable[[Mapping[str, Any]], bool]:
+def condition_on_key(key: str, probe: str) -> Restricting:
     """A restriction test: the condition on ``key`` rejects the value ``probe``.
 
     Used for ``iam:AWSServiceName`` on ``iam:CreateServiceLinkedRole`` with a service name
@@ -240,7 +281,7 @@ def condition_on_key(key: str, probe: str) -> Callable[[Mapping[str, Any]], bool
     """
     wanted = key.lower()
 
-    def restricting(condition: Mapping[str, Any]) -> bool:
+    def restricting(condition: Mapping[str, Any], budget: WorkBudget | None = None) -> bool:
         for operator, block in condition.items():
             if not isinstance(block, Mapping):
                 continue
@@ -252,7 +293,7 @@ def condition_on_key(key: str, probe: str) -> Callable[[Mapping[str, Any]], bool
                 vals = [json.dumps(v) if isinstance(v, bool) else str(v) for v in items]
                 if not vals:
                     continue
-                if _operator_allows(str(operator), vals, probe) is not True:
+                if _operator_allows(str(operator), vals, probe, budget) is not True:
                     return True
         return False
 
@@ -282,9 +323,29 @@ def evaluate(
     universe: Iterable[str],
     probes: Sequence[str],
     service: str,
-    restricting: Callable[[Mapping[str, Any]], bool] = has_condition,
+    restricting: Restricting = has_condition,
+    budget: WorkBudget | None = None,
 ) -> Grant:
-    """Which of ``universe`` the statements allow on resources stood for by ``probes``."""
+    """Which of ``universe`` the statements allow on resources stood for by ``probes``.
+
+    Every wildcard match is paid for from ``budget`` (a fresh one for one document when
+    none is given); ``PolicyTooComplex`` when the statements need more than it allows.
+    """
+    work = budget if budget is not None else new_budget()
+    try:
+        return _evaluate(statements, universe, probes, service, restricting, work)
+    except WorkLimitExceeded as exc:
+        raise PolicyTooComplex(str(exc)) from exc
+
+
+def _evaluate(
+    statements: Sequence[Statement],
+    universe: Iterable[str],
+    probes: Sequence[str],
+    service: str,
+    restricting: Restricting,
+    budget: WorkBudget,
+) -> Grant:
     actions = frozenset(universe)
     free: set[str] = set()
     anyhow: set[str] = set()
@@ -294,10 +355,10 @@ def evaluate(
     deny_by: list[str] = []
     partial: list[str] = []
     for stmt in statements:
-        hit = statement_actions(stmt, actions)
+        hit = statement_actions(stmt, actions, budget)
         if not hit:
             continue
-        coverage = resource_coverage(stmt, probes, service)
+        coverage = resource_coverage(stmt, probes, service, budget)
         if coverage == "none":
             continue
         if stmt.effect == "Deny":
@@ -309,7 +370,7 @@ def evaluate(
             continue
         anyhow |= hit
         any_by.append(stmt.label)
-        if coverage == "all" and not restricting(stmt.condition):
+        if coverage == "all" and not restricting(stmt.condition, budget):
             free |= hit
             free_by.append(stmt.label)
     return Grant(
@@ -390,15 +451,21 @@ def aas_write_actions() -> tuple[str, ...]:
 
 
 def aas_write_grant(
-    statements: Sequence[Statement], account_id: str = PROBE_ACCOUNT, partition: str = "aws"
+    statements: Sequence[Statement],
+    account_id: str = PROBE_ACCOUNT,
+    partition: str = "aws",
+    budget: WorkBudget | None = None,
 ) -> Grant:
     """What the statements allow of Application Auto Scaling's write actions."""
     probes = aas_target_probes(account_id, partition)
-    return evaluate(statements, aas_write_actions(), probes, AAS_SERVICE)
+    return evaluate(statements, aas_write_actions(), probes, AAS_SERVICE, budget=budget)
 
 
 def create_slr_grant(
-    statements: Sequence[Statement], account_id: str = PROBE_ACCOUNT, partition: str = "aws"
+    statements: Sequence[Statement],
+    account_id: str = PROBE_ACCOUNT,
+    partition: str = "aws",
+    budget: WorkBudget | None = None,
 ) -> Grant:
     """``iam:CreateServiceLinkedRole`` on any role without an ``iam:AWSServiceName`` limit."""
     return evaluate(
@@ -407,4 +474,5 @@ def create_slr_grant(
         slr_probes(account_id, partition),
         "iam",
         restricting=condition_on_key("iam:AWSServiceName", UNLISTED_SERVICE),
+        budget=budget,
     )
