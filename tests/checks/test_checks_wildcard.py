@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scalewarden.checks.event_pattern import matches as pattern_matches
-from scalewarden.checks.iam_policy import (
+from scalewarden.checks.lib.event_pattern import matches as pattern_matches
+from scalewarden.checks.lib.iam_policy import (
     POLICY_WORK_LIMIT,
     PolicyTooComplex,
     aas_write_grant,
@@ -22,7 +22,7 @@ from scalewarden.checks.iam_policy import (
     parse_statements,
     resource_matches,
 )
-from scalewarden.checks.wildcard import (
+from scalewarden.checks.lib.wildcard import (
     WorkBudget,
     WorkLimitExceeded,
     eventbridge_wildcard,

@@ -22,7 +22,6 @@ from scalewarden.aws.inventory import (
 from scalewarden.checks.lib.aas import per_target_findings, safe_tags, target_arn, target_label
 from scalewarden.checks.lib.redact import (
     audit_url,
-    redact,
     redact_tag_value,
     safe_arn,
     safe_resource_id,
@@ -71,9 +70,9 @@ def _sensitive_names(
             if kinds:
                 where = safe_resource_id(item.namespace, item.resource_id)
                 fail(
-                    f"{item.namespace}:{where}:{kind}/{redact(item.name)}",
+                    f"{item.namespace}:{where}:{kind}/{item.name}",
                     field,
-                    redact(item.name),
+                    item.name,
                     kinds,
                     safe_arn(item.arn, item.namespace, item.resource_id),
                 )
@@ -88,12 +87,12 @@ def _sensitive_names(
             kinds = list(dict.fromkeys(secret_kinds(key) + named + secret_kinds(value)))
             if kinds:
                 fail(
-                    f"{target_label(target)}:tag/{redact(key)}",
+                    f"{target_label(target)}:tag/{key}",
                     "tag of target",
-                    f"{target_label(target)} {redact(key)}",
+                    f"{target_label(target)} {key}",
                     kinds,
                     target_arn(target),
-                    tag_key=redact(key),
+                    tag_key=key,
                     tag_value=redact_tag_value(key, value),
                 )
     resource = f"{account.account_id}/{region.region}"

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from scalewarden.aws.inventory import GLOBAL_REGION, AccountInventory, RegionInventory
+from scalewarden.checks.lib.redact import redact
 
 
 class Severity(StrEnum):
@@ -86,15 +87,39 @@ def fingerprint(check_id: str, account_id: str, region: str, resource_id: str) -
     """Stable identity of a finding across scans (digests diff scans on it).
 
     Only the four identifying parts go in, joined by a separator that cannot occur in any of
-    them, so that a changed message or severity never makes a finding look "new".
+    them, so that a changed message or severity never makes a finding look "new". They go in
+    *redacted* (``Finding`` redacts before it hashes): what is hashed is what is shown, no hash
+    of a secret leaves the scan, and redaction is deterministic, so the same resource has
+    the same fingerprint in every scan.
     """
     raw = "\x1f".join((check_id, account_id, region, resource_id))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+def redacted(value: Any) -> Any:
+    """``value`` with secrets redacted in every string, in dicts (keys too) and lists alike."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {redacted(k): redacted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redacted(v) for v in value]
+    return value
+
+
+#: The free-text fields of a finding; ``Finding`` redacts each one when it is built.
+_TEXT_FIELDS = ("title", "account_name", "resource_id", "resource_arn", "message", "remediation")
+
+
 @dataclass(frozen=True)
 class Finding:
-    """What one check says about one resource in one account and region."""
+    """What one check says about one resource in one account and region.
+
+    Redaction happens here, once, by construction: every text field (message, resource id and
+    ARN, account name, title, remediation, and evidence at any depth) is passed through
+    ``redact`` before anything can read it. Checks may show names as they are; no report,
+    row or Slack message can receive a secret from a finding, whichever check built it.
+    """
 
     check_id: str
     title: str
@@ -113,6 +138,12 @@ class Finding:
     fingerprint: str = ""
 
     def __post_init__(self) -> None:
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if value:
+                object.__setattr__(self, name, redact(str(value)))
+        if self.evidence:
+            object.__setattr__(self, "evidence", redacted(self.evidence))
         if not self.fingerprint:
             object.__setattr__(
                 self,
@@ -273,6 +304,12 @@ class ScanReport:
     findings: list[Finding] = field(default_factory=list)
     #: What could not be seen: ``{"account_id", "region", "source", "reason"}``.
     coverage: list[dict[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Account names and failure reasons come from the scanned accounts too (an access
+        # denied message quotes the role's name): redacted here, as findings are.
+        self.accounts = redacted(self.accounts)
+        self.coverage = redacted(self.coverage)
 
     @property
     def summary(self) -> dict[str, Any]:

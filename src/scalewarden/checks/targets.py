@@ -21,7 +21,7 @@ from scalewarden.aws.inventory import (
     Source,
 )
 from scalewarden.checks.lib.aas import per_target_findings, safe_tags
-from scalewarden.checks.lib.redact import redact, safe_arn, safe_resource_id
+from scalewarden.checks.lib.redact import safe_arn, safe_resource_id
 from scalewarden.checks.model import Check, Finding, Severity, Status
 
 TOPIC = "resilience"
@@ -154,7 +154,7 @@ def _alarms_missing(
     assert region is not None
     findings: list[Finding] = []
     for policy in region.policies:
-        name = redact(policy.name)
+        name = policy.name
         label = (
             f"{policy.namespace}:{safe_resource_id(policy.namespace, policy.resource_id)}"
             f":{policy.scalable_dimension}:policy/{name}"
@@ -162,14 +162,14 @@ def _alarms_missing(
         missing = sorted(set(policy.alarm_names) - region.existing_alarm_names)
         evidence = {
             "policy_type": policy.policy_type,
-            "alarms": [redact(a) for a in policy.alarm_names],
-            "missing_alarms": [redact(a) for a in missing],
+            "alarms": list(policy.alarm_names),
+            "missing_alarms": missing,
         }
         if missing:
             status = Status.FAIL
             message = (
                 f"Scaling policy {name} is wired to {len(missing)} alarm(s) that no longer "
-                f"exist: {', '.join(redact(a) for a in missing)}."
+                f"exist: {', '.join(missing)}."
             )
         elif not policy.alarm_names and policy.policy_type == "StepScaling":
             status = Status.FAIL
@@ -221,7 +221,7 @@ def _activity_failures(
             message = "No failed scaling activity in the last 7 days."
             return Status.PASS, message, _target_evidence(t)
         latest = max(bad, key=lambda a: a.start_time or datetime.min.replace(tzinfo=UTC))
-        detail = redact(latest.status_message or latest.cause or latest.status_code)
+        detail = latest.status_message or latest.cause or latest.status_code
         return (
             Status.FAIL,
             f"{len(bad)} failed or unfulfilled scaling activity(ies) in the last 7 days; "

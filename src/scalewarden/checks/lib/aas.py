@@ -164,7 +164,7 @@ def target_label(target: ScalableTarget) -> str:
 
 
 def target_arn(target: ScalableTarget) -> str | None:
-    return redact(target.arn) if target.arn else None
+    return target.arn or None
 
 
 def per_target_findings(

@@ -17,7 +17,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from scalewarden.checks.wildcard import eventbridge_wildcard
+from scalewarden.checks.lib.wildcard import eventbridge_wildcard
 
 _MISSING = object()
 

@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import unquote
 
-from scalewarden.checks.wildcard import WorkBudget, WorkLimitExceeded, iam_wildcard
+from scalewarden.checks.lib.wildcard import WorkBudget, WorkLimitExceeded, iam_wildcard
 
 Coverage = Literal["all", "some", "none"]
 

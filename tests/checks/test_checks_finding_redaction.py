@@ -1,0 +1,82 @@
+"""Redaction by construction: a finding cannot hold a secret, whoever builds it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from inventory_builders import account
+
+from scalewarden.checks.model import Finding, ScanReport, Severity, Status, fingerprint
+from scalewarden.checks.registry import all_checks
+
+SECRET = "xoxb-5550001111-abcdefghij"
+
+
+def leaky() -> Finding:
+    return Finding(
+        check_id="iam_policy_aas_write_unrestricted",
+        title="Policy allows writes",
+        severity=Severity.HIGH,
+        status=Status.FAIL,
+        account_id="111122223333",
+        account_name=f"prod-{SECRET}",
+        region="global",
+        resource_id=f"arn:aws:iam::111122223333:policy/ci-{SECRET}",
+        resource_arn=f"arn:aws:iam::111122223333:policy/ci-{SECRET}",
+        message=f"Managed policy ci-{SECRET} allows everything.",
+        remediation="Scope it.",
+        kb_article="iam-policy-examples",
+        evidence={"policy_name": f"ci-{SECRET}", "nested": [{"name": SECRET}, 3, None]},
+    )
+
+
+def test_every_text_field_is_redacted_when_the_finding_is_built() -> None:
+    finding = leaky()
+    data = finding.to_dict()
+    assert SECRET not in repr(data)
+    assert finding.message == "Managed policy ci-[REDACTED:slack-token] allows everything."
+    assert finding.resource_id.endswith("policy/ci-[REDACTED:slack-token]")
+    assert finding.account_name == "prod-[REDACTED:slack-token]"
+    assert finding.evidence == {
+        "policy_name": "ci-[REDACTED:slack-token]",
+        "nested": [{"name": "[REDACTED:slack-token]"}, 3, None],
+    }
+
+
+def test_fingerprints_hash_the_redacted_identity_and_survive_storage() -> None:
+    finding = leaky()
+    assert finding.fingerprint == fingerprint(
+        finding.check_id, "111122223333", "global", finding.resource_id
+    )
+    # Read back (store, JSON file) it is the same finding: redaction does not redact twice.
+    assert Finding.from_dict(finding.to_dict()) == finding
+    assert Finding.from_dict(finding.to_dict()).to_dict() == finding.to_dict()
+    muted = finding.with_status(Status.MUTED, f"accepted for {SECRET}", {"rule": SECRET})
+    assert SECRET not in repr(muted.to_dict()) and muted.fingerprint == finding.fingerprint
+
+
+def test_scan_reports_redact_account_names_and_coverage_reasons() -> None:
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    report = ScanReport(
+        scan_id="s",
+        started_at=when,
+        finished_at=when,
+        accounts=[{"id": "111122223333", "name": SECRET, "regions": ["us-east-1"]}],
+        coverage=[
+            {
+                "account_id": "111122223333",
+                "region": "us-east-1",
+                "source": "iam_authorization",
+                "reason": f"AccessDenied: role/deploy-{SECRET} is not authorized",
+            }
+        ],
+    )
+    assert SECRET not in repr(report.to_dict())
+    assert ScanReport.from_dict(report.to_dict()).to_dict() == report.to_dict()
+
+
+def test_no_check_metadata_is_mistaken_for_a_secret() -> None:
+    inv = account()
+    for check in all_checks():
+        built = check.finding(inv, "global", Status.PASS, "r", "m")
+        assert (built.title, built.remediation) == (check.title, check.remediation), check.id
