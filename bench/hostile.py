@@ -24,6 +24,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -61,11 +62,11 @@ def single_values(cap: float) -> list[dict[str, Any]]:
     regex_alive = True
     for k in range(2, 21, 2):
         value = "*?" * k + "#0"
-        new = best_of(5, lambda v=value: iam_wildcard(v).matches(UNLISTED_SERVICE))
+        new = best_of(5, partial(iam_wildcard(value).matches, UNLISTED_SERVICE))
         row: dict[str, Any] = {"pairs": k, "length": len(value), "matcher_s": new}
         if regex_alive:
             compiled = old_glob(value)
-            old = best_of(1, lambda c=compiled: c.fullmatch(UNLISTED_SERVICE))
+            old = best_of(1, partial(compiled.fullmatch, UNLISTED_SERVICE))
             row["regex_s"] = old
             regex_alive = old < cap
         rows.append(row)
