@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from inventory_builders import account
 
+from scalewarden.checks.lib.redact import redact
 from scalewarden.checks.model import Finding, ScanReport, Severity, Status, fingerprint
 from scalewarden.checks.registry import all_checks
 
@@ -80,3 +83,29 @@ def test_no_check_metadata_is_mistaken_for_a_secret() -> None:
     for check in all_checks():
         built = check.finding(inv, "global", Status.PASS, "r", "m")
         assert (built.title, built.remediation) == (check.title, check.remediation), check.id
+
+
+FRAGMENTS = [
+    "https://",
+    "user:pw@",
+    "REDACTED@",
+    "host.example.com/",
+    "?token=abc123",
+    "&x=1",
+    "password=",
+    "Hunter2Secret",
+    "#inline-",
+    "ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+    "xoxb-5550001111-abcdefghij",
+    "a@b.io",
+    " token: ",
+    "role/",
+    "-",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=8).map("".join))
+def test_redacting_twice_changes_nothing(text: str) -> None:
+    once = redact(text)
+    assert redact(once) == once

@@ -74,6 +74,10 @@ _HINTS: dict[str, tuple[str, ...]] = {
 #: A run long enough to be an AWS secret key or a random token (either alphabet).
 _LONG_RUN = re.compile(r"[A-Za-z0-9/+_\-]{32}")
 
+#: A mask ``redact`` wrote.
+_MASK = re.compile(r"\[REDACTED(?::[a-z-]+)?\]")
+#: The separator between a credential's name and its value.
+_SETTING_VALUE = re.compile(r"[=:]\s*")
 _HEX_OR_UUID = re.compile(r"^[0-9a-fA-F-]+$")
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9_\-]{32,}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -213,53 +217,64 @@ def find_secrets(text: str) -> list[SecretMatch]:
 
 
 @lru_cache(maxsize=65536)
-def _find_secrets(text: str) -> tuple[SecretMatch, ...]:
-    """Cached: the same names and tags are shown by many checks of one scan."""
+def _find_secrets(original: str) -> tuple[SecretMatch, ...]:
+    """Cached: the same names and tags are shown by many checks of one scan.
+
+    Each span found is blanked out before the next expression runs, so a match can neither
+    swallow a later secret (``?token=a…://user:pw@?token=b``) nor lose what sits beside an
+    earlier one (two keys run together). Masks left by an earlier pass (``[REDACTED:kind]``)
+    are blanked from the start: redacting twice changes nothing.
+    """
     found: list[SecretMatch] = []
-    taken: list[tuple[int, int]] = []
+    chars = list(original)
 
-    def free(start: int, end: int) -> bool:
-        return all(end <= s or start >= e for s, e in taken)
+    def blank(start: int, end: int) -> None:
+        # ";" ends a credential's value and is no space (its ``\s*`` cannot step over a
+        # blanked span), is in no name, key or e-mail, and opens no URL query parameter.
+        chars[start:end] = ";" * (end - start)
 
+    for m in _MASK.finditer(original):
+        blank(m.start(), m.end())
+    text = "".join(chars)
     lower = text.lower()
     long_run = _LONG_RUN.search(text) is not None
+
+    def take(kind: str, start: int, end: int) -> None:
+        found.append(SecretMatch(kind, start, end))
+        blank(start, end)
+
     # URL parts first: the whole user info and a secret parameter's whole value, so a key
     # or e-mail-like fragment inside them cannot leave the rest showing.
     for m in _URL_USERINFO.finditer(text) if "://" in text else ():
-        taken.append((m.start(), m.end()))
         if m.group() == f"{REDACTED}@":  # already redacted by ``audit_url``: keep as it is
-            continue
-        found.append(SecretMatch("url-userinfo", m.start(), m.end()))
+            blank(m.start(), m.end())
+        else:
+            take("url-userinfo", m.start(), m.end())
+    text = "".join(chars)
     for m in _QUERY_PARAM.finditer(text) if "=" in text else ():
-        if m.group(2).startswith(REDACTED) or not is_secret_param(m.group(1)):
-            continue
-        if free(m.start(2), m.end(2)):
-            found.append(SecretMatch("secret-parameter", m.start(2), m.end(2)))
-            taken.append((m.start(2), m.end(2)))
+        if not m.group(2).startswith(REDACTED) and is_secret_param(m.group(1)):
+            take("secret-parameter", m.start(2), m.end(2))
     for kind, pattern in _PATTERNS:
         hints = _HINTS.get(kind)
         if (not long_run) if hints is None else not any(h in lower for h in hints):
             continue
+        text = "".join(chars)
         for m in pattern.finditer(text):
             if kind == "aws-secret-key" and not _looks_random(m.group().replace("/", "")):
                 continue
-            end = m.end()
-            if kind == "credential":
-                # ``password=…`` runs on to the next separator, maybe into a secret already
-                # found (``role-password=x#inline-ghp_…``): it ends where that one starts.
-                end = min([s for s, _ in taken if m.start() < s < end], default=end)
-                if not pattern.fullmatch(text, m.start(), end):
-                    continue  # what is left (``token=``) is no secret of its own
-            if free(m.start(), end):
-                found.append(SecretMatch(kind, m.start(), end))
-                taken.append((m.start(), end))
+            if kind == "email" and m.group().startswith(f"{REDACTED}@"):
+                continue  # a URL's user info that ``audit_url`` already replaced
+            if kind == "credential" and _SETTING_VALUE.split(m.group(), 1)[-1].startswith(
+                REDACTED
+            ):
+                continue  # ``password=REDACTED``: already hidden
+            take(kind, m.start(), m.end())
     # UUIDs are ids AWS generates everywhere (target tracking alarm names end in one): blank
     # them out so the letters around one do not make it look like a key.
-    tokens = _LONG_TOKEN.finditer(_UUID.sub(lambda u: " " * len(u.group()), text))
-    for m in tokens if long_run else ():
-        if free(m.start(), m.end()) and _looks_random(m.group()):
-            found.append(SecretMatch("token", m.start(), m.end()))
-            taken.append((m.start(), m.end()))
+    text = _UUID.sub(lambda u: " " * len(u.group()), "".join(chars))
+    for m in _LONG_TOKEN.finditer(text) if long_run else ():
+        if _looks_random(m.group()):
+            take("token", m.start(), m.end())
     return tuple(sorted(found, key=lambda s: s.start))
 
 
