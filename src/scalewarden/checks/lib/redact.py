@@ -226,16 +226,16 @@ def _find_secrets(original: str) -> tuple[SecretMatch, ...]:
     are blanked from the start: redacting twice changes nothing.
     """
     found: list[SecretMatch] = []
-    chars = list(original)
+    text = original
 
     def blank(start: int, end: int) -> None:
         # ";" ends a credential's value and is no space (its ``\s*`` cannot step over a
         # blanked span), is in no name, key or e-mail, and opens no URL query parameter.
-        chars[start:end] = ";" * (end - start)
+        nonlocal text
+        text = text[:start] + ";" * (end - start) + text[end:]
 
-    for m in _MASK.finditer(original):
+    for m in _MASK.finditer(original) if REDACTED in original else ():
         blank(m.start(), m.end())
-    text = "".join(chars)
     lower = text.lower()
     long_run = _LONG_RUN.search(text) is not None
 
@@ -250,7 +250,6 @@ def _find_secrets(original: str) -> tuple[SecretMatch, ...]:
             blank(m.start(), m.end())
         else:
             take("url-userinfo", m.start(), m.end())
-    text = "".join(chars)
     for m in _QUERY_PARAM.finditer(text) if "=" in text else ():
         if not m.group(2).startswith(REDACTED) and is_secret_param(m.group(1)):
             take("secret-parameter", m.start(2), m.end(2))
@@ -258,23 +257,20 @@ def _find_secrets(original: str) -> tuple[SecretMatch, ...]:
         hints = _HINTS.get(kind)
         if (not long_run) if hints is None else not any(h in lower for h in hints):
             continue
-        text = "".join(chars)
-        for m in pattern.finditer(text):
+        for m in pattern.finditer(text):  # the text as it is now: earlier finds blanked
             if kind == "aws-secret-key" and not _looks_random(m.group().replace("/", "")):
                 continue
             if kind == "email" and m.group().startswith(f"{REDACTED}@"):
                 continue  # a URL's user info that ``audit_url`` already replaced
-            if kind == "credential" and _SETTING_VALUE.split(m.group(), 1)[-1].startswith(
-                REDACTED
-            ):
+            if kind == "credential" and _SETTING_VALUE.split(m.group(), 1)[-1].startswith(REDACTED):
                 continue  # ``password=REDACTED``: already hidden
             take(kind, m.start(), m.end())
     # UUIDs are ids AWS generates everywhere (target tracking alarm names end in one): blank
     # them out so the letters around one do not make it look like a key.
-    text = _UUID.sub(lambda u: " " * len(u.group()), "".join(chars))
-    for m in _LONG_TOKEN.finditer(text) if long_run else ():
-        if _looks_random(m.group()):
-            take("token", m.start(), m.end())
+    if long_run:
+        for m in _LONG_TOKEN.finditer(_UUID.sub(lambda u: " " * len(u.group()), text)):
+            if _looks_random(m.group()):
+                take("token", m.start(), m.end())
     return tuple(sorted(found, key=lambda s: s.start))
 
 
