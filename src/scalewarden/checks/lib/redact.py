@@ -227,12 +227,14 @@ def _find_secrets(original: str) -> tuple[SecretMatch, ...]:
     """
     found: list[SecretMatch] = []
     text = original
+    blanked = bytearray(len(original))
 
     def blank(start: int, end: int) -> None:
         # ";" ends a credential's value and is no space (its ``\s*`` cannot step over a
         # blanked span), is in no name, key or e-mail, and opens no URL query parameter.
         nonlocal text
         text = text[:start] + ";" * (end - start) + text[end:]
+        blanked[start:end] = b"\x01" * (end - start)
 
     for m in _MASK.finditer(original) if REDACTED in original else ():
         blank(m.start(), m.end())
@@ -240,8 +242,13 @@ def _find_secrets(original: str) -> tuple[SecretMatch, ...]:
     long_run = _LONG_RUN.search(text) is not None
 
     def take(kind: str, start: int, end: int) -> None:
-        found.append(SecretMatch(kind, start, end))
-        blank(start, end)
+        # A value may run into a span blanked before (a URL query value has no stop at
+        # ";"): it ends there, and one that starts there is no new secret.
+        cut = blanked.find(1, start, end)
+        end = end if cut < 0 else cut
+        if end > start:
+            found.append(SecretMatch(kind, start, end))
+            blank(start, end)
 
     # URL parts first: the whole user info and a secret parameter's whole value, so a key
     # or e-mail-like fragment inside them cannot leave the rest showing.
