@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from scalewarden.checks.lib.redact import MASK_PATTERN as MASK_OF_CHECKS
 from scalewarden.checks.lib.redact import redact as redact_secrets
 
 MASK = "[redacted]"
 #: Kinds the checks' detector finds that are not secrets in something a person typed: an
 #: e-mail address in a question is the question, not a leak.
 NOT_SECRET_IN_CHAT = frozenset({"email"})
+
+
+def plain_masks(text: str) -> str:
+    """The checks' masks (``[REDACTED:kind]``) written as the channel's plain ``[redacted]``."""
+    return MASK_OF_CHECKS.sub(MASK, text)
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -32,8 +38,12 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def redact_resource(resource: str, *, max_length: int = 120) -> str:
-    """A resource id fit for a channel: secrets masked, very long ids shortened in the middle."""
-    text = redact(resource)
+    """A resource id fit for a channel: secrets masked, very long ids shortened in the middle.
+
+    Findings arrive redacted already (``Finding`` redacts when it is built); their masks
+    (``[REDACTED:github-token]``) are shown as the channel's plainer one.
+    """
+    text = plain_masks(redact(resource))
     if len(text) > max_length:
         keep = (max_length - 1) // 2
         text = text[:keep] + "…" + text[-keep:]

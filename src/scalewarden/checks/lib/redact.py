@@ -75,7 +75,7 @@ _HINTS: dict[str, tuple[str, ...]] = {
 _LONG_RUN = re.compile(r"[A-Za-z0-9/+_\-]{32}")
 
 #: A mask ``redact`` wrote.
-_MASK = re.compile(r"\[REDACTED(?::[a-z-]+)?\]")
+MASK_PATTERN = re.compile(r"\[REDACTED(?::[a-z-]+)?\]")
 #: The separator between a credential's name and its value.
 _SETTING_VALUE = re.compile(r"[=:]\s*")
 _HEX_OR_UUID = re.compile(r"^[0-9a-fA-F-]+$")
@@ -236,7 +236,7 @@ def _find_secrets(original: str) -> tuple[SecretMatch, ...]:
         text = text[:start] + ";" * (end - start) + text[end:]
         blanked[start:end] = b"\x01" * (end - start)
 
-    for m in _MASK.finditer(original) if REDACTED in original else ():
+    for m in MASK_PATTERN.finditer(original) if REDACTED in original else ():
         blank(m.start(), m.end())
     lower = text.lower()
     long_run = _LONG_RUN.search(text) is not None
