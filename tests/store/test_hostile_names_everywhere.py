@@ -23,7 +23,8 @@ from scalewarden.checks.model import ScanReport
 from scalewarden.localaws import DEFAULT_ACCOUNT_ID
 from scalewarden.reports import FORMATS, render
 from scalewarden.scan import ScanOptions, ScanScope, run_scan
-from scalewarden.slack.blocks import findings_blocks, scan_messages
+from scalewarden.slack.scan.flow import UPLOAD_FORMAT
+from scalewarden.slack.views.scan import findings_blocks, scan_messages
 from scalewarden.store import Store
 
 FAST = ClientSettings(max_attempts=2, retry_mode="standard", connect_timeout=2, read_timeout=10)
@@ -167,7 +168,7 @@ def slack_views(report: ScanReport) -> str:
     messages = scan_messages(report)
     parts: list[Any] = [messages.text, messages.blocks, messages.thread]
     parts.append(findings_blocks(report.findings, min_severity=None))
-    parts.append(json.dumps(report.to_dict(), ensure_ascii=False))  # the uploaded file
+    parts.append(UPLOAD_FORMAT.render(report))  # the uploaded file
     return json.dumps(parts, ensure_ascii=False, default=str)
 
 
