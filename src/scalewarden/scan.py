@@ -9,6 +9,8 @@ findings and ``coverage`` entries while the rest of the scan goes on.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -54,6 +56,49 @@ class ScanScope:
     organization: bool = False
     profile: str | None = None
     checks: str | None = None
+
+    def check_ids(self) -> list[str]:
+        """The ids of the checks this scope runs, in catalogue order (``ScopeError`` on junk).
+
+        Stored with every saved scan: a scan that did not run a check cannot resolve its
+        findings, and the report alone cannot say which checks ran without finding anything.
+        """
+        return [check.id for check in _select_checks(self.checks)]
+
+    def key(self) -> str:
+        """The scope key: equal for scans that look at the same accounts, regions and checks.
+
+        Built from what was asked (not from what the accounts resolved to), so ``--regions
+        all`` stays one scope when an account enables a region. Digests diff a scan with the
+        previous scan of the same key; the diff itself still checks coverage finding by
+        finding, so the key only chooses what to compare with.
+        """
+        return scope_key(
+            accounts=self.accounts,
+            regions=self.regions,
+            checks=self.check_ids(),
+            organization=self.organization,
+        )
+
+
+def scope_key(
+    *,
+    accounts: Sequence[str] | None,
+    regions: Sequence[str] | None,
+    checks: Sequence[str],
+    organization: bool = False,
+) -> str:
+    """A short stable hash of a scope (sorted, de-duplicated; ``None`` means the default)."""
+    raw = json.dumps(
+        {
+            "accounts": sorted(set(accounts)) if accounts else None,
+            "organization": organization,
+            "regions": sorted(set(regions)) if regions else None,
+            "checks": sorted(set(checks)),
+        },
+        sort_keys=True,
+    )
+    return "scope:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,18 @@ from scalewarden.store import Store
 from scalewarden.store.migrate import alembic_config, current_revision, head_revision
 from scalewarden.store.models import Base
 
-TABLES = {"processed_events", "audit_log", "feedback", "scans", "findings", "alembic_version"}
+TABLES = {
+    "processed_events",
+    "audit_log",
+    "feedback",
+    "scans",
+    "findings",
+    "digest_subscriptions",
+    "digest_deliveries",
+    "scheduler_lease",
+    "mutes",
+    "alembic_version",
+}
 
 
 def _tables(store: Store) -> set[str]:

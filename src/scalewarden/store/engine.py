@@ -19,9 +19,12 @@ connect timeout, so that ``/readyz`` answers rather than hangs when the database
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
@@ -126,3 +129,19 @@ def create_store_engine(url: str) -> Engine:
 def writer(engine: Engine) -> Engine:
     """A view of ``engine`` (same pool) whose transactions take the write lock up front."""
     return engine.execution_options(**{WRITE_OPTION: True})
+
+
+def insert_or_skip(engine: Engine, model: Any, index_elements: Sequence[str]) -> Any:
+    """``INSERT … ON CONFLICT (index_elements) DO NOTHING`` for SQLite or PostgreSQL.
+
+    The unique key decides races between replicas: the insert either adds the row (this caller
+    owns it) or adds nothing (someone else does), with no window in which both see "new".
+    Add ``.values(...)`` and ``.returning(...)`` to learn which rows were added; rowcount is not
+    reliable for INSERTs. ``None`` on other backends, whose callers fall back to catching the
+    ``IntegrityError``.
+    """
+    dialect = engine.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        return None
+    module = sqlite_dialect if dialect == "sqlite" else postgresql_dialect
+    return module.insert(model).on_conflict_do_nothing(index_elements=list(index_elements))

@@ -5,10 +5,14 @@ The tables follow what callers need to ask, not the shape of the objects they st
 * ``processed_events`` holds one row per Slack ``event_id``; its primary key is what makes
   de-duplication race-safe across replicas.
 * ``audit_log`` and ``feedback`` are append-only journals, read newest first.
-* ``scans`` keeps one row per scan report (its metadata as JSON), and ``findings`` one row per
-  finding. The columns a query filters or sorts on (severity rank, status, scope, time) are real
-  columns with indexes; the complete finding travels unchanged in ``payload`` so that a stored
-  report reads back exactly as it was saved.
+* ``scans`` keeps one row per scan report (its metadata as JSON, the ids of the checks it
+  ran), and ``findings`` one row per finding. The columns a query filters or sorts on
+  (severity rank, status, scope, time) are real columns with indexes; the complete finding
+  travels unchanged in ``payload`` so that a stored report reads back exactly as it was saved.
+* ``digest_subscriptions`` are scheduled digests; ``digest_deliveries`` has one row per
+  (subscription, fire time), and that unique key is what makes a delivery happen at most once
+  across replicas. ``scheduler_lease`` holds the one row that says which replica schedules.
+* ``mutes`` are accepted risks stored from Slack or the CLI, matched like mutelist rules.
 
 Every change to these models needs an Alembic revision in ``migrations/versions``; a test
 fails when the models and the migrations disagree.
@@ -29,6 +33,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -114,6 +119,8 @@ class Scan(Base):
     stored_at: Mapped[datetime]
     finding_count: Mapped[int] = mapped_column(Integer)
     report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The ids of the checks the scan ran (``None`` for scans stored before this was kept).
+    checks: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class Finding(Base):
@@ -137,3 +144,81 @@ class Finding(Base):
     region: Mapped[str | None] = mapped_column(String(SHORT_LENGTH))
     resource_id: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+#: The states of a delivery, in the order they are reached; ``failed`` may be retried,
+#: ``uncertain`` (the process stopped while posting) never is.
+DELIVERY_STATES = ("claimed", "scanned", "posting", "posted", "failed", "uncertain")
+
+
+class DigestSubscription(Base):
+    """A scheduled digest: which channel gets which scope, when, above which severity."""
+
+    __tablename__ = "digest_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    schedule: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    timezone: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    min_severity: Mapped[str] = mapped_column(String(SHORT_LENGTH))
+    regions: Mapped[list[str]] = mapped_column(JSON)
+    accounts: Mapped[list[str]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(ID_LENGTH))
+    created_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+
+
+class DigestDelivery(Base):
+    """One (subscription, fire time): claimed once, then scanned, posted or failed."""
+
+    __tablename__ = "digest_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "fire_time", name="uq_digest_deliveries_fire"),
+        CheckConstraint(
+            "state IN ('claimed', 'scanned', 'posting', 'posted', 'failed', 'uncertain')",
+            name="state",
+        ),
+        Index("ix_digest_deliveries_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("digest_subscriptions.id", ondelete="CASCADE")
+    )
+    fire_time: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(SHORT_LENGTH))
+    owner: Mapped[str] = mapped_column(String(ID_LENGTH))
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    scan_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    message_ts: Mapped[str | None] = mapped_column(String(SHORT_LENGTH))
+    claimed_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class SchedulerLease(Base):
+    """The leader lease: the replica named ``owner`` schedules until ``expires_at``."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(ID_LENGTH))
+    expires_at: Mapped[datetime]
+    renewed_at: Mapped[datetime]
+
+
+class Mute(Base):
+    """An accepted risk: one check, optionally narrowed to resources, accounts and regions."""
+
+    __tablename__ = "mutes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    check_id: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
+    resource_pattern: Mapped[str | None] = mapped_column(Text)
+    accounts: Mapped[list[str]] = mapped_column(JSON)
+    regions: Mapped[list[str]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(ID_LENGTH))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]

@@ -15,22 +15,29 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, delete, func, insert, or_, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scalewarden.store import validate
-from scalewarden.store.engine import create_store_engine, describe, parse_url, writer
+from scalewarden.store.engine import (
+    create_store_engine,
+    describe,
+    insert_or_skip,
+    parse_url,
+    writer,
+)
 from scalewarden.store.migrate import upgrade_to_head
 from scalewarden.store.models import (
     ID_LENGTH,
     NAME_LENGTH,
     AuditEntry,
+    DigestDelivery,
     Feedback,
     Finding,
     ProcessedEvent,
     Scan,
 )
+from scalewarden.store.records import ScanSummary, StoredScan
 from scalewarden.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -116,16 +123,10 @@ class Store:
         """
         event_id = validate.text("event_id", event_id, max_length=ID_LENGTH)
         values = {"event_id": event_id, "claimed_at": utcnow()}
-        dialect = self.engine.dialect.name
-        if dialect in ("sqlite", "postgresql"):
-            module = sqlite if dialect == "sqlite" else postgresql
+        stmt = insert_or_skip(self.engine, ProcessedEvent, ["event_id"])
+        if stmt is not None:
             # RETURNING says whether a row was added; rowcount is not reliable for INSERTs.
-            stmt = (
-                module.insert(ProcessedEvent)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=["event_id"])
-                .returning(ProcessedEvent.event_id)
-            )
+            stmt = stmt.values(**values).returning(ProcessedEvent.event_id)
             with self._writes.begin() as session:
                 return session.execute(stmt).first() is not None
         # Other backends: the primary key still decides, reported as an IntegrityError.
@@ -286,16 +287,24 @@ class Store:
     # Scans -------------------------------------------------------------------------------
 
     def save_scan(
-        self, report: dict, *, requested_by: str | None = None, scope_key: str | None = None
+        self,
+        report: dict,
+        *,
+        requested_by: str | None = None,
+        scope_key: str | None = None,
+        checks: Sequence[str] | None = None,
     ) -> str:
         """Store a scan report (the ``scan --format json`` contract); returns its ``scan_id``.
 
+        ``checks`` are the ids of the checks the scan ran: a later diff needs them to tell "the
+        check ran and found nothing" (resolved) from "the check did not run" (unknown).
         Saving the same ``scan_id`` again changes nothing: the first report stays, so a retried
         job or two replicas posting the same scan cannot duplicate findings.
         """
         parsed = validate.scan_report(report)
         requested_by = validate.optional_text("requested_by", requested_by, max_length=ID_LENGTH)
         scope_key = validate.optional_text("scope_key", scope_key, max_length=ID_LENGTH)
+        check_ids = None if checks is None else validate.names("checks", checks)
         try:
             with self._writes.begin() as session:
                 if self._scan_pk(session, parsed.scan_id) is not None:
@@ -309,6 +318,7 @@ class Store:
                     stored_at=utcnow(),
                     finding_count=len(parsed.findings),
                     report=parsed.metadata,
+                    checks=check_ids,
                 )
                 session.add(scan)
                 session.flush()
@@ -385,18 +395,57 @@ class Store:
         """
         scan_id = validate.text("scan_id", scan_id, max_length=ID_LENGTH)
         with self._reads.begin() as session:
-            current = session.scalars(select(Scan).where(Scan.scan_id == scan_id)).first()
-            if current is None:
-                return None
-            scope = scope_key if scope_key is not None else current.scope_key
-            same_scope = Scan.scope_key.is_(None) if scope is None else Scan.scope_key == scope
-            earlier = or_(
-                Scan.started_at < current.started_at,
-                and_(Scan.started_at == current.started_at, Scan.id < current.id),
-            )
-            stmt = _newest_first(select(Scan).where(same_scope, earlier)).limit(1)
-            previous = session.scalars(stmt).first()
+            previous = self._previous(session, scan_id, scope_key)
             return None if previous is None else self._report(session, previous)
+
+    def previous_scan_record(self, scan_id: str) -> StoredScan | None:
+        """Like :meth:`previous_scan`, with the scope the previous scan was stored with."""
+        scan_id = validate.text("scan_id", scan_id, max_length=ID_LENGTH)
+        with self._reads.begin() as session:
+            previous = self._previous(session, scan_id, None)
+            return None if previous is None else self._record(session, previous)
+
+    @staticmethod
+    def _previous(session: Session, scan_id: str, scope_key: str | None) -> Scan | None:
+        current = session.scalars(select(Scan).where(Scan.scan_id == scan_id)).first()
+        if current is None:
+            return None
+        scope = scope_key if scope_key is not None else current.scope_key
+        same_scope = Scan.scope_key.is_(None) if scope is None else Scan.scope_key == scope
+        earlier = or_(
+            Scan.started_at < current.started_at,
+            and_(Scan.started_at == current.started_at, Scan.id < current.id),
+        )
+        stmt = _newest_first(select(Scan).where(same_scope, earlier)).limit(1)
+        return session.scalars(stmt).first()
+
+    def scan_record(self, scan_id: str) -> StoredScan | None:
+        """One stored scan with its scope (report, scope key, checks), or None when unknown."""
+        scan_id = validate.text("scan_id", scan_id, max_length=ID_LENGTH)
+        with self._reads.begin() as session:
+            scan = session.scalars(select(Scan).where(Scan.scan_id == scan_id)).first()
+            return None if scan is None else self._record(session, scan)
+
+    def scan_history(self, *, limit: int = 20) -> list[ScanSummary]:
+        """The newest stored scans first, with their scope, status counts and digests sent."""
+        stmt = _newest_first(select(Scan)).limit(validate.limit(limit))
+        with self._reads.begin() as session:
+            scans = list(session.scalars(stmt))
+            sent: dict[str, list[tuple[int, str]]] = {}
+            ids = [scan.scan_id for scan in scans]
+            if ids:
+                rows = session.execute(
+                    select(
+                        DigestDelivery.scan_id,
+                        DigestDelivery.subscription_id,
+                        DigestDelivery.state,
+                    )
+                    .where(DigestDelivery.scan_id.in_(ids))
+                    .order_by(DigestDelivery.subscription_id)
+                )
+                for scan_id, subscription_id, state in rows:
+                    sent.setdefault(scan_id, []).append((subscription_id, state))
+            return [_summary(scan, tuple(sent.get(scan.scan_id, ()))) for scan in scans]
 
     def scan_count(self) -> int:
         """How many scans are stored (for metrics and tests of idempotency)."""
@@ -406,6 +455,16 @@ class Store:
     @staticmethod
     def _scan_pk(session: Session, scan_id: str) -> int | None:
         return session.scalar(select(Scan.id).where(Scan.scan_id == scan_id))
+
+    @classmethod
+    def _record(cls, session: Session, scan: Scan) -> StoredScan:
+        return StoredScan(
+            scan_id=scan.scan_id,
+            scope_key=scan.scope_key,
+            requested_by=scan.requested_by,
+            checks=None if scan.checks is None else tuple(scan.checks),
+            report=cls._report(session, scan),
+        )
 
     @staticmethod
     def _report(session: Session, scan: Scan) -> dict[str, Any]:
@@ -418,3 +477,27 @@ class Store:
 def _newest_first(stmt: Select[Any]) -> Select[Any]:
     """Order scans newest first: by start time, then by storage order for equal starts."""
     return stmt.order_by(Scan.started_at.desc(), Scan.id.desc())
+
+
+def _summary(scan: Scan, deliveries: tuple[tuple[int, str], ...]) -> ScanSummary:
+    """A history line from a scan row; reports stored by older versions may lack fields."""
+    report = scan.report or {}
+    accounts = []
+    for entry in report.get("accounts") or []:
+        account = entry.get("id") if isinstance(entry, Mapping) else entry
+        if account is not None:
+            accounts.append(str(account))
+    summary = report.get("summary") or {}
+    by_status = summary.get("by_status") if isinstance(summary, Mapping) else None
+    return ScanSummary(
+        scan_id=scan.scan_id,
+        started_at=scan.started_at,
+        finished_at=scan.finished_at,
+        scope_key=scan.scope_key,
+        requested_by=scan.requested_by,
+        accounts=tuple(accounts),
+        regions=tuple(str(r) for r in report.get("regions") or []),
+        checks=None if scan.checks is None else len(scan.checks),
+        by_status={str(k): int(v) for k, v in (by_status or {}).items()},
+        deliveries=deliveries,
+    )

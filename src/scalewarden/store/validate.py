@@ -88,11 +88,16 @@ def limit(value: object) -> int:
     return value
 
 
+def names(name: str, value: object, *, max_length: int = NAME_LENGTH) -> list[str]:
+    """A list of short identifiers (check ids, region names, account ids)."""
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ValueError(f"{name} must be a list of strings")
+    return [text(f"{name}[{i}]", item, max_length=max_length) for i, item in enumerate(value)]
+
+
 def article_ids(value: object) -> list[str]:
     """A list of knowledge base article ids (strings)."""
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ValueError("article_ids must be a list of article id strings")
-    return [text(f"article_ids[{i}]", item, max_length=ID_LENGTH) for i, item in enumerate(value)]
+    return names("article_ids", value, max_length=ID_LENGTH)
 
 
 def timestamp(name: str, value: object) -> datetime:

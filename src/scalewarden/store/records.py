@@ -1,0 +1,96 @@
+"""What the store hands back for scan history, digests and mutes: frozen plain records.
+
+They are data, not ORM rows, so callers (the digest core, the CLI, Slack) can keep them after
+the session that read them is gone, and tests can build them by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StoredScan:
+    """A stored scan with its scope: the report (scan JSON) and the checks it ran.
+
+    ``checks`` is ``None`` for scans stored before the checks were recorded; the diff then
+    falls back to the checks that reported something.
+    """
+
+    scan_id: str
+    scope_key: str | None
+    requested_by: str | None
+    checks: tuple[str, ...] | None
+    report: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ScanSummary:
+    """One line of ``scalewarden history``: when, what scope, how many of each status."""
+
+    scan_id: str
+    started_at: datetime
+    finished_at: datetime | None
+    scope_key: str | None
+    requested_by: str | None
+    accounts: tuple[str, ...]
+    regions: tuple[str, ...]
+    checks: int | None
+    by_status: dict[str, int]
+    #: (subscription id, delivery state) of the digests that were sent from this scan.
+    deliveries: tuple[tuple[int, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A scheduled digest as stored."""
+
+    id: int
+    channel: str
+    schedule: str
+    timezone: str
+    min_severity: str
+    regions: tuple[str, ...]
+    accounts: tuple[str, ...]
+    created_by: str
+    created_at: datetime
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One (subscription, fire time) and how far its delivery got."""
+
+    id: int
+    subscription_id: int
+    fire_time: datetime
+    state: str
+    owner: str
+    attempts: int
+    last_error: str | None
+    scan_id: str | None
+    message_ts: str | None
+    claimed_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredMute:
+    """An accepted risk stored from Slack or the CLI."""
+
+    id: int
+    check_id: str
+    resource_pattern: str | None
+    reason: str
+    author: str
+    created_at: datetime
+    expires_at: datetime | None
+    accounts: tuple[str, ...] = field(default=())
+    regions: tuple[str, ...] = field(default=())
+
+    def active(self, now: datetime) -> bool:
+        """Whether the mute still applies at ``now`` (it lapses by itself at expiry)."""
+        return self.expires_at is None or now < self.expires_at
