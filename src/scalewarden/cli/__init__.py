@@ -8,7 +8,15 @@ one-check scan start quickly.
 
 from __future__ import annotations
 
-from scalewarden.cli import ask, checks, demo, scan, serve  # noqa: F401  (registration)
+from scalewarden.cli import (  # noqa: F401  (registration)
+    ask,
+    checks,
+    demo,
+    diff,
+    history,
+    scan,
+    serve,
+)
 from scalewarden.cli.app import app
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from scalewarden import __version__
+
+if TYPE_CHECKING:
+    from scalewarden.store import Store
 
 #: Exit codes shared by every command (documented in the README).
 EXIT_OK = 0
@@ -40,3 +45,20 @@ def usage_error(message: str) -> typer.Exit:
     """Print a one-line usage error to stderr and return the exit to raise (code 2)."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(EXIT_USAGE)
+
+
+def cannot_run(message: str) -> typer.Exit:
+    """Print a one-line error to stderr and return the exit to raise (code 3)."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_CANNOT_RUN)
+
+
+def open_store() -> Store:
+    """The configured database, migrated; an unreachable one is a clear exit 3."""
+    from scalewarden.settings import get_settings
+    from scalewarden.store import Store, StoreError
+
+    try:
+        return Store.open(get_settings().database_url)
+    except (StoreError, ValueError) as exc:
+        raise cannot_run(str(exc)) from None

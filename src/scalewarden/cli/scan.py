@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from scalewarden.cli.app import EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK, app, usage_error
+from scalewarden.cli.app import (
+    EXIT_CANNOT_RUN,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    app,
+    open_store,
+    usage_error,
+)
 from scalewarden.reports import format_choices, resolve_format
 
 #: The shell's convention for a process stopped by Ctrl-C (128 + SIGINT).
@@ -109,6 +116,11 @@ def scan(
         Path | None,
         typer.Option("--mutelist", help="YAML mutelist: matching findings become MUTED."),
     ] = None,
+    save: bool = typer.Option(
+        False,
+        "--save",
+        help="Store the report with its scope in the database (see `scalewarden history`).",
+    ),
 ) -> None:
     """Check AWS accounts for Application Auto Scaling security issues."""
     from scalewarden.aws.accounts import (
@@ -163,6 +175,8 @@ def scan(
         checks=checks,
     )
     with contextlib.ExitStack() as stack:
+        # Opened before the scan: a long scan must not end in "cannot store it".
+        store = stack.enter_context(open_store()) if save else None
         target: ReportFile | None = None
         if output is not None:
             # Claimed before the scan: a long scan must not end in "cannot write".
@@ -189,6 +203,15 @@ def scan(
         except Exception as exc:  # a bug must still end in one clear line, not a traceback
             typer.echo(f"error: the scan failed: {type(exc).__name__}: {exc}", err=True)
             raise typer.Exit(EXIT_CANNOT_RUN) from exc
+
+        if store is not None:
+            saved = store.save_scan(
+                report.to_dict(),
+                requested_by="cli",
+                scope_key=scope.key(),
+                checks=scope.check_ids(),
+            )
+            typer.echo(f"scan saved as {saved}", err=True)
 
         text = output_format.render(report)
         if target is not None:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scalewarden.store import validate
+from scalewarden.store.digests import DigestRecords
 from scalewarden.store.engine import (
     create_store_engine,
     describe,
@@ -37,6 +38,7 @@ from scalewarden.store.models import (
     ProcessedEvent,
     Scan,
 )
+from scalewarden.store.mutes import MuteRecords
 from scalewarden.store.records import ScanSummary, StoredScan
 from scalewarden.store.types import utcnow
 
@@ -53,7 +55,7 @@ class StoreError(RuntimeError):
     """The database could not be reached or migrated; the message is safe to show."""
 
 
-class Store:
+class Store(DigestRecords, MuteRecords):
     """Repository over the scalewarden database (SQLite by default, PostgreSQL when set)."""
 
     def __init__(self, url: str) -> None:
@@ -444,7 +446,7 @@ class Store:
                     .order_by(DigestDelivery.subscription_id)
                 )
                 for scan_id, subscription_id, state in rows:
-                    sent.setdefault(scan_id, []).append((subscription_id, state))
+                    sent.setdefault(str(scan_id), []).append((subscription_id, state))
             return [_summary(scan, tuple(sent.get(scan.scan_id, ()))) for scan in scans]
 
     def scan_count(self) -> int:

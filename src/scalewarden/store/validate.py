@@ -88,6 +88,13 @@ def limit(value: object) -> int:
     return value
 
 
+def row_id(value: object, *, name: str = "id") -> int:
+    """A positive integer row id (subscriptions, deliveries, mutes)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
 def names(name: str, value: object, *, max_length: int = NAME_LENGTH) -> list[str]:
     """A list of short identifiers (check ids, region names, account ids)."""
     if isinstance(value, str) or not isinstance(value, Sequence):

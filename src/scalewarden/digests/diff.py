@@ -1,0 +1,158 @@
+"""What changed between two stored scans of one scope: a pure function over plain data.
+
+Findings are matched by ``fingerprint`` (check, account, region, resource). The later scan's
+findings fall into:
+
+* **new**: FAIL now, and neither FAIL nor MUTED before;
+* **open**: FAIL now and FAIL or MUTED before (a lapsed mute shows up here, not as new);
+* **muted**: MUTED now;
+* **not evaluated**: ERROR now (the check could not read its data there).
+
+And the earlier scan's open findings (FAIL or MUTED) that are gone now are either
+
+* **resolved**: the later scan covered the finding's account, region and check, and that
+  check ran there without ERROR (or the finding itself now says PASS); or
+* **unverified**: the later scan could not tell (a narrower scope, an unreachable account, a
+  region or check that errored). These are never called resolved: silence from a scan that
+  did not look is not a fix.
+
+The first scan of a scope has nothing to compare with: it is a **baseline**, and no finding
+is called new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from scalewarden.checks.model import GLOBAL_REGION, Finding, Status
+from scalewarden.store.records import StoredScan
+
+_OPEN = (Status.FAIL, Status.MUTED)
+
+
+@dataclass(frozen=True)
+class ScanDiff:
+    """The change from ``old_scan_id`` to ``scan_id``; every list is worst first."""
+
+    scan_id: str
+    old_scan_id: str | None
+    baseline: bool
+    new: list[Finding] = field(default_factory=list)
+    resolved: list[Finding] = field(default_factory=list)
+    open: list[Finding] = field(default_factory=list)
+    muted: list[Finding] = field(default_factory=list)
+    not_evaluated: list[Finding] = field(default_factory=list)
+    unverified: list[Finding] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything is new or resolved (a quiet digest is one short line)."""
+        return bool(self.new or self.resolved)
+
+
+def _worst_first(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(
+        findings,
+        key=lambda f: (-f.severity.rank, f.check_id, f.account_id, f.region, f.resource_id),
+    )
+
+
+def account_regions(report: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """Account id → the regions the scan read there (older reports list bare account ids
+    and one region list for all)."""
+    shared = frozenset(str(r) for r in report.get("regions") or [])
+    out: dict[str, frozenset[str]] = {}
+    for entry in report.get("accounts") or []:
+        if isinstance(entry, Mapping):
+            regions = entry.get("regions")
+            out[str(entry.get("id"))] = (
+                frozenset(str(r) for r in regions) if regions is not None else shared
+            )
+        else:
+            out[str(entry)] = shared
+    return out
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a scan looked at, and where each check could not run."""
+
+    checks: frozenset[str]
+    regions: Mapping[str, frozenset[str]]
+    errored: frozenset[tuple[str, str, str]]
+    passed: frozenset[str]
+
+    @classmethod
+    def of(cls, scan: StoredScan, findings: Sequence[Finding]) -> Coverage:
+        # A scan stored before its checks were recorded: the checks that said anything ran.
+        checks = scan.checks if scan.checks is not None else {f.check_id for f in findings}
+        return cls(
+            checks=frozenset(checks),
+            regions=account_regions(scan.report),
+            errored=frozenset(
+                (f.check_id, f.account_id, f.region) for f in findings if f.status is Status.ERROR
+            ),
+            passed=frozenset(f.fingerprint for f in findings if f.status is Status.PASS),
+        )
+
+    def decides(self, finding: Finding, before: Mapping[str, frozenset[str]]) -> bool:
+        """Whether this scan can say that ``finding`` (from an earlier scan) is gone."""
+        if finding.fingerprint in self.passed:
+            return True  # the check looked at this very resource and passed it
+        if finding.check_id not in self.checks:
+            return False
+        regions = self.regions.get(finding.account_id)
+        if regions is None:
+            return False
+        if finding.region == GLOBAL_REGION:
+            # An account-wide verdict drawn from fewer regions than before proves nothing.
+            if not before.get(finding.account_id, frozenset()) <= regions:
+                return False
+        elif finding.region not in regions:
+            return False
+        return not (
+            (finding.check_id, finding.account_id, finding.region) in self.errored
+            or (finding.check_id, finding.account_id, GLOBAL_REGION) in self.errored
+        )
+
+
+def _findings(scan: StoredScan) -> list[Finding]:
+    return [Finding.from_dict(f) for f in scan.report.get("findings") or []]
+
+
+def diff_scans(old: StoredScan | None, new: StoredScan) -> ScanDiff:
+    """The diff from ``old`` (the previous scan of the scope, or None) to ``new``."""
+    now = _findings(new)
+    by_status: dict[Status, list[Finding]] = {s: [] for s in Status}
+    for finding in now:
+        by_status[finding.status].append(finding)
+    muted = _worst_first(by_status[Status.MUTED])
+    not_evaluated = _worst_first(by_status[Status.ERROR])
+    failing = {f.fingerprint: f for f in by_status[Status.FAIL]}
+    if old is None:
+        return ScanDiff(
+            scan_id=new.scan_id,
+            old_scan_id=None,
+            baseline=True,
+            open=_worst_first(failing.values()),
+            muted=muted,
+            not_evaluated=not_evaluated,
+        )
+    before = {f.fingerprint: f for f in _findings(old) if f.status in _OPEN}
+    still = {f.fingerprint for f in now if f.status in _OPEN}
+    coverage = Coverage.of(new, now)
+    regions_before = account_regions(old.report)
+    gone = [f for fp, f in before.items() if fp not in still]
+    return ScanDiff(
+        scan_id=new.scan_id,
+        old_scan_id=old.scan_id,
+        baseline=False,
+        new=_worst_first(f for fp, f in failing.items() if fp not in before),
+        open=_worst_first(f for fp, f in failing.items() if fp in before),
+        muted=muted,
+        not_evaluated=not_evaluated,
+        resolved=_worst_first(f for f in gone if coverage.decides(f, regions_before)),
+        unverified=_worst_first(f for f in gone if not coverage.decides(f, regions_before)),
+    )

@@ -1,0 +1,158 @@
+"""The scan diff: new, open, resolved, muted, not evaluated, and never a false "resolved"."""
+
+from __future__ import annotations
+
+from digest_builders import error, finding, stored
+
+from scalewarden.checks.model import GLOBAL_REGION, Severity, Status
+from scalewarden.digests.diff import diff_scans
+
+WEB = "ecs:service/web/api:ecs:service:DesiredCount"
+BATCH = "ecs:service/batch/nightly:ecs:service:DesiredCount"
+
+
+def _ids(findings: list) -> list[str]:
+    return [f.resource_id for f in findings]
+
+
+def test_the_first_scan_of_a_scope_is_a_baseline_and_calls_nothing_new() -> None:
+    scan = stored([finding(resource_id=WEB), finding(resource_id=BATCH, status=Status.PASS)])
+    diff = diff_scans(None, scan)
+    assert diff.baseline
+    assert diff.new == [] and diff.resolved == []
+    assert _ids(diff.open) == [WEB]
+    assert not diff.changed
+
+
+def test_new_open_and_resolved_by_fingerprint() -> None:
+    old = stored([finding(resource_id=WEB), finding(resource_id=BATCH)])
+    new = stored(
+        [
+            finding(resource_id=WEB, severity=Severity.HIGH),  # same identity, other severity
+            finding("iam_create_slr_unscoped", "role/ci", region=GLOBAL_REGION),
+        ]
+    )
+    diff = diff_scans(old, new)
+    assert not diff.baseline
+    assert diff.old_scan_id == old.scan_id
+    assert _ids(diff.new) == ["role/ci"]
+    assert _ids(diff.open) == [WEB]
+    assert _ids(diff.resolved) == [BATCH]
+    assert diff.unverified == []
+    assert diff.changed
+
+
+def test_new_findings_are_listed_worst_first() -> None:
+    old = stored([])
+    new = stored(
+        [
+            finding(resource_id="a", severity=Severity.LOW),
+            finding(resource_id="b", severity=Severity.CRITICAL),
+            finding(resource_id="c", severity=Severity.MEDIUM),
+        ]
+    )
+    assert _ids(diff_scans(old, new).new) == ["b", "c", "a"]
+
+
+def test_a_narrower_region_scope_resolves_nothing_outside_it() -> None:
+    old = stored(
+        [finding(resource_id=WEB), finding(resource_id=BATCH, region="us-east-1")],
+        regions=("eu-west-1", "us-east-1"),
+    )
+    new = stored([], regions=("eu-west-1",))
+    diff = diff_scans(old, new)
+    assert _ids(diff.resolved) == [WEB]
+    assert _ids(diff.unverified) == [BATCH]
+
+
+def test_fewer_checks_resolve_nothing_of_the_checks_left_out() -> None:
+    old = stored([finding(resource_id=WEB), finding("iam_create_slr_unscoped", "role/ci")])
+    new = stored([], checks=("iam_create_slr_unscoped",))
+    diff = diff_scans(old, new)
+    assert _ids(diff.resolved) == ["role/ci"]
+    assert _ids(diff.unverified) == [WEB]
+
+
+def test_an_account_left_out_resolves_nothing_in_it() -> None:
+    other = "222222222222"
+    old = stored(
+        [finding(resource_id=WEB), finding(resource_id=BATCH, account_id=other)],
+        accounts=("111111111111", other),
+    )
+    new = stored([], accounts=("111111111111",))
+    diff = diff_scans(old, new)
+    assert _ids(diff.resolved) == [WEB]
+    assert _ids(diff.unverified) == [BATCH]
+
+
+def test_a_check_that_errored_resolves_nothing_and_is_not_evaluated() -> None:
+    old = stored([finding(resource_id=WEB)])
+    new = stored([error("target_fixed_capacity")])
+    diff = diff_scans(old, new)
+    assert diff.resolved == []
+    assert _ids(diff.unverified) == [WEB]
+    assert [(f.check_id, f.status) for f in diff.not_evaluated] == [
+        ("target_fixed_capacity", Status.ERROR)
+    ]
+
+
+def test_an_unreadable_region_blocks_only_that_region() -> None:
+    old = stored(
+        [finding(resource_id=WEB), finding(resource_id=BATCH, region="us-east-1")],
+        regions=("eu-west-1", "us-east-1"),
+    )
+    new = stored(
+        [
+            error("target_fixed_capacity", "us-east-1"),
+            error("iam_create_slr_unscoped", "us-east-1"),
+        ],
+        regions=("eu-west-1", "us-east-1"),
+    )
+    diff = diff_scans(old, new)
+    assert _ids(diff.resolved) == [WEB]
+    assert _ids(diff.unverified) == [BATCH]
+    assert len(diff.not_evaluated) == 2
+
+
+def test_an_error_of_another_check_does_not_block_a_resolution() -> None:
+    old = stored([finding(resource_id=WEB)])
+    new = stored([error("iam_create_slr_unscoped")])
+    assert _ids(diff_scans(old, new).resolved) == [WEB]
+
+
+def test_an_account_wide_finding_needs_every_region_read_before() -> None:
+    trail = finding("iam_create_slr_unscoped", "111111111111", region=GLOBAL_REGION)
+    old = stored([trail], regions=("eu-west-1", "us-east-1"))
+    narrower = stored([], regions=("eu-west-1",))
+    wider = stored([], regions=("eu-west-1", "us-east-1", "eu-central-1"))
+    assert diff_scans(old, narrower).resolved == []
+    assert _ids(diff_scans(old, narrower).unverified) == ["111111111111"]
+    assert _ids(diff_scans(old, wider).resolved) == ["111111111111"]
+
+
+def test_muted_findings_count_apart_and_a_lapsed_mute_is_open_not_new() -> None:
+    old = stored([finding(resource_id=WEB), finding(resource_id=BATCH, status=Status.MUTED)])
+    new = stored([finding(resource_id=WEB, status=Status.MUTED), finding(resource_id=BATCH)])
+    diff = diff_scans(old, new)
+    assert _ids(diff.muted) == [WEB]
+    assert _ids(diff.open) == [BATCH]
+    assert diff.new == [] and diff.resolved == [] and diff.unverified == []
+
+
+def test_without_recorded_checks_a_check_that_reported_counts_as_run() -> None:
+    old = stored([finding(resource_id=WEB), finding(resource_id=BATCH)], checks=None)
+    new = stored([finding(resource_id=WEB, status=Status.PASS)], checks=None)
+    diff = diff_scans(old, new)
+    # The check reported (a PASS) in that account and region, without ERROR: it ran there.
+    assert _ids(diff.resolved) == [BATCH, WEB]
+    assert diff.unverified == []
+
+
+def test_a_legacy_scan_that_lists_no_checks_resolves_only_what_it_ran() -> None:
+    old = stored([finding(resource_id=WEB), finding("iam_create_slr_unscoped", "role/ci")])
+    new = stored(
+        [finding("iam_create_slr_unscoped", "role/other", status=Status.PASS)], checks=None
+    )
+    diff = diff_scans(old, new)
+    assert _ids(diff.resolved) == ["role/ci"]
+    assert _ids(diff.unverified) == [WEB]
