@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from alembic import command
 from sqlalchemy import text
 
 from scalewarden.store import Store
 from scalewarden.store.migrate import alembic_config, current_revision, head_revision
 
-from conftest import FindingFactory, ReportFactory
+ReportFactory = FindingFactory = Callable[..., dict[str, Any]]
 
 
 def test_a_saved_scan_reads_back_with_its_scope(

@@ -11,11 +11,19 @@ File format (YAML)::
       - checks: [target_fixed_capacity]          # ids or glob patterns; default: every check
         accounts: ["111122223333"]               # default: every account
         regions: [us-east-1]                     # default: every region
-        resources: ["ecs:service/batch/*"]       # globs on resource_id or resource_arn
+        resources: ["service/batch/*"]           # globs on what users see (below)
         tags: {env: dev}                         # every tag must match (value globs)
         reason: Batch services run at fixed capacity by design.
         expires: 2026-12-31                      # date (end of day UTC) or ISO datetime
         author: alice
+
+A resource pattern matches what people see of a resource: the ``resource_id`` as printed
+(``ecs:service/batch/nightly:ecs:service:DesiredCount``), the ARN, the Application Auto
+Scaling resource id inside it (``service/batch/nightly``), the resource part of an ARN
+(``role/ci/deployer``) or the bare name (``nightly``, ``deployer``).
+
+Stored mutes (from Slack or ``scalewarden mute add``) become rules of the same kind
+(:meth:`Mutelist.from_stored`), so there is one matching implementation for both.
 """
 
 from __future__ import annotations
@@ -40,6 +48,8 @@ _LIST_KEYS = {
     "resource": "resources",
 }
 _OTHER_KEYS = {"tags", "reason", "expires", "author"}
+#: Longest resource pattern a stored mute may have (patterns are typed by people).
+MAX_PATTERN_LENGTH = 512
 
 
 class MutelistError(ValueError):
@@ -59,9 +69,16 @@ class MuteRule:
     tags: tuple[tuple[str, str], ...] = ()
     expires: datetime | None = None
     author: str | None = None
+    #: The stored mute this rule comes from (``None`` for a mutelist file's rule).
+    mute_id: int | None = None
 
     def active(self, now: datetime) -> bool:
         return self.expires is None or now < self.expires
+
+    @property
+    def label(self) -> str:
+        """How warnings name the rule: ``rule 3`` of a file, ``mute #7`` when stored."""
+        return f"mute #{self.mute_id}" if self.mute_id is not None else f"rule {self.index}"
 
     def matches(self, finding: Finding) -> bool:
         if self.checks and not _any_glob(self.checks, finding.check_id):
@@ -70,9 +87,8 @@ class MuteRule:
             return False
         if self.regions and not _any_glob(self.regions, finding.region):
             return False
-        if self.resources and not (
-            _any_glob(self.resources, finding.resource_id)
-            or (finding.resource_arn and _any_glob(self.resources, finding.resource_arn))
+        if self.resources and not any(
+            _any_glob(self.resources, name) for name in resource_names(finding)
         ):
             return False
         if self.tags:
@@ -86,16 +102,51 @@ class MuteRule:
         return True
 
     def describe(self) -> dict[str, Any]:
-        return {
+        described: dict[str, Any] = {
             "rule": self.index,
             "reason": self.reason,
             "expires": self.expires.isoformat() if self.expires else None,
             "author": self.author,
         }
+        if self.mute_id is not None:
+            described["mute_id"] = self.mute_id
+        return described
 
 
 def _any_glob(patterns: Iterable[str], value: str) -> bool:
     return any(fnmatch.fnmatchcase(value, p) for p in patterns)
+
+
+def _last_segment(text: str) -> str:
+    return text.rsplit("/", 1)[-1]
+
+
+def resource_names(finding: Finding) -> list[str]:
+    """Every name a person might use for the finding's resource, most specific first.
+
+    The printed ``resource_id``; the ARN and its resource part (``role/ci/deployer``); for a
+    scalable target, the Application Auto Scaling resource id between the namespace and the
+    dimension (``service/batch/nightly``); and the bare name after the last ``/``.
+    """
+    names = [finding.resource_id]
+    parts: list[str] = []
+    if finding.resource_arn:
+        names.append(finding.resource_arn)
+        arn = finding.resource_arn.split(":", 5)
+        if len(arn) == 6 and arn[0] == "arn":
+            parts.append(arn[5])
+    namespace = finding.evidence.get("namespace")
+    dimension = finding.evidence.get("scalable_dimension")
+    rid = finding.resource_id
+    if isinstance(namespace, str) and isinstance(dimension, str):
+        prefix, suffix = f"{namespace}:", f":{dimension}"
+        if rid.startswith(prefix) and rid.endswith(suffix) and len(rid) > len(prefix + suffix):
+            parts.append(rid[len(prefix) : -len(suffix)])
+    elif "/" in rid and ":" not in rid:
+        parts.append(rid)
+    names.extend(parts)
+    names.extend(_last_segment(part) for part in parts if "/" in part)
+    return list(dict.fromkeys(n for n in names if n))
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:
@@ -210,6 +261,57 @@ class Mutelist:
             raise MutelistError(f"{file}: cannot read mutelist: {exc}") from None
         return cls.parse(text, str(file))
 
+    @classmethod
+    def from_stored(cls, mutes: Iterable[Any]) -> Mutelist:
+        """Rules from stored mutes (``StoredMute`` records): one check each, optionally one
+        resource pattern, accounts and regions. Expired ones are kept; they no longer apply."""
+        return cls(
+            tuple(
+                MuteRule(
+                    index=position,
+                    reason=mute.reason,
+                    checks=(mute.check_id,),
+                    accounts=tuple(mute.accounts),
+                    regions=tuple(mute.regions),
+                    resources=(mute.resource_pattern,) if mute.resource_pattern else (),
+                    expires=mute.expires_at,
+                    author=mute.author,
+                    mute_id=mute.id,
+                )
+                for position, mute in enumerate(mutes, start=1)
+            )
+        )
+
+    def __add__(self, other: Mutelist) -> Mutelist:
+        return Mutelist(self.rules + other.rules)
+
+    def warnings(
+        self, findings: Sequence[Finding], now: datetime, *, known_checks: Iterable[str]
+    ) -> list[str]:
+        """What is probably wrong with the rules, judged against a scan's findings.
+
+        A rule that expired (it no longer mutes anything), a check pattern that names no known
+        check (a typo mutes nothing), and an active rule that matched no FAIL or MUTED finding
+        (a pattern that never matches, or a risk that went away).
+        """
+        known = list(known_checks)
+        relevant = [f for f in findings if f.status in (Status.FAIL, Status.MUTED)]
+        out: list[str] = []
+        for rule in self.rules:
+            if not rule.active(now):
+                assert rule.expires is not None
+                out.append(
+                    f"{rule.label} expired on {rule.expires.date().isoformat()} and no longer "
+                    f"mutes anything ({rule.reason})"
+                )
+                continue
+            unknown = [p for p in rule.checks if not any(fnmatch.fnmatchcase(c, p) for c in known)]
+            if unknown:
+                out.append(f"{rule.label} names unknown check id(s): {', '.join(unknown)}")
+            elif not any(rule.matches(f) for f in relevant):
+                out.append(f"{rule.label} matched no finding in this scan ({rule.reason})")
+        return out
+
     def apply(self, findings: Sequence[Finding], now: datetime | None = None) -> list[Finding]:
         """Findings with every FAIL that an active rule matches turned into MUTED.
 
@@ -232,3 +334,60 @@ class Mutelist:
                 )
             )
         return out
+
+
+@dataclass(frozen=True)
+class MuteRequest:
+    """A new mute, checked before anything is stored (Slack's ``mute`` and ``mute add``)."""
+
+    check_id: str
+    resource_pattern: str | None
+    accounts: tuple[str, ...]
+    regions: tuple[str, ...]
+    reason: str
+    expires_at: datetime | None
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        check_id: str,
+        reason: str,
+        now: datetime,
+        resource_pattern: str | None = None,
+        until: str | None = None,
+        accounts: str | None = None,
+        regions: str | None = None,
+    ) -> MuteRequest:
+        """ValueError with a message fit for the user: unknown check, no reason, past expiry,
+        a bad account id or region."""
+        from scalewarden.aws.accounts import parse_account_ids
+        from scalewarden.aws.regions import parse_regions
+        from scalewarden.checks.registry import check_ids
+
+        if check_id not in check_ids():
+            raise ValueError(
+                f"unknown check id {check_id!r} (see `scalewarden checks` for the valid ids)"
+            )
+        if not reason or not reason.strip():
+            raise ValueError("a mute needs a reason")
+        expires = None
+        if until is not None:
+            try:
+                expires = _expiry(until, "until")
+            except MutelistError as exc:
+                raise ValueError(str(exc).replace("expires", "until")) from None
+            if expires <= now:
+                raise ValueError(f"until {until} is in the past: a mute must expire later")
+        pattern = (resource_pattern or "").strip() or None
+        if pattern is not None and len(pattern) > MAX_PATTERN_LENGTH:
+            raise ValueError(f"resource pattern is longer than {MAX_PATTERN_LENGTH} characters")
+        region_list = parse_regions(regions) or []
+        return cls(
+            check_id=check_id,
+            resource_pattern=pattern,
+            accounts=tuple(parse_account_ids(accounts) or ()),
+            regions=() if region_list == ["all"] else tuple(region_list),
+            reason=reason.strip(),
+            expires_at=expires,
+        )

@@ -224,6 +224,13 @@ def scan(
         else:
             typer.echo(text)
 
+    if rules is not None:
+        from datetime import UTC, datetime
+
+        from scalewarden.checks.registry import check_ids
+
+        for problem in rules.warnings(report.findings, datetime.now(UTC), known_checks=check_ids()):
+            typer.echo(f"warning: mutelist: {problem}", err=True)
     warning = unseen_warning(report, threshold)
     if warning:
         typer.echo(warning, err=True)
