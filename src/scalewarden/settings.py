@@ -7,10 +7,12 @@ here unchanged. Secrets are ``SecretStr`` so that they never show up in a repr o
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The knowledge base shipped with the package (``knowledge/`` at the repository root,
@@ -77,6 +79,43 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(default="https://slack.com/api/")
     admin_users: str = Field(default="", description="Comma-separated Slack user ids.")
     admin_usergroup: str | None = Field(default=None)
+
+    # Digests
+    scheduler: bool = Field(
+        default=True,
+        description="Run the digest scheduler inside `scalewarden serve` (on/off).",
+    )
+    digest_grace: timedelta = Field(
+        default=timedelta(hours=6),
+        description="A fire time missed while every replica was down still runs once when it "
+        "is at most this old (6h, 90m, seconds, or an ISO 8601 duration such as PT6H).",
+    )
+
+    @field_validator("scheduler", mode="before")
+    @classmethod
+    def _on_off(cls, value: object) -> object:
+        """``on``/``off`` as well as pydantic's true/false, 1/0, yes/no."""
+        if isinstance(value, str) and value.strip().lower() in ("on", "off"):
+            return value.strip().lower() == "on"
+        return value
+
+    @field_validator("digest_grace", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        """``6h``, ``90m``, ``30s``, ``1d`` or plain seconds, besides ISO 8601 (``PT6H``)."""
+        if isinstance(value, str):
+            match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", value.lower())
+            if match:
+                unit = {"": "seconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+                return timedelta(**{unit[match.group(2)]: int(match.group(1))})
+        return value
+
+    @field_validator("digest_grace")
+    @classmethod
+    def _positive_grace(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("SCALEWARDEN_DIGEST_GRACE must be positive")
+        return value
 
     @property
     def extra_knowledge_dirs(self) -> list[Path]:

@@ -13,7 +13,9 @@ from scalewarden.cli import (  # noqa: F401  (registration)
     checks,
     demo,
     diff,
+    digest,
     history,
+    mute,
     scan,
     serve,
 )
