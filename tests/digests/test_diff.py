@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from digest_builders import error, finding, stored
 
-from scalewarden.checks.model import GLOBAL_REGION, Severity, Status
+from scalewarden.aws.inventory import GLOBAL_REGION
+from scalewarden.checks.model import Severity, Status
 from scalewarden.digests.diff import diff_scans
 
 WEB = "ecs:service/web/api:ecs:service:DesiredCount"

@@ -26,7 +26,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scalewarden.checks.model import GLOBAL_REGION, Finding, Status
+from scalewarden.aws.inventory import GLOBAL_REGION
+from scalewarden.checks.model import Finding, Status
 from scalewarden.store.records import StoredScan
 
 _OPEN = (Status.FAIL, Status.MUTED)

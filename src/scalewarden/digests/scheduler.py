@@ -100,7 +100,7 @@ def subscription_scope(subscription: Subscription) -> ScanScope:
 
 
 def _error_text(exc: BaseException) -> str:
-    from scalewarden.checks.redact import redact
+    from scalewarden.checks.lib.redact import redact
 
     return redact(f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc))
 
