@@ -163,7 +163,7 @@ def run(
     from datetime import UTC, datetime
 
     from scalewarden.digests.scheduler import digest_of, scan_and_store, subscription_scope
-    from scalewarden.scan import ScanError, ScopeError, run_scan
+    from scalewarden.scan import ScanError, ScanOptions, ScopeError, run_scan
     from scalewarden.settings import get_settings
 
     settings = get_settings()
@@ -174,11 +174,12 @@ def run(
         if subscription is None:
             raise usage_error(f"no digest subscription #{subscription_id}")
         scope = subscription_scope(subscription)
+        options = ScanOptions.from_settings(settings)
         try:
             scan = scan_and_store(
                 store,
                 scope,
-                lambda scope, mutes: run_scan(scope, mutelist=mutes),
+                lambda scope, mutes: run_scan(scope, mutelist=mutes, options=options),
                 requested_by="digest-run",
             )
         except ScopeError as exc:
