@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from scalewarden.store import Store
+from scalewarden.store import Store, StoreError
+from scalewarden.store import engine as engine_module
 from scalewarden.store.migrate import alembic_config, current_revision, head_revision
 from scalewarden.store.models import Base
 
@@ -112,3 +116,93 @@ def test_two_processes_migrate_the_same_empty_database_at_once(database_url: str
         assert _tables(store) == TABLES
     finally:
         store.close()
+
+
+#: Runs in a replica's place: opens the store, reporting each attempt to switch the file to WAL.
+_REPLICA = textwrap.dedent(
+    """
+    import sys
+    from sqlalchemy import event
+    from scalewarden.store import Store
+
+    def report(sql):
+        if "journal_mode" in sql:
+            print("wal-attempt", flush=True)
+
+    store = Store(sys.argv[1])
+    event.listen(
+        store.engine, "connect", lambda conn, _: conn.set_trace_callback(report), insert=True
+    )
+    store.migrate()
+    store.close()
+    print("ok", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("replicas", [1, 3])
+def test_replicas_opening_a_new_sqlite_file_while_a_peer_converts_it(
+    tmp_path: Path, replicas: int
+) -> None:
+    """The start-up race: a replica reads a new file while a peer is switching it to WAL.
+
+    SQLite answers the late replica's switch with "database is locked" at once, without the
+    busy timeout, however briefly the peer holds the lock. The peer's conversion is held open
+    here until every replica has met it and tried again, so the race is lost every time
+    unless the switch is retried; then the peer commits and every replica must come up.
+    """
+    path = tmp_path / "race.db"
+    peer = sqlite3.connect(path, isolation_level=None)
+    peer.execute("BEGIN IMMEDIATE")  # a peer's WAL conversion of the new file, mid-way
+    url = f"sqlite:///{path}"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _REPLICA, url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(replicas)
+    ]
+    try:
+        for process in processes:
+            assert process.stdout is not None
+            attempts = 0
+            while attempts < 2:  # the first attempt met the peer's lock; this one retries
+                line = process.stdout.readline()
+                if not line:  # the replica gave up
+                    process.wait(timeout=60)
+                    pytest.fail(f"replica failed: {process.stderr.read()[-800:]}")  # type: ignore[union-attr]
+                attempts += line.strip() == "wal-attempt"
+        peer.execute("COMMIT")
+        results = [process.communicate(timeout=120) for process in processes]
+    finally:
+        peer.close()
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    for process, (out, err) in zip(processes, results, strict=True):
+        assert process.returncode == 0, err
+        assert out.strip().endswith("ok")
+    store = Store(url)
+    try:
+        assert current_revision(store.engine) == head_revision()
+        assert _tables(store) == TABLES
+    finally:
+        store.close()
+
+
+def test_a_file_locked_for_longer_than_the_busy_timeout_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The WAL retry is bounded: a lock that is never released ends in "database is locked"."""
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_S", 0.05)
+    path = tmp_path / "held.db"
+    peer = sqlite3.connect(path, isolation_level=None)
+    peer.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreError, match="database is locked"):
+            Store.open(f"sqlite:///{path}")
+    finally:
+        peer.close()

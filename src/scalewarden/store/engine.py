@@ -5,6 +5,9 @@ worker threads and may run next to a CLI process on the same file:
 
 * ``check_same_thread=False``: connections are handed between worker threads by the pool.
 * WAL journal: readers do not block the writer and the writer does not block readers.
+  Switching a new file to WAL is a write, and SQLite answers SQLITE_BUSY at once, without
+  waiting, to a connection that read the file while another one was converting it (two
+  replicas starting together); the switch is retried with a bounded back-off instead.
 * a busy timeout: a writer waits for the lock instead of failing at once with
   "database is locked".
 * SQLAlchemy emits ``BEGIN`` itself (the ``sqlite3`` module's legacy mode starts transactions
@@ -19,6 +22,8 @@ connect timeout, so that ``/readyz`` answers rather than hangs when the database
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +41,9 @@ POSTGRES_CONNECT_TIMEOUT_S = 10
 POOL_SIZE = 5
 MAX_OVERFLOW = 10
 POOL_RECYCLE_S = 1800
+#: Back-off between attempts to switch a busy SQLite file to WAL: doubling, capped.
+WAL_RETRY_FIRST_S = 0.005
+WAL_RETRY_MAX_S = 0.1
 
 
 def parse_url(url: str) -> URL:
@@ -67,6 +75,27 @@ def _is_memory_sqlite(url: URL) -> bool:
     return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
 
 
+def _enable_wal(cursor: sqlite3.Cursor) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another connection holds the file's lock.
+
+    The busy timeout does not cover this case (see the module docstring), so the wait is ours:
+    bounded by the same timeout, then the last "database is locked" is raised.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    delay = WAL_RETRY_FIRST_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            # The primary code: extended ones (SQLITE_BUSY_RECOVERY, …) are busy too.
+            busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+            if not busy or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, WAL_RETRY_MAX_S)
+
+
 def _sqlite_engine(url: URL) -> Engine:
     kwargs: dict[str, Any] = {
         "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
@@ -81,7 +110,7 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module doc)
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(cursor)
             cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
