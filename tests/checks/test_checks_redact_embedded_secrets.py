@@ -200,3 +200,32 @@ def test_tag_named_for_a_secret_is_found_and_never_shown() -> None:
         if f.check_id == "sensitive_data_in_scaling_names" and f.status is Status.FAIL
     )
     assert flagged == ["ApiToken", "db-password"]
+
+
+def test_alarm_names_are_redacted_in_the_message_and_the_evidence() -> None:
+    """Alarm names are free text from the account: a key or an address in one is never shown."""
+    key = "AKIAIOSFODNN7EXAMPLE"
+    kept = "cpu-high-owner-bob@example.com"
+    gone = f"cpu-low-{key}"
+    policy = ScalingPolicy(
+        "web-steps",
+        "arn:aws:autoscaling:x",
+        "ecs",
+        "service/prod/web",
+        "ecs:service:DesiredCount",
+        "StepScaling",
+        (kept, gone),
+    )
+    reg = region(targets=[target()], policies=[policy], existing_alarm_names={kept})
+    (finding,) = run("scaling_policy_alarms_missing", account(reg))
+    assert finding.status is Status.FAIL
+    assert finding.message == (
+        "Scaling policy web-steps is wired to 1 alarm(s) that no longer exist: "
+        "cpu-low-[REDACTED:aws-access-key-id]."
+    )
+    assert finding.evidence["missing_alarms"] == ["cpu-low-[REDACTED:aws-access-key-id]"]
+    assert finding.evidence["alarms"] == [
+        "[REDACTED:email]",
+        "cpu-low-[REDACTED:aws-access-key-id]",
+    ]
+    assert key not in _dump([finding]) and "bob@example.com" not in _dump([finding])

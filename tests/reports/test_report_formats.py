@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -11,7 +12,7 @@ import pytest
 from report_samples import SECRETS
 
 from scalewarden.checks.model import ScanReport, Status
-from scalewarden.reports import FORMATS, render, resolve_format
+from scalewarden.reports import FORMATS, render, resolve_format, table
 from scalewarden.reports.asff import REQUIRED_KEYS
 from scalewarden.reports.csv import COLUMNS
 
@@ -204,6 +205,18 @@ def test_table_grouped_worst_first(report: ScanReport) -> None:
     assert "[REDACTED:email]" in text or "REDACTED" in text  # printed, not eaten as markup
     assert "PASS:" in text and "Not seen (1)" in text
     assert "\x1b[" not in text  # no colour codes unless asked
+
+
+def test_table_prints_finding_text_literally(report: ScanReport) -> None:
+    """Reasons and ids are data, not rich markup: brackets print as written."""
+    marked = dataclasses.replace(
+        next(f for f in report.findings if f.status is Status.FAIL),
+        resource_id="service/[bold]prod[/bold]/web",
+    )
+    report = dataclasses.replace(report, findings=[*report.findings, marked])
+    text = table.render(report, width=400)  # wide enough that no cell folds
+    assert "[muted: Config is managed centrally]" in text
+    assert "service/[bold]prod[/bold]/web" in text
 
 
 def test_table_without_failures() -> None:
