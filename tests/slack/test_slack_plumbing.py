@@ -200,7 +200,7 @@ def test_redaction() -> None:
         "token xoxb-123456789-abcdefghijk and xapp-1-A1-123-abcdef01 key AKIAABCDEFGHIJKLMNOP "
         "secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY signing_secret=abc"
     )
-    masked = redact(text, secrets=["abc123456"])
+    masked = redact(text)
     for leaked in ("xoxb-", "xapp-", "AKIA", "wJalr", "signing_secret=abc"):
         assert leaked not in masked
     assert redact_resource("table/" + "x" * 500, max_length=50).count("…") == 1

@@ -8,8 +8,6 @@ is decided in one place, ``scalewarden.checks.lib.redact``; this module only mas
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from scalewarden.checks.lib.redact import MASK_PATTERN as MASK_OF_CHECKS
 from scalewarden.checks.lib.redact import redact as redact_secrets
 
@@ -24,16 +22,13 @@ def plain_masks(text: str) -> str:
     return MASK_OF_CHECKS.sub(MASK, text)
 
 
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with known secret values and secret-looking strings masked.
+def redact(text: str) -> str:
+    """``text`` with secret-looking strings masked.
 
     The shapes are the checks' detector's (``scalewarden.checks.lib.redact``): Slack and GitHub
     tokens, AWS keys, private keys, JWTs, ``password=…`` settings, secrets in URLs and long
     random tokens.
     """
-    for secret in secrets:
-        if secret and len(secret) >= 6:
-            text = text.replace(secret, MASK)
     return redact_secrets(text, mask=MASK, ignore=NOT_SECRET_IN_CHAT)
 
 
