@@ -3,12 +3,16 @@
 It is a real HTTP server (aiohttp) running on the test's event loop, so the app's real
 ``AsyncWebClient``, retry handlers and webhook client talk to it exactly as they would to
 Slack. Every call is recorded; failures (429 with ``Retry-After``, 5xx) can be queued per
-method to exercise the retry handlers.
+method to exercise the retry handlers. It also speaks Socket Mode: ``apps.connections.open``
+hands out a WebSocket URL on the same server, :meth:`FakeSlack.push` sends an envelope down
+the connection, and every message the app sends back (its acknowledgements) is recorded in
+``socket_received``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -50,6 +54,10 @@ class FakeSlack:
         self._failures: dict[str, list[_Failure]] = {}
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
+        self._socket: web.WebSocketResponse | None = None
+        self._socket_open = asyncio.Event()
+        self.socket_received: list[dict[str, Any]] = []
         self.base_url = ""
 
     # lifecycle ------------------------------------------------------------------------------
@@ -60,6 +68,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/webhook/{name}", self._webhook)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/socket", self._socket_mode)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -70,6 +79,9 @@ class FakeSlack:
         self.base_url = f"http://127.0.0.1:{port}"
 
     async def stop(self) -> None:
+        self._stopping.set()  # a delayed answer ends now, so stopping never waits it out
+        if self._socket is not None:
+            await self._socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -138,7 +150,8 @@ class FakeSlack:
         if queued:
             failure = queued.pop(0)
             if failure.delay:
-                await asyncio.sleep(failure.delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), failure.delay)
             body = failure.body or {"ok": False, "error": "fake_failure"}
             return web.json_response(body, status=failure.status, headers=failure.headers)
         return web.json_response(self._answer(method, params))
@@ -157,6 +170,8 @@ class FakeSlack:
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") or f"1700000000.{next(self._ts):06d}"
             return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.base_url.replace("http", "ws", 1) + "/socket"}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"}
         if method == "views.publish":
@@ -191,3 +206,22 @@ class FakeSlack:
         raw = await request.read()
         self._record(request, {}, raw)
         return web.Response(text=f"OK - {len(raw)}")
+
+    # Socket Mode ----------------------------------------------------------------------------
+
+    async def push(self, envelope: dict[str, Any], timeout: float = 10.0) -> None:
+        """Send one Socket Mode envelope to the connected app (waits for the connection)."""
+        await asyncio.wait_for(self._socket_open.wait(), timeout)
+        assert self._socket is not None
+        await self._socket.send_str(json.dumps(envelope))
+
+    async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._socket = socket
+        await socket.send_str(json.dumps({"type": "hello", "num_connections": 1}))
+        self._socket_open.set()
+        async for message in socket:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_received.append(json.loads(message.data))
+        return socket

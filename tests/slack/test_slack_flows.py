@@ -274,6 +274,30 @@ async def test_app_home_is_published(make_harness: Any) -> None:
         assert view["type"] == "home" and "Run a scan" in json.dumps(view)
 
 
+async def test_app_home_of_a_non_admin_never_shows_failing_resources(make_harness: Any) -> None:
+    """The Home tab is visible to anyone in the workspace; which resources fail is for admins
+    (as `/scalewarden findings` is). Both users open it after the same scan."""
+    async with make_harness() as h:
+        h.store.save_scan(build_report(4).to_dict())
+        for user, event_id in ((USER, "EvHOMEU"), (ADMIN, "EvHOMEA")):
+            await h.event(
+                {"type": "app_home_opened", "user": user, "tab": "home"}, event_id=event_id
+            )
+            await h.fake.wait_for(
+                lambda u=user: any(
+                    c.params["user_id"] == u for c in h.fake.api_calls("views.publish")
+                )
+            )
+        views = {
+            c.params["user_id"]: json.dumps(_field(c, "view"))
+            for c in h.fake.api_calls("views.publish")
+        }
+    assert "4 failing" in views[USER] and "4 failing" in views[ADMIN]
+    assert "table/orders-" not in views[USER] and "Worst findings" not in views[USER]
+    assert "Run a scan" not in views[USER]
+    assert "table/orders-0000" in views[ADMIN] and "Worst findings" in views[ADMIN]
+
+
 async def test_rate_limits_are_retried_after_retry_after(make_harness: Any) -> None:
     async with make_harness() as h:
         h.fake.fail(
@@ -379,6 +403,36 @@ async def _fill_the_queue(h: Any) -> asyncio.Event:
         await asyncio.sleep(0.01)
     assert h.services.tasks.waiting == 1
     return release
+
+
+async def test_the_service_runs_two_quick_jobs_and_queues_five_thousand(make_harness: Any) -> None:
+    """The bound `create_app()` gives its queue: two quick jobs at once, 5,000 waiting; the
+    next question is shed. Every job still runs, and the lifespan drains them on shutdown."""
+    from scalewarden.slack.background import DEFAULT_MAX_WAITING, DEFAULT_QUICK_SLOTS
+
+    assert (DEFAULT_QUICK_SLOTS, DEFAULT_MAX_WAITING) == (2, 5000)
+    release = asyncio.Event()
+    finished: list[int] = []
+
+    async def job(i: int) -> None:
+        await release.wait()
+        finished.append(i)
+
+    async with make_harness() as h:
+        tasks = h.services.tasks
+        try:
+            for i in range(5000):  # a spawned job waits until it has taken a slot
+                assert tasks.spawn(job(i), limited=True) is not None
+            await asyncio.sleep(0)  # two of them take the slots
+            assert tasks.waiting == 4998
+            for i in range(5000, 5002):
+                assert tasks.spawn(job(i), limited=True) is not None
+            assert tasks.spawn(job(-1), limited=True) is None
+            assert tasks.shed == 1
+        finally:
+            release.set()
+    # The lifespan has exited: it waited for every queued job.
+    assert sorted(finished) == list(range(5002))
 
 
 async def test_a_question_shed_under_a_flood_is_told_so_and_audited(make_harness: Any) -> None:
