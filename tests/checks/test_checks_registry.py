@@ -22,6 +22,7 @@ REQUIRED = {
     "cloudtrail_multiregion_management_events": Severity.HIGH,
     "cloudtrail_log_file_validation": Severity.MEDIUM,
     "eventbridge_aas_destructive_alerting": Severity.LOW,
+    "eventbridge_aas_scaled_to_max_alerting": Severity.INFORMATIONAL,
     "target_scaling_suspended": Severity.MEDIUM,
     "target_fixed_capacity": Severity.LOW,
     "target_without_scaling_policy": Severity.LOW,
@@ -45,6 +46,12 @@ def test_required_checks_exist_with_their_severity() -> None:
 def test_ids_are_unique() -> None:
     ids = check_ids()
     assert len(ids) == len(set(ids))
+
+
+def test_the_catalogue_holds_exactly_the_listed_checks() -> None:
+    """A check dropped from (or slipped into) the catalogue changes what every scan covers."""
+    assert len(all_checks()) == len(REQUIRED) == 24
+    assert set(check_ids()) == set(REQUIRED)
 
 
 @pytest.mark.parametrize("check", all_checks(), ids=lambda c: c.id)

@@ -82,6 +82,14 @@ def test_every_format_renders(seeded: str, fmt: str) -> None:
     )
     assert code == 0
     assert "target_fixed_capacity" in out or "fixed capacity" in out.lower()
+    if fmt == "ocsf":
+        events = json.loads(out)
+        assert {e["metadata"]["event_code"] for e in events} == {"target_fixed_capacity"}
+        assert "FAIL" in {e["status_code"] for e in events}
+    elif fmt == "asff":
+        findings = json.loads(out)
+        assert {f["GeneratorId"] for f in findings} == {"scalewarden-target_fixed_capacity"}
+        assert "FAILED" in {f["Compliance"]["Status"] for f in findings}
 
 
 def test_format_aliases_are_accepted_like_their_format(seeded: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,14 @@ from scalewarden.aws.accounts import parse_account_ids, role_arn
 from scalewarden.aws.regions import parse_regions
 from scalewarden.aws.session import ClientSettings
 from scalewarden.checks.model import Status
-from scalewarden.localaws import DEFAULT_ACCOUNT_ID, LocalAws, seed_iam, seed_scenario
+from scalewarden.localaws import (
+    DEFAULT_ACCOUNT_ID,
+    LocalAws,
+    seed_iam,
+    seed_scenario,
+)
 from scalewarden.scan import ProgressEvent, ScanError, ScanOptions, ScanScope, ScopeError, run_scan
+from scalewarden.settings import get_settings
 
 POLICY = Path(__file__).resolve().parents[2] / "deploy" / "iam" / "scalewarden-readonly.json"
 FAST = ClientSettings(max_attempts=2, retry_mode="standard", connect_timeout=2, read_timeout=10)
@@ -221,3 +228,24 @@ def test_every_call_of_a_full_scan_is_allowed_by_the_policy(aws_env: str) -> Non
     assert needed <= allowed, f"calls not allowed by the policy: {sorted(needed - allowed)}"
     # Least privilege: the policy grants nothing the scan does not use.
     assert allowed <= needed, f"policy grants unused actions: {sorted(allowed - needed)}"
+
+
+def test_scalewarden_max_workers_bounds_the_collector_threads(
+    aws_env: str, local_aws: LocalAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The operator's setting, not the default of 16, decides how many threads call AWS."""
+    seed_scenario("us-east-1", with_endpoint=False)
+    monkeypatch.setenv("SCALEWARDEN_MAX_WORKERS", "3")
+    get_settings.cache_clear()
+    local_aws.latency = 0.005  # calls overlap, so idle workers pick up the fan-out
+    threads: set[str] = set()
+
+    def on_client(client: Any) -> None:
+        client.meta.events.register(
+            "before-call", lambda **_: threads.add(threading.current_thread().name)
+        )
+
+    scan(ScanScope(regions=["us-east-1"], checks="target_fixed_capacity"), on_client=on_client)
+    collectors = {name for name in threads if name.startswith("scalewarden-collect-")}
+    assert len(collectors) > 1
+    assert collectors <= {f"scalewarden-collect-{i}" for i in range(3)}
