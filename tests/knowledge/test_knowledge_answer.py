@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,6 +10,11 @@ import pytest
 
 from scalewarden.knowledge.answer import (
     MAX_QUESTION_CHARS,
+    MIN_COVERAGE,
+    MIN_SCORE,
+    RELATIVE_FLOOR,
+    STRONG_MIN_COVERAGE,
+    STRONG_SCORE,
     Answer,
     Engine,
     KnowledgeBase,
@@ -199,3 +205,49 @@ def test_concurrent_callers_share_one_engine(knowledge_env: Callable[..., Path])
         engines = set(pool.map(lambda _: id(knowledge().engine()), range(16)))
     assert len(engines) == 1
     assert {a.results[0].section for a in answers} == {"Which TLS version do clients need?"}
+
+
+@pytest.mark.parametrize(
+    ("score", "coverage", "answered"),
+    [
+        (STRONG_SCORE, STRONG_MIN_COVERAGE, True),  # a strong score needs a little coverage
+        (STRONG_SCORE, STRONG_MIN_COVERAGE - 0.01, False),
+        (STRONG_SCORE - 0.01, MIN_COVERAGE, True),  # a modest one needs most of the question
+        (STRONG_SCORE - 0.01, MIN_COVERAGE - 0.01, False),
+        (MIN_SCORE, 1.0, True),
+        (MIN_SCORE - 0.01, 1.0, False),  # too weak, however well covered
+    ],
+)
+def test_the_no_answer_rule_at_its_thresholds(
+    engine: Engine, score: float, coverage: float, answered: bool
+) -> None:
+    """The rule on an anchored best section, at each edge: a strong score with almost no
+    coverage ("privatelink pizza places near the office") must not answer."""
+    query, hits = engine.index.search("which tls version", top=1)
+    hit = dataclasses.replace(hits[0], score=score * engine.index.rare_idf, coverage=coverage)
+    decision = engine.decide(query, hit)
+    assert decision.answered is answered
+    assert decision.reason.startswith("anchored" if answered else "weak match")
+
+
+@pytest.mark.parametrize(
+    ("question", "sections"),
+    [
+        # the runners-up score 0.39 and 0.12 of the best: the first stays, the second goes
+        (
+            "which TLS version does the API require",
+            ["Which TLS version do clients need?", "Which cipher suites are required?"],
+        ),
+        ("which cipher suites", ["Which cipher suites are required?"]),  # 0.18: left out
+    ],
+)
+def test_trailing_results_far_below_the_best_are_left_out(
+    engine: Engine, question: str, sections: list[str]
+) -> None:
+    """Results after the first must score at least ``RELATIVE_FLOOR`` of it, so a precise
+    question is not padded with sections that merely share a word."""
+    assert RELATIVE_FLOOR == 0.3
+    _, hits = engine.index.search(question, top=3)
+    assert len(hits) > len(sections)  # the search found more; the floor cut them
+    answer = engine.answer(question, 3)
+    assert [r.section for r in answer.results] == sections

@@ -14,13 +14,7 @@ from pathlib import Path
 import pytest
 
 from reference_data import require_reference
-from scalewarden.knowledge.anchors import anchoring
-from scalewarden.knowledge.answer import (
-    RELATIVE_FLOOR,
-    STRONG_MIN_COVERAGE,
-    STRONG_SCORE,
-    Engine,
-)
+from scalewarden.knowledge.answer import RELATIVE_FLOOR, Engine
 from scalewarden.knowledge.corpus import Corpus, load_corpus, source_page
 from scalewarden.knowledge.devset import by_set, load_labelled, load_off_topic
 from scalewarden.knowledge.index import SearchIndex
@@ -31,9 +25,8 @@ DEVSET = ROOT / "bench" / "devset"
 #: Sharing this many consecutive words with a reference page counts as copying.
 RUN = 12
 MIN_TOP1 = 0.90
-#: The evaluation sets' sizes: a set that moved or emptied fails the gates instead of skipping
-#: them. Update these when questions are added.
-LABELLED_QUESTIONS = 329
+#: The development set's size: a set that moved or emptied fails the gates instead of skipping
+#: them. Update it when questions are added.
 DEVELOPMENT_QUESTIONS = 199
 #: Share of off-topic questions that must be declined. The rule was written on the tuning half,
 #: which it declines entirely; the held-out half measures how it generalises (see the
@@ -178,7 +171,8 @@ def shipped_engine() -> Engine:
 
 def test_devset_labels_point_at_existing_sections() -> None:
     items = load_labelled(DEVSET)
-    assert len(items) == LABELLED_QUESTIONS, "update the count when the sets change"
+    development = by_set(items)["development"]
+    assert len(development) == DEVELOPMENT_QUESTIONS, "update the count when the set changes"
     known = {(s.article_id, s.heading) for s in shipped().sections}
     wrong = [
         f"{i.file}: {i.q!r} → {i.article} / {i.section}"
@@ -237,63 +231,6 @@ def test_off_topic_questions_are_declined_with_suggestions(split: str) -> None:
             assert answer.results == () and answer.suggestions, item.q
     declined = 1 - len(answered) / len(off)
     assert declined >= MIN_DECLINED[split], f"{split}: declined {declined:.3f}; {answered}"
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        "which privatelink pizza place delivers lasagne and tortellini near the office",
-        "fips rated ferret cage for my daughter's birthday party",
-        "passrole recipe for sourdough bread with rye flour and walnuts",
-    ],
-)
-def test_a_strong_match_on_one_word_of_a_long_question_is_declined(question: str) -> None:
-    """One domain word scores high, but a question mostly about something else is declined.
-
-    The best section matches strongly and is anchored, so only the coverage a strong score
-    must still have (``STRONG_MIN_COVERAGE``) stands between these questions and an answer.
-    """
-    engine = shipped_engine()
-    query, hits = engine.index.search(question, top=3)
-    best = hits[0]
-    assert best.score / engine.index.rare_idf >= STRONG_SCORE
-    assert best.coverage < STRONG_MIN_COVERAGE
-    assert anchoring(engine.index, query, best.index).anchored
-    answer = engine.answer(question)
-    assert not answer.answered and answer.results == ()
-    assert engine.decide(query, best).reason.startswith("weak match")
-
-
-@pytest.mark.parametrize(
-    ("question", "sections"),
-    [
-        (
-            "how many scalable dimensions are there in total",
-            ["How many scalable dimensions are there, and what are they?"],
-        ),
-        (
-            "does aas need perfect forward secrecy ciphers",
-            ["Which cipher suites do clients need (perfect forward secrecy)?"],
-        ),
-        (
-            "how resilient is app autoscaling itself, multi az?",
-            [
-                "How resilient is Application Auto Scaling (Regions and Availability Zones)?",
-                "Is Application Auto Scaling regional, and what does that mean for disaster "
-                "recovery?",
-            ],
-        ),
-    ],
-)
-def test_trailing_results_far_below_the_best_are_left_out(
-    question: str, sections: list[str]
-) -> None:
-    """Results after the first must score at least ``RELATIVE_FLOOR`` of it: a precise
-    question gets its one section, not two unrelated ones padding the answer."""
-    answer = shipped_engine().answer(question, 3)
-    assert [r.section for r in answer.results] == sections
-    _, hits = shipped_engine().index.search(question, top=3)
-    assert len(hits) == 3  # the search found more; the floor cut them
 
 
 def test_every_development_answer_keeps_results_above_the_floor() -> None:
