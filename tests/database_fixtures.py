@@ -4,8 +4,10 @@ PostgreSQL.
 SQLite databases live in ``tmp_path``. PostgreSQL tests get a schema of their own, with a
 random name, in the test database (``SCALEWARDEN_TEST_POSTGRES_URL``), selected through the
 connection's ``search_path`` and dropped afterwards: tests never see each other's rows, and
-runs on the same server at the same time do not collide. When PostgreSQL is unreachable the
-PostgreSQL half fails in CI (``CI`` set) and is skipped, with the reason, elsewhere.
+runs on the same server at the same time do not collide. When the server answers but the test
+database does not exist yet, it is created, so a fresh machine with PostgreSQL running runs the
+PostgreSQL half instead of skipping it. When PostgreSQL is unreachable the PostgreSQL half fails
+in CI (``CI`` set, as ``.ci/run`` does) and is skipped, with the reason, elsewhere.
 """
 
 from __future__ import annotations
@@ -17,27 +19,87 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from scalewarden.store import Store
 
-__all__ = ["BACKENDS", "POSTGRES_URL", "database_url", "postgres_admin", "postgres_url", "store"]
+__all__ = [
+    "BACKENDS",
+    "POSTGRES_URL",
+    "connect_admin",
+    "database_url",
+    "postgres_admin",
+    "postgres_url",
+    "store",
+]
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/scalewarden_test"
 POSTGRES_URL = os.environ.get("SCALEWARDEN_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
 BACKENDS = ("sqlite", "postgresql")
+CONNECT_TIMEOUT_S = 5
+
+
+def _missing_database(exc: OperationalError, name: str) -> bool:
+    """Whether the server answered that the database does not exist.
+
+    A refusal while connecting carries no SQLSTATE in psycopg (libpq reports it as text), so
+    the server's message is read: ``database "<name>" does not exist``.
+    """
+    if getattr(exc.orig, "sqlstate", None) == "3D000":
+        return True
+    return f'database "{name}" does not exist' in str(exc.orig)
+
+
+def create_database(url: URL) -> None:
+    """Create ``url``'s database through the server's maintenance database ``postgres``.
+
+    A concurrent run may create it first; that is as good.
+    """
+    maintenance = create_engine(
+        url.set(database="postgres"),
+        isolation_level="AUTOCOMMIT",  # CREATE DATABASE cannot run in a transaction
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+    )
+    try:
+        with maintenance.connect() as connection:
+            name = url.database or ""
+            quoted = connection.dialect.identifier_preparer.quote(name)
+            try:
+                connection.execute(text(f"CREATE DATABASE {quoted}"))
+            except ProgrammingError as exc:
+                if getattr(exc.orig, "sqlstate", None) != "42P04":  # duplicate_database
+                    raise
+    finally:
+        maintenance.dispose()
+
+
+def connect_admin(url_text: str = POSTGRES_URL) -> Engine:
+    """An engine on the test database, created first if the server lacks it.
+
+    Raises ``OperationalError`` when the server cannot be reached.
+    """
+    url = make_url(url_text)
+    engine = create_engine(url, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        if not _missing_database(exc, url.database or ""):
+            engine.dispose()
+            raise
+        create_database(url)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    return engine
 
 
 @pytest.fixture(scope="session")
 def postgres_admin() -> Iterator[Engine]:
     """An engine on the test database, used only to create and drop per-test schemas."""
-    engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 5})
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        engine = connect_admin()
     except OperationalError as exc:
-        engine.dispose()
         where = make_url(POSTGRES_URL).render_as_string(hide_password=True)
         reason = f"PostgreSQL is not reachable at {where}: {str(exc.orig).strip()[:200]}"
         if os.environ.get("CI"):

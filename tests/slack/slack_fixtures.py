@@ -1,4 +1,9 @@
-"""Fixtures: the Slack stand-in, a real SQLite store, and the real app wired to both."""
+"""Fixtures: the Slack stand-in, a real store, and the real app wired to both.
+
+The store is SQLite unless a test asks for the backends by name: tests of the storage paths
+(audit rows, scans, feedback, de-duplication) run on both, with
+``@pytest.mark.parametrize("store", BACKENDS, indirect=True)``.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from harness import (
     sample_check,
 )
 
+from database_fixtures import BACKENDS, postgres_admin, postgres_url  # noqa: F401 (fixtures)
 from scalewarden.settings import Settings
 from scalewarden.store import Store
 from scalewarden.web import create_app
@@ -32,8 +38,15 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Any:
-    s = Store.open(f"sqlite:///{tmp_path / 'scalewarden.db'}")
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """A migrated store: SQLite, or the backend named by an indirect parameter."""
+    backend = getattr(request, "param", "sqlite")
+    assert backend in BACKENDS
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'scalewarden.db'}"
+    else:
+        url = str(request.getfixturevalue("postgres_url"))
+    s = Store.open(url)
     yield s
     s.close()
 

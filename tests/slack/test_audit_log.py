@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from database_fixtures import BACKENDS
 from scalewarden.slack.audit import AuditLog
 from scalewarden.store import Store
 
@@ -27,12 +27,6 @@ def _row(i: int, **overrides: Any) -> dict[str, Any]:
     return values
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Any:
-    with Store.open(f"sqlite:///{tmp_path / 'audit.db'}") as opened:
-        yield opened
-
-
 def _count_batches(store: Store) -> list[int]:
     """Make ``store`` record the size of every batch written to it, in the returned list."""
     calls: list[int] = []
@@ -46,6 +40,7 @@ def _count_batches(store: Store) -> list[int]:
     return calls
 
 
+@pytest.mark.parametrize("store", BACKENDS, indirect=True)
 async def test_a_burst_of_commands_is_stored_completely_in_few_transactions(store: Store) -> None:
     calls = _count_batches(store)
     audit = AuditLog(lambda: store)
@@ -55,6 +50,7 @@ async def test_a_burst_of_commands_is_stored_completely_in_few_transactions(stor
     assert sum(calls) == 200 and len(calls) < 200  # batched, nothing lost
 
 
+@pytest.mark.parametrize("store", BACKENDS, indirect=True)
 async def test_a_bad_row_does_not_cost_the_others_theirs(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -83,6 +79,7 @@ async def test_an_outage_is_logged_and_never_raises(caplog: pytest.LogCaptureFix
     assert events == ["slack_command", "audit_write_failed"]
 
 
+@pytest.mark.parametrize("store", BACKENDS, indirect=True)
 async def test_rows_arriving_one_after_another_share_a_transaction(store: Store) -> None:
     """A stream of commands (not only a simultaneous burst) is written in batches."""
     calls = _count_batches(store)

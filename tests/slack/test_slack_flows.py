@@ -21,6 +21,7 @@ from harness import (
     mention,
 )
 
+from database_fixtures import BACKENDS
 from scalewarden.scan import ScanError
 from scalewarden.slack.views.buttons import (
     ACTION_FEEDBACK_DOWN,
@@ -120,6 +121,7 @@ async def test_dm_is_answered_in_the_dm_and_check_questions_get_the_check(
         assert "How to fix it" in text and "register-scalable-target" in text
 
 
+@pytest.mark.parametrize("store", BACKENDS, indirect=True)
 async def test_admin_scan_progress_results_storage_and_audit(
     make_harness: Any, scanner: RecordingScanner
 ) -> None:
@@ -215,6 +217,7 @@ async def test_unknown_check_ids_are_refused_before_scanning(
         assert scanner.calls == []
 
 
+@pytest.mark.parametrize("store", BACKENDS, indirect=True)
 async def test_findings_lists_the_latest_stored_results(make_harness: Any) -> None:
     async with make_harness() as h:
         h.store.save_scan(build_report(10).to_dict())
@@ -224,6 +227,7 @@ async def test_findings_lists_the_latest_stored_results(make_harness: Any) -> No
         assert "Critical" in text and "High" in text and "Medium" not in text
 
 
+@pytest.mark.parametrize("store", BACKENDS, indirect=True)
 async def test_feedback_is_stored_with_the_question(make_harness: Any) -> None:
     async with make_harness() as h:
         value = AnswerPayload("which TLS version?", tuple(["data-protection"])).encode()
@@ -274,6 +278,7 @@ async def test_app_home_is_published(make_harness: Any) -> None:
         assert view["type"] == "home" and "Run a scan" in json.dumps(view)
 
 
+@pytest.mark.parametrize("store", BACKENDS, indirect=True)
 async def test_app_home_of_a_non_admin_never_shows_failing_resources(make_harness: Any) -> None:
     """The Home tab is visible to anyone in the workspace; which resources fail is for admins
     (as `/scalewarden findings` is). Both users open it after the same scan."""

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from harness import CHANNEL, USER, command_body, event_body, sign
 
+from database_fixtures import BACKENDS
+
 pytestmark = pytest.mark.asyncio
 
 FORM = "application/x-www-form-urlencoded"
@@ -120,6 +122,7 @@ async def test_slack_retries_are_acknowledged_and_not_processed(make_harness: An
         assert h.fake.api_calls("chat.postMessage") == []
 
 
+@pytest.mark.parametrize("store", BACKENDS, indirect=True)
 async def test_events_are_deduplicated_on_event_id_across_replicas(make_harness: Any) -> None:
     async with make_harness() as first, make_harness() as second:
         event = {

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from database_fixtures import BACKENDS
+
 pytestmark = pytest.mark.asyncio
 
 
@@ -98,6 +100,7 @@ async def test_oversized_api_bodies_get_413(make_harness: Any) -> None:
         assert response.status_code == 413
 
 
+@pytest.mark.parametrize("store", BACKENDS, indirect=True)
 async def test_real_scan_from_slack_against_local_aws(make_harness: Any, aws_env: str) -> None:
     """The real ``run_scan`` (boto3 → moto on loopback) driven by ``/scalewarden scan``."""
     async with make_harness(scanner=None, checks=None) as h:
