@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import re
 import threading
@@ -23,7 +24,7 @@ from scalewarden.localaws import (
     seed_scenario,
 )
 from scalewarden.scan import ProgressEvent, ScanError, ScanOptions, ScanScope, ScopeError, run_scan
-from scalewarden.settings import get_settings
+from scalewarden.settings import Settings
 
 POLICY = Path(__file__).resolve().parents[2] / "deploy" / "iam" / "scalewarden-readonly.json"
 FAST = ClientSettings(max_attempts=2, retry_mode="standard", connect_timeout=2, read_timeout=10)
@@ -233,10 +234,10 @@ def test_every_call_of_a_full_scan_is_allowed_by_the_policy(aws_env: str) -> Non
 def test_scalewarden_max_workers_bounds_the_collector_threads(
     aws_env: str, local_aws: LocalAws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The operator's setting, not the default of 16, decides how many threads call AWS."""
+    """The operator's setting, not the default of 16, decides how many threads call AWS (the
+    CLI and the service pass it as ``ScanOptions.from_settings``)."""
     seed_scenario("us-east-1", with_endpoint=False)
     monkeypatch.setenv("SCALEWARDEN_MAX_WORKERS", "3")
-    get_settings.cache_clear()
     local_aws.latency = 0.005  # calls overlap, so idle workers pick up the fan-out
     threads: set[str] = set()
 
@@ -245,7 +246,10 @@ def test_scalewarden_max_workers_bounds_the_collector_threads(
             "before-call", lambda **_: threads.add(threading.current_thread().name)
         )
 
-    scan(ScanScope(regions=["us-east-1"], checks="target_fixed_capacity"), on_client=on_client)
+    options = dataclasses.replace(
+        ScanOptions.from_settings(Settings()), client_settings=FAST, on_client=on_client
+    )
+    run_scan(ScanScope(regions=["us-east-1"], checks="target_fixed_capacity"), options=options)
     collectors = {name for name in threads if name.startswith("scalewarden-collect-")}
     assert len(collectors) > 1
     assert collectors <= {f"scalewarden-collect-{i}" for i in range(3)}
