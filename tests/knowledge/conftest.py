@@ -16,6 +16,7 @@ from scalewarden.settings import get_settings
 FIXTURES = Path(__file__).parent / "fixtures"
 KB = FIXTURES / "kb"
 EXTRA = FIXTURES / "extra"
+SHIPPED = Path(__file__).resolve().parents[2] / "knowledge"
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +32,12 @@ def index(corpus: Corpus) -> SearchIndex:
 @pytest.fixture(scope="session")
 def engine(index: SearchIndex) -> Engine:
     return Engine(index)
+
+
+@pytest.fixture(scope="session")
+def shipped() -> Engine:
+    """An engine over the shipped articles (``knowledge/``), built once per test run."""
+    return Engine(SearchIndex.build(load_corpus(SHIPPED)))
 
 
 @pytest.fixture

@@ -144,7 +144,6 @@ KNOWN_GAPS = {
     "iam_create_slr_unscoped",
     "vpc_endpoint_aas_policy_full_access",
     "eventbridge_aas_destructive_alerting",
-    "eventbridge_aas_scaled_to_max_alerting",
     "target_without_scaling_policy",
     "dynamodb_table_autoscaling_enabled",
 }

@@ -140,3 +140,43 @@ def test_vocabularies_are_stemmed_and_do_not_overlap() -> None:
     assert not DOMAIN_TERMS & GENERIC_TERMS
     assert not DOMAIN_TERMS & SERVICE_TERMS
     assert "access" in GENERIC_TERMS and "abac" in DOMAIN_TERMS  # "abac" expands to "access"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "zero trust",  # "trust" of trust policies, nothing else of the question
+        "aws sso",  # an alias of the set-up article, naming another product
+        "email validation",  # "email" of the alarm-notification heading, half the question
+    ],
+)
+def test_one_generic_anchor_does_not_answer_a_question_about_something_else(
+    shipped: Engine, question: str
+) -> None:
+    query, hits = shipped.index.search(question, 1)
+    anchors = anchoring(shipped.index, query, hits[0].index, hits[0].coverage)
+    assert len(anchors.anchors) == 1 and not anchors.core
+    assert not anchors.anchored
+    assert "not specific enough" in anchors.explain()
+    assert not shipped.answer(question).answered
+
+
+@pytest.mark.parametrize(
+    ("question", "core"),
+    [
+        ("elasticmapreduce instancegroup resource id format", "resourceid"),
+        ("what happens if someone deletes the ECS service-linked role", "link"),
+    ],
+)
+def test_a_concept_of_the_service_anchors_alone(shipped: Engine, question: str, core: str) -> None:
+    query, hits = shipped.index.search(question, 1)
+    anchors = anchoring(shipped.index, query, hits[0].index, hits[0].coverage)
+    assert core in anchors.core and anchors.anchored
+    assert shipped.answer(question).answered
+
+
+def test_one_anchor_in_the_heading_with_the_question_covered_answers(shipped: Engine) -> None:
+    """A short precise question on a topic word still gets its answer."""
+    answer = shipped.answer("max size of a vpce policy")
+    assert answer.answered
+    assert "20,480 characters" in answer.results[0].snippet

@@ -18,6 +18,14 @@ the question on at least one term that is either
   service. This keeps extra folders (a team's runbooks) answerable on their own subject
   ("who approves a rotation of the pager secret") without listing their vocabulary here.
 
+Not every anchor is equally specific. A *core* term (a concept of Application Auto Scaling
+itself: scalable target, namespace, dimension, service-linked, capacity, ResourceId …) anchors
+alone. The topic words and title words are also everyday words of other subjects: "zero
+trust" matches the trust-policy section on "trust", "email validation" the alarm-e-mail
+section on "email", "aws sso" the set-up article through an alias. So one of them anchors only
+beside a second anchor, or when it is more than an alias and the section covers most of the
+question; a question whose only match is one such word is about something else.
+
 Generic words and service names still count for ranking; they only cannot anchor. "dynamodb
 ttl not deleting items" is about DynamoDB, not about scaling it.
 
@@ -59,12 +67,24 @@ GENERIC_TERMS: frozenset[str] = _terms(
     """
 )
 
-#: Concepts of Application Auto Scaling and of the security topics the articles cover (less
-#: what a synonym drags in: "abac" also brings "access", which stays generic).
-_DOMAIN_WORDS: frozenset[str] = _terms(
-    """
+#: Concepts of Application Auto Scaling itself: a match on one of these anchors an answer alone.
+CORE_TERMS: frozenset[str] = (
+    _terms(
+        """
     application auto scaling scale scaled scalable target targets dimension namespace capacity
-    linked schedule scheduled step tracking register deregister
+    linked register deregister resourceid
+    """
+    )
+    - GENERIC_TERMS
+)
+
+#: The security and monitoring topics the articles cover. These are also everyday words of
+#: other subjects ("zero trust", "email validation", "step functions"), so one of them anchors
+#: an answer only beside a second anchor, or as the subject of the section's own heading with
+#: most of the question covered (see :attr:`Anchoring.anchored`).
+_TOPIC_WORDS: frozenset[str] = _terms(
+    """
+    schedule scheduled step tracking
     cloudtrail eventbridge cloudwatch alarm alarms privatelink endpoint
     tls cipher ciphers sigv4 fips abac permission permissions privilege privileges condition
     principal trust passrole validation probe probes
@@ -72,7 +92,9 @@ _DOMAIN_WORDS: frozenset[str] = _terms(
     resilience availability health dashboard encryption sensitive
     """
 )
-DOMAIN_TERMS: frozenset[str] = _DOMAIN_WORDS - GENERIC_TERMS
+#: Every domain term (less what a synonym drags in: "abac" also brings "access", which stays
+#: generic).
+DOMAIN_TERMS: frozenset[str] = (CORE_TERMS | _TOPIC_WORDS) - GENERIC_TERMS
 
 #: Names of the integrated services: context for a question, not its subject.
 SERVICE_TERMS: frozenset[str] = _terms(
@@ -102,34 +124,59 @@ _PHRASE_STARTS: frozenset[str] = frozenset(p[0] for p in NEIGHBOUR_PHRASES)
 #: Fields that name what a section is about (see :mod:`.index`).
 TITLE_FIELDS: tuple[str, ...] = ("heading", "article")
 
+#: A question anchored on a single topic or title term must be mostly covered by the section,
+#: and the term must be more than one of the article's aliases: "zero trust" matches the
+#: trust-policy section on "trust" alone (coverage about 0.4), "aws sso" the set-up article only
+#: through an alias naming another product. Calibrated on the development, practice and tuning
+#: off-topic sets.
+SINGLE_ANCHOR_COVERAGE = 0.65
+
 
 @dataclass(frozen=True, slots=True)
 class Anchoring:
     """What anchors a question to a section, and whether it is about a neighbouring product.
 
-    ``domain`` and ``titles`` are the matched anchor terms (stemmed); ``neighbour`` the
-    neighbouring-product words the question used; ``proper`` whether it names the service.
+    ``domain`` and ``titles`` are the matched anchor terms (stemmed), ``core`` those of
+    ``domain`` that are concepts of Application Auto Scaling itself and ``named`` the anchor
+    terms that are more than an alias (a domain term, or a word of the section's heading or
+    article title); ``neighbour`` the neighbouring-product words the
+    question used; ``proper`` whether it names the service; ``coverage`` the share of the
+    question the section holds (:attr:`.index.Hit.coverage`).
     """
 
     domain: tuple[str, ...]
     titles: tuple[str, ...]
     neighbour: tuple[str, ...]
     proper: bool
+    core: tuple[str, ...] = ()
+    named: tuple[str, ...] = ()
+    coverage: float = 1.0
+
+    @property
+    def anchors(self) -> tuple[str, ...]:
+        """Every matched anchor term, domain terms first."""
+        return (*self.domain, *self.titles)
 
     @property
     def anchored(self) -> bool:
-        """A domain or title anchor, and not a question about a neighbouring product."""
+        """Not about a neighbouring product, and a core term, two anchors, or one anchor that
+        is more than an alias with most of the question covered."""
         if self.neighbour and not self.proper:
             return False
-        return bool(self.domain or self.titles)
+        if self.core or len(self.anchors) >= 2:
+            return True
+        return bool(self.named) and self.coverage >= SINGLE_ANCHOR_COVERAGE
 
     def explain(self) -> str:
         """One line saying why the match is (not) anchored, for logs and the benchmark."""
         if self.neighbour and not self.proper:
             return f"about a neighbouring product ({', '.join(self.neighbour)})"
-        if self.domain or self.titles:
-            return f"anchored on {', '.join((*self.domain, *self.titles))}"
-        return "no domain term and no distinctive title term matched"
+        if not self.anchors:
+            return "no domain term and no distinctive title term matched"
+        if self.anchored:
+            return f"anchored on {', '.join(self.anchors)}"
+        where = f"coverage {self.coverage:.2f}" if self.named else "an alias only"
+        return f"one generic anchor ({self.anchors[0]}, {where}): not specific enough"
 
 
 def neighbour_words(question: str) -> tuple[str, ...]:
@@ -144,8 +191,9 @@ def neighbour_words(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def anchoring(index: SearchIndex, query: Query, section: int) -> Anchoring:
-    """Which of the question's terms anchor it to ``section`` (one lookup per query term)."""
+def anchoring(index: SearchIndex, query: Query, section: int, coverage: float = 1.0) -> Anchoring:
+    """Which of the question's terms anchor it to ``section`` (one lookup per query term);
+    ``coverage`` is the share of the question that section holds."""
     domain: list[str] = []
     titles: list[str] = []
     terms = {qt.term for qt in query.terms}
@@ -157,9 +205,16 @@ def anchoring(index: SearchIndex, query: Query, section: int) -> Anchoring:
                 domain.append(term)
         elif index.contains(term, section, TITLE_FIELDS):
             titles.append(term)
+    named = list(domain)
+    if titles:
+        own = _terms(" ".join(words(index.sections[section].title)))
+        named.extend(t for t in titles if t in own or index.contains(t, section, ("heading",)))
     return Anchoring(
         tuple(sorted(domain)),
         tuple(sorted(titles)),
         neighbour_words(query.text),
         bool(terms & PROPER_TERMS),
+        core=tuple(t for t in sorted(domain) if t in CORE_TERMS),
+        named=tuple(sorted(named)),
+        coverage=coverage,
     )

@@ -228,7 +228,7 @@ class Engine:
             confident = score >= MIN_SCORE and hit.coverage >= MIN_COVERAGE
         if not confident:
             return Decision(False, f"weak match (score {score:.2f}, coverage {hit.coverage:.2f})")
-        anchors = anchoring(self.index, query, hit.index)
+        anchors = anchoring(self.index, query, hit.index, hit.coverage)
         return Decision(anchors.anchored, anchors.explain())
 
     def _suggest(self, hits: Sequence[Hit]) -> tuple[str, ...]:

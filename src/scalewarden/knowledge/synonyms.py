@@ -24,6 +24,8 @@ SYNONYMS: dict[str, str] = {
     "autoscaled": "auto scaled",
     "asg": "ec2 auto scaling group",
     # Slack shorthand
+    "max": "maximum",
+    "min": "minimum",
     "env": "environment",
     "envs": "environments",
     "acct": "account",
@@ -67,8 +69,13 @@ SYNONYMS: dict[str, str] = {
     "passrole": "passrole pass role",
     "mfa": "mfa multi factor authentication",
     "sts": "sts security token service temporary credentials",
-    "arn": "arn amazon resource name",
-    "arns": "arn amazon resource name",
+    # an ARN is not a name: "name of the role" must not find the section on its ARN
+    "arns": "arn",
+    "amazon resource name": "arn",
+    "amazon resource names": "arn",
+    # the ResourceId parameter ("id" alone is a stop word, as in "I'd")
+    "resource id": "resourceid",
+    "resource ids": "resourceid",
     "least priv": "least privilege",
     "logged in": "signed in",
     "log in": "sign in",
