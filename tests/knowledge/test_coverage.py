@@ -158,3 +158,50 @@ def answers_from_its_article(title: str, kb_article: str) -> bool:
 def test_every_check_title_leads_to_its_article_except_the_named_gaps() -> None:
     missing = {c.id for c in all_checks() if not answers_from_its_article(c.title, c.kb_article)}
     assert missing == KNOWN_GAPS
+
+
+#: (question, article, section, the fact the reply must carry): questions that name the fact
+#: they want get the section holding it, and a snippet that states it.
+NAMED_FACTS = [
+    (
+        "name of the DynamoDB service-linked role",
+        "service-integrations",
+        "Amazon DynamoDB (dynamodb)",
+        "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
+    ),
+    (
+        "what is the endpoint service name",
+        "vpc-endpoints",
+        "What is the VPC endpoint service name, and how do I create the endpoint?",
+        "com.amazonaws.<region>.application-autoscaling",
+    ),
+    (
+        "what happens if someone deletes the ECS service-linked role",
+        "service-linked-roles",
+        "How do I delete a service-linked role, and what happens if someone does?",
+        "AAS creates the role again",
+    ),
+    (
+        "which slr does the kafka namespace use",
+        "service-linked-roles",
+        "Which service-linked role does each service namespace use?",
+        "`_KafkaCluster`",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "article", "section", "fact"), NAMED_FACTS)
+def test_a_question_naming_a_fact_gets_the_fact(
+    question: str, article: str, section: str, fact: str
+) -> None:
+    answer = engine().answer(question, 3)
+    assert answer.answered
+    best = answer.results[0]
+    assert (best.article_id, best.section) == (article, section)
+    assert fact in best.snippet
+    assert "arn:aws:iam::" not in best.snippet  # the ARN template is not the name
+
+
+def test_a_named_row_comes_without_the_rows_nobody_asked_for() -> None:
+    snippet = engine().answer("which slr does the kafka namespace use", 3).results[0].snippet
+    assert "_ECSService" not in snippet and "_DynamoDBTable" not in snippet

@@ -58,3 +58,31 @@ def test_cut_code_blocks_stay_closed() -> None:
     snippet = best_snippet(code, {"line": 1.0})
     assert len(snippet) <= MAX_SNIPPET
     assert snippet.count("```") == 2
+
+
+ROLES = """Each namespace has one role, named `Prefix_<Suffix>`. The suffix for each namespace:
+
+| Namespace | Role name suffix |
+| --- | --- |
+| `ecs` | `_ECSService` |
+| `kafka` | `_KafkaCluster` |
+| `neptune` | `_NeptuneCluster` |
+
+Roles are created when the first target is registered.
+"""
+
+
+def test_a_table_the_question_names_one_row_of_is_cut_to_that_row() -> None:
+    snippet = best_snippet(ROLES, {"kafka": 2.0, "role": 0.5, "nam": 0.5, "suffix": 1.5})
+    assert snippet.startswith("Each namespace has one role")
+    table = "| Namespace | Role name suffix |\n| --- | --- |\n| `kafka` | `_KafkaCluster` |"
+    assert table in snippet
+    assert "_ECSService" not in snippet and "_NeptuneCluster" not in snippet
+
+
+def test_a_common_word_or_one_every_row_shares_names_no_row() -> None:
+    """'suffix' is in every row's header only and 'role' in the lead: the whole table stays."""
+    snippet = best_snippet(ROLES, {"role": 0.5, "suffix": 1.5})
+    assert "_ECSService" in snippet and "_NeptuneCluster" in snippet
+    lead_only = "The lead names it.\n\n" + ROLES.split("\n\n", 1)[1]
+    assert best_snippet(lead_only, {"lead": 2.0, "ecs": 0.1}) == "The lead names it."

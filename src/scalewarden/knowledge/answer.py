@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from scalewarden.knowledge.corpus import LoadProblem
     from scalewarden.knowledge.index import Hit, Query, SearchIndex
-    from scalewarden.knowledge.snippets import Block
+    from scalewarden.knowledge.snippets import Analysed
     from scalewarden.settings import Settings
 
 #: Longest question accepted, in characters (Slack messages can be long; questions are not).
@@ -151,7 +151,7 @@ class Engine:
     def __init__(self, index: SearchIndex, *, from_cache: bool = False) -> None:
         self.index = index
         self.from_cache = from_cache
-        self._blocks: dict[int, list[tuple[Block, frozenset[str]]]] = {}
+        self._blocks: dict[int, list[Analysed]] = {}
 
     @property
     def problems(self) -> tuple[LoadProblem, ...]:

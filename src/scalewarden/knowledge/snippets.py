@@ -3,8 +3,13 @@
 A section is cut into Markdown blocks (paragraphs, lists, fenced code, tables). The block that
 holds most of the question's weight wins; the first paragraph gets a head start because our
 articles answer the section's question there directly. A lead-in that ends with a colon takes
-the list or code it introduces along, and a code block takes the sentence that introduces it,
-because either half alone does not make sense in Slack.
+the list or code it introduces along, and a code block or table takes the sentence that
+introduces it, because either half alone does not make sense in Slack.
+
+A question that names one item of a table or list ("name of the DynamoDB service-linked
+role", where the section lists every namespace's role) wants that row, not only the lead-in:
+when the chosen text lacks some of the question's words and one row of a table (or one item
+of a list) elsewhere in the section holds them, that row is added, under its table's header.
 """
 
 from __future__ import annotations
@@ -24,12 +29,50 @@ _FENCE_RE = re.compile(r"^\s{0,3}(```+|~~~+)")
 _LIST_RE = re.compile(r"^\s{0,3}(?:[-*+]|\d+[.)])\s")
 
 
+#: A row must hold at least this share of the question's missing weight to be added.
+MIN_ROW_SHARE = 0.5
+
+
 @dataclass(frozen=True, slots=True)
 class Block:
     """A paragraph, list, code block, table or sub-heading of a section."""
 
     kind: str  # "paragraph" | "list" | "code" | "table" | "heading"
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Analysed:
+    """A block with the index terms it holds, and its rows (table rows, list items) with theirs.
+
+    ``head`` is what a row needs above it to be read alone: a table's header and separator.
+    """
+
+    block: Block
+    terms: frozenset[str]
+    rows: tuple[tuple[str, frozenset[str]], ...] = ()
+    head: str = ""
+
+
+def _terms(text: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in expand(words(text)) if w not in STOP_WORDS)
+
+
+def _rows(block: Block) -> tuple[tuple[tuple[str, frozenset[str]], ...], str]:
+    """A table's body rows (after its header) or a list's items, each with its terms."""
+    lines = block.text.split("\n")
+    if block.kind == "table" and len(lines) > 2:
+        return tuple((line, _terms(line)) for line in lines[2:]), "\n".join(lines[:2])
+    if block.kind == "list":
+        items: list[list[str]] = []
+        for line in lines:
+            if _LIST_RE.match(line) or not items:
+                items.append([line])
+            else:
+                items[-1].append(line)
+        joined = ["\n".join(item) for item in items]
+        return tuple((item, _terms(item)) for item in joined), ""
+    return (), ""
 
 
 def blocks(markdown: str) -> list[Block]:
@@ -81,16 +124,17 @@ def blocks(markdown: str) -> list[Block]:
     return out
 
 
-def analyse_blocks(markdown: str) -> list[tuple[Block, frozenset[str]]]:
+def analyse_blocks(markdown: str) -> list[Analysed]:
     """The section's blocks (sub-headings dropped) with the index terms each contains.
 
     Callers that answer many questions keep this per section: it is the costly part.
     """
-    return [
-        (b, frozenset(stem(w) for w in expand(words(b.text)) if w not in STOP_WORDS))
-        for b in blocks(markdown)
-        if b.kind != "heading"
-    ]
+    out = []
+    for b in blocks(markdown):
+        if b.kind != "heading":
+            rows, head = _rows(b)
+            out.append(Analysed(b, _terms(b.text), rows, head))
+    return out
 
 
 def best_snippet(markdown: str, term_weights: dict[str, float], limit: int = MAX_SNIPPET) -> str:
@@ -101,15 +145,15 @@ def best_snippet(markdown: str, term_weights: dict[str, float], limit: int = MAX
 
 
 def choose_snippet(
-    analysed: list[tuple[Block, frozenset[str]]],
+    analysed: list[Analysed],
     term_weights: dict[str, float],
     limit: int = MAX_SNIPPET,
 ) -> str:
     """:func:`best_snippet` on blocks from :func:`analyse_blocks` ("" when there are none)."""
     if not analysed:
         return ""
-    parts = [b for b, _ in analysed]
-    masses = [sum(w for t, w in term_weights.items() if t in terms) for _, terms in analysed]
+    parts = [a.block for a in analysed]
+    masses = [sum(w for t, w in term_weights.items() if t in a.terms) for a in analysed]
     first_paragraph = next((i for i, b in enumerate(parts) if b.kind == "paragraph"), 0)
     best = first_paragraph
     for i, mass in enumerate(masses):
@@ -117,12 +161,56 @@ def choose_snippet(
             best = i
     chosen = [best]
     block = parts[best]
-    if block.kind == "code" and best > 0 and parts[best - 1].text.rstrip().endswith(":"):
+    if block.kind in ("code", "table") and best > 0 and parts[best - 1].text.rstrip().endswith(":"):
         chosen.insert(0, best - 1)
     elif block.kind == "paragraph" and block.text.rstrip().endswith(":") and best + 1 < len(parts):
         chosen.append(best + 1)
-    text = "\n\n".join(parts[i].text for i in chosen)
-    return _truncate(text, limit)
+    texts = {i: parts[i].text for i in chosen}
+    found = _named_row(analysed, chosen, term_weights)
+    if found is not None:
+        at, row = found
+        if at in texts:
+            texts[at] = row  # the chosen table or list, cut to the row the question names
+        elif sum(map(len, texts.values())) + len(row) + 2 <= limit:
+            texts[at] = row
+    return _truncate("\n\n".join(texts[i] for i in sorted(texts)), limit)
+
+
+def _named_row(
+    analysed: list[Analysed], chosen: list[int], term_weights: dict[str, float]
+) -> tuple[int, str] | None:
+    """The one table row or list item that holds the question's words the chosen prose lacks,
+    as (its block, the row under its table's header); ``None`` when no row clearly does.
+
+    A row counts only if it holds at least :data:`MIN_ROW_SHARE` of the missing weight and
+    more than the question's average word weighs (a common word like "name" names no row), and
+    more than any other row (a word every row shares names none of them).
+    """
+    prose = [
+        analysed[i].terms if not analysed[i].rows else _terms(analysed[i].head) for i in chosen
+    ]
+    have = frozenset().union(*prose)
+    missing = {t: w for t, w in term_weights.items() if t not in have and w > 0}
+    if not missing:
+        return None
+    best: tuple[int, str] | None = None
+    best_mass, runner_up = 0.0, 0.0
+    for i, item in enumerate(analysed):
+        for line, terms in item.rows:
+            mass = sum(w for t, w in missing.items() if t in terms)
+            if mass > best_mass:
+                runner_up, best_mass = best_mass, mass
+                best = (i, f"{item.head}\n{line}" if item.head else line)
+            elif mass > runner_up:
+                runner_up = mass
+    average = sum(term_weights.values()) / len(term_weights)
+    if (
+        best_mass < MIN_ROW_SHARE * sum(missing.values())
+        or best_mass < average
+        or best_mass <= runner_up
+    ):
+        return None
+    return best
 
 
 def _truncate(text: str, limit: int) -> str:

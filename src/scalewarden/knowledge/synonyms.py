@@ -24,6 +24,9 @@ SYNONYMS: dict[str, str] = {
     "autoscaled": "auto scaled",
     "asg": "ec2 auto scaling group",
     # Slack shorthand
+    "remove": "remove delete",
+    "removing": "removing deleting",
+    "removed": "removed deleted",
     "max": "maximum",
     "min": "minimum",
     "env": "environment",
