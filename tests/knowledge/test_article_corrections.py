@@ -155,7 +155,10 @@ def test_every_api_name_shared_with_ec2_auto_scaling_is_named() -> None:
 def test_tag_calls_are_suggested_for_alerts_and_read_events_are_explained() -> None:
     alert = body(
         "monitoring-eventbridge",
-        "How do I alert when someone deletes a scaling policy or deregisters a scalable target?",
+        (
+            "Why alert on destructive scaling calls, and how do I alert when "
+            "someone deletes a scaling policy or deregisters a target?"
+        ),
     )
     assert "`TagResource`/`UntagResource`" in alert
     reads = body(
