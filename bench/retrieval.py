@@ -16,6 +16,11 @@ the practice set (``practice.yaml``, which tuning may look at) and the held-out 
 set that the engine wrongly declines. The development figure alone would flatter the engine:
 the held-out one says how it does on questions nobody fitted it to;
 
+then, with ``--before REV`` (one or more), the same quality figures for the code, articles and
+questions of an earlier commit, side by side with the working tree's, measured in the same run
+(each revision is exported to a temporary folder and measured in a child process on its own
+``src``);
+
 then the no-answer behaviour on off-topic questions, the score/coverage margins behind the
 no-answer thresholds, query latency on the shipped knowledge base and on a synthetic corpus
 of 10,000 sections, index build and cache load times, and the wall time of a cold
@@ -25,9 +30,11 @@ of 10,000 sections, index build and cache load times, and the wall time of a col
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -227,8 +234,92 @@ def cold_ask(runs: int, cache_dir: Path) -> list[float]:
     return out
 
 
+QUALITY_SETS = ("development", "practice", "held-out", "held-out 2")
+
+
+def quality(root: Path) -> dict[str, object]:
+    """Top-1, wrongly declined and off-topic declines of the tree at ``root`` (its own code,
+    articles and questions: labels follow heading renames), and p99 latency over every set."""
+    engine = Engine(SearchIndex.build(load_corpus(root / "knowledge")))
+    folder = root / "bench" / "devset"
+    sets = by_set(load_labelled(folder))
+    out: dict[str, object] = {}
+    asked: list[str] = []
+    for name in QUALITY_SETS:
+        items = sets.get(name, [])
+        asked.extend(q.q for q in items)
+        top1, _, _ = evaluate(ours(engine), items)
+        declined = sum(not engine.answer(q.q, 3).answered for q in items)
+        out[name] = [len(items), round(top1, 3), declined]
+    for split in ("tuning", "held-out"):
+        off = [o for o in devset.load_off_topic(folder) if o.split == split]
+        out[f"off-topic {split}"] = [len(off), sum(not engine.answer(o.q, 3).answered for o in off)]
+    best, _ = latencies(engine, asked, rounds=3)
+    out["p99 ms"] = round(percentile(best, 99), 2)
+    return out
+
+
+def quality_of(rev: str) -> dict[str, object]:
+    """:func:`quality` of commit ``rev``, exported and measured with its own code."""
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", rev, "src", "knowledge", "bench"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        script = Path(tmp) / "bench" / "retrieval.py"
+        shutil.copy(Path(__file__), script)  # this run's measurement, that tree's code
+        env = {**os.environ, "PYTHONPATH": str(Path(tmp) / "src")}
+        done = subprocess.run(
+            [sys.executable, str(script), "--quality"],
+            capture_output=True,
+            check=True,
+            env=env,
+            text=True,
+        )
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+def side_by_side(columns: dict[str, dict[str, object]]) -> list[str]:
+    """The before/after table: one column per revision, one row per figure."""
+    names = list(columns)
+    lines = [
+        "| figure | " + " | ".join(names) + " |",
+        "| --- |" + " --- |" * len(names),
+    ]
+    for name in QUALITY_SETS:
+        cells = []
+        for col in columns.values():
+            n, top1, declined = col[name]  # type: ignore[misc]
+            cells.append(f"{top1:.3f} ({declined} declined)" if n else "–")
+        size = next(c[name][0] for c in columns.values() if c[name][0])  # type: ignore[index]
+        lines.append(f"| {name} ({size}): top-1 | " + " | ".join(cells) + " |")
+    for split in ("tuning", "held-out"):
+        key = f"off-topic {split}"
+        cells = [f"{c[key][1]}/{c[key][0]}" for c in columns.values()]  # type: ignore[index]
+        lines.append(f"| off-topic declined, {split} half | " + " | ".join(cells) + " |")
+    lines.append(
+        "| p99 latency, every labelled question (best of 3) | "
+        + " | ".join(f"{c['p99 ms']:.2f} ms" for c in columns.values())
+        + " |"
+    )
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quality", action="store_true", help="print this tree's quality figures as JSON"
+    )
+    parser.add_argument(
+        "--before",
+        action="append",
+        default=[],
+        metavar="REV",
+        help="also measure this earlier commit, side by side (repeatable)",
+    )
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     parser.add_argument(
         "--misses",
@@ -239,6 +330,12 @@ def main() -> int:
     )
     parser.add_argument("--synthetic", type=int, default=10_000, help="synthetic corpus size")
     args = parser.parse_args()
+    if args.quality:
+        print(json.dumps(quality(ROOT)))
+        return 0
+    columns = {f"`{rev}`": quality_of(rev) for rev in args.before}
+    if columns:
+        columns["this tree"] = quality(ROOT)
 
     sets = load_devset()
     questions = sets["development"]
@@ -413,6 +510,17 @@ def main() -> int:
         "numpy); the index itself loads from the cache in milliseconds.",
         "",
     ]
+    if columns:
+        lines += [
+            "### Before and after",
+            "",
+            "Measured in the same run (`--before`): each column is that commit's code, "
+            "articles and questions (labels follow renamed headings; the questions are the "
+            "same). A wrongly declined question counts as a miss.",
+            "",
+            *side_by_side(columns),
+            "",
+        ]
     report = "\n".join(lines)
     print(report)
     if dev_declined:
