@@ -308,6 +308,37 @@ def side_by_side(columns: dict[str, dict[str, object]]) -> list[str]:
     return lines
 
 
+def subject(rev: str) -> str:
+    """A commit's subject line, to say what a column measured."""
+    return subprocess.run(
+        ["git", "-C", str(ROOT), "log", "-1", "--format=%s", rev],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout.strip()
+
+
+def issue_targets(figures: dict[str, object]) -> list[tuple[str, bool]]:
+    """The generalisation targets: held-out top-1, no development question declined, off-topic
+    questions declined in each half, in-process p99."""
+
+    def top1(name: str) -> float:
+        return float(figures[name][1])  # type: ignore[index]
+
+    def off(split: str) -> float:
+        total, declined = figures[f"off-topic {split}"]  # type: ignore[misc]
+        return float(declined) / float(total)
+
+    return [
+        ("top-1 ≥ 0.85 on held-out", top1("held-out") >= 0.85),
+        ("top-1 ≥ 0.85 on held-out 2", top1("held-out 2") >= 0.85),
+        ("0 development questions declined", figures["development"][2] == 0),  # type: ignore[index]
+        ("off-topic declined ≥ 0.95 (tuning half)", off("tuning") >= 0.95),
+        ("off-topic declined ≥ 0.95 (held-out half)", off("held-out") >= 0.95),
+        ("p99 < 5 ms", float(figures["p99 ms"]) < 5),  # type: ignore[arg-type]
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -333,9 +364,6 @@ def main() -> int:
     if args.quality:
         print(json.dumps(quality(ROOT)))
         return 0
-    columns = {f"`{rev}`": quality_of(rev) for rev in args.before}
-    if columns:
-        columns["this tree"] = quality(ROOT)
 
     sets = load_devset()
     questions = sets["development"]
@@ -432,6 +460,11 @@ def main() -> int:
     synth_build_ms = (time.perf_counter() - start) * 1000
     synth_lat, synth_all = latencies(Engine(synth_index), [q.q for q in questions], rounds=3)
 
+    # earlier commits last, so that the import and build timings above start cold
+    columns = {f"`{rev}`": quality_of(rev) for rev in args.before}
+    if columns:
+        columns["this tree"] = quality(ROOT)
+
     n_sections = len(corpus.sections)
     dev_scores = [s for s, _ in dev_best]
     off_scores = [s for s, _ in off_best]
@@ -519,6 +552,15 @@ def main() -> int:
             "same). A wrongly declined question counts as a miss.",
             "",
             *side_by_side(columns),
+            "",
+            "Commits: "
+            + "; ".join(f"`{rev}` {subject(rev)!r}" for rev in args.before)
+            + ". Targets (this tree): "
+            + "; ".join(
+                f"{name} {'met' if ok else '**not met**'}"
+                for name, ok in issue_targets(columns["this tree"])
+            )
+            + ".",
             "",
         ]
     report = "\n".join(lines)
