@@ -5,15 +5,12 @@ from __future__ import annotations
 import socket
 import sqlite3
 import threading
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Column, DateTime, MetaData, Table, select, text
-from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import StatementError
 
-from database_fixtures import POSTGRES_URL, connect_admin
 from scalewarden.store import Store, StoreError
 from scalewarden.store.engine import create_store_engine, parse_url, writer
 from scalewarden.store.types import UTCDateTime
@@ -137,21 +134,3 @@ def test_sqlite_writers_take_the_write_lock_when_they_begin(tmp_path: object) ->
     finally:
         other.close()
         engine.dispose()
-
-
-def test_the_test_setup_creates_a_missing_test_database(postgres_admin: Engine) -> None:
-    """A fresh machine with PostgreSQL running but no test database runs the PostgreSQL half
-    instead of skipping it: the set-up creates the database."""
-    base = make_url(POSTGRES_URL)
-    name = f"{base.database}_autocreate_{uuid.uuid4().hex[:8]}"
-    url = base.set(database=name).render_as_string(hide_password=False)
-    engine = connect_admin(url)
-    try:
-        with engine.connect() as connection:
-            assert connection.execute(text("SELECT current_database()")).scalar() == name
-    finally:
-        engine.dispose()
-        with postgres_admin.connect() as admin:
-            admin.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text(f'DROP DATABASE IF EXISTS "{name}"')
-            )
