@@ -455,7 +455,13 @@ def run_scan(
 
     # A full scan reads everything; a narrower one only what its checks declare, so that
     # `--checks target_fixed_capacity` makes a handful of calls instead of hundreds.
-    sources = None if scope.checks is None else frozenset(s for c in checks for s in c.requires)
+    from scalewarden.aws.permissions import base_source
+
+    sources = (
+        None
+        if scope.checks is None
+        else frozenset(base_source(s) for c in checks for s in (*c.requires, *c.absence_requires))
+    )
     collected = collect_accounts(
         [(a.clients, a.account_id, a.name) for a in reachable if a.clients is not None],
         regions,

@@ -66,11 +66,19 @@ def test_account_missing_source_blocks_region_checks() -> None:
     assert [f.status for f in findings] == [Status.ERROR]
 
 
+def _account_wide_pass(
+    check: Check, acct: AccountInventory, reg: RegionInventory | None
+) -> list[Finding]:
+    return [check.finding(acct, GLOBAL_REGION, Status.PASS, acct.account_id, "all fine")]
+
+
 def test_account_scope_blocked_by_any_region() -> None:
+    # An account-wide verdict read from some regions only could be wrong: no PASS, the gap
+    # named. (Per-resource verdicts from the readable regions stand: test_checks_engine_partial.)
     acct = account(
         region("us-east-1"), region("eu-west-1", errors={"cloudtrail_trails": "Throttling"})
     )
-    check = _check(_passing, scope="account", requires=(Source.TRAILS,))
+    check = _check(_account_wide_pass, scope="account", requires=(Source.TRAILS,))
     findings = evaluate_check(check, acct)
     assert len(findings) == 1
     assert findings[0].status is Status.ERROR and findings[0].region == GLOBAL_REGION

@@ -112,8 +112,13 @@ def test_targets_missing_in_one_region_blocks_the_account_verdict() -> None:
         region("us-east-1", targets=[target()]),
         region("eu-west-1", errors={"scalable_targets:ecs": "Throttling"}),
     )
-    for check_id in ("slr_missing_for_namespace", "slr_unused"):
-        assert [f.status for f in run(check_id, acct)] == [Status.ERROR]
+    # "Unused" is a claim about every region: nothing but ERROR.
+    assert [f.status for f in run("slr_unused", acct)] == [Status.ERROR]
+    # ECS targets seen in us-east-1 without their role: that FAIL stands; the unread
+    # namespace is the ERROR beside it, and no account-wide PASS.
+    missing = run("slr_missing_for_namespace", acct)
+    assert [f.status for f in missing] == [Status.FAIL, Status.ERROR]
+    assert "targets in namespace ecs could not be listed" in missing[1].message
 
 
 @pytest.mark.parametrize("namespace", ["ecs", "lambda"])

@@ -96,9 +96,9 @@ def _sensitive_names(
                     tag_value=redact_tag_value(key, value),
                 )
     resource = f"{account.account_id}/{region.region}"
-    if untagged_unknown:
-        # Tags are a declared source, so a region-wide failure never gets here; a target
-        # whose own tags could not be read must still not count as clean.
+    if untagged_unknown and not region.missing(Source.TAGS):
+        # Targets whose own tags could not be read are not clean: say how many. (When the
+        # tags source failed, the engine names it and withdraws the region-wide PASS.)
         findings.append(
             check.finding(
                 account,
@@ -179,12 +179,10 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article=KB,
         func=_sensitive_names,
-        requires=(
-            Source.SCALABLE_TARGETS,
-            Source.SCALING_POLICIES,
-            Source.SCHEDULED_ACTIONS,
-            Source.TAGS,
-        ),
+        requires=(Source.SCALABLE_TARGETS, Source.SCALING_POLICIES, Source.SCHEDULED_ACTIONS),
+        # Names are judged without tags (SecurityAudit cannot read them); "nothing found"
+        # needs every tag.
+        absence_requires=(Source.TAGS,),
     ),
     Check(
         id="custom_resource_url_credentials",

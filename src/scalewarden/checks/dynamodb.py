@@ -100,7 +100,13 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article="compliance-validation",
         func=_autoscaling_enabled,
-        requires=(Source.DYNAMODB_TABLES, Source.SCALABLE_TARGETS, Source.SCALING_POLICIES),
+        # A table's verdict reads DynamoDB's own targets and policies, all of them: without
+        # them every table would look unscaled. Other namespaces are none of its business.
+        requires=(
+            Source.DYNAMODB_TABLES,
+            f"{Source.SCALABLE_TARGETS}:dynamodb",
+            f"{Source.SCALING_POLICIES}:dynamodb",
+        ),
         compliance={
             "AWS Security Hub": ["DynamoDB.1"],
             "AWS Config": ["dynamodb-autoscaling-enabled"],

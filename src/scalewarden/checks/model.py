@@ -213,10 +213,16 @@ class Check:
     remediation_snippet: str
     kb_article: str
     func: CheckFunc = field(compare=False, repr=False)
-    #: The inventory sources (``Source`` values) the check reads. When one is missing for a
-    #: scope, the engine reports ERROR instead of running the check; a narrowed scan
-    #: collects only these. (Not documentation links: those are ``kb_article``'s.)
+    #: The inventory sources (``Source`` values) its per-resource verdicts read: a whole one
+    #: missing makes the scope an ERROR; one namespace of one missing leaves that namespace
+    #: out (``checks.engine``). ``source:namespace`` requires just that namespace's part, and
+    #: ``source:*`` every namespace's, whole (a role is "unused" only if no namespace uses it). A
+    #: narrowed scan collects only these. (Not documentation links: those are
+    #: ``kb_article``'s.)
     requires: tuple[str, ...] = ()
+    #: Sources that only its scope-wide verdicts ("nothing found", "no endpoint") need in
+    #: full: when one is missing, per-resource verdicts stand and the scope-wide PASS does not.
+    absence_requires: tuple[str, ...] = ()
     scope: Scope = "region"
     compliance: Mapping[str, list[str]] = field(default_factory=dict, hash=False)
 
@@ -273,6 +279,7 @@ class Check:
             "compliance": {k: list(v) for k, v in self.compliance.items()},
             # Published as "sources" since the first release; kept for existing consumers.
             "sources": list(self.requires),
+            "absence_sources": list(self.absence_requires),
         }
 
 

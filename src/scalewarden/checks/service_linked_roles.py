@@ -195,7 +195,8 @@ CHECKS: tuple[Check, ...] = (
         ),
         kb_article="service-linked-roles",
         func=_slr_unused,
-        requires=(Source.IAM_AUTHORIZATION, Source.SCALABLE_TARGETS),
+        # "Unused" is a claim about every namespace in every region: any one unread voids it.
+        requires=(Source.IAM_AUTHORIZATION, f"{Source.SCALABLE_TARGETS}:*"),
         scope="account",
     ),
 )

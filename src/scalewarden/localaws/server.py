@@ -20,7 +20,7 @@ import os
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,14 +51,24 @@ class Fault:
     #: How many more requests to fail; ``None`` = every one.
     remaining: int | None = None
     hits: int = 0
+    #: Request parameters that must have these values (``{"ServiceNamespace": "ecs"}``).
+    parameters: Mapping[str, str] | None = None
 
-    def matches(self, service: str, operation: str, account_id: str, region: str) -> bool:
+    def matches(
+        self,
+        service: str,
+        operation: str,
+        account_id: str,
+        region: str,
+        param: Callable[[str], Any] = lambda _name: None,
+    ) -> bool:
         return (
             self.service in ("*", service)
             and self.operation in ("*", operation)
             and (self.account_id is None or self.account_id == account_id)
             and (self.region is None or self.region == region)
             and (self.remaining is None or self.remaining > 0)
+            and all(param(k) == v for k, v in (self.parameters or {}).items())
         )
 
 
@@ -71,11 +81,18 @@ class _Control:
     latency: float = 0.0
     requests: int = 0
 
-    def take_fault(self, service: str, operation: str, account: str, region: str) -> Fault | None:
+    def take_fault(
+        self,
+        service: str,
+        operation: str,
+        account: str,
+        region: str,
+        param: Callable[[str], Any] = lambda _name: None,
+    ) -> Fault | None:
         with self.lock:
             self.requests += 1
             for fault in self.faults:
-                if fault.matches(service, operation, account, region):
+                if fault.matches(service, operation, account, region, param):
                     fault.hits += 1
                     if fault.remaining is not None:
                         fault.remaining -= 1
@@ -106,6 +123,7 @@ def _patch_dispatch() -> None:
                 str(action),
                 str(self.current_account),
                 str(getattr(self, "region", "")),
+                self._get_param,
             )
             if fault is not None:
                 return _error_response(str(self.boto3_service_name), fault)
@@ -224,14 +242,24 @@ class LocalAws:
         account_id: str | None = None,
         region: str | None = None,
         times: int | None = None,
+        parameters: Mapping[str, str] | None = None,
     ) -> Fault:
         """Answer ``service``'s ``operation`` (e.g. ``"dynamodb"``, ``"ListTables"``; ``"*"``
-        matches any) with the AWS error ``code``, optionally only for one account/region and
-        ``times`` times. CloudWatch's CBOR protocol is not supported."""
+        matches any) with the AWS error ``code``, optionally only for one account/region,
+        for requests with the given ``parameters`` (``{"ServiceNamespace": "ecs"}``: one
+        namespace refused) and ``times`` times. CloudWatch's CBOR protocol is not
+        supported."""
         if service != "*" and _protocol(service) not in ("json", "rest-json", "query", "ec2"):
             raise ValueError(f"fault injection does not support {service}'s wire protocol")
         fault = Fault(
-            service, operation, code, message or code, account_id, region, remaining=times
+            service,
+            operation,
+            code,
+            message or code,
+            account_id,
+            region,
+            remaining=times,
+            parameters=dict(parameters) if parameters else None,
         )
         with _control.lock:
             _control.faults.append(fault)
