@@ -41,7 +41,7 @@ def test_multiregion_trail_one_finding_per_account() -> None:
     findings = run("cloudtrail_multiregion_management_events", acct)
     assert len(findings) == 1
     assert findings[0].status is Status.PASS and findings[0].region == GLOBAL_REGION
-    assert findings[0].compliance["CIS AWS Foundations Benchmark v1.4.0"] == ["3.1"]
+    assert findings[0].compliance["CIS-7.0"] == ["4.1"]
 
 
 def test_multiregion_trail_fails_for_each_shortfall() -> None:

@@ -69,12 +69,13 @@ def test_kb_article_exists(check: Check) -> None:
 
 def test_compliance_mappings_where_they_exist() -> None:
     assert get_check("dynamodb_table_autoscaling_enabled").compliance == {
-        "AWS Security Hub": ["DynamoDB.1"],
-        "AWS Config": ["dynamodb-autoscaling-enabled"],
+        "AWS-Foundational-Security-Best-Practices": ["DynamoDB.1"],
+        "ISO27001-2022": ["A.8.6"],
+        "NIST-800-53-Revision-5": ["SC-5(2)"],
     }
-    cis = "CIS AWS Foundations Benchmark v1.4.0"
-    assert get_check("cloudtrail_multiregion_management_events").compliance[cis] == ["3.1"]
-    assert get_check("cloudtrail_log_file_validation").compliance[cis] == ["3.2"]
+    cis = "CIS-7.0"  # CIS 1.4.0 was replaced; its 3.1 and 3.2 are 4.1 and 4.2 today
+    assert get_check("cloudtrail_multiregion_management_events").compliance[cis] == ["4.1"]
+    assert get_check("cloudtrail_log_file_validation").compliance[cis] == ["4.2"]
 
 
 def test_select_by_id_topic_and_mix_keeps_catalogue_order() -> None:

@@ -175,7 +175,7 @@ def test_asff_required_fields_and_values(report: ScanReport) -> None:
         for i in items
         if i["GeneratorId"] == "scalewarden-cloudtrail_multiregion_management_events"
     )
-    assert "CIS AWS Foundations Benchmark v1.4.0 3.1" in trail["Compliance"]["RelatedRequirements"]
+    assert "CIS-7.0 4.1" in trail["Compliance"]["RelatedRequirements"]
 
 
 def test_markdown(report: ScanReport) -> None:

@@ -107,9 +107,5 @@ CHECKS: tuple[Check, ...] = (
             f"{Source.SCALABLE_TARGETS}:dynamodb",
             f"{Source.SCALING_POLICIES}:dynamodb",
         ),
-        compliance={
-            "AWS Security Hub": ["DynamoDB.1"],
-            "AWS Config": ["dynamodb-autoscaling-enabled"],
-        },
     ),
 )

@@ -30,9 +30,6 @@ from scalewarden.checks.model import Check, Finding, Severity, Status
 
 TOPIC = "monitoring-and-logging"
 
-CIS_V140 = "CIS AWS Foundations Benchmark v1.4.0"
-SECURITY_HUB = "AWS Security Hub"
-AWS_CONFIG = "AWS Config"
 
 #: The calls that remove scaling; an operator should hear about each of them.
 DESTRUCTIVE_CALLS = ("DeregisterScalableTarget", "DeleteScalingPolicy", "DeleteScheduledAction")
@@ -423,7 +420,6 @@ CHECKS: tuple[Check, ...] = (
         requires=(Source.TRAILS,),
         scope="account",
         # Security Hub CloudTrail.1 also demands read events, so it is not claimed here.
-        compliance={CIS_V140: ["3.1"]},
     ),
     Check(
         id="cloudtrail_log_file_validation",
@@ -440,11 +436,6 @@ CHECKS: tuple[Check, ...] = (
         func=_log_validation,
         requires=(Source.TRAILS,),
         scope="account",
-        compliance={
-            CIS_V140: ["3.2"],
-            SECURITY_HUB: ["CloudTrail.4"],
-            AWS_CONFIG: ["cloud-trail-log-file-validation-enabled"],
-        },
     ),
     Check(
         id="eventbridge_aas_destructive_alerting",
@@ -515,7 +506,6 @@ CHECKS: tuple[Check, ...] = (
         kb_article="compliance-validation",
         func=_config_recorder,
         requires=(Source.SCALABLE_TARGETS, Source.CONFIG_RECORDERS),
-        compliance={CIS_V140: ["3.5"], SECURITY_HUB: ["Config.1"]},
     ),
     Check(
         id="securityhub_enabled",

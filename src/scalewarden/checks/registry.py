@@ -6,9 +6,11 @@ means writing it next to its siblings and nothing else. Ids are unique (asserted
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 from scalewarden.checks.model import Check
+from scalewarden.compliance import compliance_of
 
 
 @lru_cache(maxsize=1)
@@ -35,6 +37,9 @@ def all_checks() -> tuple[Check, ...]:
         data_protection,
     ):
         checks.extend(module.CHECKS)
+    # Compliance mappings are data (``scalewarden/compliance/*.yaml``), joined here so that
+    # every finding a check builds carries them.
+    checks = [replace(c, compliance=compliance_of(c.id)) for c in checks]
     ids = [c.id for c in checks]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
