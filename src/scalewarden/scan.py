@@ -32,7 +32,6 @@ Phase = Literal["collecting", "done", "error"]
 
 
 #: A scan of "the configured region" when none is configured anywhere.
-NO_REGION = "no AWS region configured: pass --regions or set SCALEWARDEN_AWS_REGION or AWS_REGION"
 
 
 class ScanError(RuntimeError):
@@ -45,9 +44,11 @@ class ScopeError(ValueError):
 
 @dataclass(frozen=True)
 class ScanScope:
-    """What to scan. ``regions``: ``None`` = the configured region, ``["all"]`` = every AAS
-    region each account has enabled (resolved per account). ``accounts``: ``None`` = the
-    caller's own account."""
+    """What to scan. ``regions``: ``None`` = the configured region, or every enabled region
+    when none is configured (as ``["all"]``); ``["all"]`` = every AAS region each account has
+    enabled (resolved per account). ``accounts``: ``None`` = the caller's own account.
+    ``checks`` selects ids and topics, ``exclude_checks`` removes ids and topics from that,
+    and ``severities`` keeps only checks of those severities."""
 
     regions: list[str] | None = None
     accounts: list[str] | None = None
@@ -56,6 +57,8 @@ class ScanScope:
     organization: bool = False
     profile: str | None = None
     checks: str | None = None
+    exclude_checks: str | None = None
+    severities: tuple[str, ...] | None = None
 
     def check_ids(self) -> list[str]:
         """The ids of the checks this scope runs, in catalogue order (``ScopeError`` on junk).
@@ -63,7 +66,7 @@ class ScanScope:
         Stored with every saved scan: a scan that did not run a check cannot resolve its
         findings, and the report alone cannot say which checks ran without finding anything.
         """
-        return [check.id for check in _select_checks(self.checks)]
+        return [check.id for check in _select_checks(self)]
 
     def key(self) -> str:
         """The scope key: equal for scans that look at the same accounts, regions and checks.
@@ -107,7 +110,9 @@ class ProgressEvent:
     account-wide IAM data).
 
     ``done``/``total`` count finished units over the whole scan, so a caller can show
-    "3/9" without tracking state itself.
+    "3/9" without tracking state itself. ``calls_done``/``calls_known`` count the work
+    itself: API calls (one per page) finished, out of those known so far. The known count
+    grows as pages reveal more to read, so it is an estimate that only ever gets closer.
     """
 
     account_id: str
@@ -115,6 +120,8 @@ class ProgressEvent:
     phase: Phase
     done: int
     total: int
+    calls_done: int = 0
+    calls_known: int = 0
 
 
 #: The one progress type: called with each ``ProgressEvent`` of a running scan, from the
@@ -146,13 +153,24 @@ class ScanOptions:
         return cls(region=settings.aws_region, max_workers=settings.max_workers)
 
 
-def _select_checks(spec: str | None) -> list[Check]:
+def _select_checks(scope: ScanScope) -> list[Check]:
+    """The checks the scope asks for: selected, minus excluded, at the wanted severities."""
+    from scalewarden.checks.model import Severity
     from scalewarden.checks.registry import select
 
     try:
-        return list(select(spec))
+        chosen = list(select(scope.checks))
+        excluded = {c.id for c in select(scope.exclude_checks)} if scope.exclude_checks else set()
+        severities = {Severity.parse(s) for s in scope.severities or ()}
     except ValueError as exc:
         raise ScopeError(str(exc)) from exc
+    chosen = [c for c in chosen if c.id not in excluded]
+    if severities:
+        chosen = [c for c in chosen if c.severity in severities]
+    if not chosen:
+        # A scan of nothing would "pass"; say why instead.
+        raise ScopeError("no check left to run after --checks, --exclude-checks and --severity")
+    return chosen
 
 
 def _regions(scope: ScanScope, session: boto3.Session) -> list[str] | None:
@@ -168,9 +186,7 @@ def _regions(scope: ScanScope, session: boto3.Session) -> list[str] | None:
             raise ScopeError(str(exc)) from exc
         return parsed or []
     home = session.region_name
-    if requested is None:
-        if not home:
-            raise ScopeError(NO_REGION)
+    if requested is None and home:
         try:
             return parse_regions(home) or []
         except ValueError as exc:
@@ -401,7 +417,7 @@ def run_scan(
 
     opts = options or ScanOptions()
     started = datetime.now(UTC)
-    checks = _select_checks(scope.checks)
+    checks = _select_checks(scope)
     workers = opts.max_workers or CollectorOptions().max_workers
     settings = opts.client_settings or ClientSettings(max_pool_connections=max(workers, 10))
     config = make_config(settings)
@@ -439,6 +455,7 @@ def run_scan(
     reachable = [a for a in accounts if a.clients is not None]
     total = sum(len(per_account.get(a.account_id, regions)) + 1 for a in reachable)
     finished = 0
+    calls: dict[str, tuple[int, int]] = {}  # account → (calls done, calls known)
     lock = threading.Lock()  # updates arrive from the collector's worker threads
 
     def on_update(update: ProgressUpdate) -> None:
@@ -449,7 +466,17 @@ def run_scan(
         with lock:
             if phase != "collecting":
                 finished += 1
-            event = ProgressEvent(update.account_id, update.region, phase, finished, total)
+            if update.calls_known:
+                calls[update.account_id] = (update.calls_done, update.calls_known)
+            event = ProgressEvent(
+                update.account_id,
+                update.region,
+                phase,
+                finished,
+                total,
+                sum(d for d, _ in calls.values()),
+                sum(k for _, k in calls.values()),
+            )
             if progress is not None:
                 progress(event)
 
@@ -457,9 +484,10 @@ def run_scan(
     # `--checks target_fixed_capacity` makes a handful of calls instead of hundreds.
     from scalewarden.aws.permissions import base_source
 
+    everything = len(checks) == len(_select_checks(ScanScope()))
     sources = (
         None
-        if scope.checks is None
+        if everything
         else frozenset(base_source(s) for c in checks for s in (*c.requires, *c.absence_requires))
     )
     collected = collect_accounts(

@@ -48,7 +48,9 @@ def evaluate(tables: list[DynamoDBTable], resources: list[str], drop: str | None
 def test_on_demand_passes() -> None:
     findings = evaluate([table("events", "PAY_PER_REQUEST")], [])
     assert findings["table/events"].status is Status.PASS
-    assert findings["table/events"].compliance["AWS-Foundational-Security-Best-Practices"] == ["DynamoDB.1"]
+    assert findings["table/events"].compliance["AWS-Foundational-Security-Best-Practices"] == [
+        "DynamoDB.1"
+    ]
 
 
 def test_provisioned_with_full_scaling_passes() -> None:

@@ -134,7 +134,7 @@ def test_ocsf_detection_findings(report: ScanReport) -> None:
             item["cloud"]["provider"] == "aws" and item["cloud"]["account"]["uid"] == "111122223333"
         )
         assert 1 <= item["severity_id"] <= 5
-        assert item["time"] == 1767261605
+        assert item["time"] == 1767261605250  # milliseconds (finished 10:00:05.250 UTC)
     by_code = {i["status_code"]: i for i in items}
     assert set(by_code) == {"PASS", "FAIL", "ERROR", "MUTED"}
     assert by_code["MUTED"]["status"] == "Suppressed" and by_code["MUTED"]["status_id"] == 3

@@ -101,7 +101,7 @@ def test_table_shortens_very_long_resource_ids(width: int, most_lines: int) -> N
     assert max(len(line) for line in lines) <= width
     body = [line for line in lines if line.startswith("│")]
     assert len(body) <= most_lines
-    resource = "".join(line.split("│")[4].strip() for line in body)  # the Resource column
+    resource = "".join(line.split("│")[2].strip() for line in body)  # the Finding column
     joined = resource
     assert "https://api.example.com" in joined and "END-OF-ID" in joined and "…" in joined
 

@@ -129,11 +129,15 @@ def global_region(regions: Iterable[str]) -> str:
 
 @dataclass(frozen=True)
 class ProgressUpdate:
-    """One unit (an account's region, or its ``global`` IAM data) finished or failed."""
+    """One unit (an account's region, or its ``global`` IAM data) finished or failed, or
+    (phase ``collecting``) one task done: ``calls_done`` of the ``calls_known`` tasks this
+    account has queued so far (a task is one API call, one page of a paginated one)."""
 
     account_id: str
     region: str
     phase: str  # "collecting" | "done" | "error"
+    calls_done: int = 0
+    calls_known: int = 0
 
 
 ProgressHook = Callable[[ProgressUpdate], None]
@@ -326,6 +330,8 @@ class AccountCollector:
         self._iam_error: str | None = None
         self._alias: str | None = None
         self._global_pending = 0
+        self._calls_known = 0
+        self._calls_done = 0
         #: Trail ARN → the trail or why it could not be read; read once per account.
         self._trails: dict[str, _TrailResult] = {}
         self._trail_requested: set[str] = set()
@@ -337,10 +343,11 @@ class AccountCollector:
 
     def _submit(self, region: str, task: Callable[[], None], priority: int) -> None:
         """Run ``task`` for ``region`` (or account-wide), tracking when the unit is finished."""
-        if region == GLOBAL_REGION:
-            with self._lock:
+        with self._lock:
+            self._calls_known += 1
+            if region == GLOBAL_REGION:
                 self._global_pending += 1
-        else:
+        if region != GLOBAL_REGION:
             st = self._states[region]
             with st.lock:
                 st.pending += 1
@@ -352,9 +359,18 @@ class AccountCollector:
                 log.exception("collector task failed for %s/%s", self.account_id, region)
                 self._fail_everything(region, f"internal collector error: {exc!r}")
             finally:
+                self._count_call(region)
                 self._finish(region)
 
         self.pool.submit(wrapped, priority)
+
+    def _count_call(self, region: str) -> None:
+        """Report one task done, with how many are known so far (the progress bar's work)."""
+        with self._lock:
+            self._calls_done += 1
+            done, known = self._calls_done, self._calls_known
+        if self.progress is not None:
+            self.progress(ProgressUpdate(self.account_id, region, "collecting", done, known))
 
     def _finish(self, region: str) -> None:
         if region == GLOBAL_REGION:

@@ -6,11 +6,11 @@ that every other sub-command (and ``--help``) starts without them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from scalewarden.cli.app import EXIT_OK, EXIT_USAGE, app, usage_error
+from scalewarden.cli.app import CONTEXT_SETTINGS, EXIT_OK, EXIT_USAGE, app, usage_error
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -18,9 +18,15 @@ if TYPE_CHECKING:
     from scalewarden.knowledge.answer import Answer
 
 
-@app.command()
+@app.command(context_settings=CONTEXT_SETTINGS)
 def ask(
-    question: str = typer.Argument(..., help="The question, in quotes."),
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="QUESTION",
+            help="The question; quotes are optional (the words are joined with spaces).",
+        ),
+    ],
     json_output: bool = typer.Option(
         False, "--json", help="Print the JSON contract instead of readable text."
     ),
@@ -37,6 +43,7 @@ def ask(
     )
     from scalewarden.settings import get_settings
 
+    question = " ".join(words)
     try:
         validate_question(question)  # before loading anything: bad input fails fast
     except QuestionError as exc:

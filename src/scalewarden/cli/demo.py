@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from scalewarden.cli.app import EXIT_CANNOT_RUN, app
+from scalewarden.cli.app import CONTEXT_SETTINGS, EXIT_CANNOT_RUN, app
 
 if TYPE_CHECKING:
     from scalewarden.settings import Settings
 
 
-@app.command()
+@app.command(context_settings=CONTEXT_SETTINGS)
 def demo(
     serve: bool = typer.Option(
         True,

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from scalewarden.cli.app import EXIT_USAGE, app
+from scalewarden.cli.app import CONTEXT_SETTINGS, EXIT_USAGE, app
 
 if TYPE_CHECKING:
     from scalewarden.settings import Settings
 
 
-@app.command()
+@app.command(context_settings=CONTEXT_SETTINGS)
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(3000, "--port", min=0, max=65535, help="Port to listen on."),

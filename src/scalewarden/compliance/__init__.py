@@ -13,7 +13,7 @@ of ``scalewarden scan --compliance``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -133,13 +133,15 @@ class RequirementRow:
 
     @property
     def status(self) -> str:
-        """FAIL if anything failed; ERROR if something could not be seen; PASS only when
-        every mapped check ran and passed; ``NO DATA`` when no finding was produced."""
+        """FAIL if anything failed; ERROR if something could not be seen; MUTED if a failure
+        was accepted; PASS only when every finding passed; ``NO DATA`` when there was none."""
         if self.failed:
             return "FAIL"
         if self.errors:
             return "ERROR"
-        if self.passed or self.muted:
+        if self.muted:
+            return "MUTED"
+        if self.passed:
             return "PASS"
         return "NO DATA"
 
@@ -174,19 +176,3 @@ def requirement_rows(framework: Framework, findings: Iterable[Finding]) -> list[
             )
         )
     return rows
-
-
-def rows_to_dicts(rows: Sequence[RequirementRow]) -> list[dict[str, Any]]:
-    return [
-        {
-            "requirement": r.requirement,
-            "title": r.title,
-            "checks": list(r.checks),
-            "status": r.status,
-            "PASS": r.passed,
-            "FAIL": r.failed,
-            "ERROR": r.errors,
-            "MUTED": r.muted,
-        }
-        for r in rows
-    ]

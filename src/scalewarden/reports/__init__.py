@@ -56,6 +56,7 @@ FORMATS: Mapping[str, OutputFormat] = MappingProxyType(
             OutputFormat("ocsf", "ocsf", "ocsf.json", "application/json"),
             OutputFormat("asff", "asff", "asff.json", "application/json"),
             OutputFormat("markdown", "markdown", "md", "text/markdown; charset=utf-8", ("md",)),
+            OutputFormat("html", "html", "html", "text/html; charset=utf-8"),
         )
     }
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from scalewarden.checks.model import Finding
@@ -78,3 +79,27 @@ def json_array_lines(items: Iterable[Any]) -> str:
     if not lines:
         return "[]\n"
     return "[\n" + ",\n".join(lines) + "\n]\n"
+
+
+@lru_cache(maxsize=128)
+def explanation_url(article_id: str) -> str | None:
+    """The first official page the knowledge-base article cites, or ``None``."""
+    from scalewarden.knowledge.corpus import split_front_matter
+    from scalewarden.settings import get_settings
+
+    folder = get_settings().knowledge_dir
+    if folder is None or not article_id or "/" in article_id or article_id.startswith("."):
+        return None
+    try:
+        text = (folder / f"{article_id}.md").read_text(encoding="utf-8")
+        meta, _ = split_front_matter(text, article_id)
+    except (OSError, ValueError):
+        return None
+    sources = (meta or {}).get("sources") or []
+    first = str(sources[0]) if sources else ""
+    return first if first.startswith("https://") else None
+
+
+def compliance_text(finding: Finding) -> str:
+    """``CIS-7.0: 4.1 | 4.2; NIST-800-53-Revision-5: AU-2`` (frameworks in key order)."""
+    return "; ".join(f"{key}: {' | '.join(ids)}" for key, ids in sorted(finding.compliance.items()))

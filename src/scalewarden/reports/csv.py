@@ -1,6 +1,7 @@
 """CSV: one row per finding, for spreadsheets.
 
-Nested fields (``compliance``, ``evidence``) are JSON-encoded in their cell. Rows end in CRLF
+``compliance`` reads ``framework: id | id; framework: id`` (a spreadsheet filter can find a
+requirement); ``evidence`` is JSON-encoded in its cell. Rows end in CRLF
 (RFC 4180), so any cell with a CR or LF is quoted. Cells that a
 spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) are
 prefixed with a quote: finding text includes names chosen by whoever created the resource.
@@ -14,6 +15,7 @@ import json
 from typing import Any
 
 from scalewarden.checks.model import ScanReport, sort_findings
+from scalewarden.reports._meta import compliance_text
 
 COLUMNS: tuple[str, ...] = (
     "scan_id",
@@ -56,5 +58,6 @@ def render(report: ScanReport) -> str:
     for finding in sort_findings(report.findings):
         row = finding.to_dict()
         row["scan_id"] = report.scan_id
+        row["compliance"] = compliance_text(finding)
         writer.writerow([_cell(row.get(column)) for column in COLUMNS])
     return buffer.getvalue()

@@ -12,7 +12,13 @@ from typing import Any
 
 from scalewarden import __version__
 from scalewarden.checks.model import Finding, ScanReport, Severity, Status
-from scalewarden.reports._meta import arn_partition, check_text, json_array_lines, resource_type
+from scalewarden.reports._meta import (
+    arn_partition,
+    check_text,
+    explanation_url,
+    json_array_lines,
+    resource_type,
+)
 
 OCSF_VERSION = "1.3.0"
 CLASS_UID = 2004
@@ -43,7 +49,8 @@ def detection_finding(finding: Finding, report: ScanReport) -> dict[str, Any]:
     severity_id, severity_name = SEVERITY_ID[finding.severity]
     muted = finding.status is Status.MUTED
     when = report.finished_at
-    epoch = int(when.timestamp())
+    epoch = int(when.timestamp() * 1000)  # OCSF timestamps are milliseconds since the epoch
+    explanation = explanation_url(finding.kb_article)
     return {
         "message": finding.message,
         "metadata": {
@@ -85,7 +92,7 @@ def detection_finding(finding: Finding, report: ScanReport) -> dict[str, Any]:
         "risk_details": meta.risk,
         "remediation": {
             "desc": finding.remediation,
-            "references": [r for r in (meta.remediation_snippet,) if r],
+            "references": [explanation] if explanation else [],
         },
         "resources": [
             {
@@ -114,6 +121,7 @@ def detection_finding(finding: Finding, report: ScanReport) -> dict[str, Any]:
             "kb_article": finding.kb_article,
             "compliance": {k: list(v) for k, v in finding.compliance.items()},
             "scan_id": report.scan_id,
+            "remediation_snippet": meta.remediation_snippet,
         },
     }
 

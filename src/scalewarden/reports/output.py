@@ -76,3 +76,18 @@ class ReportFile:
             with contextlib.suppress(OSError):
                 self._temp.unlink()
             self._temp = None
+
+
+def writable_dir(folder: Path) -> None:
+    """Make sure reports can be written into ``folder`` (created if missing), before a scan.
+
+    Proved the way ``ReportFile`` proves a file: a temporary file is created there and removed.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"cannot write into {folder}: it is not a directory")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create {folder}: {exc.strerror or exc}") from exc
+    with ReportFile(folder / "scalewarden-probe"):
+        pass
