@@ -165,12 +165,15 @@ def test_the_region_setting_wins_over_the_aws_default(
     assert json.loads(out)["regions"] == ["us-east-1"]
 
 
-def test_no_region_anywhere_is_a_usage_error(aws_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_region_anywhere_scans_every_enabled_region(
+    aws_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As Prowler does (issue 10): not an error, and the user is told what was chosen.
     only_region_setting(monkeypatch, None)
-    code, out, err = scan("--format", "json")
-    assert code == 2
-    assert "no AWS region configured" in err and "SCALEWARDEN_AWS_REGION" in err
-    assert out == ""
+    code, out, err = scan("--format", "json", "--checks", "target_fixed_capacity")
+    assert code == 0, err
+    assert "no region configured" in err and "every enabled region" in err
+    assert len(json.loads(out)["regions"]) > 1
 
 
 def test_no_credentials_exit_3(aws_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
