@@ -17,7 +17,7 @@ from scalewarden.checks.model import Severity
 from scalewarden.knowledge.answer import Answer, KnowledgeBase, Result
 from scalewarden.settings import DEFAULT_KNOWLEDGE_DIR
 from scalewarden.slack.usertext import escape, inert
-from scalewarden.slack.views.answers import answer_blocks
+from scalewarden.slack.views.answers import answer_blocks, result_text
 from scalewarden.slack.views.buttons import (
     ACTION_FEEDBACK_DOWN,
     ACTION_FEEDBACK_UP,
@@ -218,11 +218,7 @@ def _sdk_feedback_buttons(value: str) -> list[ButtonElement]:
 def _sdk_answer_blocks(answer: Answer, *, shareable: bool) -> list[dict[str, object]]:
     """The answer blocks built with slack_sdk's models, which validate what they render."""
     best = answer.results[0]
-    blocks: list[object] = [
-        SectionBlock(
-            text=md(f"*{escape(best.title)}* — _{escape(best.section)}_\n{escape(best.snippet)}")
-        )
-    ]
+    blocks: list[object] = [SectionBlock(text=md(result_text(best)))]
     links = source_links(best.sources)
     if links:
         blocks.append(ContextBlock(elements=[md(f"Sources: {links}")]))

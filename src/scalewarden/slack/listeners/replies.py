@@ -27,7 +27,7 @@ from scalewarden.slack.usertext import clean
 from scalewarden.slack.views.answers import answer_blocks, answer_text
 from scalewarden.slack.views.checks import check_blocks
 from scalewarden.slack.views.help import help_blocks
-from scalewarden.slack.views.text import Blocks, clip
+from scalewarden.slack.views.text import Blocks, fallback
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ async def check_reply(
     explanation = await kb_explanation(services, check)
     return Reply(
         check_blocks(check, finding=finding, explanation=explanation),
-        clip(f"{check.title}: {check.remediation}", 300),
+        fallback(f"{check.title}:", check.remediation),
         "check",
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from scalewarden.knowledge.answer import Answer
+from scalewarden.knowledge.answer import Answer, Result
 from scalewarden.slack.usertext import escape, inert
 from scalewarden.slack.views.buttons import (
     ACTION_FEEDBACK_DOWN,
@@ -19,7 +19,23 @@ from scalewarden.slack.views.buttons import (
     AnswerPayload,
     button,
 )
-from scalewarden.slack.views.text import MAX_SOURCES, Blocks, clip, md_dict, source_links
+from scalewarden.slack.views.text import (
+    MAX_SECTION_CHARS,
+    MAX_SOURCES,
+    Blocks,
+    article_mrkdwn,
+    clip,
+    fallback,
+    md_dict,
+    source_links,
+)
+
+
+def result_text(result: Result, prefix: str = "") -> str:
+    """A result as one mrkdwn section: its article and heading, then its snippet rendered for
+    Slack (tables, emphasis, links), within the section limit and with no identifier cut."""
+    head = f"*{prefix}{escape(result.title)}* — _{escape(result.section)}_\n"
+    return head + article_mrkdwn(result.snippet, MAX_SECTION_CHARS - len(head))
 
 
 def _feedback_actions(answer: Answer, *, shareable: bool) -> dict[str, object]:
@@ -41,14 +57,7 @@ def answer_blocks(answer: Answer, *, shareable: bool = True) -> Blocks:
     if not answer.answered or not answer.results:
         return no_answer_blocks(answer)
     best = answer.results[0]
-    blocks: Blocks = [
-        {
-            "type": "section",
-            "text": md_dict(
-                f"*{escape(best.title)}* — _{escape(best.section)}_\n{escape(best.snippet)}"
-            ),
-        }
-    ]
+    blocks: Blocks = [{"type": "section", "text": md_dict(result_text(best))}]
     links = source_links(best.sources)
     if links:
         blocks.append({"type": "context", "elements": [md_dict(f"Sources: {links}")]})
@@ -105,8 +114,8 @@ def no_answer_blocks(answer: Answer) -> Blocks:
 
 
 def answer_text(answer: Answer) -> str:
-    """Notification fallback text for an answer message."""
+    """Notification fallback text for an answer message, escaped like the blocks."""
     if answer.answered and answer.results:
         best = answer.results[0]
-        return clip(f"{best.title} — {best.section}: {best.snippet}", 300)
+        return fallback(f"{best.title} — {best.section}:", best.snippet)
     return "I don't have a good answer to that yet."

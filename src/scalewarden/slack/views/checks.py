@@ -22,6 +22,7 @@ from scalewarden.checks.model import Check
 from scalewarden.knowledge.answer import Result
 from scalewarden.slack.redact import redact_resource
 from scalewarden.slack.usertext import escape, inert
+from scalewarden.slack.views.answers import result_text
 from scalewarden.slack.views.text import SEVERITY_EMOJI, Blocks, clip, md, render, source_links
 
 
@@ -64,11 +65,7 @@ def check_blocks(
         fix += f"\n```{clip(check.remediation_snippet, 2000)}```"
     blocks.append(SectionBlock(text=md(fix)))
     if explanation is not None:
-        text = (
-            f"*From the knowledge base: {escape(explanation.title)} — "
-            f"{escape(explanation.section)}*\n{escape(explanation.snippet)}"
-        )
-        blocks.append(SectionBlock(text=md(text)))
+        blocks.append(SectionBlock(text=md(result_text(explanation, "From the knowledge base: "))))
         links = source_links(explanation.sources)
         if links:
             blocks.append(ContextBlock(elements=[md(f"Sources: {links}")]))

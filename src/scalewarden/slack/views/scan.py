@@ -34,6 +34,7 @@ from scalewarden.slack.views.text import (
     Blocks,
     block_text_length,
     clip,
+    fallback,
     md,
     render,
 )
@@ -202,7 +203,7 @@ def scan_messages(report: ScanReport, *, title: str = "Scan results") -> ScanMes
         )
         blocks.append(ContextBlock(elements=[md(note)]).to_dict())
     return ScanMessages(
-        text=clip(f"{title}: {summary}", 300),
+        text=fallback(f"{title}:", summary),
         blocks=blocks,
         thread=thread,
         in_message=in_message,

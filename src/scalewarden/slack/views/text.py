@@ -15,6 +15,8 @@ from urllib.parse import urlparse
 from slack_sdk.models.blocks import Block, MarkdownTextObject
 
 from scalewarden.checks.model import Severity
+from scalewarden.knowledge.mrkdwn import fallback_text, to_mrkdwn, truncate
+from scalewarden.knowledge.pages import page_title
 from scalewarden.slack.usertext import escape
 
 MAX_BLOCKS = 50
@@ -69,11 +71,31 @@ def block_text_length(blocks: Sequence[Mapping[str, Any]] | Mapping[str, Any] | 
     return 0
 
 
+#: The longest fallback ``text`` of a message (what a notification shows).
+MAX_FALLBACK = 300
+
+
 def source_label(url: str) -> str:
-    """A short link label: the documentation page name."""
+    """A link label: the title of the guide page, or the page's name for other URLs."""
+    title = page_title(url)
+    if title != url:
+        return title
     path = urlparse(url).path.rstrip("/")
     name = path.rsplit("/", 1)[-1] or urlparse(url).netloc
     return name.removesuffix(".html")
+
+
+def article_mrkdwn(markdown: str, limit: int = MAX_SECTION_CHARS) -> str:
+    """Article Markdown (a snippet) as Slack mrkdwn within ``limit`` characters: reflowed,
+    tables as field lists or narrow code blocks, escaped, and never cut inside an identifier
+    (:mod:`scalewarden.knowledge.mrkdwn`)."""
+    return truncate(to_mrkdwn(markdown), limit)
+
+
+def fallback(*parts: str, limit: int = MAX_FALLBACK) -> str:
+    """A message's fallback ``text`` (a notification, a screen reader): one line, without the
+    article's ``**`` emphasis, escaped like its blocks and cut between words."""
+    return fallback_text([" ".join(p.replace("**", "").split()) for p in parts], limit)
 
 
 def source_links(sources: Sequence[str], limit: int = MAX_SOURCES) -> str:
