@@ -103,7 +103,9 @@ async def test_url_verification_challenge(make_harness: Any) -> None:
 
 
 async def test_slack_retries_are_acknowledged_and_not_processed(make_harness: Any) -> None:
+    """A retry of an event whose first delivery was taken (its id is claimed) is dropped."""
     async with make_harness() as h:
+        assert h.store.claim_event("EvRETRY1")  # the first delivery, taken by some replica
         event = {
             "type": "app_mention",
             "user": USER,

@@ -8,8 +8,9 @@ default, while Slack answers bursts with 429 + ``Retry-After`` and has the odd 5
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -33,6 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.slack.listeners import register_all
 from scalewarden.slack.metrics import Metrics
+from scalewarden.slack.payloads import event_id_of
 from scalewarden.slack.services import SlackServices
 
 logger = logging.getLogger(__name__)
@@ -126,13 +128,39 @@ def build_web_client(
     )
 
 
+#: Event ids longer than this (Slack's are about a dozen characters) are claimed as a hash.
+EVENT_ID_KEPT = 64
+_HASHED = "sha256:"
+
+
+def event_key(event_id: str) -> str:
+    """The key an event is claimed under: the id itself when it is short and printable,
+    otherwise ``sha256:`` and the hash of its UTF-8 bytes.
+
+    De-duplication must not fail open. The store refuses an id its column cannot hold (too
+    long, a NUL that PostgreSQL cannot store), and a refused claim would let every delivery of
+    that event through. An id that itself starts with the prefix is hashed too, so a raw id
+    never collides with another's key.
+    """
+    if (
+        len(event_id) <= EVENT_ID_KEPT
+        and event_id.isprintable()
+        and not event_id.startswith(_HASHED)
+    ):
+        return event_id
+    return _HASHED + hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class EventDeduplication(AsyncMiddleware):
     """Process each Events API ``event_id`` once, across replicas (claimed in the database).
 
     Slack redelivers an event when it did not see a 2xx in time; another replica may get the
-    copy. The first replica to insert the id owns the event; the others answer 200 and stop.
-    When the database cannot be reached we process the event rather than drop it: a rare
-    duplicate answer is better than a lost question.
+    copy. The first replica to claim the id owns the event; the others answer 200 and stop. A
+    retry (``X-Slack-Retry-Num``) is an ordinary delivery here: if the first one died before it
+    claimed the id (a restart), the retry is processed, and otherwise it is dropped.
+    When the database cannot be reached a first delivery is processed rather than dropped (a
+    rare duplicate answer is better than a lost question), while a retry is dropped (its
+    first delivery most likely got through).
     """
 
     def __init__(self, services: SlackServices) -> None:
@@ -146,16 +174,20 @@ class EventDeduplication(AsyncMiddleware):
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
         store = self._services.store
-        event_id = req.body.get("event_id") if req.body.get("type") == "event_callback" else None
-        if store is not None and isinstance(event_id, str) and event_id:
+        event_id = event_id_of(req.body)
+        if event_id is None:
+            return await next()
+        retry = bool(req.headers.get("x-slack-retry-num"))
+        claimed = not retry
+        if store is not None:
             try:
-                claimed = await asyncio.to_thread(store.claim_event, event_id)
+                claimed = await asyncio.to_thread(store.claim_event, event_key(event_id))
             except Exception as exc:
                 logger.warning("event de-duplication unavailable: %s", type(exc).__name__)
-                claimed = True
-            if not claimed:
-                self._services.metrics.duplicates.labels(reason="event_id").inc()
-                return BoltResponse(status=200, body="")
+        if not claimed:
+            self._services.metrics.duplicates.labels(reason="retry" if retry else "event_id").inc()
+            headers: dict[str, str | Sequence[str]] = {"X-Slack-No-Retry": "1"} if retry else {}
+            return BoltResponse(status=200, body="", headers=headers)
         return await next()
 
 
