@@ -1,4 +1,5 @@
-"""The audit trail: every slash command, who ran it, where, when and how it ended.
+"""The audit trail: every command, button click, mention, DM and Home tab opened: who, where,
+when, what and how it ended.
 
 Each command is written twice on purpose: to the ``audit`` table (queryable history that
 survives log rotation) and as one JSON log line (what log pipelines and SIEMs ingest). The
@@ -18,6 +19,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -33,6 +35,41 @@ class AuditStore(Protocol):
 #: Seconds the writer waits for more rows before it writes a batch. Nothing waits on the
 #: row but the audit itself (answers are posted first), so a short delay costs no one.
 DEFAULT_LINGER = 0.05
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, and where: the "who" of an audit entry other than a command's."""
+
+    user_id: str
+    team_id: str | None = None
+    channel_id: str | None = None
+
+    @classmethod
+    def of_interaction(cls, body: Mapping[str, Any]) -> Actor:
+        """The clicking user, their workspace and the channel, from an interaction payload."""
+        user = body.get("user")
+        team = body.get("team")
+        channel = body.get("channel")
+        user_id = user.get("id") if isinstance(user, dict) else user
+        team_id = team.get("id") if isinstance(team, dict) else None
+        if team_id is None and isinstance(user, dict):
+            team_id = user.get("team_id")
+        channel_id = channel.get("id") if isinstance(channel, dict) else None
+        return cls(_id(user_id) or "unknown", _id(team_id), _id(channel_id))
+
+    @classmethod
+    def of_event(cls, body: Mapping[str, Any], event: Mapping[str, Any]) -> Actor:
+        """The user behind an Events API event, the workspace it came from and its channel."""
+        return cls(
+            _id(event.get("user")) or "unknown",
+            _id(body.get("team_id")) or _id(event.get("team")),
+            _id(event.get("channel")),
+        )
+
+
+def _id(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 class AuditLog:
@@ -60,29 +97,58 @@ class AuditLog:
         arguments: str,
         outcome: str,
         detail: str | None = None,
+        kind: str = "command",
     ) -> None:
-        """Log the command and store its row; returns once the row is stored. Never raises."""
+        """Log the entry and store its row; returns once the row is stored. Never raises.
+
+        ``kind`` says what the user did (``command``, ``button``, ``mention``, ``dm``, ``home``,
+        ``refused``); the log line's ``event`` is ``slack_<kind>``. Every field is escaped
+        (:func:`_visible`): ids come from the request too, and a raw line separator or control
+        character in one would split or forge a line in whatever reads the log.
+        """
         arguments = _visible(redact(arguments))[:2000]
         detail = _visible(redact(detail))[:2000] if detail else None
         fields: dict[str, Any] = {
-            "user_id": user_id,
-            "team_id": team_id,
-            "channel_id": channel_id,
-            "command": command,
+            "user_id": _visible(user_id),
+            "team_id": _visible(team_id) if team_id is not None else None,
+            "channel_id": _visible(channel_id) if channel_id is not None else None,
+            "command": _visible(command),
             "arguments": arguments,
-            "outcome": outcome,
+            "outcome": _visible(outcome),
             "detail": detail,
         }
-        entry = {"event": "slack_command", "at": datetime.now(UTC).isoformat(), **fields}
+        entry = {"event": f"slack_{kind}", "at": datetime.now(UTC).isoformat(), **fields}
         logger.info(json.dumps(entry, sort_keys=True, ensure_ascii=False))
         if self._store() is None:
             return
-        row = {**fields, "user_id": user_id or "unknown"}  # the table needs some user id
+        row = {**fields, "user_id": fields["user_id"] or "unknown"}  # the table needs a user id
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((row, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all(), name="audit-writer")
         await asyncio.shield(done)
+
+    async def record_action(
+        self,
+        actor: Actor,
+        *,
+        kind: str,
+        action: str,
+        arguments: str,
+        outcome: str,
+        detail: str | None = None,
+    ) -> None:
+        """:meth:`record` for what is not a slash command: a click, a mention, a DM, a view."""
+        await self.record(
+            user_id=actor.user_id,
+            team_id=actor.team_id,
+            channel_id=actor.channel_id,
+            command=action,
+            arguments=arguments,
+            outcome=outcome,
+            detail=detail,
+            kind=kind,
+        )
 
     async def _write_all(self) -> None:
         """Write whatever is pending, batch after batch, until nothing is left."""
@@ -117,9 +183,13 @@ class AuditLog:
 
 
 def _visible(text: str) -> str:
-    """Control and invisible characters written as ``\\uXXXX``: the audit keeps exactly what
-    was typed, and a NUL (which PostgreSQL cannot store, so the store refuses it) no longer
-    costs the command its audit row."""
+    """Control, invisible and line-separating characters written as ``\\uXXXX``.
+
+    The audit keeps exactly what was typed, and a NUL (which PostgreSQL cannot store, so the
+    store refuses it) no longer costs the command its audit row. U+2028 and U+2029 are
+    escaped too: JSON allows them raw, but many log readers and JavaScript split lines on them.
+    Newlines and tabs stay (the JSON encoding of the log line escapes them).
+    """
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() or ch in "\n\t" else f"\\u{ord(ch):04x}" for ch in text)

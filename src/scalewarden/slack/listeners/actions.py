@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
+from scalewarden.slack.audit import Actor
 from scalewarden.slack.listeners.replies import busy_response, check_reply, reply_to_question
 from scalewarden.slack.services import Responder, SlackServices, safe_call
 from scalewarden.slack.usertext import inert, mention
@@ -51,10 +52,10 @@ def _channel_id(body: dict[str, Any]) -> str | None:
 def register(app: AsyncApp, services: SlackServices) -> None:
     """Attach the button handlers."""
 
-    async def feedback(body: dict[str, Any], respond: Responder, vote: str) -> None:
+    async def feedback(body: dict[str, Any], respond: Responder, vote: str) -> str:
         payload = AnswerPayload.decode(_action(body).get("value"))
         if not payload.question:
-            return
+            return "ignored"
         if services.store is not None:
             try:
                 await asyncio.to_thread(
@@ -67,17 +68,18 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                 )
             except Exception as exc:
                 logger.error("could not store feedback: %s", type(exc).__name__)
-                return
+                return "failed"
         thanks = "Thanks, noted." if vote == "up" else "Thanks, that helps us improve the answer."
         await safe_call(
             "response_url",
             respond(text=thanks, response_type="ephemeral", replace_original=False),
         )
+        return "recorded"
 
-    async def share(body: dict[str, Any], respond: Responder) -> None:
+    async def share(body: dict[str, Any], respond: Responder) -> str:
         question = AnswerPayload.decode(_action(body).get("value")).question
         if not question:
-            return
+            return "ignored"
         reply = await reply_to_question(services, question, source="share", shareable=False)
         # The question came back in a button value: shown to the channel, it must stay inert
         # (no @channel, no mentions, no disguised links); the sharer is mentioned only when
@@ -102,8 +104,9 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                 text=reply.text, blocks=blocks, response_type="in_channel", replace_original=False
             ),
         )
+        return f"shared_{reply.outcome}"
 
-    async def remediation(body: dict[str, Any], respond: Responder) -> None:
+    async def remediation(body: dict[str, Any], respond: Responder) -> str:
         payload = RemediationPayload.decode(_action(body).get("value"))
         check = services.find_check(payload.check_id)
         if check is None:
@@ -115,7 +118,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                     replace_original=False,
                 ),
             )
-            return
+            return "unknown_check"
         reply = await check_reply(services, check, payload.where())
         await safe_call(
             "response_url",
@@ -126,22 +129,47 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                 replace_original=False,
             ),
         )
+        return "shown"
 
     def on_click(
-        source: str, job: Callable[[dict[str, Any], Responder], Coroutine[Any, Any, None]]
+        source: str, job: Callable[[dict[str, Any], Responder], Coroutine[Any, Any, str]]
     ) -> Callable[[AsyncAck, dict[str, Any]], Coroutine[Any, Any, None]]:
         """A button listener: acknowledge, then run ``job`` as a quick job that answers
-        through the message's ``response_url`` (or says it is busy)."""
+        through the message's ``response_url`` (or says it is busy), and audit the click with
+        the job's outcome (the row written outside the quick slot, as for commands)."""
 
         async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
             await ack()
             respond = services.responder(body.get("response_url"))
-            services.tasks.spawn(
-                job(body, respond),
-                name=f"slack-{source}",
-                limited=True,
-                when_busy=busy_response(services, respond, source=source, replace_original=False),
-            )
+            actor = Actor.of_interaction(body)
+            action = _action(body)
+            arguments = str(action.get("value") or "")
+
+            def audit(outcome: str) -> None:
+                services.tasks.spawn(
+                    services.audit.record_action(
+                        actor,
+                        kind="button",
+                        action=str(action.get("action_id") or source),
+                        arguments=arguments,
+                        outcome=outcome,
+                    ),
+                    name="slack-audit",
+                )
+
+            async def run() -> None:
+                try:
+                    outcome = await job(body, respond)
+                except Exception:
+                    audit("failed")
+                    raise
+                audit(outcome)
+
+            async def when_busy() -> None:
+                await busy_response(services, respond, source=source, replace_original=False)()
+                audit("busy")
+
+            services.tasks.spawn(run(), name=f"slack-{source}", limited=True, when_busy=when_busy)
 
         return listener
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.checks.model import ScanReport
+from scalewarden.slack.audit import Actor
 from scalewarden.slack.listeners.replies import BUSY, reply_to_question, strip_mentions
 from scalewarden.slack.services import SlackServices, safe_call
 from scalewarden.slack.views.home import home_view
@@ -30,8 +32,12 @@ GREETING = (
 
 
 def from_a_bot(event: dict[str, Any]) -> bool:
-    """True for messages posted by any bot or app (ours included)."""
-    return bool(event.get("bot_id") or event.get("bot_profile")) or (
+    """True for messages posted by any bot or app (ours included).
+
+    An app posting with a user token sends ``app_id`` without ``bot_id``: it is still an
+    app, and two apps answering each other would loop just the same.
+    """
+    return bool(event.get("bot_id") or event.get("bot_profile") or event.get("app_id")) or (
         event.get("subtype") == "bot_message"
     )
 
@@ -47,38 +53,70 @@ class _Place:
 
 async def _answer_in(
     services: SlackServices, client: AsyncWebClient, place: _Place, question: str
-) -> None:
+) -> str:
+    """Post the answer (or the greeting, for an empty question); returns the outcome."""
     text: str = GREETING
     blocks: Any = None
+    outcome = "greeted"
     if question:
         reply = await reply_to_question(services, question, source=place.source, shareable=False)
-        text, blocks = reply.text, reply.blocks
-    await safe_call(
+        text, blocks, outcome = reply.text, reply.blocks, reply.outcome
+    posted = await safe_call(
         "chat.postMessage",
         client.chat_postMessage(
             channel=place.channel, text=text, blocks=blocks, thread_ts=place.thread_ts
         ),
     )
+    return outcome if posted is not None else "failed"
 
 
-async def _busy_in(services: SlackServices, client: AsyncWebClient, place: _Place) -> None:
+async def _busy_in(services: SlackServices, client: AsyncWebClient, place: _Place) -> str:
     """The reply to a mention or DM shed under a flood: say so where it was asked."""
     services.metrics.answers.labels(source=place.source, outcome="busy").inc()
     await safe_call(
         "chat.postMessage",
         client.chat_postMessage(channel=place.channel, text=BUSY, thread_ts=place.thread_ts),
     )
+    return "busy"
 
 
 def _spawn_answer(
-    services: SlackServices, client: AsyncWebClient, place: _Place, event: dict[str, Any]
+    services: SlackServices,
+    client: AsyncWebClient,
+    place: _Place,
+    body: dict[str, Any],
+    event: dict[str, Any],
 ) -> None:
+    """Answer as a quick job (or say "busy"), then audit who asked what and how it ended."""
     question = strip_mentions(str(event.get("text") or ""))
+    actor = Actor.of_event(body, event)
+
+    def audited(job: Callable[[], Coroutine[Any, Any, str]]) -> Coroutine[Any, Any, None]:
+        async def run() -> None:
+            try:
+                outcome = await job()
+            except Exception:
+                outcome = "failed"
+                raise
+            finally:
+                services.tasks.spawn(
+                    services.audit.record_action(
+                        actor,
+                        kind=place.source,
+                        action=place.source,
+                        arguments=question,
+                        outcome=outcome,
+                    ),
+                    name="slack-audit",
+                )
+
+        return run()
+
     services.tasks.spawn(
-        _answer_in(services, client, place, question),
+        audited(lambda: _answer_in(services, client, place, question)),
         name=f"slack-{place.source}",
         limited=True,
-        when_busy=lambda: _busy_in(services, client, place),
+        when_busy=lambda: audited(lambda: _busy_in(services, client, place)),
     )
 
 
@@ -86,22 +124,27 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     """Attach the event listeners."""
 
     @app.event("app_mention")
-    async def on_mention(event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_mention(
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         if from_a_bot(event) or not event.get("channel"):
             return
         thread_ts = event.get("thread_ts") or event.get("ts")
         place = _Place(str(event["channel"]), str(thread_ts) if thread_ts else None, "mention")
-        _spawn_answer(services, client, place, event)
+        _spawn_answer(services, client, place, body, event)
 
     @app.event("message")
-    async def on_message(event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_message(
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         # Only plain direct messages: edits, joins and other subtypes are not questions.
         if event.get("channel_type") != "im" or event.get("subtype") or from_a_bot(event):
             return
         if not event.get("channel"):
             return
         thread_ts = str(event["thread_ts"]) if event.get("thread_ts") else None
-        _spawn_answer(services, client, _Place(str(event["channel"]), thread_ts, "dm"), event)
+        place = _Place(str(event["channel"]), thread_ts, "dm")
+        _spawn_answer(services, client, place, body, event)
 
     @app.event("subteam_members_changed")
     async def on_group_changed(event: dict[str, Any]) -> None:
@@ -109,16 +152,32 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             logger.info("admin user group changed: its members will be read again")
 
     @app.event("app_home_opened")
-    async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_home_opened(
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
-        services.tasks.spawn(
-            publish_home(services, client, str(event["user"])), name="slack-home", limited=True
-        )
+        actor = Actor.of_event(body, event)
+
+        async def publish_and_audit() -> None:
+            published = await publish_home(services, client, str(event["user"]))
+            # The row is written outside the quick slot (see ``handle_ask``).
+            services.tasks.spawn(
+                services.audit.record_action(
+                    actor,
+                    kind="home",
+                    action="home_opened",
+                    arguments="",
+                    outcome="published" if published else "failed",
+                ),
+                name="slack-audit",
+            )
+
+        services.tasks.spawn(publish_and_audit(), name="slack-home", limited=True)
 
 
-async def publish_home(services: SlackServices, client: AsyncWebClient, user_id: str) -> None:
-    """Build and publish the Home tab for ``user_id``."""
+async def publish_home(services: SlackServices, client: AsyncWebClient, user_id: str) -> bool:
+    """Build and publish the Home tab for ``user_id``; True when Slack took it."""
     latest: ScanReport | None = None
     if services.store is not None:
         try:
@@ -130,4 +189,7 @@ async def publish_home(services: SlackServices, client: AsyncWebClient, user_id:
     view = home_view(
         latest=latest, may_scan=decision.allowed, admins_configured=services.access.configured
     )
-    await safe_call("views.publish", client.views_publish(user_id=user_id, view=view))
+    return (
+        await safe_call("views.publish", client.views_publish(user_id=user_id, view=view))
+        is not None
+    )
