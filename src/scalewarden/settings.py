@@ -77,6 +77,15 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SLACK_APP_TOKEN", "SCALEWARDEN_SLACK_APP_TOKEN"),
     )
     slack_api_url: str = Field(default="https://slack.com/api/")
+
+    # HTTP API
+    api_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Bearer token every /api/v1 route then requires (compared in constant time). "
+            "Unset or blank: the API is open and serves the shipped knowledge base only."
+        ),
+    )
     admin_users: str = Field(default="", description="Comma-separated Slack user ids.")
     admin_usergroup: str | None = Field(default=None)
 

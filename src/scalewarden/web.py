@@ -14,6 +14,7 @@ import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, cast
 
@@ -26,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scalewarden.api import ApiAccess, install_error_handlers
 from scalewarden.api import router as api_router
 from scalewarden.checks.model import Check
 from scalewarden.knowledge.answer import KnowledgeBase
@@ -187,6 +189,22 @@ def _default_scanner(settings: Settings) -> Scanner:
     return partial(scan_for_command, options=ScanOptions.from_settings(settings))
 
 
+def _api_access(settings: Settings, knowledge: KnowledgeBase) -> ApiAccess:
+    """Who may use ``/api/v1``: the token holder when ``SCALEWARDEN_API_TOKEN`` is set (a
+    blank value is no token), anyone otherwise, and then from the shipped articles only."""
+    token = settings.api_token.get_secret_value().strip() if settings.api_token else ""
+    if token:
+        return ApiAccess(token=token)
+    if not knowledge.extra_dirs:
+        return ApiAccess()
+    shipped = replace(knowledge, extra_dirs=())
+    logger.warning(
+        "SCALEWARDEN_API_TOKEN is not set: /api/v1 is open and answers from the shipped "
+        "articles only, not from SCALEWARDEN_KNOWLEDGE_DIRS"
+    )
+    return ApiAccess(open_answerer=shipped.answer)
+
+
 def slack_configured(settings: Settings) -> bool:
     """True when the HTTP Slack routes can work (a token and a signing secret).
 
@@ -230,6 +248,7 @@ def create_app(
     metrics = Metrics()
     loader = index_loader
     knowledge = KnowledgeBase.from_settings(settings)
+    api_access = _api_access(settings, knowledge)
     if answerer is None:
         answerer = knowledge.answer
         if loader is None:
@@ -400,6 +419,8 @@ def create_app(
             "index": "loaded" if index else ("failed" if state["index_error"] else "loading"),
             "database": "reachable" if database else "unreachable",
             "slack": "on" if bolt is not None else "off",
+            # "open": anyone who reaches the service may use /api/v1 (shipped articles only).
+            "api": "open" if api_access.is_open else "token",
         }
         return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
@@ -407,5 +428,7 @@ def create_app(
     async def metrics_route() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    app.state.api_access = api_access
+    install_error_handlers(app)
     app.include_router(api_router)
     return app

@@ -28,6 +28,7 @@ async def test_health_and_readiness(make_harness: Any) -> None:
             "index": "loaded",
             "database": "reachable",
             "slack": "on",
+            "api": "open",
         }
 
 
