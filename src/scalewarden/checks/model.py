@@ -98,6 +98,11 @@ def fingerprint(check_id: str, account_id: str, region: str, resource_id: str) -
 
 def redacted(value: Any) -> Any:
     """``value`` with secrets redacted in every string, in dicts (keys too) and lists alike."""
+    kind = type(value)
+    if kind is str:
+        return redact(value)
+    if kind in (int, float, bool) or value is None:
+        return value
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, Mapping):

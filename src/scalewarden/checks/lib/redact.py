@@ -71,6 +71,8 @@ _HINTS: dict[str, tuple[str, ...]] = {
     "email": ("@",),
     "credential": ("pass", "pwd", "secret", "token", "key", "auth", "bearer", "credential"),
 }
+#: Any of the words above, in one pass.
+_ANY_HINT = re.compile("|".join(re.escape(h) for hints in _HINTS.values() for h in hints))
 #: A run long enough to be an AWS secret key or a random token (either alphabet).
 _LONG_RUN = re.compile(r"[A-Za-z0-9/+_\-]{32}")
 
@@ -225,6 +227,14 @@ def _find_secrets(original: str) -> tuple[SecretMatch, ...]:
     earlier one (two keys run together). Masks left by an earlier pass (``[REDACTED:kind]``)
     are blanked from the start: redacting twice changes nothing.
     """
+    lowered = original.lower()
+    if (
+        "://" not in original
+        and "=" not in original
+        and not _ANY_HINT.search(lowered)
+        and not _LONG_RUN.search(original)
+    ):
+        return ()  # the common case: no expression could match, so none is run
     found: list[SecretMatch] = []
     text = original
     blanked = bytearray(len(original))
@@ -296,7 +306,10 @@ def redact(text: str, *, mask: str | None = None, ignore: Collection[str] = ()) 
     ``mask`` replaces every span with one fixed text instead; spans of the kinds in
     ``ignore`` are left as they are.
     """
-    matches = [m for m in find_secrets(text) if m.kind not in ignore]
+    found = _find_secrets(text)
+    if not found:
+        return text  # the common case, kept cheap: every text field of every finding
+    matches = [m for m in found if m.kind not in ignore]
     if not matches:
         return text
     out: list[str] = []
