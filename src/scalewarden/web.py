@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -48,6 +48,9 @@ from scalewarden.slack.services import (
     ServiceStore,
     SlackServices,
 )
+
+if TYPE_CHECKING:
+    from scalewarden.slack.workspace import InstalledWorkspace
 
 logger = logging.getLogger(__name__)
 
@@ -265,6 +268,8 @@ def create_app(
         progress_interval=progress_interval,
     )
     bolt: AsyncApp | None = None
+    #: Where the app is installed (``auth.test``), unless the caller authorises itself.
+    workspace: InstalledWorkspace | None = None
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )
@@ -273,13 +278,16 @@ def create_app(
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     if (signing_secret or socket_mode) and (token or authorize is not None):
         from scalewarden.slack.app import build_web_client, create_bolt_app
+        from scalewarden.slack.workspace import InstalledWorkspace
 
         client = slack_client or build_web_client(token, settings.slack_api_url, metrics)
+        if authorize is None:
+            workspace = InstalledWorkspace(client)
         bolt = create_bolt_app(
             services,
             client=client,
             signing_secret=signing_secret,
-            authorize=authorize,
+            authorize=authorize or (workspace.authorize() if workspace else None),
             socket_mode=socket_mode,
         )
     owns_store = store is None
@@ -324,6 +332,11 @@ def create_app(
         if bolt is not None:
             bolt.client.session = session
         loading = asyncio.create_task(load_index()) if loader is not None else None
+        learning = (
+            asyncio.create_task(workspace.learn_at_start(), name="slack-auth-test")
+            if workspace is not None
+            else None
+        )
         pruning = asyncio.create_task(
             prune_events_forever(
                 lambda: services.store, interval=prune_interval, retention=event_retention
@@ -343,6 +356,8 @@ def create_app(
                 await pruning
             if loading is not None and not loading.done():
                 loading.cancel()
+            if learning is not None and not learning.done():
+                learning.cancel()
             services.http_session = None
             if bolt is not None:
                 bolt.client.session = None
@@ -361,6 +376,7 @@ def create_app(
     )
     app.state.services = services
     app.state.bolt = bolt
+    app.state.workspace = workspace
     app.state.metrics = metrics
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)

@@ -50,7 +50,11 @@ class FakeSlack:
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        #: Calls the app made while starting (``auth.test``), moved here by :meth:`started`.
+        self.startup_calls: list[Call] = []
         self.usergroups: dict[str, list[str]] = {}
+        #: Fields added to (or replacing) the ``auth.test`` answer: another installation.
+        self.auth_test: dict[str, Any] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -109,8 +113,14 @@ class FakeSlack:
             _Failure(status, dict(headers or {}), body, delay) for _ in range(times)
         )
 
+    def started(self) -> None:
+        """The app has started: from now on ``calls`` holds only what requests cause."""
+        self.startup_calls += self.calls
+        self.calls = []
+
     def api_calls(self, method: str) -> list[Call]:
-        return [c for c in self.calls if c.path == f"/api/{method}"]
+        """Every call of ``method``, start-up included."""
+        return [c for c in self.startup_calls + self.calls if c.path == f"/api/{method}"]
 
     def webhook_calls(self, name: str | None = None) -> list[Call]:
         prefix = "/webhook/" + (name or "")
@@ -166,6 +176,7 @@ class FakeSlack:
                 "team_id": TEAM_ID,
                 "user_id": BOT_USER_ID,
                 "bot_id": BOT_ID,
+                **self.auth_test,
             }
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") or f"1700000000.{next(self._ts):06d}"

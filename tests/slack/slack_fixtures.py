@@ -100,8 +100,24 @@ def make_harness(
         app = create_app(settings, **kwargs)
         harness = Harness(app, fake_slack, kwargs["store"])
         async with app.router.lifespan_context(app):
+            await _startup_auth_test_done(app)
+            # What start-up asked of Slack is kept apart: tests assert on what requests cause.
+            fake_slack.started()
             yield harness
             await harness.settle()
         await harness.client.aclose()
 
     return build
+
+
+async def _startup_auth_test_done(app: Any, timeout: float = 10.0) -> None:
+    """Wait until the app's start-up ``auth.test`` has answered or failed (if it makes one)."""
+    import asyncio
+
+    workspace = getattr(app.state, "workspace", None)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while workspace is not None and workspace.installation is None and workspace.error is None:
+        if loop.time() > deadline:
+            raise AssertionError("the start-up auth.test neither answered nor failed")
+        await asyncio.sleep(0.01)

@@ -32,10 +32,12 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from scalewarden.slack.audit import Actor
 from scalewarden.slack.listeners import register_all
 from scalewarden.slack.metrics import Metrics
 from scalewarden.slack.payloads import event_id_of
 from scalewarden.slack.services import SlackServices
+from scalewarden.slack.workspace import WorkspaceGuard
 
 logger = logging.getLogger(__name__)
 
@@ -208,8 +210,10 @@ def create_bolt_app(
     every ack and burns CPU under load), and no listener body is ever left untracked.
 
     Over HTTP, Bolt's own request verification stays on as a second line behind the web
-    layer's check; over Socket Mode there is no signature to check. ``authorize`` lets a
-    caller skip ``auth.test`` (tests and the benchmark).
+    layer's check; over Socket Mode there is no signature to check. ``authorize`` is normally
+    ``InstalledWorkspace.authorize()`` (one ``auth.test`` for the whole process); tests and the
+    benchmark pass their own. Either way the :class:`WorkspaceGuard` then refuses requests from
+    outside the installation that ``authorize`` describes, before de-duplication claims them.
     """
     kwargs: dict[str, Any] = {
         "client": client,
@@ -223,6 +227,34 @@ def create_bolt_app(
     if authorize is not None:
         kwargs["authorize"] = authorize
     app = AsyncApp(**kwargs)
+    app.use(WorkspaceGuard(lambda req, reason: audit_refusal(services, req, reason)))
     app.use(EventDeduplication(services))
     register_all(app, services)
     return app
+
+
+async def audit_refusal(services: SlackServices, req: AsyncBoltRequest, reason: str) -> None:
+    """Audit a request refused for coming from outside the installation (written later)."""
+    body = req.body
+    event = body.get("event") if isinstance(body.get("event"), dict) else {}
+    actions = body.get("actions") or [{}]
+    if "command" in body:
+        action, arguments = str(body.get("command")), str(body.get("text") or "")
+    elif event:
+        action, arguments = str(event.get("type") or "event"), str(event.get("text") or "")
+    else:
+        action = str(actions[0].get("action_id") or body.get("type") or "interaction")
+        arguments = str(actions[0].get("value") or "")
+    context = req.context
+    actor = Actor(context.user_id or "unknown", context.team_id, context.channel_id)
+    services.tasks.spawn(
+        services.audit.record_action(
+            actor,
+            kind="refused",
+            action=action,
+            arguments=arguments,
+            outcome="refused",
+            detail=reason,
+        ),
+        name="slack-audit",
+    )
