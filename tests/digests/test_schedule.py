@@ -106,3 +106,63 @@ def test_bad_input_says_what_is_wrong(expression: str, timezone: str, message: s
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         Schedule.parse("daily 09:00").next_after(datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    "timezone", ["America", "Europe", "A" * 10_000, "Europe/" + "x" * 300, "x/" * 5_000]
+)
+def test_a_directory_or_an_overlong_name_is_an_unknown_zone_not_a_crash(timezone: str) -> None:
+    with pytest.raises(ScheduleError, match="unknown time zone") as caught:
+        Schedule.parse("daily 09:00", timezone)
+    assert len(str(caught.value)) < 300  # the message quotes the input, shortened
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "0," * 3_000 + "0 9 * * *",  # a valid cron, absurdly long
+        "daily " + "9" * 10_000,
+        "1-5," * 2_000 + "1 9 * * *",
+        "x " * 5_000,
+    ],
+)
+def test_a_huge_schedule_is_refused_with_a_short_message(expression: str) -> None:
+    with pytest.raises(ScheduleError) as caught:
+        Schedule.parse(expression)
+    assert len(str(caught.value)) < 300
+
+
+# Each zone's autumn change repeats an hour (Lord Howe: half an hour). In the repeated span the
+# latest fire time must be the one the forward calendar gives, or a digest is missed.
+_AUTUMN = [
+    ("Europe/Berlin", "0 * * * *", utc(2026, 10, 24, 20)),
+    ("Europe/Berlin", "30 2 * * *", utc(2026, 10, 24, 20)),
+    ("America/New_York", "30 1 * * *", utc(2026, 10, 31, 22)),
+    ("America/New_York", "0 * * * *", utc(2026, 10, 31, 22)),
+    ("Australia/Lord_Howe", "45 1 * * *", utc(2026, 4, 4, 10)),
+    ("Australia/Lord_Howe", "0 * * * *", utc(2026, 4, 4, 10)),
+    ("Australia/Lord_Howe", "15 2 * * *", utc(2026, 10, 3, 10)),
+    ("Europe/Berlin", "30 2 * * *", utc(2026, 3, 28, 20)),
+]
+
+
+@pytest.mark.parametrize(("timezone", "cron", "start"), _AUTUMN)
+def test_latest_fire_agrees_with_the_calendar_across_daylight_saving(
+    timezone: str, cron: str, start: datetime
+) -> None:
+    schedule = Schedule.parse(cron, timezone)
+    fires = [schedule.next_after(start)]
+    while fires[-1] < start + timedelta(hours=12):
+        fires.append(schedule.next_after(fires[-1]))
+    moment = fires[0]
+    while moment < fires[-1]:
+        expected = max(f for f in fires if f <= moment)
+        assert schedule.latest_at_or_before(moment) == expected, moment
+        moment += timedelta(minutes=5)
+
+
+def test_an_hourly_digest_fires_in_the_repeated_hour_of_autumn() -> None:
+    hourly = Schedule.parse("0 * * * *", "Europe/Berlin")
+    # 01:00 UTC is 02:00 CET, the second 02:00 of 2026-10-25: the calendar fires there.
+    assert hourly.next_after(utc(2026, 10, 25, 0, 30)) == utc(2026, 10, 25, 1)
+    assert hourly.due(utc(2026, 10, 25, 1, 10), grace=GRACE) == utc(2026, 10, 25, 1)

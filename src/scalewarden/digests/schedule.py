@@ -37,22 +37,31 @@ _DAYS = {
 }
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _FORMS = "'daily HH:MM', 'weekdays HH:MM', 'weekly mon HH:MM' or a 5-field cron expression"
+#: Longest schedule expression and time-zone name accepted (the store's column width): longer
+#: input is refused before any parsing, and messages quote only its start.
+MAX_LENGTH = 128
 
 
 class ScheduleError(ValueError):
     """A schedule or time zone that cannot be used; the message says why and what works."""
 
 
+def _shown(text: str) -> str:
+    """``text`` quoted for a message, cut short: input may be kilobytes long."""
+    return repr(text if len(text) <= 40 else text[:40] + "…")
+
+
 def zone(name: str) -> ZoneInfo:
     """The IANA time zone ``name`` (``Europe/Berlin``, ``UTC``); ScheduleError when unknown."""
     text = (name or "").strip()
     try:
-        if not text:
+        if not text or len(text) > MAX_LENGTH:
             raise ValueError
         return ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
+    # OSError: a directory of the database ("America") or a name the file system refuses.
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ScheduleError(
-            f"unknown time zone {name!r}: use an IANA name such as Europe/Berlin, "
+            f"unknown time zone {_shown(name or '')}: use an IANA name such as Europe/Berlin, "
             "America/New_York or UTC"
         ) from None
 
@@ -63,11 +72,17 @@ def _clock(text: str, expression: str) -> tuple[int, int]:
         hour, minute = int(match.group(1)), int(match.group(2))
         if hour < 24 and minute < 60:
             return hour, minute
-    raise ScheduleError(f"{expression!r}: {text!r} is not a time of day (HH:MM, 00:00-23:59)")
+    raise ScheduleError(
+        f"{_shown(expression)}: {_shown(text)} is not a time of day (HH:MM, 00:00-23:59)"
+    )
 
 
 def to_cron(expression: str) -> str:
     """The 5-field cron expression for a schedule as people write it."""
+    if len(expression or "") > MAX_LENGTH:
+        raise ScheduleError(
+            f"{_shown(expression)} is longer than {MAX_LENGTH} characters: use {_FORMS}"
+        )
     words = (expression or "").split()
     if not words:
         raise ScheduleError(f"empty schedule: use {_FORMS}")
@@ -79,15 +94,16 @@ def to_cron(expression: str) -> str:
         day = _DAYS.get(words[1].lower())
         if day is None:
             raise ScheduleError(
-                f"{expression!r}: {words[1]!r} is not a day of the week (mon, tue, … sun)"
+                f"{_shown(expression)}: {_shown(words[1])} is not a day of the week "
+                "(mon, tue, … sun)"
             )
         hour, minute = _clock(words[2], expression)
         return f"{minute} {hour} * * {day}"
     if kind in ("daily", "weekdays", "weekly"):
-        raise ScheduleError(f"{expression!r}: use {_FORMS}")
+        raise ScheduleError(f"{_shown(expression)}: use {_FORMS}")
     if len(words) != 5:
         raise ScheduleError(
-            f"{expression!r} is not a schedule: use {_FORMS} (cron has 5 fields: "
+            f"{_shown(expression)} is not a schedule: use {_FORMS} (cron has 5 fields: "
             "minute hour day-of-month month day-of-week)"
         )
     return " ".join(words)
@@ -116,7 +132,7 @@ class Schedule:
         gaps = [later - earlier for earlier, later in pairwise(fires)]
         if any(gap < MIN_INTERVAL for gap in gaps):
             raise ScheduleError(
-                f"{expression!r} fires more often than once an hour; a digest runs a scan "
+                f"{_shown(expression)} fires more often than once an hour; a digest runs a scan "
                 "each time, so choose a daily or hourly schedule"
             )
         return cls(expression=" ".join(expression.split()), cron=cron, timezone=tz.key)
@@ -131,10 +147,25 @@ class Schedule:
         return next(CronSim(self.cron, local)).astimezone(UTC)
 
     def latest_at_or_before(self, moment: datetime) -> datetime:
-        """The last fire time at or before ``moment`` (aware), in UTC."""
-        local = _aware(moment).astimezone(self.zone).replace(microsecond=0)
+        """The last fire time at or before ``moment`` (aware), in UTC.
+
+        cronsim's backward walk works in wall time, so inside an hour that autumn repeats it
+        can step over a fire time the forward walk gives (hourly schedules lose one). Its
+        answer is only a starting point: the forward walk, which ``next_after`` uses too,
+        decides, so both agree on one calendar.
+        """
+        moment = _aware(moment).astimezone(UTC)
+        local = moment.astimezone(self.zone).replace(microsecond=0)
         # cronsim steps back one second before searching: start one second later.
-        return next(CronSim(self.cron, local + timedelta(seconds=1), reverse=True)).astimezone(UTC)
+        start = next(CronSim(self.cron, local + timedelta(seconds=1), reverse=True))
+        latest = start.astimezone(UTC)
+        while latest > moment:  # wall-time arithmetic overshot across a change: go back
+            latest = next(CronSim(self.cron, latest.astimezone(self.zone), reverse=True))
+            latest = latest.astimezone(UTC)
+        following = self.next_after(latest)
+        while following <= moment:
+            latest, following = following, self.next_after(following)
+        return latest
 
     def due(
         self, now: datetime, *, grace: timedelta, not_before: datetime | None = None
