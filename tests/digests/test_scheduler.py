@@ -45,8 +45,15 @@ def run(
     config: SchedulerConfig = CONFIG,
 ) -> TickReport:
     world.now = now
+    # The fake clock stands still during a tick (by default a tick adds the real time elapsed).
     return tick(
-        now, store=store, runner=world.runner, poster=inbox.poster, owner=owner, config=config
+        now,
+        store=store,
+        runner=world.runner,
+        poster=inbox.poster,
+        owner=owner,
+        config=config,
+        clock=lambda: now,
     )
 
 
@@ -270,3 +277,79 @@ def test_muted_findings_count_apart_and_a_lapsed_mute_is_reported(store: Store) 
     assert [f.resource_id for f in second.open] == ["web"] and second.new == []
     run(store, world, inbox, NINE + timedelta(days=2))
     assert inbox.to(sid)[2].lapsed_mutes == []
+
+
+def test_work_left_before_an_outage_longer_than_grace_is_not_finished_after_it(
+    store: Store,
+) -> None:
+    """Claimed at 09:00, then every replica was down for a day: on recovery only the latest
+    fire time runs. Finishing yesterday's claim too would post two digests at once."""
+    world, inbox = World(), Inbox()
+    sid = subscribe(store)
+
+    def crashing_runner(scope: object, mutelist: object) -> object:
+        raise Crash
+
+    with pytest.raises(Crash):
+        tick(NINE, store=store, runner=crashing_runner, poster=inbox.poster, owner="dead")
+    back = NINE + timedelta(days=1, minutes=10)
+    run(store, world, inbox, back, owner="new")
+    run(store, world, inbox, back + timedelta(minutes=10), owner="new")
+    assert len(inbox.to(sid)) == 1 and len(world.scans) == 1
+    states = {d.fire_time: d.state for d in store.deliveries(subscription_id=sid)}
+    assert states == {NINE + timedelta(days=1): "posted", NINE: "failed"}
+    [stale] = [d for d in store.deliveries(subscription_id=sid) if d.fire_time == NINE]
+    assert "grace" in (stale.last_error or "")
+
+
+def test_a_scan_longer_than_the_lease_is_not_taken_over_by_another_replica(
+    store: Store,
+) -> None:
+    """Replica A's scan runs for ten minutes (the lease lasts five). While it runs, A keeps
+    its lease and its claim fresh, so replica B neither scans again nor steals the delivery;
+    without that, the two replicas take the work from each other until it gives up."""
+    world, inbox = World(), Inbox()
+    sid = subscribe(store)
+    config = SchedulerConfig(
+        grace=timedelta(hours=6), lease_ttl=timedelta(minutes=5), heartbeat=timedelta(0)
+    )
+    fake = [NINE]
+    b_reports: list[TickReport] = []
+
+    def slow_runner(scope: object, mutelist: object) -> object:
+        for minutes in (3, 6, 9):
+            fake[0] = NINE + timedelta(minutes=minutes)
+            # Wait (not for long: the heartbeat runs continuously) until A's heartbeat has
+            # stamped its claim at the fake time, then let replica B tick.
+            for _ in range(10_000):
+                [d] = store.deliveries()
+                if d.updated_at >= fake[0]:
+                    break
+                threading.Event().wait(0.001)
+            else:
+                raise AssertionError("the heartbeat never refreshed the claim")
+            b_reports.append(
+                tick(
+                    fake[0],
+                    store=store,
+                    runner=world.runner,
+                    poster=inbox.poster,
+                    owner="replica-b",
+                    config=config,
+                )
+            )
+        return world.runner(scope, mutelist)
+
+    report = tick(
+        NINE,
+        store=store,
+        runner=slow_runner,
+        poster=inbox.poster,
+        owner="replica-a",
+        config=config,
+        clock=lambda: fake[0],
+    )
+    assert report.posted and not report.lost
+    assert [r.leader for r in b_reports] == [False, False, False]
+    assert len(world.scans) == 1 and len(inbox.to(sid)) == 1
+    assert [(d.state, d.attempts) for d in store.deliveries()] == [("posted", 1)]

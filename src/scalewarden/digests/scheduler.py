@@ -25,6 +25,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -70,6 +72,14 @@ class SchedulerConfig:
     lease_ttl: timedelta = timedelta(minutes=5)
     max_attempts: int = 3
     lease_name: str = LEASE_NAME
+    #: How often (real time) a replica busy with a scan or a post renews its lease and its
+    #: deliveries' claim; ``None`` is a third of ``lease_ttl``. A scan may take longer than the
+    #: lease: without this, another replica would take the work over and scan again.
+    heartbeat: timedelta | None = None
+
+    @property
+    def heartbeat_interval(self) -> timedelta:
+        return self.heartbeat if self.heartbeat is not None else self.lease_ttl / 3
 
 
 @dataclass
@@ -163,6 +173,57 @@ def due_deliveries(
     return due
 
 
+class _Heartbeat:
+    """While a group is scanned and posted, renew the lease and keep the group's deliveries
+    fresh (``updated_at``), so that a replica whose scan outlasts the lease is not presumed
+    dead. A replica that really stops stops beating, and its work goes stale as before."""
+
+    def __init__(
+        self,
+        store: Store,
+        ids: Sequence[int],
+        *,
+        owner: str,
+        config: SchedulerConfig,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store, self._ids, self._owner, self._cfg, self._clock = (
+            store,
+            list(ids),
+            owner,
+            config,
+            clock,
+        )
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scalewarden-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        interval = self._cfg.heartbeat_interval.total_seconds()
+        while not self._stop.wait(interval):
+            try:
+                now = self._clock()
+                self._store.acquire_lease(
+                    self._cfg.lease_name, owner=self._owner, now=now, ttl=self._cfg.lease_ttl
+                )
+                self._store.touch_deliveries(self._ids, owner=self._owner, now=now)
+            except Exception as exc:  # a missed beat is retried; the work goes on
+                log.warning("digest heartbeat failed: %s", type(exc).__name__)
+
+
+def _elapsed_clock(now: datetime) -> Callable[[], datetime]:
+    """``now`` plus the real time since: what the tick stamps its writes with."""
+    start = time.monotonic()
+    return lambda: now + timedelta(seconds=time.monotonic() - start)
+
+
 def tick(
     now: datetime,
     *,
@@ -171,9 +232,16 @@ def tick(
     poster: Poster,
     owner: str,
     config: SchedulerConfig | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> TickReport:
-    """One scheduling round at ``now`` (aware). Safe to call from every replica at once."""
+    """One scheduling round at ``now`` (aware). Safe to call from every replica at once.
+
+    ``now`` decides what is due; ``clock`` (default: ``now`` plus the real time elapsed)
+    stamps what happens later in the tick, the lease renewals and state changes, since a
+    scan can take minutes.
+    """
     cfg = config or SchedulerConfig()
+    clock = clock or _elapsed_clock(now)
     if not store.acquire_lease(cfg.lease_name, owner=owner, now=now, ttl=cfg.lease_ttl):
         return TickReport(leader=False)
     report = TickReport(leader=True)
@@ -194,10 +262,11 @@ def tick(
     )
     work = [d for d in [*taken, *claimed] if d.subscription_id in subscriptions]
     for group in _groups(work, subscriptions):
-        if not store.acquire_lease(cfg.lease_name, owner=owner, now=now, ttl=cfg.lease_ttl):
+        if not store.acquire_lease(cfg.lease_name, owner=owner, now=clock(), ttl=cfg.lease_ttl):
             report.lost.extend(d.id for d in group)  # another replica will take them over
             continue
-        _deliver_group(group, subscriptions, store, runner, poster, owner, now, report)
+        with _Heartbeat(store, [d.id for d in group], owner=owner, config=cfg, clock=clock):
+            _deliver_group(group, subscriptions, store, runner, poster, owner, clock, report)
     return report
 
 
@@ -224,7 +293,7 @@ def _deliver_group(
     runner: ScanRunner,
     poster: Poster,
     owner: str,
-    now: datetime,
+    clock: Callable[[], datetime],
     report: TickReport,
 ) -> None:
     ids = [d.id for d in group]
@@ -238,35 +307,35 @@ def _deliver_group(
         except Exception as exc:  # a scan that cannot run fails its deliveries, not the tick
             log.warning("digest scan failed for deliveries %s: %s", ids, type(exc).__name__)
             failed = store.mark_failed(
-                ids, owner=owner, error=f"the scan could not run: {_error_text(exc)}", now=now
+                ids, owner=owner, error=f"the scan could not run: {_error_text(exc)}", now=clock()
             )
             report.failed.extend(failed)
             return
         report.scans += 1
-    mine = set(store.mark_scanned(ids, scan_id=scan.scan_id, owner=owner, now=now))
+    mine = set(store.mark_scanned(ids, scan_id=scan.scan_id, owner=owner, now=clock()))
     for delivery in group:
         if delivery.id not in mine:
             report.lost.append(delivery.id)
             continue
         subscription = subscriptions[delivery.subscription_id]
-        result = digest_of(store, subscription, scan, now=now)
-        if not store.begin_posting(delivery.id, owner=owner, now=now):
+        result = digest_of(store, subscription, scan, now=clock())
+        if not store.begin_posting(delivery.id, owner=owner, now=clock()):
             report.lost.append(delivery.id)
             continue
         try:
             ts = poster(subscription, result)
         except PostFailed as exc:
-            store.mark_failed([delivery.id], owner=owner, error=_error_text(exc), now=now)
+            store.mark_failed([delivery.id], owner=owner, error=_error_text(exc), now=clock())
             report.failed.append(delivery.id)
         except Exception as exc:
             store.mark_failed(
                 [delivery.id],
                 owner=owner,
                 error=f"the post may not have gone out: {_error_text(exc)}",
-                now=now,
+                now=clock(),
                 uncertain=True,
             )
             report.uncertain.append(delivery.id)
         else:
-            store.mark_posted(delivery.id, owner=owner, message_ts=ts, now=now)
+            store.mark_posted(delivery.id, owner=owner, message_ts=ts, now=clock())
             report.posted.append(delivery.id)

@@ -216,7 +216,8 @@ class DigestRecords:
           so nobody knows whether the message went out. It becomes ``uncertain`` and is
           never posted again (a second post is worse than a missing one).
         * ``claimed``/``scanned`` not touched since ``stale_before``: nothing was posted yet;
-          taken over by ``owner`` for another attempt.
+          taken over by ``owner`` for another attempt, if fired since ``retry_since``
+          (otherwise ``failed``: after a long outage only the latest fire time runs).
         * ``failed`` with fewer than ``max_attempts`` attempts, fired since ``retry_since``
           and not touched for a backoff that doubles with each attempt: retried.
 
@@ -249,7 +250,16 @@ class DigestRecords:
                 elif row.updated_at > stale_before:
                     continue  # someone is (or may still be) working on it
                 values: dict[str, Any]
-                if row.state == "posting":
+                if row.state in ("claimed", "scanned") and row.fire_time < retry_since:
+                    # Left over from before an outage longer than the grace window: the
+                    # latest fire time runs instead, and one digest is enough.
+                    values = {
+                        "state": "failed",
+                        "updated_at": now,
+                        "last_error": "not finished within the grace window "
+                        "(the scheduler was stopped); a later digest replaces it",
+                    }
+                elif row.state == "posting":
                     values = {
                         "state": "uncertain",
                         "updated_at": now,
@@ -297,6 +307,13 @@ class DigestRecords:
         return self._advance(
             delivery_ids, owner, ("claimed",), now, state="scanned", scan_id=scan_id
         )
+
+    def touch_deliveries(
+        self, delivery_ids: Sequence[int], *, owner: str, now: datetime
+    ) -> list[int]:
+        """Keep deliveries ``owner`` is working on fresh (the heartbeat of a long scan), so
+        recovery does not presume them abandoned; returns the ids still ours."""
+        return self._advance(delivery_ids, owner, IN_FLIGHT, now)
 
     def begin_posting(self, delivery_id: int, *, owner: str, now: datetime) -> bool:
         """``scanned`` → ``posting``, recorded *before* the post; False when no longer ours."""
