@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inventory_builders import account, region, target
+from inventory_builders import account, region, run, statuses, target
 
 from scalewarden.aws.inventory import AccountInventory, RegionInventory, Source
 from scalewarden.checks.engine import classify, describe_gap, evaluate_check
@@ -118,3 +118,20 @@ def test_gaps_in_words() -> None:
     assert (
         describe_gap("eu-west-1:vpc_endpoints") == "in eu-west-1, VPC endpoints could not be read"
     )
+
+
+def test_an_account_wide_check_that_could_read_no_region_is_an_error_not_a_fail() -> None:
+    """An account we could not enter has every regional source missing. "No multi-region
+    trail" drawn from zero regions read is a verdict about nothing: it must be ERROR, or a
+    digest calls the unreachable account's trail a new finding."""
+    reason = "AccessDenied: not authorized to perform sts:AssumeRole"
+    unreadable = account(
+        region("eu-west-1", errors={Source.TRAILS: reason}),
+        region("us-east-1", errors={Source.TRAILS: reason}),
+    )
+    findings = run("cloudtrail_multiregion_management_events", unreadable)
+    assert statuses(findings) == [Status.ERROR]
+    assert reason in findings[0].message
+    # One readable region is enough to see a multi-region trail (it shows up in each).
+    half = account(region("eu-west-1"), region("us-east-1", errors={Source.TRAILS: reason}))
+    assert Status.FAIL in statuses(run("cloudtrail_multiregion_management_events", half))

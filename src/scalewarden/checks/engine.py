@@ -201,6 +201,8 @@ def _evaluate_account_scope(check: Check, account: AccountInventory) -> list[Fin
         partial.update(qualified)
         if not r_whole:
             regions[name] = without_namespaces(region, blocked)
+    if account.regions and not regions:
+        whole.update(partial)  # no region could be read: any verdict would be about nothing
     if whole:
         return [_error(check, account, GLOBAL_REGION, {**whole, **partial})]
     view = replace(account, regions=regions) if partial else account
