@@ -196,3 +196,18 @@ def test_mute_add_list_remove_and_bad_input(db: str) -> None:
     assert len(json.loads(cli("mute", "list", "--json")[1])) == 1
     assert cli("mute", "remove", str(mute_id))[0] == 0
     assert cli("mute", "remove", str(mute_id))[0] == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["digest", "run", "99999999999999999999", "--dry-run"],
+        ["digest", "remove", "99999999999999999999"],
+        ["mute", "remove", "99999999999999999999"],
+        ["digest", "run", "2147483648", "--dry-run"],
+    ],
+)
+def test_an_id_beyond_any_row_is_a_usage_error_not_a_crash(db: str, args: list[str]) -> None:
+    code, out, err = cli(*args)
+    assert code == 2 and out == ""
+    assert "id must be" in err or "no digest subscription" in err or "no mute" in err

@@ -353,3 +353,14 @@ def test_a_scan_longer_than_the_lease_is_not_taken_over_by_another_replica(
     assert [r.leader for r in b_reports] == [False, False, False]
     assert len(world.scans) == 1 and len(inbox.to(sid)) == 1
     assert [(d.state, d.attempts) for d in store.deliveries()] == [("posted", 1)]
+
+
+def test_ids_beyond_the_column_are_refused_before_the_database_sees_them(store: Store) -> None:
+    for call in (
+        lambda: store.subscription(2**31),
+        lambda: store.remove_subscription(2**63),
+        lambda: store.remove_mute(10**20),
+        lambda: store.deliveries(subscription_id=2**40),
+    ):
+        with pytest.raises(ValueError, match="positive integer"):
+            call()

@@ -170,7 +170,10 @@ def run(
     if not dry_run and settings.slack_bot_token is None:
         raise usage_error("SLACK_BOT_TOKEN is not set: cannot post (use --dry-run to print)")
     with open_store() as store:
-        subscription = store.subscription(subscription_id) if subscription_id > 0 else None
+        try:
+            subscription = store.subscription(subscription_id)
+        except ValueError as exc:
+            raise usage_error(str(exc)) from None
         if subscription is None:
             raise usage_error(f"no digest subscription #{subscription_id}")
         scope = subscription_scope(subscription)

@@ -88,10 +88,16 @@ def limit(value: object) -> int:
     return value
 
 
+#: The largest id an ``Integer`` primary key holds (PostgreSQL's ``integer``); a larger one
+#: names no row, and the drivers would fail on it (SQLite overflows past 2**63).
+MAX_ROW_ID = 2**31 - 1
+
+
 def row_id(value: object, *, name: str = "id") -> int:
     """A positive integer row id (subscriptions, deliveries, mutes)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ROW_ID:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
+        raise ValueError(f"{name} must be a positive integer up to {MAX_ROW_ID}, got {shown}")
     return value
 
 
