@@ -211,3 +211,36 @@ def test_an_id_beyond_any_row_is_a_usage_error_not_a_crash(db: str, args: list[s
     code, out, err = cli(*args)
     assert code == 2 and out == ""
     assert "id must be" in err or "no digest subscription" in err or "no mute" in err
+
+
+def test_a_posted_digest_shows_hostile_names_literally(db: str, slack: FakeSlack) -> None:
+    """A resource name is the scanned account's to choose. Posted as mrkdwn text, ``<!channel>``
+    would ping everyone and ``<http://…|…>`` would disguise a link: they must arrive escaped."""
+    from datetime import UTC, datetime
+
+    from digest_builders import finding
+
+    from scalewarden.cli.digest import post_text
+    from scalewarden.digests.result import DigestResult
+    from scalewarden.store.records import Subscription
+
+    hostile = "svc/<!channel>/<http://evil.example|aws.amazon.com>&<@U0ADMIN>"
+    result = DigestResult(
+        subscription_id=1, scan_id="s1", baseline=False, new=[finding(resource_id=hostile)]
+    )
+    subscription = Subscription(
+        id=1,
+        channel="C0SECURITY",
+        schedule="daily 09:00",
+        timezone="UTC",
+        min_severity="low",
+        regions=(),
+        accounts=(),
+        created_by="cli",
+        created_at=datetime.now(UTC),
+    )
+    post_text(get_settings(), subscription, result)
+    [post] = slack.api_calls("chat.postMessage")
+    text = post.params["text"]
+    assert "<" not in text and ">" not in text
+    assert "svc/&lt;!channel&gt;/&lt;http://" in text and "U0ADMIN&gt;" in text

@@ -211,6 +211,9 @@ def post_text(settings: Settings, subscription: Subscription, result: DigestResu
         ServerErrorRetryHandler,
     )
 
+    from scalewarden.slack.redact import plain_masks
+    from scalewarden.slack.usertext import escape
+
     assert settings.slack_bot_token is not None
     client = WebClient(
         token=settings.slack_bot_token.get_secret_value(),
@@ -222,7 +225,9 @@ def post_text(settings: Settings, subscription: Subscription, result: DigestResu
         ],
     )
     try:
-        response = client.chat_postMessage(channel=subscription.channel, text=result.to_text())
+        # mrkdwn: names from the accounts are shown literally, never as mentions or links.
+        text = escape(plain_masks(result.to_text()))
+        response = client.chat_postMessage(channel=subscription.channel, text=text)
     except SlackApiError as exc:
         raise cannot_run(f"Slack refused the digest: {exc.response.get('error')}") from None
     return str(response.get("ts"))
