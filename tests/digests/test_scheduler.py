@@ -364,3 +364,32 @@ def test_ids_beyond_the_column_are_refused_before_the_database_sees_them(store: 
     ):
         with pytest.raises(ValueError, match="positive integer"):
             call()
+
+
+def test_a_digest_reports_only_the_lapsed_mutes_of_its_own_scope(store: Store) -> None:
+    """Mutes name other teams' resources and reasons; a channel subscribed to one scope must
+    not learn of a mute that lapsed in an account or region it does not cover."""
+    world, inbox = World(), Inbox()
+    sid = subscribe(store, regions=("eu-west-1",))
+    expiry = NINE + timedelta(hours=12)
+
+    def mute(**scope: tuple[str, ...]) -> int:
+        values: dict[str, object] = {
+            "check_id": "target_fixed_capacity",
+            "resource_pattern": "secret-project-*",
+            "accounts": (),
+            "regions": (),
+        }
+        values.update(scope)
+        return store.add_mute(
+            reason="other team", author="U2", now=DAY1, expires_at=expiry, **values
+        ).id  # type: ignore[arg-type]
+
+    mute(accounts=("222222222222",))
+    mute(regions=("us-east-1",))
+    everywhere = mute()
+    here = mute(accounts=("111111111111",), regions=("eu-west-1", "us-east-1"))
+    run(store, world, inbox, NINE)
+    run(store, world, inbox, NINE + timedelta(days=1))
+    lapsed = inbox.to(sid)[1].lapsed_mutes
+    assert [m.id for m in lapsed] == [everywhere, here]

@@ -34,10 +34,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from scalewarden.checks.model import Severity
-from scalewarden.digests.diff import diff_scans
+from scalewarden.digests.diff import account_regions, diff_scans
 from scalewarden.digests.result import DigestResult, lapsed_since
 from scalewarden.digests.schedule import Schedule, ScheduleError
-from scalewarden.store.records import Delivery, StoredScan, Subscription
+from scalewarden.store.records import Delivery, StoredMute, StoredScan, Subscription
 
 if TYPE_CHECKING:
     from scalewarden.checks.model import ScanReport
@@ -148,8 +148,19 @@ def digest_of(
         diff_scans(previous, scan),
         subscription_id=subscription.id,
         min_severity=Severity.parse(subscription.min_severity),
-        lapsed_mutes=lapsed_since(store.mutes(), since, now),
+        lapsed_mutes=[m for m in lapsed_since(store.mutes(), since, now) if covers(scan, m)],
     )
+
+
+def covers(scan: StoredScan, mute: StoredMute) -> bool:
+    """Whether ``mute`` could apply to what ``scan`` looked at (its check, an account and a
+    region of it): a digest speaks only of mutes of its own scope, since a mute's pattern and
+    reason describe someone else's resources otherwise."""
+    if scan.checks is not None and mute.check_id not in scan.checks:
+        return False
+    regions = account_regions(scan.report)
+    accounts = [a for a in regions if not mute.accounts or a in mute.accounts]
+    return any(not mute.regions or set(mute.regions) & regions[a] for a in accounts)
 
 
 def due_deliveries(
