@@ -157,3 +157,18 @@ def test_a_legacy_scan_that_lists_no_checks_resolves_only_what_it_ran() -> None:
     diff = diff_scans(old, new)
     assert _ids(diff.resolved) == ["role/ci"]
     assert _ids(diff.unverified) == [WEB]
+
+
+def test_findings_that_share_a_fingerprint_are_each_listed() -> None:
+    """Two resources whose names differ only in a secret redact to the same id and so to the
+    same fingerprint. The digest must still count both, as the scan's summary does."""
+    key_a = "svc-AKIAIOSFODNN7EXAMPLE"
+    key_b = "svc-AKIAI44QH8DHBEXAMPLE"
+    twins = [finding(resource_id=key_a), finding(resource_id=key_b)]
+    assert twins[0].fingerprint == twins[1].fingerprint  # redaction made them one identity
+    baseline = diff_scans(None, stored(twins))
+    assert len(baseline.open) == 2
+    diff = diff_scans(stored([]), stored(twins))
+    assert len(diff.new) == 2 and diff.open == []
+    again = diff_scans(stored(twins), stored(twins))
+    assert len(again.open) == 2 and again.new == []

@@ -131,13 +131,15 @@ def diff_scans(old: StoredScan | None, new: StoredScan) -> ScanDiff:
         by_status[finding.status].append(finding)
     muted = _worst_first(by_status[Status.MUTED])
     not_evaluated = _worst_first(by_status[Status.ERROR])
-    failing = {f.fingerprint: f for f in by_status[Status.FAIL]}
+    # A list, not a map by fingerprint: findings that share one (names that differ only in a
+    # redacted secret) are each listed, so counts agree with the scan's own summary.
+    failing = by_status[Status.FAIL]
     if old is None:
         return ScanDiff(
             scan_id=new.scan_id,
             old_scan_id=None,
             baseline=True,
-            open=_worst_first(failing.values()),
+            open=_worst_first(failing),
             muted=muted,
             not_evaluated=not_evaluated,
         )
@@ -150,8 +152,8 @@ def diff_scans(old: StoredScan | None, new: StoredScan) -> ScanDiff:
         scan_id=new.scan_id,
         old_scan_id=old.scan_id,
         baseline=False,
-        new=_worst_first(f for fp, f in failing.items() if fp not in before),
-        open=_worst_first(f for fp, f in failing.items() if fp in before),
+        new=_worst_first(f for f in failing if f.fingerprint not in before),
+        open=_worst_first(f for f in failing if f.fingerprint in before),
         muted=muted,
         not_evaluated=not_evaluated,
         resolved=_worst_first(f for f in gone if coverage.decides(f, regions_before)),
