@@ -15,6 +15,7 @@ from typing import Any
 
 from scalewarden.checks.model import Finding, Severity
 from scalewarden.digests.diff import ScanDiff
+from scalewarden.reports.table import one_line
 from scalewarden.store.records import StoredMute
 
 #: The finding lists of the JSON form, in the order they are printed.
@@ -98,15 +99,15 @@ class DigestResult:
         """A plain-text digest (the CLI and, until Block Kit, the Slack post)."""
         lines = [self.summary_line()]
         sections = (
-            ("New", self.new),
-            ("Resolved", self.resolved),
-            ("Not evaluated", self.not_evaluated),
-            ("No longer seen, not verified", self.unverified),
+            ("New", self.new, _line),
+            ("Resolved", self.resolved, _line),
+            ("Not evaluated", self.not_evaluated, _line_with_reason),
+            ("No longer seen, not verified", self.unverified, _line),
         )
-        for title, findings in sections:
+        for title, findings, show in sections:
             if findings:
                 lines.append(f"{title}:")
-                lines.extend(f"  {_line(f)}" for f in findings)
+                lines.extend(f"  {show(f)}" for f in findings)
         if self.lapsed_mutes:
             lines.append("Mutes that lapsed:")
             lines.extend(
@@ -117,8 +118,16 @@ class DigestResult:
 
 
 def _line(finding: Finding) -> str:
-    where = f"{finding.account_id}/{finding.region}"
-    return f"[{finding.severity.value}] {finding.check_id} {finding.resource_id} ({where})"
+    """One finding on one line: ids come from the accounts, and AWS allows CR/LF in some, which
+    would otherwise forge lines (a "Resolved:" section) in the digest."""
+    where = one_line(f"{finding.account_id}/{finding.region}")
+    resource = one_line(finding.resource_id)
+    return f"[{finding.severity.value}] {finding.check_id} {resource} ({where})"
+
+
+def _line_with_reason(finding: Finding) -> str:
+    """A check that could not run, with why (its ERROR message, redacted like every field)."""
+    return f"{_line(finding)}: {one_line(finding.message)}"
 
 
 def mute_to_dict(mute: StoredMute) -> dict[str, Any]:

@@ -49,7 +49,7 @@ ELLIPSIS = "…"
 _PIECES = re.compile(r"[^/:]+[/:]?|[/:]")
 
 
-def _one_line(value: str) -> str:
+def one_line(value: str) -> str:
     """Text on one line with no control characters (AWS allows CR/LF/TAB in some ids).
 
     A newline in a resource id would otherwise add rows that look like the table's own, and
@@ -195,9 +195,9 @@ def render(
         for f in findings:
             parts = (
                 f.check_id,
-                _one_line(place(f)),
-                _one_line(f.resource_id),
-                _one_line(f.message),
+                one_line(place(f)),
+                one_line(f.resource_id),
+                one_line(f.message),
             )
             table.add_row(
                 Text(f.status.value, style=STATUS_STYLE[f.status]), _finding_cell(parts, budget)
@@ -216,7 +216,7 @@ def render(
         for gap in report.coverage:
             line = (
                 f"  {gap.get('account_id')} {gap.get('region')} {gap.get('source')}: "
-                f"{_one_line(str(gap.get('reason')))}"
+                f"{one_line(str(gap.get('reason')))}"
             )
             console.print(Text(line if wide else _fit_words(line, width - 2)))
     if report.findings:
