@@ -78,6 +78,22 @@ class Settings(BaseSettings):
     )
     slack_api_url: str = Field(default="https://slack.com/api/")
 
+    # HTTP server (``scalewarden serve``)
+    request_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description=(
+            "Seconds a connection has to deliver a whole request (headers and body) before "
+            "it is closed; also how long an idle or half-open connection is kept."
+        ),
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Open connections (or requests in flight) past which requests get 503.",
+    )
+
     # HTTP API
     api_token: SecretStr | None = Field(
         default=None,

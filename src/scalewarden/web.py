@@ -31,6 +31,7 @@ from scalewarden.api import ApiAccess, install_error_handlers
 from scalewarden.api import router as api_router
 from scalewarden.checks.model import Check
 from scalewarden.knowledge.answer import KnowledgeBase
+from scalewarden.serving import MAX_HEADER_BYTES
 from scalewarden.settings import Settings, get_settings
 from scalewarden.slack.access import AccessPolicy
 from scalewarden.slack.background import BackgroundTasks
@@ -113,6 +114,38 @@ class BodyLimitMiddleware:
         except _BodyTooLarge:
             if not started:
                 await _plain(send, 413, b"request body too large")
+
+
+#: Most header fields accepted (the largest block, ``MAX_HEADER_BYTES``, is the server's).
+MAX_HEADER_FIELDS = 200
+
+
+class HeaderLimitMiddleware:
+    """Answers 431 for a header block over 64 KiB or with more than 200 fields.
+
+    The server bounds what it buffers of headers still arriving (``scalewarden.serving``), but
+    a header block that arrives whole is handed over whatever its size; Slack's requests carry
+    about fifteen short headers.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = MAX_HEADER_BYTES,
+        max_fields: int = MAX_HEADER_FIELDS,
+    ) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_fields = max_fields
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope.get("headers", [])
+            size = sum(len(name) + len(value) for name, value in headers)
+            if len(headers) > self.max_fields or size > self.max_bytes:
+                await _plain(send, 431, b"request header fields too large")
+                return
+        await self.app(scope, receive, send)
 
 
 def route_label(scope: Scope) -> str:
@@ -379,6 +412,7 @@ def create_app(
     app.state.workspace = workspace
     app.state.metrics = metrics
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(HeaderLimitMiddleware)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
 
     async def slack_events(request: Request) -> Response:

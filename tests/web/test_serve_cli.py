@@ -65,3 +65,36 @@ def test_socket_mode_without_tokens_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "SLACK_APP_TOKEN" in result.stderr
+
+
+def test_serve_applies_the_connection_limits(tmp_path: Path) -> None:
+    """The command itself runs with the limits: an idle connection is closed at the request
+    deadline and an oversized header block is refused."""
+    port = _free_port()
+    env = {**_env(tmp_path), "SCALEWARDEN_REQUEST_TIMEOUT": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CLI, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as idle:
+            assert idle.recv(1024) == b""  # closed by the server, never answered
+        try:
+            big = httpx.get(
+                f"http://127.0.0.1:{port}/healthz", headers={"X-Big": "a" * 100_000}, timeout=10
+            )
+            assert big.status_code in (400, 431)
+        except httpx.TransportError:
+            pass  # refused while still arriving
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)

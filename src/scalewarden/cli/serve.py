@@ -9,6 +9,8 @@ import typer
 from scalewarden.cli.app import CONTEXT_SETTINGS, EXIT_USAGE, app
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from scalewarden.settings import Settings
 
 
@@ -45,7 +47,21 @@ def serve(
         return
     if not slack_configured(settings):
         typer.echo(SLACK_OFF + " Health, metrics and the API are served.", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+    uvicorn.Server(_server_config(create_app(settings), settings, host, port)).run()
+
+
+def _server_config(app: object, settings: Settings, host: str, port: int) -> uvicorn.Config:
+    """The connection limits of ``scalewarden.serving``, with this command's address."""
+    from scalewarden.serving import server_config
+
+    return server_config(
+        app,
+        host=host,
+        port=port,
+        request_timeout=settings.request_timeout,
+        max_connections=settings.max_connections,
+        log_level="info",
+    )
 
 
 async def _serve_socket_mode(settings: Settings, host: str, port: int) -> None:
@@ -58,9 +74,7 @@ async def _serve_socket_mode(settings: Settings, host: str, port: int) -> None:
     web = create_app(settings, socket_mode=True)
     bolt = web.state.bolt
     assert settings.slack_app_token is not None and bolt is not None
-    server = uvicorn.Server(
-        uvicorn.Config(web, host=host, port=port, log_level="info", access_log=False)
-    )
+    server = uvicorn.Server(_server_config(web, settings, host, port))
     handler = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
     await handler.connect_async()
     typer.echo(f"Connected to Slack over Socket Mode; health and metrics on http://{host}:{port}")
