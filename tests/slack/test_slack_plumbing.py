@@ -206,6 +206,29 @@ def test_redaction() -> None:
     assert redact_resource("table/" + "x" * 500, max_length=50).count("…") == 1
 
 
+def test_long_resource_ids_keep_both_ends_within_the_limit() -> None:
+    exact = "table/" + "a" * 114
+    assert redact_resource(exact) == exact  # 120 characters: shown whole
+    longer = "table/" + "a" * 110 + "0123456789" + "Z"
+    shown = redact_resource(longer)
+    assert shown == longer[:59] + "…" + longer[-59:]
+    assert len(shown) == 119 and shown.endswith("0123456789Z")
+
+
+def test_signatures_are_fresh_for_exactly_five_minutes() -> None:
+    body, ts = b"payload=1", "1700000000"
+    good = sign("secret", ts, body)
+    assert verify("secret", body, ts, good, now=lambda: 1700000000 + 300)
+    assert verify("secret", body, ts, good, now=lambda: 1700000000 - 300)
+    assert not verify("secret", body, ts, good, now=lambda: 1700000000 + 301)
+
+
+def test_timestamps_longer_than_twelve_digits_are_refused_unread() -> None:
+    for ts in ("100000000000", "1000000000000"):  # 12 and 13 digits, each "fresh"
+        good = sign("secret", ts, b"x")
+        assert verify("secret", b"x", ts, good, now=lambda ts=ts: int(ts)) is (len(ts) <= 12)
+
+
 def test_chat_masking_uses_the_checks_detector_but_keeps_what_is_not_a_secret() -> None:
     pasted = (
         "my config: password=hunter2hunter2 and https://hooks.example.com/x?token=abcdef123 "
