@@ -251,3 +251,39 @@ def test_trailing_results_far_below_the_best_are_left_out(
     assert len(hits) > len(sections)  # the search found more; the floor cut them
     answer = engine.answer(question, 3)
     assert [r.section for r in answer.results] == sections
+
+
+def test_trailing_results_just_above_the_floor_are_kept(engine: Engine) -> None:
+    """The floor sits at three tenths of the best score, no higher and no lower: here the
+    runners-up score 0.36 and 0.34 of the best and stay, the fourth (0.24) goes. A floor moved
+    to 0.35 would drop the third result, one moved to 0.2 would add the fourth."""
+    question = "what is the endpoint service name"
+    query, hits = engine.index.search(question, top=4)
+    ratios = [round(h.score / hits[0].score, 2) for h in hits]
+    assert ratios == [1.0, 0.36, 0.34, 0.24]
+    answer = engine.answer(question, 4)
+    assert [r.section for r in answer.results] == [
+        "What is the endpoint service name?",
+        "How do I delete a service-linked role?",
+        "Can an endpoint policy block a single action?",
+    ]
+
+
+def test_up_to_ten_results_whole_numbers_only(engine: Engine) -> None:
+    assert len(engine.answer("tls cipher endpoint role policy", top=10).results) == 4
+    for top in (True, 11, 2.0):
+        with pytest.raises(QuestionError, match="top must be a whole number from 1 to 10"):
+            engine.answer("tls", top=top)  # type: ignore[arg-type]
+
+
+def test_answers_carry_the_question_titles_rounded_scores_and_corrections(engine: Engine) -> None:
+    answered = engine.answer("servce linkd role", top=1)
+    assert answered.question == "servce linkd role"
+    assert answered.corrections == (("servce", "service"), ("linkd", "linked"))
+    (result,) = answered.results
+    assert result.title == "Roles the scaling service uses"
+    assert result.score == round(result.score, 3) and result.score != round(result.score, 2)
+    declined = engine.answer("  scaling policy alarms  ")
+    assert not declined.answered and declined.question == "scaling policy alarms"
+    typo = engine.answer("scalng policy alarms")
+    assert not typo.answered and typo.corrections == (("scalng", "scaling"),)
