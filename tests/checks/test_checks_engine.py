@@ -83,6 +83,17 @@ def test_account_scope_blocked_by_any_region() -> None:
     assert len(findings) == 1
     assert findings[0].status is Status.ERROR and findings[0].region == GLOBAL_REGION
     assert "eu-west-1:cloudtrail_trails" in findings[0].message
+    assert findings[0].evidence["missing_sources"] == {"eu-west-1:cloudtrail_trails": "Throttling"}
+
+
+def test_every_missing_source_is_named_with_its_reason() -> None:
+    broken = region(errors={"scalable_targets:ecs": "AccessDenied", "scaling_policies": "Timeout"})
+    requires = (Source.SCALABLE_TARGETS, Source.SCALING_POLICIES)
+    (err,) = evaluate_check(_check(_passing, requires=requires), account(broken))
+    assert err.message == (
+        "Could not evaluate: required data is missing "
+        "(scalable_targets:ecs: AccessDenied; scaling_policies: Timeout)."
+    )
 
 
 def test_raising_check_becomes_error_and_scan_goes_on() -> None:
@@ -93,6 +104,20 @@ def test_raising_check_becomes_error_and_scan_goes_on() -> None:
     findings = evaluate([acct], [_check(boom), _check(_passing)])
     assert [f.status for f in findings] == [Status.ERROR, Status.PASS]
     assert "KeyError" in findings[0].message
+    assert findings[0].evidence == {"exception": "KeyError"}
+    assert findings[0].resource_id == f"{acct.account_id}/{findings[0].region}"
+
+
+def test_a_raising_check_is_logged_with_where_it_raised(caplog: pytest.LogCaptureFixture) -> None:
+    def boom(check: Check, acct: AccountInventory, reg: RegionInventory | None) -> list[Finding]:
+        raise ValueError("no such key")
+
+    acct = account(region("eu-west-1"))
+    with caplog.at_level("WARNING", logger="scalewarden.checks.engine"):
+        evaluate([acct], [_check(boom)])
+    assert caplog.messages == [
+        f"check demo_check raised on {acct.account_id}/eu-west-1: no such key"
+    ]
 
 
 @pytest.mark.parametrize("check", all_checks(), ids=lambda c: c.id)

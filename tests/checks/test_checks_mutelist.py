@@ -196,3 +196,79 @@ def test_load_from_path(tmp_path: Path) -> None:
     bad.write_text("mutes:\n  - check: x\n")
     with pytest.raises(MutelistError, match=str(bad).replace("/", "/")):
         Mutelist.load(bad)
+
+
+def test_a_rule_lapses_at_the_instant_it_expires() -> None:
+    ml = mutes(
+        "mutes:\n  - check: target_fixed_capacity\n    reason: r\n    expires: 2026-06-01T12:00:00Z\n"
+    )
+    assert ml.apply([finding()], NOW)[0].status is Status.FAIL
+
+
+def test_a_datetime_without_a_zone_is_utc_and_shows_in_the_evidence() -> None:
+    ml = mutes(
+        "mutes:\n  - check: target_fixed_capacity\n    reason: r\n    expires: 2026-06-01 13:00:00\n"
+    )
+    assert ml.rules[0].expires == datetime(2026, 6, 1, 13, tzinfo=UTC)
+    (out,) = ml.apply([finding()], NOW)
+    assert out.evidence["muted"] == {
+        "rule": 1,
+        "reason": "r",
+        "expires": "2026-06-01T13:00:00+00:00",
+        "author": None,
+    }
+
+
+def test_applying_without_a_time_uses_the_clock() -> None:
+    ml = mutes("mutes:\n  - check: target_fixed_capacity\n    reason: r\n    expires: 2999-01-01\n")
+    assert ml.apply([finding()])[0].status is Status.MUTED
+
+
+def test_check_and_checks_in_one_rule_add_up() -> None:
+    ml = mutes("mutes:\n  - check: a\n    checks: [b, c]\n    reason: r\n")
+    assert sorted(ml.rules[0].checks) == ["a", "b", "c"]
+
+
+def test_a_rule_by_resource_only_mutes_that_resource_of_any_check() -> None:
+    ml = mutes("mutes:\n  - resources: '*/batch/*'\n    reason: r\n    author: U1\n")
+    rule = ml.rules[0]
+    assert (rule.checks, rule.accounts, rule.regions) == ((), (), ())
+    other = finding(resource_id="ecs:service/web/api:ecs:service:DesiredCount")
+    out = ml.apply([finding("another_check"), other], NOW)
+    assert [f.status for f in out] == [Status.MUTED, Status.FAIL]
+    assert out[0].evidence["muted"]["author"] == "U1"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "mutes: [\n  - bad",
+            "mutes.yaml: invalid YAML at line 2, column 3: expected the node content, but found '-'",
+        ),
+        (
+            "mutes:\n  - check: a\n    reason: r\n    colour: red\n    size: 2\n",
+            "mutes.yaml: rule 1: unknown key(s) colour, size (valid: accounts, author, checks, "
+            "expires, reason, regions, resources, tags)",
+        ),
+        (
+            "mutes:\n  - check: a\n    reason: r\n    expires: [1]\n",
+            "mutes.yaml: rule 1: expires must be a date, got list",
+        ),
+        (
+            "mutes:\n  - check: {a: 1}\n    reason: r\n",
+            "mutes.yaml: rule 1: check must be a string or a list of strings",
+        ),
+        ("rules: []\nmore: 1", "mutes.yaml: unknown top-level key(s): more, rules (use 'mutes')"),
+        ("mutes: 3", "mutes.yaml: 'mutes' must be a list of rules"),
+    ],
+)
+def test_bad_files_say_exactly_where_and_what(text: str, message: str) -> None:
+    with pytest.raises(MutelistError) as caught:
+        Mutelist.parse(text, "mutes.yaml")
+    assert str(caught.value) == message
+
+
+def test_an_unreadable_mutelist_says_so(tmp_path: Path) -> None:
+    with pytest.raises(MutelistError, match=f"^{tmp_path}: cannot read mutelist: "):
+        Mutelist.load(tmp_path)  # a folder, not a file

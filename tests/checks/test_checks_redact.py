@@ -5,9 +5,13 @@ from __future__ import annotations
 import pytest
 
 from scalewarden.checks.lib.redact import (
+    UrlAudit,
     audit_url,
     find_secrets,
+    is_secret_param,
     redact,
+    redact_tag_value,
+    safe_arn,
     safe_resource_id,
     secret_kinds,
 )
@@ -81,3 +85,83 @@ def test_clean_url() -> None:
 def test_safe_resource_id_for_custom_resources_only_parses_urls() -> None:
     assert "pw" not in safe_resource_id("custom-resource", "https://u:pw@h.example.com/x")
     assert safe_resource_id("ecs", "service/a/b") == "service/a/b"
+
+
+def test_url_with_every_parameter_kept_in_order_and_only_the_secret_masked() -> None:
+    url = "https://h.example.com/p?debug=&region=eu&api_key=k1&a/b=c"
+    assert audit_url(url) == UrlAudit(
+        "https://h.example.com/p?debug=&region=eu&api_key=REDACTED&a%2Fb=c", False, ("api_key",), ()
+    )
+
+
+def test_url_password_holding_an_at_sign_is_masked_whole() -> None:
+    audit = audit_url("https://ops:p@ss@h.example.com/x")
+    assert audit == UrlAudit("https://REDACTED@h.example.com/x", True, (), ())
+
+
+def test_url_secrets_in_path_and_fragment_are_masked_and_named_once() -> None:
+    key = SECRETS["aws-access-key-id"]
+    audit = audit_url(f"https://h.example.com/{key}/x#{key}")
+    mask = "[REDACTED:aws-access-key-id]"
+    assert audit == UrlAudit(
+        f"https://h.example.com/{mask}/x#{mask}", False, (), ("aws-access-key-id",)
+    )
+    assert audit.unsafe
+
+
+def test_text_that_is_not_a_url_is_redacted_as_text() -> None:
+    key = SECRETS["aws-access-key-id"]
+    audit = audit_url(f"https://[fe80::1/p/{key}")  # an unclosed IPv6 host: urlsplit refuses
+    assert audit == UrlAudit(
+        "https://[fe80::1/p/[REDACTED:aws-access-key-id]", False, (), ("aws-access-key-id",)
+    )
+
+
+def test_an_arn_without_a_resource_id_is_redacted_as_text() -> None:
+    key = SECRETS["aws-access-key-id"]
+    arn = f"arn:aws:autoscaling:eu-west-1:111111111111:scalingPolicy:x:policyName/{key}"
+    assert safe_arn(arn, "ecs", "") == arn.replace(key, "[REDACTED:aws-access-key-id]")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "shown"),
+    [
+        ("db-password", "abcdef", "[REDACTED:secret-tag]"),  # six characters: could be one
+        ("db-password", "abcde", "abcde"),  # shorter: not a secret worth the name
+        ("pass_word", "s3cr3tvalue", "[REDACTED:secret-tag]"),  # separators do not hide it
+        ("token-rotation", "every second week", "every second week"),  # a sentence
+        ("token-rotation", "Enabled", "Enabled"),  # a flag
+        ("password", "REDACTED", "REDACTED"),  # already masked upstream
+        (
+            "SecretArn",
+            "arn:aws:secretsmanager:eu-west-1:1:secret:db",
+            "arn:aws:secretsmanager:eu-west-1:1:secret:db",
+        ),
+        ("KeyName", "prod-keypair", "prod-keypair"),  # key pair names are not secrets
+    ],
+)
+def test_tag_values_are_masked_whole_only_when_the_key_names_a_secret(
+    key: str, value: str, shown: str
+) -> None:
+    assert redact_tag_value(key, value) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("kR8vT2nQ5wX9mZ3pL6yB4cH7jF1dG0sA", True),  # mixed case and digits, no words
+        ("ScalableTargetDimensionsForProduction2024", False),  # words run together
+        ("orders2024Production2024Table2024X", False),
+        ("dynamodb-table-orders-production-eu-west", False),
+        ("3f2b9c1e-8a7d-4e2f-9b1c-0d4e5f6a7b8c", False),  # an id, not a credential
+        ("aaaaaaaabbbbbbbbccccccccdddddddd1A", False),  # no lower-upper-digit mix throughout
+        ("_" * 32, False),
+    ],
+)
+def test_long_tokens_are_masked_only_when_they_look_random(text: str, masked: bool) -> None:
+    assert (redact(f"id {text} here") == "id [REDACTED:token] here") is masked
+
+
+def test_secret_parameter_names_are_read_word_by_word() -> None:
+    assert is_secret_param("sessionKey") and is_secret_param("X-Api-Key")
+    assert not is_secret_param("monkey") and not is_secret_param("keyword")

@@ -189,3 +189,53 @@ def test_bad_mute_requests_say_why(kwargs: dict[str, str], message: str) -> None
     values = {"check_id": "target_fixed_capacity", "reason": "ok", "now": NOW, **kwargs}
     with pytest.raises(ValueError, match=message):
         MuteRequest.parse(**values)  # type: ignore[arg-type]
+
+
+def test_a_stored_mute_says_which_mute_and_who_in_the_muted_finding() -> None:
+    rules = Mutelist.from_stored([_stored(), _stored(id=8, resource_pattern=None, author="U2")])
+    assert [(r.index, r.checks, r.resources) for r in rules.rules] == [
+        (1, ("target_fixed_capacity",), ("service/batch/*",)),
+        (2, ("target_fixed_capacity",), ()),
+    ]
+    batch, web = rules.apply(batch_findings(), NOW)
+    assert batch.evidence["muted"] == {
+        "rule": 1,
+        "reason": "batch is fixed",
+        "expires": (NOW + timedelta(days=1)).isoformat(),
+        "author": "U1",
+        "mute_id": 7,
+    }
+    assert web.evidence["muted"]["mute_id"] == 8  # no pattern: every resource of the check
+
+
+def test_file_rules_and_stored_mutes_apply_together() -> None:
+    file_rules = Mutelist.from_data({"mutes": [{"resources": "api", "reason": "web is fine"}]})
+    both = file_rules + Mutelist.from_stored([_stored()])
+    assert len(both.rules) == 2
+    assert {f.status for f in both.apply(batch_findings(), NOW)} == {Status.MUTED}
+
+
+def test_a_mute_request_without_options_mutes_everywhere_for_ever() -> None:
+    request = MuteRequest.parse(
+        check_id="target_fixed_capacity", reason="ok", regions="all", now=NOW
+    )
+    assert request == MuteRequest("target_fixed_capacity", None, (), (), "ok", None)
+
+
+def test_a_mute_request_pattern_may_be_as_long_as_the_limit() -> None:
+    pattern = "x" * 512
+    request = MuteRequest.parse(
+        check_id="target_fixed_capacity", reason="ok", resource_pattern=pattern, now=NOW
+    )
+    assert request.resource_pattern == pattern
+
+
+def test_a_mute_request_must_expire_after_now_and_says_until_not_expires() -> None:
+    with pytest.raises(ValueError, match="in the past"):
+        MuteRequest.parse(
+            check_id="target_fixed_capacity", reason="ok", until=NOW.isoformat(), now=NOW
+        )
+    with pytest.raises(ValueError) as caught:
+        MuteRequest.parse(check_id="target_fixed_capacity", reason="ok", until="soon", now=NOW)
+    assert "until 'soon' is not a date" in str(caught.value)
+    assert "expires" not in str(caught.value)

@@ -6,7 +6,7 @@ from digest_builders import error, finding, stored
 
 from scalewarden.aws.inventory import GLOBAL_REGION
 from scalewarden.checks.model import Severity, Status
-from scalewarden.digests.diff import diff_scans
+from scalewarden.digests.diff import account_regions, diff_scans
 
 WEB = "ecs:service/web/api:ecs:service:DesiredCount"
 BATCH = "ecs:service/batch/nightly:ecs:service:DesiredCount"
@@ -20,6 +20,7 @@ def test_the_first_scan_of_a_scope_is_a_baseline_and_calls_nothing_new() -> None
     scan = stored([finding(resource_id=WEB), finding(resource_id=BATCH, status=Status.PASS)])
     diff = diff_scans(None, scan)
     assert diff.baseline
+    assert diff.scan_id == scan.scan_id and diff.old_scan_id is None
     assert diff.new == [] and diff.resolved == []
     assert _ids(diff.open) == [WEB]
     assert not diff.changed
@@ -34,8 +35,8 @@ def test_new_open_and_resolved_by_fingerprint() -> None:
         ]
     )
     diff = diff_scans(old, new)
-    assert not diff.baseline
-    assert diff.old_scan_id == old.scan_id
+    assert diff.baseline is False
+    assert (diff.scan_id, diff.old_scan_id) == (new.scan_id, old.scan_id)
     assert _ids(diff.new) == ["role/ci"]
     assert _ids(diff.open) == [WEB]
     assert _ids(diff.resolved) == [BATCH]
@@ -172,3 +173,52 @@ def test_findings_that_share_a_fingerprint_are_each_listed() -> None:
     assert len(diff.new) == 2 and diff.open == []
     again = diff_scans(stored(twins), stored(twins))
     assert len(again.open) == 2 and again.new == []
+
+
+def test_a_baseline_lists_muted_findings_apart() -> None:
+    scan = stored([finding(resource_id=WEB, status=Status.MUTED), finding(resource_id=BATCH)])
+    diff = diff_scans(None, scan)
+    assert _ids(diff.muted) == [WEB]
+    assert _ids(diff.open) == [BATCH]
+
+
+def test_regions_are_read_per_account_and_older_reports_share_one_list() -> None:
+    report = {
+        "regions": ["eu-west-1", "us-east-1"],
+        "accounts": [
+            {"id": "111111111111", "regions": ["eu-west-1"]},
+            {"id": "222222222222"},  # no list of its own: the scan's regions
+            333333333333,  # an older report: a bare account id
+        ],
+    }
+    both = frozenset({"eu-west-1", "us-east-1"})
+    assert account_regions(report) == {
+        "111111111111": frozenset({"eu-west-1"}),
+        "222222222222": both,
+        "333333333333": both,
+    }
+    assert account_regions({}) == {}
+
+
+def test_an_account_wide_finding_is_resolved_by_a_scan_of_the_same_regions() -> None:
+    trail = finding("iam_create_slr_unscoped", "111111111111", region=GLOBAL_REGION)
+    old = stored([trail], regions=("eu-west-1", "us-east-1"))
+    same = stored([], regions=("us-east-1", "eu-west-1"))
+    assert _ids(diff_scans(old, same).resolved) == ["111111111111"]
+
+
+def test_an_account_wide_finding_of_a_report_without_accounts_can_be_resolved() -> None:
+    trail = finding("iam_create_slr_unscoped", "111111111111", region=GLOBAL_REGION)
+    old = stored([trail])
+    del old.report["accounts"]  # stored before scans recorded their accounts
+    assert _ids(diff_scans(old, stored([])).resolved) == ["111111111111"]
+
+
+def test_a_resource_that_now_passes_is_resolved_even_where_its_check_errored() -> None:
+    """The check could not read everything in the region, but it read this resource and
+    passed it: that is a verdict, not silence."""
+    old = stored([finding(resource_id=WEB), finding(resource_id=BATCH)])
+    new = stored([finding(resource_id=WEB, status=Status.PASS), error("target_fixed_capacity")])
+    diff = diff_scans(old, new)
+    assert _ids(diff.resolved) == [WEB]
+    assert _ids(diff.unverified) == [BATCH]
