@@ -200,14 +200,16 @@ def test_load_from_path(tmp_path: Path) -> None:
 
 def test_a_rule_lapses_at_the_instant_it_expires() -> None:
     ml = mutes(
-        "mutes:\n  - check: target_fixed_capacity\n    reason: r\n    expires: 2026-06-01T12:00:00Z\n"
+        "mutes:\n  - check: target_fixed_capacity\n    reason: r\n"
+        "    expires: 2026-06-01T12:00:00Z\n"
     )
     assert ml.apply([finding()], NOW)[0].status is Status.FAIL
 
 
 def test_a_datetime_without_a_zone_is_utc_and_shows_in_the_evidence() -> None:
     ml = mutes(
-        "mutes:\n  - check: target_fixed_capacity\n    reason: r\n    expires: 2026-06-01 13:00:00\n"
+        "mutes:\n  - check: target_fixed_capacity\n    reason: r\n"
+        "    expires: 2026-06-01 13:00:00\n"
     )
     assert ml.rules[0].expires == datetime(2026, 6, 1, 13, tzinfo=UTC)
     (out,) = ml.apply([finding()], NOW)
@@ -244,7 +246,8 @@ def test_a_rule_by_resource_only_mutes_that_resource_of_any_check() -> None:
     [
         (
             "mutes: [\n  - bad",
-            "mutes.yaml: invalid YAML at line 2, column 3: expected the node content, but found '-'",
+            "mutes.yaml: invalid YAML at line 2, column 3: "
+            "expected the node content, but found '-'",
         ),
         (
             "mutes:\n  - check: a\n    reason: r\n    colour: red\n    size: 2\n",

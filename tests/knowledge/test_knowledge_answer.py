@@ -258,7 +258,7 @@ def test_trailing_results_just_above_the_floor_are_kept(engine: Engine) -> None:
     runners-up score 0.36 and 0.34 of the best and stay, the fourth (0.24) goes. A floor moved
     to 0.35 would drop the third result, one moved to 0.2 would add the fourth."""
     question = "what is the endpoint service name"
-    query, hits = engine.index.search(question, top=4)
+    _, hits = engine.index.search(question, top=4)
     ratios = [round(h.score / hits[0].score, 2) for h in hits]
     assert ratios == [1.0, 0.36, 0.34, 0.24]
     answer = engine.answer(question, 4)
