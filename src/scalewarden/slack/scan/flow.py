@@ -204,6 +204,7 @@ async def run_scan_in_slack(
     except asyncio.CancelledError:
         # The service is shutting down and could not wait for the scan: say so in the channel
         # rather than leave "Scanning…" there for good, and let the audit record it.
+        await reporter.stop()  # a progress update still in flight must not land after this
         services.metrics.scans.labels(outcome="cancelled").inc()
         if channel and ts:
             await safe_call(
@@ -222,6 +223,7 @@ async def run_scan_in_slack(
         return "cancelled", "the service shut down before the scan finished"
     except Exception as exc:
         logger.error("scan failed: %s: %s", type(exc).__name__, redact(str(exc))[:500])
+        await reporter.stop()  # a progress update still in flight must not land after this
         services.metrics.scans.labels(outcome="failed").inc()
         message = failure_message(exc)
         if channel and ts:
