@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck check bench clean
+.PHONY: demo test lint typecheck check bench mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,5 +39,13 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/scan.py
 	$(BIN)/python bench/http.py
 
+# Mutation testing of the modules where a silent break costs most ([tool.mutmut] in
+# pyproject.toml lists them and the tests run against them). Slow; not part of `check` or CI.
+# Results: docs/benchmarks.md, "Mutation testing".
+mutation: $(VENV)/.dev-installed
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2 || true
+	$(BIN)/mutmut results --all true
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mutants
