@@ -8,6 +8,8 @@
   clears injected faults, and points boto3 at the server with fake credentials
   (``AWS_ENDPOINT_URL``, region ``us-east-1``), ignoring any real AWS config on the machine.
   Yields the endpoint URL.
+* ``tiny_aws_backoff`` (function): botocore's standard retry mode still retries, but waits a
+  millisecond instead of its jittered back-off (up to a second per throttled attempt).
 
 Everything stays on loopback; no test can reach real AWS because the credentials are fake and
 the endpoint is local.
@@ -60,3 +62,22 @@ def aws_env(local_aws: LocalAws, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     local_aws.clear_faults()
     local_aws.latency = 0.0
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def tiny_aws_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.retries import standard
+
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0.001)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_secret_detector() -> None:
+    """Each test runs the secret detector afresh, not from an earlier test's cached results.
+
+    ``find_secrets`` caches by text; mutation testing forks each run from a process that has
+    already run the suite, and a cached verdict would hide a change to the detector.
+    """
+    from scalewarden.checks.lib.redact import _find_secrets
+
+    _find_secrets.cache_clear()
