@@ -108,6 +108,16 @@ def test_raising_check_becomes_error_and_scan_goes_on() -> None:
     assert findings[0].resource_id == f"{acct.account_id}/{findings[0].region}"
 
 
+def test_an_account_wide_check_that_raises_is_an_account_wide_error() -> None:
+    def boom(check: Check, acct: AccountInventory, reg: RegionInventory | None) -> list[Finding]:
+        raise KeyError("Arn")
+
+    acct = account(region("eu-west-1"))
+    (err,) = evaluate_check(_check(boom, scope="account"), acct)
+    assert (err.status, err.region) == (Status.ERROR, GLOBAL_REGION)
+    assert err.resource_id == f"{acct.account_id}/{GLOBAL_REGION}"
+
+
 def test_a_raising_check_is_logged_with_where_it_raised(caplog: pytest.LogCaptureFixture) -> None:
     def boom(check: Check, acct: AccountInventory, reg: RegionInventory | None) -> list[Finding]:
         raise ValueError("no such key")

@@ -180,6 +180,8 @@ def test_a_baseline_lists_muted_findings_apart() -> None:
     diff = diff_scans(None, scan)
     assert _ids(diff.muted) == [WEB]
     assert _ids(diff.open) == [BATCH]
+    errored = diff_scans(None, stored([error("target_fixed_capacity")]))
+    assert [f.status for f in errored.not_evaluated] == [Status.ERROR]
 
 
 def test_regions_are_read_per_account_and_older_reports_share_one_list() -> None:

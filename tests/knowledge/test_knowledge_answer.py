@@ -271,6 +271,7 @@ def test_trailing_results_just_above_the_floor_are_kept(engine: Engine) -> None:
 
 def test_up_to_ten_results_whole_numbers_only(engine: Engine) -> None:
     assert len(engine.answer("tls cipher endpoint role policy", top=10).results) == 4
+    assert len(engine.answer("tls cipher endpoint role policy").results) == 3  # the default
     for top in (True, 11, 2.0):
         with pytest.raises(QuestionError, match="top must be a whole number from 1 to 10"):
             engine.answer("tls", top=top)  # type: ignore[arg-type]
