@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,9 +32,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SCALEWARDEN_", extra="ignore")
 
     # Knowledge base
-    knowledge_dir: Path = Field(
-        default=DEFAULT_KNOWLEDGE_DIR,
-        description="The shipped knowledge base (articles with front matter).",
+    knowledge_dir: Path | None = Field(
+        default=None,
+        description="A folder of articles (with front matter) that replaces the knowledge base "
+        "shipped inside the package; unset means the shipped one.",
     )
     knowledge_dirs: str = Field(
         default="",
@@ -41,42 +43,62 @@ class Settings(BaseSettings):
     )
     cache_dir: Path | None = Field(
         default=None,
-        description="Where the search index cache lives (default: ~/.cache/scalewarden).",
+        description="Where the search index cache lives (unset: ~/.cache/scalewarden). "
+        "Rebuilding the index takes a few seconds at start; the cache makes it instant.",
+    )
+
+    # Logs
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="`json`: one JSON object per line, with a request id and duration (for a log "
+        "collector); `text`: readable lines; `auto`: text on a terminal, JSON otherwise.",
     )
 
     # Storage
     database_url: str = Field(
         default="sqlite:///scalewarden.db",
-        description="SQLAlchemy URL: SQLite by default, PostgreSQL when configured.",
+        description="SQLAlchemy URL of the store: SQLite by default (one process or one host), "
+        "`postgresql+psycopg://user@host/db` for several replicas.",
     )
 
     # AWS
     aws_region: str | None = Field(
         default=None,
         validation_alias=AliasChoices("SCALEWARDEN_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
-        description="The region scanned when none is named (``ScanOptions.region``).",
+        description="The region scanned when none is named (a Slack scan without `region=`, "
+        "the CLI without `--regions`); boto3's own `AWS_REGION` is read too.",
     )
     max_workers: int | None = Field(
         default=None,
         ge=1,
         le=128,
-        description="Collector thread pool size (default: the collector's, 16).",
+        description="Collector threads per scan (unset: 16): more finish a large scan sooner, "
+        "at the price of more throttling.",
     )
 
     # Slack
     slack_bot_token: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("SLACK_BOT_TOKEN", "SCALEWARDEN_SLACK_BOT_TOKEN"),
+        description="The bot token (`xoxb-…`); with the signing secret it turns the Slack "
+        "routes on.",
     )
     slack_signing_secret: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "SCALEWARDEN_SLACK_SIGNING_SECRET"),
+        description="Verifies that a request comes from Slack (Basic Information → App "
+        "Credentials); requests with a bad signature get 401.",
     )
     slack_app_token: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("SLACK_APP_TOKEN", "SCALEWARDEN_SLACK_APP_TOKEN"),
+        description="App-level token (`xapp-…`, scope `connections:write`) for "
+        "`serve --socket-mode`: no public URL needed.",
     )
-    slack_api_url: str = Field(default="https://slack.com/api/")
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        description="Slack's Web API base URL; changed only to reach a stand-in or a proxy.",
+    )
 
     # HTTP server (``scalewarden serve``)
     request_timeout: float = Field(
@@ -102,8 +124,19 @@ class Settings(BaseSettings):
             "Unset or blank: the API is open and serves the shipped knowledge base only."
         ),
     )
-    admin_users: str = Field(default="", description="Comma-separated Slack user ids.")
-    admin_usergroup: str | None = Field(default=None)
+    admin_users: str = Field(
+        default="",
+        description="Comma-separated Slack user ids who may scan and read stored findings.",
+    )
+    admin_usergroup: str | None = Field(
+        default=None,
+        description="A Slack user group id whose members may scan, as the admin users may.",
+    )
+
+    @property
+    def knowledge_path(self) -> Path:
+        """The folder of articles to index: ``knowledge_dir`` or the shipped one."""
+        return self.knowledge_dir or DEFAULT_KNOWLEDGE_DIR
 
     # Digests
     scheduler: bool = Field(
