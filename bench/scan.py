@@ -18,7 +18,13 @@ What it does, in one run:
 5. Times a cold ``scalewarden scan --checks target_fixed_capacity`` (a new process) against
    a small account.
 
-Usage: ``python bench/scan.py [--latency 0.02] [--workers 1,8,16,32] [--json]``
+With ``--accounts N`` it measures an organisation scan instead: the child creates an
+organisation of N accounts (moto switches account on ``sts:AssumeRole``, so every member is
+entered as a real scan enters it), seeds a few scalable targets in three of the 17 regions of
+each member, and the parent runs ``scan --organization --role-name ScalewardenReadOnly`` over
+all 17 regions, reporting the wall time, the API calls and the peak memory of the process.
+
+Usage: ``python bench/scan.py [--latency 0.02] [--workers 1,8,16,32] [--accounts N] [--json]``
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -44,6 +51,15 @@ REGIONS = {"us-east-1": 800, "eu-west-1": 600, "ap-southeast-2": 400, "us-west-2
 MIX = {"dynamodb": 0.4, "ecs": 0.3, "lambda": 0.2, "sagemaker": 0.1}
 IAM_POLICIES = 200
 PAGE = 50
+#: The 17 regions enabled by default in every commercial account.
+ORG_REGIONS = (
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
+    "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "ap-south-1",
+    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2",
+)  # fmt: skip
+#: Per member account: targets per namespace in each of its first three regions.
+ORG_SEED = {"dynamodb": 8, "lambda": 4}
+ORG_ROLE = "ScalewardenReadOnly"
 
 
 def region_layout(total: int) -> dict[str, int]:
@@ -57,7 +73,36 @@ def region_layout(total: int) -> dict[str, int]:
 # --------------------------------------------------------------------------------------------
 
 
-def child(mode: str, latency: float) -> None:
+def seed_organization(accounts: int) -> list[str]:
+    """An organisation of ``accounts`` accounts (the caller's included), each seeded."""
+    import boto3
+
+    from scalewarden.localaws import register_targets
+
+    org = boto3.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    for i in range(accounts - 1):
+        org.create_account(Email=f"member{i}@example.com", AccountName=f"member-{i:03d}")
+    ids = [
+        a["Id"] for page in org.get_paginator("list_accounts").paginate() for a in page["Accounts"]
+    ]
+    sts = boto3.client("sts")
+    for account_id in ids:
+        creds = sts.assume_role(
+            RoleArn=f"arn:aws:iam::{account_id}:role/{ORG_ROLE}", RoleSessionName="seed"
+        )["Credentials"]
+        session = boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+        for region in ORG_REGIONS[:3]:
+            for namespace, count in ORG_SEED.items():
+                register_targets(region, namespace, count, session=session, prefix=namespace)
+    return ids
+
+
+def child(mode: str, latency: float, accounts: int = 0) -> None:
     """Serve a seeded local AWS until stdin closes; print the endpoint URL first."""
     import boto3
 
@@ -100,6 +145,8 @@ def child(mode: str, latency: float) -> None:
                                 ScalableTargetAction={"MinCapacity": 2},
                             )
             create_managed_policies(IAM_POLICIES)
+        elif mode == "org":
+            seed_organization(accounts)
         else:
             seed_scenario("us-east-1")
             seed_iam()
@@ -112,14 +159,23 @@ def child(mode: str, latency: float) -> None:
 class Child:
     """A child-process local AWS (context manager)."""
 
-    def __init__(self, mode: str, latency: float) -> None:
-        self.mode, self.latency = mode, latency
+    def __init__(self, mode: str, latency: float, accounts: int = 0) -> None:
+        self.mode, self.latency, self.accounts = mode, latency, accounts
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
 
     def __enter__(self) -> Child:
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--child", self.mode, "--latency", str(self.latency)],
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                self.mode,
+                "--latency",
+                str(self.latency),
+                "--accounts",
+                str(self.accounts),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -198,13 +254,14 @@ def minimum_calls() -> tuple[int, dict[str, int]]:
 # --------------------------------------------------------------------------------------------
 
 
-def run_full_scan(url: str, workers: int) -> dict[str, Any]:
+def run_full_scan(url: str, workers: int, scope: Any = None) -> dict[str, Any]:
     from scalewarden.aws.session import ClientSettings
     from scalewarden.scan import ScanOptions, ScanScope, run_scan
 
     os.environ.update(aws_env(url))
     calls: Counter[str] = Counter()
     per_region: Counter[str] = Counter()
+    scope = scope or ScanScope(regions=list(REGIONS))
 
     def on_client(client: Any) -> None:
         region = client.meta.region_name
@@ -217,7 +274,7 @@ def run_full_scan(url: str, workers: int) -> dict[str, Any]:
 
     started = time.perf_counter()
     report = run_scan(
-        ScanScope(regions=list(REGIONS)),
+        scope,
         options=ScanOptions(
             max_workers=workers,
             client_settings=ClientSettings(max_pool_connections=max(workers, 10)),
@@ -235,6 +292,33 @@ def run_full_scan(url: str, workers: int) -> dict[str, Any]:
         "findings": len(report.findings),
         "targets_seen": targets,
         "coverage_gaps": len(report.coverage),
+        "accounts_scanned": len(report.accounts),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def organization_scan(accounts: int, latency: float, workers: int) -> dict[str, Any]:
+    """One ``--organization`` scan of ``accounts`` accounts × 17 regions (every check)."""
+    from scalewarden.scan import ScanScope
+
+    started = time.perf_counter()
+    with Child("org", latency, accounts) as aws:
+        seeded = time.perf_counter() - started
+        scope = ScanScope(regions=list(ORG_REGIONS), organization=True, role_name=ORG_ROLE)
+        result = run_full_scan(aws.url, workers, scope)
+    per_region = result.pop("calls_by_region")
+    return {
+        "accounts": accounts,
+        "regions": len(ORG_REGIONS),
+        "latency_s": latency,
+        "seed_s": round(seeded, 1),
+        "targets": accounts * 3 * sum(ORG_SEED.values()),
+        "calls_per_account_region": round(
+            (result["calls"] - per_region.get("us-east-1", 0))
+            / (accounts * (len(ORG_REGIONS) - 1)),
+            1,
+        ),
+        **result,
     }
 
 
@@ -271,10 +355,15 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--workers", default="1,8,16,32")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--child", choices=["big", "small"])
+    parser.add_argument("--accounts", type=int, default=0, help="organisation scan of N accounts")
+    parser.add_argument("--child", choices=["big", "small", "org"])
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.latency)
+        child(args.child, args.latency, args.accounts)
+        return
+    if args.accounts:
+        workers = max(int(w) for w in args.workers.split(","))
+        print(json.dumps(organization_scan(args.accounts, args.latency, workers), indent=2))
         return
 
     minimum, min_per_region = minimum_calls()
