@@ -329,10 +329,16 @@ def create_app(
     async def load_index() -> None:
         assert loader is not None
         try:
-            await asyncio.to_thread(loader)
+            loaded = await asyncio.to_thread(loader)
         except Exception as exc:
             state["index_error"] = f"{type(exc).__name__}: {exc}"[:300]
             logger.error("the knowledge index did not load: %s", state["index_error"])
+            return
+        if getattr(loaded, "empty", False):
+            from scalewarden.knowledge.answer import empty_index_message
+
+            state["index_error"] = empty_index_message(settings.knowledge_path)
+            logger.error("%s", state["index_error"])
             return
         state["index_ready"] = True
         # The default answerer searches this very index: from now on a search is cheap
@@ -467,6 +473,7 @@ def create_app(
         body: dict[str, Any] = {
             "ready": index and database,
             "index": "loaded" if index else ("failed" if state["index_error"] else "loading"),
+            **({"index_error": state["index_error"]} if state["index_error"] else {}),
             "database": "reachable" if database else "unreachable",
             "slack": "on" if bolt is not None else "off",
             # "open": anyone who reaches the service may use /api/v1 (shipped articles only).

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from scalewarden.cli.app import CONTEXT_SETTINGS, EXIT_OK, EXIT_USAGE, app, usage_error
+from scalewarden.cli.app import (
+    CONTEXT_SETTINGS,
+    EXIT_CANNOT_RUN,
+    EXIT_OK,
+    EXIT_USAGE,
+    app,
+    usage_error,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -39,6 +46,7 @@ def ask(
         MAX_TOP,
         KnowledgeBase,
         QuestionError,
+        empty_index_message,
         validate_question,
     )
     from scalewarden.settings import get_settings
@@ -51,12 +59,16 @@ def ask(
     if not 1 <= top <= MAX_TOP:
         raise usage_error(f"--top must be from 1 to {MAX_TOP}, got {top}")
     try:
-        engine = KnowledgeBase.from_settings(get_settings()).engine()
+        knowledge = KnowledgeBase.from_settings(get_settings())
+        engine = knowledge.engine()
     except OSError as exc:  # e.g. the knowledge folder itself is unreadable
         typer.echo(f"error: cannot load the knowledge base: {exc}", err=True)
-        raise typer.Exit(3) from None
+        raise typer.Exit(EXIT_CANNOT_RUN) from None
     for problem in engine.problems:
         typer.echo(f"warning: skipped {problem}", err=True)
+    if engine.empty:
+        typer.echo(f"error: {empty_index_message(knowledge.knowledge_dir)}", err=True)
+        raise typer.Exit(EXIT_CANNOT_RUN)
     try:
         answer = engine.answer(question, top)
     except QuestionError as exc:

@@ -158,6 +158,12 @@ class Engine:
         """Files that did not load (the CLI prints them as warnings)."""
         return self.index.problems
 
+    @property
+    def empty(self) -> bool:
+        """True when the index holds no section, so that every question would go unanswered:
+        a broken install, which must be said rather than answered "no confident answer"."""
+        return not self.index.sections
+
     def answer(self, question: str, top: int = 3) -> Answer:
         """Validate, search, decide, and cut snippets."""
         text = validate_question(question)
@@ -318,3 +324,12 @@ def forget_engines() -> None:
     """Drop every loaded engine (after the articles changed on disk)."""
     with _engines_lock:
         _engines.clear()
+
+
+def empty_index_message(folder: Path | None) -> str:
+    """Why no question can be answered, and what to do about it (CLI and ``/readyz``)."""
+    return (
+        f"the knowledge index holds no sections (articles looked for in {folder}). "
+        "Reinstall scalewarden (the articles ship inside the package), or point "
+        "SCALEWARDEN_KNOWLEDGE_DIR at a folder of articles."
+    )
