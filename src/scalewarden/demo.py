@@ -24,6 +24,38 @@ SAMPLE_QUESTIONS: tuple[str, ...] = (
 #: The regions the demo account uses.
 DEMO_REGIONS: tuple[str, ...] = ("us-east-1", "eu-west-1")
 
+#: What the local AWS imports that a plain install lacks (the ``demo`` extra).
+DEMO_MODULES: tuple[str, ...] = ("moto", "flask", "flask_cors")
+DEMO_EXTRA_HINT = "install the demo extra: pip install 'scalewarden[demo]'"
+
+
+def missing_demo_modules() -> list[str]:
+    """The modules of the demo extra that cannot be imported here (empty: all present)."""
+    import importlib.util
+
+    missing = []
+    for name in DEMO_MODULES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
+def scan_command(endpoint_url: str, regions: tuple[str, ...]) -> str:
+    """The shell command that scans the running demo account from another terminal."""
+    from scalewarden.localaws import FAKE_CREDENTIALS
+
+    credentials = " ".join(f"{k}={v}" for k, v in FAKE_CREDENTIALS.items())
+    # A profile set in the caller's shell would be read (and could even be a real account's
+    # configuration): the command drops it.
+    return (
+        f"env -u AWS_PROFILE AWS_ENDPOINT_URL={endpoint_url} {credentials} "
+        f"scalewarden scan --regions {','.join(regions)}"
+    )
+
 
 @dataclass
 class DemoAccount:

@@ -229,6 +229,12 @@ def scan(
         "--save",
         help="Store the report with its scope in the database (see `scalewarden history`).",
     ),
+    demo: bool = typer.Option(
+        False,
+        "--demo",
+        help="Scan the embedded demo account (a local AWS on loopback) instead of AWS: "
+        "no credentials needed, no real account touched. Needs the demo extra.",
+    ),
 ) -> None:
     """Check AWS accounts for Application Auto Scaling security issues."""
     from scalewarden.aws.accounts import (
@@ -245,7 +251,9 @@ def scan(
         threshold = None if fail_on.strip().lower() == "none" else Severity.parse(fail_on)
         severities = tuple(Severity.parse(s).value for s in _split(severity) or ())
         statuses = {Status.parse(s) for s in _split(status) or ()}
-        region_list = parse_regions(regions)
+        # The demo's regions are checked against the demo account alone: no AWS configuration
+        # (a profile, for one) may be read for it.
+        region_list = _split(regions) if demo else parse_regions(regions)
         account_list = parse_account_ids(accounts)
         if role_name is not None:
             role_name = validate_role_name(role_name)
@@ -258,6 +266,22 @@ def scan(
             framework = resolve_framework(compliance)
     except ValueError as exc:
         raise usage_error(str(exc)) from exc
+    if demo:
+        real = {
+            "--accounts": accounts,
+            "--organization": organization or None,
+            "--role-name": role_name,
+            "--external-id": external_id,
+            "--profile": profile,
+            # A demo report must not mix with real ones in the database.
+            "--save": save or None,
+        }
+        named = [flag for flag, value in real.items() if value is not None]
+        if named:
+            raise usage_error(f"--demo scans only the embedded demo account; drop {named[0]}")
+        from scalewarden.cli.demo import require_demo_extra
+
+        require_demo_extra()
     if organization and not role_name:
         raise usage_error("--organization needs --role-name")
     if external_id is not None and not role_name:
@@ -283,9 +307,26 @@ def scan(
     from scalewarden.settings import get_settings
 
     try:
-        options = ScanOptions.from_settings(get_settings())
+        settings = get_settings()
+        if demo:
+            from scalewarden.demo import DEMO_REGIONS, demo_account
+
+            # The demo account's own region, whatever SCALEWARDEN_AWS_REGION says.
+            settings = settings.model_copy(update={"aws_region": DEMO_REGIONS[0]})
+        options = ScanOptions.from_settings(settings)
     except ValueError as exc:  # an invalid SCALEWARDEN_* variable (pydantic's ValidationError)
         raise usage_error(f"settings: {exc}") from exc
+    if demo:
+        typer.echo(
+            "Scanning the embedded demo account: a local AWS on 127.0.0.1 with planted "
+            "problems. No real AWS account is touched.",
+            err=True,
+        )
+        unknown = sorted(set(region_list or ()) - {*DEMO_REGIONS, "all"})
+        if unknown:
+            raise usage_error(
+                f"the demo account has no region {unknown[0]}; it has {', '.join(DEMO_REGIONS)}"
+            )
     scope = ScanScope(
         regions=region_list,
         accounts=account_list,
@@ -309,7 +350,11 @@ def scan(
                 writable_dir(output_dir)
         except OutputError as exc:
             raise usage_error(str(exc)) from exc
-        if regions is None:
+        if demo:
+            account = stack.enter_context(demo_account())
+            demo_regions = [r for r in region_list or () if r != "all"] or list(account.regions)
+            scope = dataclasses.replace(scope, regions=demo_regions)
+        elif regions is None:
             _say_when_all_regions(profile, options.region)
         try:
             tracker = _RichProgress()
