@@ -62,8 +62,9 @@ from scalewarden.knowledge.devset import (  # noqa: E402
     load_labelled,
 )
 from scalewarden.knowledge.index import SearchIndex  # noqa: E402
+from scalewarden.settings import DEFAULT_KNOWLEDGE_DIR  # noqa: E402
 
-KNOWLEDGE = ROOT / "knowledge"
+KNOWLEDGE = DEFAULT_KNOWLEDGE_DIR
 DEVSET = ROOT / "bench" / "devset"
 DOC = ROOT / "docs" / "benchmarks.md"
 

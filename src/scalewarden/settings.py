@@ -10,15 +10,16 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-#: The knowledge base shipped with the package (``knowledge/`` at the repository root,
-#: or inside the installed package data when installed as a wheel).
-DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"
+#: The knowledge base shipped inside the package (package data, so that a wheel, an editable
+#: install and a source checkout all find it in the same place).
+DEFAULT_KNOWLEDGE_DIR = Path(str(files("scalewarden") / "knowledge_base"))
 
 
 class Settings(BaseSettings):

@@ -8,6 +8,7 @@ import pytest
 
 from scalewarden.checks.model import Check, Severity
 from scalewarden.checks.registry import all_checks, check_ids, get_check, select, topics
+from scalewarden.settings import DEFAULT_KNOWLEDGE_DIR
 
 REQUIRED = {
     "iam_policy_aas_write_unrestricted": Severity.HIGH,
@@ -35,7 +36,7 @@ REQUIRED = {
     "config_recorder_enabled": Severity.LOW,
     "securityhub_enabled": Severity.LOW,
 }
-KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+KNOWLEDGE = DEFAULT_KNOWLEDGE_DIR
 
 
 def test_required_checks_exist_with_their_severity() -> None:

@@ -18,9 +18,10 @@ from scalewarden.knowledge.answer import RELATIVE_FLOOR, Engine
 from scalewarden.knowledge.corpus import Corpus, load_corpus, source_page
 from scalewarden.knowledge.devset import by_set, load_labelled, load_off_topic
 from scalewarden.knowledge.index import SearchIndex
+from scalewarden.settings import DEFAULT_KNOWLEDGE_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-KNOWLEDGE = ROOT / "knowledge"
+KNOWLEDGE = DEFAULT_KNOWLEDGE_DIR
 DEVSET = ROOT / "bench" / "devset"
 #: Sharing this many consecutive words with a reference page counts as copying.
 RUN = 12
