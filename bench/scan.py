@@ -190,7 +190,11 @@ class Child:
         if self.proc is not None:
             assert self.proc.stdin is not None
             self.proc.stdin.close()
-            self.proc.wait(timeout=60)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # a very large local AWS can be slow to stop
+                self.proc.kill()
+                self.proc.wait()
 
 
 def aws_env(url: str) -> dict[str, str]:
@@ -306,6 +310,8 @@ def organization_scan(accounts: int, latency: float, workers: int) -> dict[str, 
         seeded = time.perf_counter() - started
         scope = ScanScope(regions=list(ORG_REGIONS), organization=True, role_name=ORG_ROLE)
         result = run_full_scan(aws.url, workers, scope)
+        # Printed at once: stopping a local AWS of this size takes a while.
+        print(json.dumps({k: v for k, v in result.items() if "by_" not in k}), file=sys.stderr)
     per_region = result.pop("calls_by_region")
     return {
         "accounts": accounts,
