@@ -11,13 +11,11 @@ import json
 import re
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 
 import botocore.session
 
 from scalewarden.knowledge.corpus import Section, load_corpus
-
-ROOT = Path(__file__).resolve().parents[2]
+from scalewarden.settings import DEFAULT_KNOWLEDGE_DIR
 
 #: Actions that only read: a read-only policy may grant nothing else.
 READ_ONLY = re.compile(r"^[a-z0-9-]+:(Describe|List|Get)[A-Za-z*]*$")
@@ -25,7 +23,7 @@ READ_ONLY = re.compile(r"^[a-z0-9-]+:(Describe|List|Get)[A-Za-z*]*$")
 
 @cache
 def sections() -> dict[tuple[str, str], Section]:
-    return {(s.article_id, s.heading): s for s in load_corpus(ROOT / "knowledge").sections}
+    return {(s.article_id, s.heading): s for s in load_corpus(DEFAULT_KNOWLEDGE_DIR).sections}
 
 
 def body(article: str, heading: str) -> str:
@@ -189,7 +187,7 @@ def test_appstream_new_name_keeps_its_namespace() -> None:
     section = sections()[("service-integrations", "Amazon AppStream 2.0 (appstream)")]
     assert "Amazon WorkSpaces Applications" in section.body
     assert "namespace `appstream`, not\n`workspaces`" in section.body
-    articles = {a.id: a for a in load_corpus(ROOT / "knowledge").articles}
+    articles = {a.id: a for a in load_corpus(DEFAULT_KNOWLEDGE_DIR).articles}
     assert "WorkSpaces Applications" in articles["service-integrations"].aliases
 
 

@@ -5,7 +5,6 @@ covers them (top-1, not declined)."""
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,7 @@ from scalewarden.checks.registry import all_checks
 from scalewarden.knowledge.answer import Engine
 from scalewarden.knowledge.corpus import load_corpus
 from scalewarden.knowledge.index import SearchIndex
-
-ROOT = Path(__file__).resolve().parents[2]
+from scalewarden.settings import DEFAULT_KNOWLEDGE_DIR
 
 #: (question, article, section): one per point of the coverage list.
 COVERAGE = [
@@ -127,7 +125,7 @@ COVERAGE = [
 
 @cache
 def engine() -> Engine:
-    return Engine(SearchIndex.build(load_corpus(ROOT / "knowledge")))
+    return Engine(SearchIndex.build(load_corpus(DEFAULT_KNOWLEDGE_DIR)))
 
 
 @pytest.mark.parametrize(("question", "article", "section"), COVERAGE, ids=[c[0] for c in COVERAGE])
