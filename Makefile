@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck check bench mutation clean
+.PHONY: demo test lint typecheck check bench mutation docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ mutation: $(VENV)/.dev-installed
 	rm -rf mutants
 	$(BIN)/mutmut run --max-children 2 || true
 	$(BIN)/mutmut results --all true
+
+# Regenerates the configuration reference in docs/operations.md from the Settings model.
+docs: $(VENV)/.dev-installed
+	$(BIN)/python -m scalewarden.configref docs/operations.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mutants
