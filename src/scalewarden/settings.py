@@ -67,7 +67,7 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("SCALEWARDEN_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
         description="The region scanned when none is named (a Slack scan without `region=`, "
-        "the CLI without `--regions`); boto3's own `AWS_REGION` is read too.",
+        "the CLI without `--regions`); the first of these variables that is set wins.",
     )
     max_workers: int | None = Field(
         default=None,

@@ -290,7 +290,9 @@ class KnowledgeBase:
     @classmethod
     def from_settings(cls, settings: Settings) -> KnowledgeBase:
         """The knowledge base ``settings`` name (``SCALEWARDEN_KNOWLEDGE_DIR`` …)."""
-        return cls(settings.knowledge_path, tuple(settings.extra_knowledge_dirs), settings.cache_dir)
+        return cls(
+            settings.knowledge_path, tuple(settings.extra_knowledge_dirs), settings.cache_dir
+        )
 
     def engine(self) -> Engine:
         """The engine of these folders, built on first use and then shared (thread-safe)."""
