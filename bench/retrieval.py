@@ -241,7 +241,12 @@ QUALITY_SETS = ("development", "practice", "held-out", "held-out 2")
 def quality(root: Path) -> dict[str, object]:
     """Top-1, wrongly declined and off-topic declines of the tree at ``root`` (its own code,
     articles and questions: labels follow heading renames), and p99 latency over every set."""
-    engine = Engine(SearchIndex.build(load_corpus(root / "knowledge")))
+    # The articles live in the package since they ship as package data; earlier trees kept
+    # them at the top.
+    articles = root / "src" / "scalewarden" / "knowledge_base"
+    engine = Engine(
+        SearchIndex.build(load_corpus(articles if articles.is_dir() else root / "knowledge"))
+    )
     folder = root / "bench" / "devset"
     sets = by_set(load_labelled(folder))
     out: dict[str, object] = {}
@@ -263,8 +268,12 @@ def quality(root: Path) -> dict[str, object]:
 def quality_of(rev: str) -> dict[str, object]:
     """:func:`quality` of commit ``rev``, exported and measured with its own code."""
     with tempfile.TemporaryDirectory() as tmp:
+        top_level = subprocess.run(
+            ["git", "-C", str(ROOT), "cat-file", "-e", f"{rev}:knowledge"], check=False
+        )
+        paths = ["src", "bench", *(["knowledge"] if top_level.returncode == 0 else [])]
         archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", rev, "src", "knowledge", "bench"],
+            ["git", "-C", str(ROOT), "archive", rev, *paths],
             capture_output=True,
             check=True,
         ).stdout

@@ -11,12 +11,12 @@ import pytest
 from scalewarden.knowledge.answer import Engine, forget_engines
 from scalewarden.knowledge.corpus import Corpus, load_corpus
 from scalewarden.knowledge.index import SearchIndex
-from scalewarden.settings import get_settings
+from scalewarden.settings import DEFAULT_KNOWLEDGE_DIR, get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 KB = FIXTURES / "kb"
 EXTRA = FIXTURES / "extra"
-SHIPPED = Path(__file__).resolve().parents[2] / "knowledge"
+SHIPPED = DEFAULT_KNOWLEDGE_DIR
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +36,7 @@ def engine(index: SearchIndex) -> Engine:
 
 @pytest.fixture(scope="session")
 def shipped() -> Engine:
-    """An engine over the shipped articles (``knowledge/``), built once per test run."""
+    """An engine over the shipped articles (package data), built once per test run."""
     return Engine(SearchIndex.build(load_corpus(SHIPPED)))
 
 
