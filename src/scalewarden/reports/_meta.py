@@ -87,8 +87,8 @@ def explanation_url(article_id: str) -> str | None:
     from scalewarden.knowledge.corpus import split_front_matter
     from scalewarden.settings import get_settings
 
-    folder = get_settings().knowledge_dir
-    if folder is None or not article_id or "/" in article_id or article_id.startswith("."):
+    folder = get_settings().knowledge_path
+    if not article_id or "/" in article_id or article_id.startswith("."):
         return None
     try:
         text = (folder / f"{article_id}.md").read_text(encoding="utf-8")
