@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +12,9 @@ from harness import USER
 
 from scalewarden.knowledge.answer import KnowledgeBase
 from scalewarden.knowledge.mrkdwn import escape
+from scalewarden.settings import DEFAULT_KNOWLEDGE_DIR
 
-KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+KNOWLEDGE = DEFAULT_KNOWLEDGE_DIR
 
 pytestmark = pytest.mark.asyncio
 
