@@ -166,3 +166,13 @@ def test_an_hourly_digest_fires_in_the_repeated_hour_of_autumn() -> None:
     # 01:00 UTC is 02:00 CET, the second 02:00 of 2026-10-25: the calendar fires there.
     assert hourly.next_after(utc(2026, 10, 25, 0, 30)) == utc(2026, 10, 25, 1)
     assert hourly.due(utc(2026, 10, 25, 1, 10), grace=GRACE) == utc(2026, 10, 25, 1)
+
+
+@pytest.mark.parametrize(
+    "timezone", ["localtime", "posixrules", "right/UTC", "posix/Europe/Berlin"]
+)
+def test_a_zone_that_depends_on_the_host_is_refused(timezone: str) -> None:
+    """``localtime`` is each host's own zone and ``right/…`` counts leap seconds: replicas
+    could compute different fire times for one subscription, and post twice."""
+    with pytest.raises(ScheduleError, match="unknown time zone"):
+        Schedule.parse("daily 09:00", timezone)

@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from itertools import pairwise
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from cronsim import CronSim, CronSimError
 
@@ -51,11 +52,19 @@ def _shown(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
+@cache
+def _portable_zones() -> frozenset[str]:
+    """The IANA names every replica resolves alike: ``localtime`` is each host's own zone, and
+    ``posixrules``, ``right/…`` and ``posix/…`` are not in the list (``right/`` counts leap
+    seconds). Replicas that disagreed on a fire time would each post a digest."""
+    return frozenset(available_timezones() - {"localtime"})
+
+
 def zone(name: str) -> ZoneInfo:
     """The IANA time zone ``name`` (``Europe/Berlin``, ``UTC``); ScheduleError when unknown."""
     text = (name or "").strip()
     try:
-        if not text or len(text) > MAX_LENGTH:
+        if not text or len(text) > MAX_LENGTH or text not in _portable_zones():
             raise ValueError
         return ZoneInfo(text)
     # OSError: a directory of the database ("America") or a name the file system refuses.
