@@ -264,8 +264,8 @@ RISKY: list[tuple[str, dict[str, Any]]] = [
     (
         "aas-root-call",
         aas_event(
-            "DescribeScalableTargets",
-            {"serviceNamespace": "ecs"},
+            "PutScheduledAction",
+            {**ECS_TARGET, "scheduledActionName": "night", "schedule": "cron(0 1 * * ? *)"},
             userIdentity=copy.deepcopy(ROOT_IDENTITY),
         ),
     ),
@@ -307,6 +307,14 @@ RISKY: list[tuple[str, dict[str, Any]]] = [
 BENIGN: list[tuple[str, dict[str, Any]]] = [
     ("guide sample (min 2, max 10)", copy.deepcopy(_AAS_SAMPLE)),
     ("read", aas_event("DescribeScalableTargets", {"serviceNamespace": "ecs"})),
+    (
+        "root read",
+        aas_event(
+            "DescribeScalingActivities",
+            {"serviceNamespace": "ecs"},
+            userIdentity=copy.deepcopy(ROOT_IDENTITY),
+        ),
+    ),
     (
         "healthy register",
         aas_event("RegisterScalableTarget", {**ECS_TARGET, "minCapacity": 2, "maxCapacity": 10}),

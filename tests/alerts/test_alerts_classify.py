@@ -185,10 +185,11 @@ def test_access_denied_on_a_write_alerts_but_other_failures_do_not() -> None:
     assert classify(denied).rule_id == "aas-access-denied"  # type: ignore[union-attr]
 
 
-def test_root_calls_alert_even_reads_and_failed_ones() -> None:
+def test_root_writes_alert_even_when_they_fail() -> None:
     event = dict(RISKY)["aas-root-call"]
     alert = classify(event)
     assert alert is not None and alert.who is not None and alert.who.name == "root"
+    assert alert.severity is Severity.HIGH
     failed = copy.deepcopy(event)
     failed["detail"]["errorCode"] = "ValidationException"
     alert = classify(failed)

@@ -222,6 +222,8 @@ def _access_denied(call: Call, _ctx: AlertContext) -> Verdict | None:
 
 
 def _root(call: Call, _ctx: AlertContext) -> Verdict | None:
+    if _is_read(call.name):
+        return None  # reads are ignored, the root user's too (EventBridge does not send them)
     outcome = " (it failed)" if _failed(call) else ""
     summary = f"The account's root user called {call.name}{outcome}."
     return Verdict(summary, _target_name(call), target=_target(call))
