@@ -14,6 +14,7 @@ from scalewarden.cli import (  # noqa: F401  (registration)
     demo,
     diff,
     digest,
+    events,
     history,
     mute,
     scan,
