@@ -10,7 +10,7 @@ more than a small one.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from scalewarden.alerts.model import (
@@ -199,7 +199,7 @@ def classify(event: Any, context: AlertContext | None = None) -> Alert | None:
     others = tuple(rule_id for _, rule_id, _alert_ in found if rule_id != best[1])
     alert = best[2]
     if others:
-        alert = Alert(**{**alert.__dict__, "also": others})
+        alert = replace(alert, also=others)
     return alert
 
 

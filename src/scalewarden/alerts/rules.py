@@ -281,7 +281,7 @@ def _grants_aas_writes(call: Call, _ctx: AlertContext) -> Verdict | None:
 
 def _unjudged(name: str, reason: str) -> Verdict:
     summary = f"Policy {name} could not be evaluated: {reason}. Review it by hand."
-    return Verdict(summary, name, note="not evaluated")
+    return Verdict(summary, name)
 
 
 def _slr_deleted(call: Call, _ctx: AlertContext) -> Verdict | None:
