@@ -163,7 +163,7 @@ def _single_instance(call: Call, _ctx: AlertContext) -> Verdict | None:
     dimension = call.params.get("scalableDimension")
     if _failed(call) or low is None or low >= 2 or dimension not in ZONAL_CAPACITY_DIMENSIONS:
         return None
-    summary = f"Minimum capacity {low}: the target can scale in to fewer than two zones' worth."
+    summary = f"Minimum capacity {low}: below two, losing one Availability Zone can stop it all."
     return _register(call, summary, (Change("min capacity", str(low)),))
 
 
