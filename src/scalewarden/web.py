@@ -263,6 +263,7 @@ def create_app(
     explainer: Explainer | None = None,
     index_loader: Callable[[], object] | None = None,
     slack_client: AsyncWebClient | None = None,
+    slack_backoff: float | None = None,
     authorize: Callable[..., Awaitable[AuthorizeResult]] | None = None,
     socket_mode: bool = False,
     drain_timeout: float = 30.0,
@@ -278,7 +279,9 @@ def create_app(
     ``/readyz`` turns ready once the index is in memory. ``scanner`` defaults to the real scan
     (in ``settings.aws_region`` when the scope names no region).
     ``explainer`` (a check's article section, for the remediation card) defaults to the same
-    knowledge base. ``authorize`` skips ``auth.test`` (tests, benchmark).
+    knowledge base. ``authorize`` skips ``auth.test`` (tests, benchmark). ``slack_backoff``
+    replaces the Web API client's retry back-off factor (seconds), so that tests of retried
+    failures do not wait out production's half-second steps.
     """
     settings = settings or get_settings()
     metrics = Metrics()
@@ -313,7 +316,8 @@ def create_app(
         from scalewarden.slack.app import build_web_client, create_bolt_app
         from scalewarden.slack.workspace import InstalledWorkspace
 
-        client = slack_client or build_web_client(token, settings.slack_api_url, metrics)
+        backoff = {} if slack_backoff is None else {"backoff": slack_backoff}
+        client = slack_client or build_web_client(token, settings.slack_api_url, metrics, **backoff)
         if authorize is None:
             workspace = InstalledWorkspace(client)
         bolt = create_bolt_app(

@@ -28,6 +28,10 @@ from scalewarden.settings import Settings
 from scalewarden.store import Store
 from scalewarden.web import create_app
 
+#: The Web API client's retry back-off factor in tests (production's is 0.5 s): retried
+#: failures are still retried, without waiting out real back-off steps.
+RETRY_BACKOFF = 0.001
+
 
 @pytest.fixture
 async def fake_slack() -> AsyncIterator[FakeSlack]:
@@ -97,6 +101,7 @@ def make_harness(
         kwargs.setdefault("scanner", scanner)
         kwargs.setdefault("checks", lambda: [sample_check()])
         kwargs.setdefault("progress_interval", 0.05)
+        kwargs.setdefault("slack_backoff", RETRY_BACKOFF)
         app = create_app(settings, **kwargs)
         harness = Harness(app, fake_slack, kwargs["store"])
         async with app.router.lifespan_context(app):
