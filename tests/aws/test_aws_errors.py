@@ -82,6 +82,7 @@ def test_access_denied_is_not_retried_for_every_target(aws_env: str, local_aws: 
     assert calls.count("ListTagsForResource") == fault.hits
 
 
+@pytest.mark.usefixtures("tiny_aws_backoff")
 def test_throttling_past_retries(aws_env: str, local_aws: LocalAws) -> None:
     register_targets("us-east-1", "ecs", 3, prefix="svc")
     fault = local_aws.inject_fault(
