@@ -316,8 +316,12 @@ def create_app(
         from scalewarden.slack.app import build_web_client, create_bolt_app
         from scalewarden.slack.workspace import InstalledWorkspace
 
-        backoff = {} if slack_backoff is None else {"backoff": slack_backoff}
-        client = slack_client or build_web_client(token, settings.slack_api_url, metrics, **backoff)
+        url = settings.slack_api_url
+        client = slack_client or (
+            build_web_client(token, url, metrics)
+            if slack_backoff is None
+            else build_web_client(token, url, metrics, backoff=slack_backoff)
+        )
         if authorize is None:
             workspace = InstalledWorkspace(client)
         bolt = create_bolt_app(
