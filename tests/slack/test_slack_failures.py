@@ -18,6 +18,7 @@ from harness import (
     build_report,
 )
 
+from scalewarden.slack.app import build_web_client
 from scalewarden.slack.views.buttons import ACTION_SHARE, AnswerPayload
 
 pytestmark = pytest.mark.asyncio
@@ -106,3 +107,32 @@ async def test_no_secret_in_debug_logs_metrics_or_readiness(
     for secret in (BOT_TOKEN, SIGNING_SECRET, APP_TOKEN, aws_secret):
         for place in exposed:
             assert secret not in place
+
+
+async def test_timeouts_are_retried_with_backoff(make_harness: Any, fake_slack: Any) -> None:
+    """A Web API call that times out is counted and sent again; the user gets the reply once."""
+    from scalewarden.slack.metrics import Metrics
+
+    metrics = Metrics()
+    client = build_web_client(
+        "xoxb-test-token-value", fake_slack.api_url, metrics, timeout=1, backoff=0.01
+    )
+    async with make_harness(slack_client=client) as h:
+        # Slack stalls past the client's timeout on the first post (the stall ends at stop).
+        h.fake.fail("chat.postMessage", 200, delay=60, body={"ok": True, "ts": "1.0"})
+        event = {
+            "type": "app_mention",
+            "user": USER,
+            "channel": CHANNEL,
+            "ts": "5.2",
+            "text": "<@UBOT0001> which TLS version?",
+        }
+        await h.event(event, event_id="EvTIMEOUT")
+        await h.fake.wait_for(lambda: len(h.fake.api_calls("chat.postMessage")) == 2)
+        await h.settle()
+        first, second = h.fake.api_calls("chat.postMessage")
+        assert second.params == first.params  # the same reply, sent again
+        assert second.params["thread_ts"] == "5.2" and "TLS" in json.dumps(second.params)
+        assert len(h.fake.api_calls("chat.postMessage")) == 2
+    errors = "scalewarden_slack_api_errors_total"
+    assert metrics.registry.get_sample_value(errors, {"kind": "timeout"}) == 1

@@ -537,3 +537,29 @@ async def test_a_member_removed_from_the_admin_group_loses_access_at_once(
         assert "only scalewarden admins" in refused.json()["text"]
         await h.settle()
         assert len(scanner.calls) == 3
+
+
+async def test_question_about_a_real_check_gets_its_explanation(make_harness: Any) -> None:
+    from scalewarden.checks.registry import get_check
+
+    check = get_check("dynamodb_table_autoscaling_enabled")
+    async with make_harness(checks=None) as h:
+        event = {
+            "type": "app_mention",
+            "user": USER,
+            "channel": CHANNEL,
+            "ts": "5.1",
+            "text": "<@UBOT0001> why did dynamodb_table_autoscaling_enabled fail?",
+        }
+        await h.event(event, event_id="EvREALCHECK")
+        await h.fake.wait_for(lambda: h.fake.api_calls("chat.postMessage"))
+        text = json.dumps(h.fake.api_calls("chat.postMessage")[0].params)
+        assert check.title.split()[0] in text and "How to fix it" in text
+        assert "Why it matters" in text
+
+
+async def test_findings_before_any_scan_says_so(make_harness: Any) -> None:
+    async with make_harness() as h:
+        await h.command("findings", user=ADMIN)
+        await h.fake.wait_for(lambda: h.fake.webhook_calls("cmd"))
+        assert "No scan has been stored yet" in json.dumps(h.fake.webhook_calls("cmd")[0].params)

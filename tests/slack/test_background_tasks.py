@@ -1,18 +1,15 @@
-"""Background work tracking, throttled progress from worker threads, signatures, redaction."""
+"""Background work: tracked tasks, the bounded queue, daemon threads, throttled progress."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from types import SimpleNamespace
 
 import pytest
 
 from scalewarden.slack.background import BackgroundTasks
-from scalewarden.slack.redact import redact, redact_resource
 from scalewarden.slack.scan.progress import ProgressReporter
-from scalewarden.slack.signature import sign, verify
 
 
 async def test_drain_waits_for_tasks_spawned_while_draining() -> None:
@@ -178,66 +175,3 @@ async def test_progress_from_threads_is_throttled() -> None:
     assert reporter.events_seen == 800
     assert len(sent) == 1  # one update, then nothing until the interval has passed
     assert sent[0].startswith(":hourglass_flowing_sand: Scanning\ncollect ")
-
-
-def test_signature_round_trip_and_refusals() -> None:
-    now = time.time()
-    ts = str(int(now))
-    body = b"command=%2Fscalewarden&text=help"
-    good = sign("secret", ts, body)
-    assert verify("secret", body, ts, good, now=lambda: now)
-    assert not verify("other", body, ts, good, now=lambda: now)
-    assert not verify("secret", body + b"x", ts, good, now=lambda: now)
-    assert not verify("secret", body, ts, good, now=lambda: now + 301)
-    assert not verify("secret", body, None, good)
-    assert not verify("secret", body, ts, None)
-    assert not verify("secret", body, "12ab", good)
-    assert not verify("secret", body, ts, "v0=é" + good[4:], now=lambda: now)
-
-
-def test_redaction() -> None:
-    text = (
-        "token xoxb-123456789-abcdefghijk and xapp-1-A1-123-abcdef01 key AKIAABCDEFGHIJKLMNOP "
-        "secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY signing_secret=abc"
-    )
-    masked = redact(text)
-    for leaked in ("xoxb-", "xapp-", "AKIA", "wJalr", "signing_secret=abc"):
-        assert leaked not in masked
-    assert redact_resource("table/" + "x" * 500, max_length=50).count("…") == 1
-
-
-def test_long_resource_ids_keep_both_ends_within_the_limit() -> None:
-    exact = "table/" + "a" * 114
-    assert redact_resource(exact) == exact  # 120 characters: shown whole
-    longer = "table/" + "a" * 110 + "0123456789" + "Z"
-    shown = redact_resource(longer)
-    assert shown == longer[:59] + "…" + longer[-59:]
-    assert len(shown) == 119 and shown.endswith("0123456789Z")
-
-
-def test_signatures_are_fresh_for_exactly_five_minutes() -> None:
-    body, ts = b"payload=1", "1700000000"
-    good = sign("secret", ts, body)
-    assert verify("secret", body, ts, good, now=lambda: 1700000000 + 300)
-    assert verify("secret", body, ts, good, now=lambda: 1700000000 - 300)
-    assert not verify("secret", body, ts, good, now=lambda: 1700000000 + 301)
-
-
-def test_timestamps_longer_than_twelve_digits_are_refused_unread() -> None:
-    for ts in ("100000000000", "1000000000000"):  # 12 and 13 digits, each "fresh"
-        good = sign("secret", ts, b"x")
-        assert verify("secret", b"x", ts, good, now=lambda ts=ts: int(ts)) is (len(ts) <= 12)
-
-
-def test_chat_masking_uses_the_checks_detector_but_keeps_what_is_not_a_secret() -> None:
-    pasted = (
-        "my config: password=hunter2hunter2 and https://hooks.example.com/x?token=abcdef123 "
-        "and -----BEGIN RSA PRIVATE KEY----- and ghp_" + "a1B2c3D4e5F6g7H8i9J0" * 2
-    )
-    masked = redact(pasted)
-    for leaked in ("hunter2", "abcdef123", "BEGIN RSA PRIVATE KEY", "ghp_"):
-        assert leaked not in masked
-    assert masked.count("[redacted]") == 4
-    # A question is not a leak: addresses, ids and ordinary words stay as typed.
-    question = "can ops@example.com scale table/Orders in 111122223333 with a 40 % target?"
-    assert redact(question) == question
