@@ -135,3 +135,38 @@ def test_an_account_wide_check_that_could_read_no_region_is_an_error_not_a_fail(
     # One readable region is enough to see a multi-region trail (it shows up in each).
     half = account(region("eu-west-1"), region("us-east-1", errors={Source.TRAILS: reason}))
     assert Status.FAIL in statuses(run("cloudtrail_multiregion_management_events", half))
+
+
+def test_a_whole_source_missing_blocks_a_requirement_on_its_namespaces() -> None:
+    # A region that could not be entered at all records every source bare
+    # ("scalable_targets", not "scalable_targets:ecs"): that is every namespace missing, so a
+    # check requiring one namespace's part, or every namespace's, cannot judge.
+    from scalewarden.checks.registry import get_check
+
+    for check_id in ("slr_unused", "dynamodb_table_autoscaling_enabled"):
+        whole, _, _ = classify(get_check(check_id), {"scalable_targets": "AccessDenied"})
+        assert whole == {"scalable_targets": "AccessDenied"}, check_id
+
+
+def test_a_role_used_only_in_an_unreachable_region_is_not_called_unused() -> None:
+    from inventory_builders import ACCOUNT, run
+
+    from scalewarden.aws.inventory import REGIONAL_SOURCES, IamAuthorization
+
+    principal = "ecs.application-autoscaling.amazonaws.com"
+    role = {
+        "RoleName": "AWSServiceRoleForApplicationAutoScaling_ECSService",
+        "Arn": f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/{principal}/"
+        "AWSServiceRoleForApplicationAutoScaling_ECSService",
+        "Path": f"/aws-service-role/{principal}/",
+        "AssumeRolePolicyDocument": {
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}
+            ]
+        },
+    }
+    readable = region("us-east-1")
+    refused = region("eu-west-1", errors=dict.fromkeys(REGIONAL_SOURCES, "opt-in required"))
+    findings = run("slr_unused", account(readable, refused, iam=IamAuthorization(roles=[role])))
+    assert not [f for f in findings if f.status in (Status.FAIL, Status.PASS)]
+    assert [f for f in findings if f.status is Status.ERROR and "opt-in required" in f.message]

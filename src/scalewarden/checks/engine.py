@@ -126,7 +126,8 @@ def classify(
 
     *Whole*: a source the check requires is missing as such (an exact key of ``requires``,
     which may itself name one namespace, ``scalable_targets:dynamodb``, or every namespace,
-    ``scalable_targets:*``, for a verdict about a resource that any namespace could change).
+    ``scalable_targets:*``, for a verdict about a resource that any namespace could change;
+    a bare ``scalable_targets`` missing covers both).
     *Partial*: one namespace of a per-namespace source it requires (that namespace is
     *blocked*), or any part of a source only its scope-wide verdicts need. Everything else is
     not its concern.
@@ -137,6 +138,10 @@ def classify(
     for key, reason in errors.items():
         base, _, namespace = key.partition(":")
         if key in check.requires or (namespace and f"{base}:*" in check.requires):
+            whole[key] = reason
+        elif not namespace and any(r.startswith(f"{base}:") for r in check.requires):
+            # The source missing as such (a region or account that could not be entered) is
+            # every namespace's part missing, the one or all a requirement names included.
             whole[key] = reason
         elif namespace and base in check.requires:
             partial[key] = reason
