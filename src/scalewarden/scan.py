@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -146,11 +146,19 @@ class ScanOptions:
     client_settings: ClientSettings | None = None
     #: Called with every botocore client created (e.g. to register ``before-call`` hooks).
     on_client: ClientHook | None = None
+    #: ``SCALEWARDEN_FINGERPRINT_KEY`` (``checks.model.identity_digest``); ``None``: built in.
+    fingerprint_key: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ScanOptions:
-        """The options ``settings`` set (region, pool size); test knobs left at their defaults."""
-        return cls(region=settings.aws_region, max_workers=settings.max_workers)
+        """The options ``settings`` set (region, pool size, fingerprint key); test knobs left
+        at their defaults."""
+        key = settings.fingerprint_key
+        return cls(
+            region=settings.aws_region,
+            max_workers=settings.max_workers,
+            fingerprint_key=key.get_secret_value().encode("utf-8") if key else None,
+        )
 
 
 def _select_checks(scope: ScanScope) -> list[Check]:
@@ -413,7 +421,7 @@ def run_scan(
         require_credentials,
     )
     from scalewarden.checks.engine import evaluate
-    from scalewarden.checks.model import ScanReport, sort_findings
+    from scalewarden.checks.model import ScanReport, fingerprint_key, sort_findings
 
     opts = options or ScanOptions()
     started = datetime.now(UTC)
@@ -501,7 +509,8 @@ def run_scan(
     inventories = [
         by_id[a.account_id] if a.clients is not None else _unreachable(a, regions) for a in accounts
     ]
-    findings = evaluate(inventories, checks)
+    with fingerprint_key(opts.fingerprint_key):
+        findings = evaluate(inventories, checks)
     if mutelist is not None:
         findings = mutelist.apply(findings, datetime.now(UTC))
     return ScanReport(

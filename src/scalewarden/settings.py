@@ -125,6 +125,13 @@ class Settings(BaseSettings):
             "Unset or blank: the API is open and serves the shipped knowledge base only."
         ),
     )
+    fingerprint_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key of the hash that tells apart resources whose names differ only inside a "
+            "redacted secret (their findings' fingerprints). Unset: a built-in key."
+        ),
+    )
     admin_users: str = Field(
         default="",
         description="Comma-separated Slack user ids who may scan and read stored findings.",

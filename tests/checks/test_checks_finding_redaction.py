@@ -9,7 +9,15 @@ from hypothesis import strategies as st
 from inventory_builders import account
 
 from scalewarden.checks.lib.redact import redact
-from scalewarden.checks.model import Finding, ScanReport, Severity, Status, fingerprint
+from scalewarden.checks.model import (
+    Finding,
+    ScanReport,
+    Severity,
+    Status,
+    fingerprint,
+    fingerprint_key,
+    identity_digest,
+)
 from scalewarden.checks.registry import all_checks
 
 SECRET = "xoxb-5550001111-abcdefghij"
@@ -48,8 +56,10 @@ def test_every_text_field_is_redacted_when_the_finding_is_built() -> None:
 
 def test_fingerprints_hash_the_redacted_identity_and_survive_storage() -> None:
     finding = leaky()
+    # The redacted identity, plus a keyed hash of the raw id since redaction changed it.
+    raw_id = f"arn:aws:iam::111122223333:policy/ci-{SECRET}"
     assert finding.fingerprint == fingerprint(
-        finding.check_id, "111122223333", "global", finding.resource_id
+        finding.check_id, "111122223333", "global", finding.resource_id, identity_digest(raw_id)
     )
     # Read back (store, JSON file) it is the same finding: redaction does not redact twice.
     assert Finding.from_dict(finding.to_dict()) == finding
@@ -109,3 +119,45 @@ FRAGMENTS = [
 def test_redacting_twice_changes_nothing(text: str) -> None:
     once = redact(text)
     assert redact(once) == once
+
+
+def _named(resource_id: str) -> Finding:
+    return Finding(
+        check_id="iam_policy_aas_write_unrestricted",
+        title="Policy allows writes",
+        severity=Severity.HIGH,
+        status=Status.FAIL,
+        account_id="111122223333",
+        account_name="prod",
+        region="global",
+        resource_id=resource_id,
+        resource_arn=None,
+        message="allows everything",
+        remediation="Scope it.",
+        kb_article="iam-policy-examples",
+    )
+
+
+def test_resources_differing_only_inside_a_secret_keep_apart() -> None:
+    # Both names redact to the same text; as one fingerprint, the second would hide the first
+    # in a diff, a digest, a mute and Security Hub's import (ASFF Id).
+    first = _named(f"arn:aws:iam::111122223333:policy/ci-{SECRET}")
+    second = _named(f"arn:aws:iam::111122223333:policy/ci-{SECRET[:-4]}wxyz")
+    assert first.resource_id == second.resource_id
+    assert first.fingerprint != second.fingerprint
+    # Stable across scans, and no plain hash of the name (which would let a weak secret be
+    # guessed offline): the raw name goes in through a keyed hash only.
+    assert _named(f"arn:aws:iam::111122223333:policy/ci-{SECRET}").fingerprint == first.fingerprint
+    raw = fingerprint(
+        first.check_id, "111122223333", "global", f"arn:aws:iam::111122223333:policy/ci-{SECRET}"
+    )
+    assert first.fingerprint != raw
+    with fingerprint_key(b"another installation's key"):
+        assert (
+            _named(f"arn:aws:iam::111122223333:policy/ci-{SECRET}").fingerprint != first.fingerprint
+        )
+    # A name with nothing to redact keeps the fingerprint of its identity, as before.
+    plain = _named("arn:aws:iam::111122223333:policy/ci-deploy")
+    assert plain.fingerprint == fingerprint(
+        plain.check_id, "111122223333", "global", plain.resource_id
+    )

@@ -253,3 +253,39 @@ def test_scalewarden_max_workers_bounds_the_collector_threads(
     collectors = {name for name in threads if name.startswith("scalewarden-collect-")}
     assert len(collectors) > 1
     assert collectors <= {f"scalewarden-collect-{i}" for i in range(3)}
+
+
+def test_scalewarden_fingerprint_key_keys_the_identity_of_redacted_resources(
+    aws_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two scheduled actions whose names differ only inside a secret show the same redacted
+    id but stay two findings, told apart by a keyed hash under the operator's key."""
+    import boto3
+
+    aas = boto3.client("application-autoscaling", region_name="us-east-1")
+    target = {
+        "ServiceNamespace": "ecs",
+        "ResourceId": "service/default/web",
+        "ScalableDimension": "ecs:service:DesiredCount",
+    }
+    aas.register_scalable_target(**target, MinCapacity=1, MaxCapacity=4)
+    for token in ("ghp_" + "A" * 36, "ghp_" + "B" * 36):  # differ only inside the secret
+        aas.put_scheduled_action(
+            **target, ScheduledActionName=f"nightly-{token}", Schedule="rate(1 day)"
+        )
+    scope = ScanScope(regions=["us-east-1"], checks="sensitive_data_in_scaling_names")
+
+    def prints(key: str | None) -> dict[tuple[str, str], str]:
+        if key is None:
+            monkeypatch.delenv("SCALEWARDEN_FINGERPRINT_KEY", raising=False)
+        else:
+            monkeypatch.setenv("SCALEWARDEN_FINGERPRINT_KEY", key)
+        options = dataclasses.replace(ScanOptions.from_settings(Settings()), client_settings=FAST)
+        report = run_scan(scope, options=options)
+        fails = [f for f in report.findings if f.status is Status.FAIL]
+        assert len(fails) == 2 and fails[0].resource_id == fails[1].resource_id
+        return {f"{f.resource_id}#{i}": f.fingerprint for i, f in enumerate(fails)}
+
+    default, keyed = prints(None), prints("operator key")
+    assert set(default.values()).isdisjoint(keyed.values())
+    assert len(set(default.values())) == len(set(keyed.values())) == 2

@@ -9,7 +9,10 @@ form), so the field names are public API and pinned by tests.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import hmac
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -83,17 +86,48 @@ class Status(StrEnum):
 Scope = Literal["account", "region"]
 
 
-def fingerprint(check_id: str, account_id: str, region: str, resource_id: str) -> str:
+def fingerprint(
+    check_id: str, account_id: str, region: str, resource_id: str, hidden: str = ""
+) -> str:
     """Stable identity of a finding across scans (digests diff scans on it).
 
-    Only the four identifying parts go in, joined by a separator that cannot occur in any of
+    Only the identifying parts go in, joined by a separator that cannot occur in any of
     them, so that a changed message or severity never makes a finding look "new". They go in
-    *redacted* (``Finding`` redacts before it hashes): what is hashed is what is shown, no hash
-    of a secret leaves the scan, and redaction is deterministic, so the same resource has
-    the same fingerprint in every scan.
+    *redacted* (``Finding`` redacts before it hashes): what is hashed is what is shown, and
+    redaction is deterministic, so the same resource has the same fingerprint in every scan.
+
+    Two resources whose names differ only inside a secret (``ci-token=ghp_A…`` and
+    ``ci-token=ghp_B…``) redact to the same text; hashed alone, they would be one finding, and
+    the one would hide the other in a diff, a digest, a mute and a Security Hub import. So
+    when redaction changed the resource id, ``hidden`` is ``identity_digest`` of the raw id: a
+    keyed hash, never the raw name and never a plain hash of it (which would let a weak
+    secret be guessed offline from a report).
     """
-    raw = "\x1f".join((check_id, account_id, region, resource_id))
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    parts = (check_id, account_id, region, resource_id, *((hidden,) if hidden else ()))
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+#: The key of ``identity_digest``. The default keeps fingerprints equal between
+#: installations; ``SCALEWARDEN_FINGERPRINT_KEY`` (set per scan through ``fingerprint_key``)
+#: makes the hash of a redacted name one that nobody without the key can test guesses on.
+_DEFAULT_KEY = b"scalewarden finding identity v1"
+_FINGERPRINT_KEY: ContextVar[bytes] = ContextVar("fingerprint_key", default=_DEFAULT_KEY)
+
+
+@contextmanager
+def fingerprint_key(key: bytes | None) -> Iterator[None]:
+    """Findings built inside use ``key`` for ``identity_digest`` (``None``: the default)."""
+    token = _FINGERPRINT_KEY.set(key or _DEFAULT_KEY)
+    try:
+        yield
+    finally:
+        _FINGERPRINT_KEY.reset(token)
+
+
+def identity_digest(raw_resource_id: str) -> str:
+    """HMAC-SHA256 of a resource id that held a secret, under the current fingerprint key."""
+    key = _FINGERPRINT_KEY.get()
+    return hmac.new(key, raw_resource_id.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def redacted(value: Any) -> Any:
@@ -143,6 +177,7 @@ class Finding:
     fingerprint: str = ""
 
     def __post_init__(self) -> None:
+        raw_id = str(self.resource_id)
         for name in _TEXT_FIELDS:
             value = getattr(self, name)
             if value:
@@ -150,10 +185,11 @@ class Finding:
         if self.evidence:
             object.__setattr__(self, "evidence", redacted(self.evidence))
         if not self.fingerprint:
+            hidden = identity_digest(raw_id) if self.resource_id != raw_id else ""
             object.__setattr__(
                 self,
                 "fingerprint",
-                fingerprint(self.check_id, self.account_id, self.region, self.resource_id),
+                fingerprint(self.check_id, self.account_id, self.region, self.resource_id, hidden),
             )
 
     def with_status(self, status: Status, message: str, evidence: Mapping[str, Any]) -> Finding:
