@@ -112,3 +112,24 @@ def test_table_cells_are_single_line_without_control_characters() -> None:
     body = [line for line in text.splitlines() if line.startswith("│")]
     assert not any(line.lstrip("│ ").startswith("| FAIL") for line in body)
     assert "forged" in text
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+@pytest.mark.parametrize("color", [False, True])
+@pytest.mark.parametrize("wide", [False, True])
+def test_table_prints_no_bidi_override_or_terminal_escape(color: bool, wide: bool) -> None:
+    # U+202E flips the rest of the line ("policy/evil\u202etxt.exe" reads as "exe.txt");
+    # an OSC sequence retitles the terminal. Neither may reach it from account data.
+    hostile = finding(
+        "policy/evil\u202etxt.exe\u2066x\u2069",
+        message="see \x1b]0;owned\x07 and \x1b[31mred\x1b[0m \u200fhere",
+        account_name="prod\u202e",
+    )
+    text = render_table(report_of(hostile), width=80, color=color, wide=wide)
+    assert not [c for c in text if c in BIDI]
+    assert "\x1b]" not in text and "\x07" not in text
+    if not color:
+        assert "\x1b" not in text
+    assert "evil" in text and "txt.exe" in text and "red" in text

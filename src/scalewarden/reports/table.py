@@ -49,13 +49,24 @@ ELLIPSIS = "…"
 _PIECES = re.compile(r"[^/:]+[/:]?|[/:]")
 
 
+#: Bidirectional controls (embeddings, overrides, isolates, marks). Invisible, they reorder
+#: what follows: ``evil\u202etxt.exe`` prints as ``evilexe.txt``.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+#: What a bidirectional control prints as: visible, since its presence is itself a finding.
+_SHOWN_BIDI = "\ufffd"
+
+
 def one_line(value: str) -> str:
     """Text on one line with no control characters (AWS allows CR/LF/TAB in some ids).
 
-    A newline in a resource id would otherwise add rows that look like the table's own, and
-    a stray control character could move the terminal's cursor.
+    A newline in a resource id would otherwise add rows that look like the table's own, a
+    stray control character (ESC, BEL) could move the cursor or retitle the terminal, and a
+    bidirectional override would make a name read as another: those print as U+FFFD.
     """
-    cleaned = "".join(" " if unicodedata.category(c) == "Cc" else c for c in value)
+    cleaned = "".join(
+        " " if unicodedata.category(c) == "Cc" else _SHOWN_BIDI if c in _BIDI else c
+        for c in value
+    )
     return " ".join(cleaned.split())
 
 
