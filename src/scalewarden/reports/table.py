@@ -64,8 +64,7 @@ def one_line(value: str) -> str:
     bidirectional override would make a name read as another: those print as U+FFFD.
     """
     cleaned = "".join(
-        " " if unicodedata.category(c) == "Cc" else _SHOWN_BIDI if c in _BIDI else c
-        for c in value
+        " " if unicodedata.category(c) == "Cc" else _SHOWN_BIDI if c in _BIDI else c for c in value
     )
     return " ".join(cleaned.split())
 
