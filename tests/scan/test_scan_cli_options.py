@@ -189,3 +189,21 @@ def test_checks_compliance_lists_the_frameworks() -> None:
     text = runner.invoke(app, ["checks", "--compliance"], env={"COLUMNS": "80"}).stdout
     assert "cis_7.0" in text and "v7.0.0" in text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_several_formats_are_written_all_or_none(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One format failing after the scan (here the HTML renderer) must not leave the others
+    # behind as a partial set, nor end in a traceback.
+    import scalewarden.reports.html as html_report
+
+    def broken(report: object) -> str:
+        raise RuntimeError("renderer broke")
+
+    monkeypatch.setattr(html_report, "render", broken)
+    out_dir = tmp_path / "reports"
+    code, _, err = scan("--format", "json,csv,html", "--output-dir", str(out_dir))
+    assert code == 3, err
+    assert "error:" in err and "renderer broke" in err and "Traceback" not in err
+    assert list(out_dir.iterdir()) == []

@@ -138,6 +138,33 @@ def _formats(value: str) -> list[OutputFormat]:
     return list(chosen.values())
 
 
+def _write_all(
+    folder: Path, formats: list[OutputFormat], report: Any, scan_id: str, *, wide: bool
+) -> None:
+    """Every format to ``folder/scalewarden-<scan_id>.<ext>``, all or none.
+
+    Each is rendered before any is written, so a formatter that fails leaves no partial set;
+    a write that fails removes the ones already written (new paths of this scan's id, so
+    nothing older is lost).
+    """
+    from scalewarden.reports.output import OutputError, ReportFile
+
+    texts = [(each, _render(each, report, terminal=None, wide=wide)) for each in formats]
+    written: list[Path] = []
+    try:
+        for each, text in texts:
+            path = folder / each.filename(f"scalewarden-{scan_id}")
+            with ReportFile(path) as file:
+                file.commit(text)
+            written.append(path)
+    except OutputError:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    for (each, _), path in zip(texts, written, strict=True):
+        typer.echo(f"{each.name} report written to {path}", err=True)
+
+
 def _render(fmt: OutputFormat, report: Any, *, terminal: Console | None, wide: bool) -> str:
     """The report in ``fmt``; the table takes the terminal's width and colours when printed
     to one, and a fixed width in files."""
@@ -390,11 +417,7 @@ def scan(
         stdout = Console(highlight=False, markup=False, soft_wrap=True)
         try:
             if output_dir is not None:
-                for each in formats:
-                    path = output_dir / each.filename(f"scalewarden-{report.scan_id}")
-                    with ReportFile(path) as file:
-                        file.commit(_render(each, shown, terminal=None, wide=wide))
-                    typer.echo(f"{each.name} report written to {path}", err=True)
+                _write_all(output_dir, formats, shown, report.scan_id, wide=wide)
             elif target is not None:
                 target.commit(_render(formats[0], shown, terminal=None, wide=wide))
                 typer.echo(f"report written to {output}", err=True)
@@ -402,6 +425,11 @@ def scan(
                 typer.echo(_render(formats[0], shown, terminal=stdout, wide=wide))
         except OutputError as exc:
             typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_CANNOT_RUN) from exc
+        except Exception as exc:  # a formatter's bug: one clear line, no report written
+            typer.echo(
+                f"error: the report could not be rendered: {type(exc).__name__}: {exc}", err=True
+            )
             raise typer.Exit(EXIT_CANNOT_RUN) from exc
         if framework is not None:
             # After a machine format on stdout the table would corrupt it: stderr then.
