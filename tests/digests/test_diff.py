@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from digest_builders import error, finding, stored
 
 from scalewarden.aws.inventory import GLOBAL_REGION
@@ -161,12 +163,18 @@ def test_a_legacy_scan_that_lists_no_checks_resolves_only_what_it_ran() -> None:
 
 
 def test_findings_that_share_a_fingerprint_are_each_listed() -> None:
-    """Two resources whose names differ only in a secret redact to the same id and so to the
-    same fingerprint. The digest must still count both, as the scan's summary does."""
+    """Two resources whose names differ only in a secret redact to the same id (fingerprints
+    stored before they took a keyed hash of the raw id were the same too). The digest must
+    still count both, as the scan's summary does."""
     key_a = "svc-AKIAIOSFODNN7EXAMPLE"
     key_b = "svc-AKIAI44QH8DHBEXAMPLE"
     twins = [finding(resource_id=key_a), finding(resource_id=key_b)]
-    assert twins[0].fingerprint == twins[1].fingerprint  # redaction made them one identity
+    assert twins[0].resource_id == twins[1].resource_id  # redaction made them look alike
+    assert twins[0].fingerprint != twins[1].fingerprint  # the keyed hash keeps them apart
+    # As stored by an earlier version: one fingerprint for both.
+    stale = [replace(t, fingerprint=twins[0].fingerprint) for t in twins]
+    assert len(diff_scans(None, stored(stale)).open) == 2
+    assert len(diff_scans(stored(stale), stored(stale)).open) == 2
     baseline = diff_scans(None, stored(twins))
     assert len(baseline.open) == 2
     diff = diff_scans(stored([]), stored(twins))
