@@ -165,3 +165,19 @@ def test_long_tokens_are_masked_only_when_they_look_random(text: str, masked: bo
 def test_secret_parameter_names_are_read_word_by_word() -> None:
     assert is_secret_param("sessionKey") and is_secret_param("X-Api-Key")
     assert not is_secret_param("monkey") and not is_secret_param("keyword")
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("deploy_ghp_" + "a" * 36, "a" * 36),  # snake_case: "_" is a word character
+        ("ci-token%3Dghp_" + "b" * 36, "b" * 36),  # URL-encoded "="
+        ("ghp_" + "A" * 36 + "ghp_" + "B" * 36, "B" * 36),  # two glued: no tail left over
+        ("svc_xoxb-5550001111-abcdefghij", "5550001111-abcdefghij"),
+        ("db_password=Sup3rS3cret", "Sup3rS3cret"),
+        ("db_password%3DSup3rS3cret", "Sup3rS3cret"),
+        ("x_eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijklmnop", "abcdefghijklmnop"),
+    ],
+)
+def test_secrets_glued_to_a_name_are_redacted(text: str, secret: str) -> None:
+    assert secret not in redact(text)

@@ -26,14 +26,18 @@ class SecretMatch:
 
 
 # Order matters: more specific kinds first, so a Slack token is not reported as "token".
+# Token prefixes (``xoxb-``, ``ghp_``, ``eyJ``) are distinctive enough to need no word
+# boundary before them: names glue them on (``deploy_ghp_…``, URL-encoded ``token%3Dghp_…``),
+# and ``_`` and letters are word characters. Key words need only no letter before them
+# (``db_password=``), and ``=`` may be URL-encoded (``%3D``).
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "aws-access-key-id",
         re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])"),
     ),
     ("private-key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
-    ("slack-token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    ("slack-app-token", re.compile(r"\bxapp-[A-Za-z0-9-]{8,}")),
+    ("slack-token", re.compile(r"xox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("slack-app-token", re.compile(r"xapp-[A-Za-z0-9-]{8,}")),
     # Settings pasted as they are written in an environment file or a shell.
     (
         "secret-setting",
@@ -42,15 +46,15 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|signing_secret|slack_bot_token|slack_app_token)\s*[=:]\s*\S+"
         ),
     ),
-    ("github-token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}")),
-    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    ("github-token", re.compile(r"gh[pousr]_[A-Za-z0-9_]{36,}")),
+    ("jwt", re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
     ("email", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")),
     # Not right after ":": in ARNs (``...:secret:db-AbCdEf``) the word names a resource type.
     (
         "credential",
         re.compile(
-            r"(?i)(?<!:)\b(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key"
-            r"|auth|bearer|credential)s?\s*[=:]\s*[^\s&;,]{4,}"
+            r"(?i)(?<![:A-Za-z])(?:password|passwd|pwd|secret|token|api[_-]?key|apikey"
+            r"|access[_-]?key|auth|bearer|credential)s?\s*(?:[=:]|%3[ad])\s*[^\s&;,]{4,}"
         ),
     ),
     # 40 base64 characters: the shape of an AWS secret access key.
