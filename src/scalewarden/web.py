@@ -31,6 +31,7 @@ from scalewarden.api import ApiAccess, install_error_handlers
 from scalewarden.api import router as api_router
 from scalewarden.checks.model import Check
 from scalewarden.knowledge.answer import KnowledgeBase
+from scalewarden.logs import RequestLogMiddleware
 from scalewarden.serving import MAX_HEADER_BYTES
 from scalewarden.settings import Settings, get_settings
 from scalewarden.slack.access import AccessPolicy
@@ -428,6 +429,8 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(HeaderLimitMiddleware)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
+    # Outermost: every line logged while a request is served carries its id.
+    app.add_middleware(RequestLogMiddleware)
 
     async def slack_events(request: Request) -> Response:
         """Slack's single request URL (events, the slash command, interactivity).

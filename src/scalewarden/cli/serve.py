@@ -26,15 +26,15 @@ def serve(
 ) -> None:
     """Run the Slack service: /slack/events, /healthz, /readyz, /metrics and /api/v1."""
     import asyncio
-    import logging
 
     import uvicorn
 
+    from scalewarden.logs import configure_logging
     from scalewarden.settings import get_settings
-    from scalewarden.web import SLACK_OFF, create_app, slack_configured
+    from scalewarden.web import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
+    configure_logging(settings.log_format)
     if socket_mode:
         if settings.slack_app_token is None or settings.slack_bot_token is None:
             typer.echo(
@@ -45,8 +45,7 @@ def serve(
             raise typer.Exit(EXIT_USAGE)
         asyncio.run(_serve_socket_mode(settings, host, port))
         return
-    if not slack_configured(settings):
-        typer.echo(SLACK_OFF + " Health, metrics and the API are served.", err=True)
+    # Without Slack settings the service says so once, in its log, when it starts.
     uvicorn.Server(_server_config(create_app(settings), settings, host, port)).run()
 
 
@@ -61,6 +60,7 @@ def _server_config(app: object, settings: Settings, host: str, port: int) -> uvi
         request_timeout=settings.request_timeout,
         max_connections=settings.max_connections,
         log_level="info",
+        log_config=None,  # uvicorn's lines go through the handler configure_logging installed
     )
 
 
