@@ -22,7 +22,6 @@ import pytest
 from scalewarden.logs import QUIET, configure_logging, resolve_format
 
 
-
 @pytest.fixture
 def log_stream() -> Iterator[io.StringIO]:
     """Logging configured into a string; the process's logging is restored afterwards."""
