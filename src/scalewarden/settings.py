@@ -77,6 +77,33 @@ class Settings(BaseSettings):
         "at the price of more throttling.",
     )
 
+    # The service's scans (Slack scans and digests; the CLI takes its own options)
+    scan_regions: str = Field(
+        default="all",
+        description="Regions the service scans: comma-separated, or `all` (each account's "
+        "enabled regions where Application Auto Scaling exists); empty: the one region "
+        "SCALEWARDEN_AWS_REGION (or boto3) names.",
+    )
+    scan_accounts: str = Field(
+        default="",
+        description="Comma-separated account ids the service scans (through ROLE_NAME); "
+        "empty: the service's own account. `account=` in Slack must stay within these.",
+    )
+    scan_organization: bool = Field(
+        default=False, description="Scan every ACTIVE account of the AWS organization."
+    )
+    role_name: str | None = Field(
+        default=None, description="The role assumed in each scanned account."
+    )
+    external_id: SecretStr | None = Field(
+        default=None, description="The external id passed when assuming ROLE_NAME."
+    )
+    security_channels: str = Field(
+        default="",
+        description="Comma-separated channel ids where `/scalewarden scan` posts its results "
+        "in the channel; elsewhere they go to the admin privately.",
+    )
+
     # Slack
     slack_bot_token: SecretStr | None = Field(
         default=None,
@@ -151,6 +178,12 @@ class Settings(BaseSettings):
         default=True,
         description="Run the digest scheduler inside `scalewarden serve` (on/off).",
     )
+    scheduler_interval: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Seconds between two scheduler ticks inside `scalewarden serve`.",
+    )
     digest_grace: timedelta = Field(
         default=timedelta(hours=6),
         description="A fire time missed while every replica was down still runs once when it "
@@ -187,6 +220,10 @@ class Settings(BaseSettings):
     def extra_knowledge_dirs(self) -> list[Path]:
         """The extra folders from ``SCALEWARDEN_KNOWLEDGE_DIRS``, in order, blanks dropped."""
         return [Path(p).expanduser() for p in self.knowledge_dirs.split(":") if p.strip()]
+
+    @property
+    def security_channel_ids(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.security_channels.split(",") if c.strip())
 
     @property
     def admin_user_ids(self) -> frozenset[str]:

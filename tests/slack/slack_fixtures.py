@@ -16,6 +16,7 @@ from fake_slack import FakeSlack
 from harness import (
     ADMIN,
     BOT_TOKEN,
+    CHANNEL,
     SIGNING_SECRET,
     Harness,
     RecordingScanner,
@@ -70,6 +71,10 @@ def make_settings(
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SCALEWARDEN_SLACK_API_URL": fake_slack.api_url,
             "SCALEWARDEN_ADMIN_USERS": ADMIN,
+            # Scan results are posted in the test channel (elsewhere they go by DM), and the
+            # digest scheduler runs only in the tests that are about it.
+            "SCALEWARDEN_SECURITY_CHANNELS": CHANNEL,
+            "SCALEWARDEN_SCHEDULER": "off",
         }
         values.update(env)
         for key in ("SLACK_APP_TOKEN", "SCALEWARDEN_ADMIN_USERGROUP"):

@@ -189,6 +189,8 @@ async def test_a_slack_scan_uses_the_region_of_the_app_settings(
     seed_scenario("eu-west-1")
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.delenv("AWS_REGION", raising=False)
+    # Empty: the service scans the one configured region rather than every enabled region.
+    monkeypatch.setenv("SCALEWARDEN_SCAN_REGIONS", "")
     env = {"SCALEWARDEN_AWS_REGION": "eu-west-1"}
     async with make_harness(settings_env=env, scanner=None, checks=None) as h:
         await h.command("scan target_fixed_capacity")

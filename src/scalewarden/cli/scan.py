@@ -368,6 +368,14 @@ def scan(
     with contextlib.ExitStack() as stack:
         # Opened before the scan: a long scan must not end in "cannot store it".
         store = stack.enter_context(open_store()) if save else None
+        applied = rules
+        if store is not None:
+            # A saved scan is history a digest diffs with: the stored mutes apply to it, as
+            # to Slack's and the digests' scans, through the same matcher as the file's.
+            from scalewarden.checks.mutelist import Mutelist
+
+            stored = Mutelist.from_stored(store.mutes())
+            applied = stored if rules is None else rules + stored
         target: ReportFile | None = None
         # Claimed before the scan: a long scan must not end in "cannot write".
         try:
@@ -386,7 +394,7 @@ def scan(
         try:
             tracker = _RichProgress()
             with tracker as progress:
-                report = run_scan(scope, progress=progress, mutelist=rules, options=options)
+                report = run_scan(scope, progress=progress, mutelist=applied, options=options)
         except ScopeError as exc:
             raise usage_error(str(exc)) from exc
         except ScanError as exc:

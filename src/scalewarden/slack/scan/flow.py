@@ -1,19 +1,23 @@
 """An on-demand scan requested in Slack, from the progress message to the file upload.
 
-The ack has already told the user that the scan started. Here we post a progress message in
-the channel, run the (blocking, boto3) scanner in a worker thread while progress events edit
-that message, store the report, then replace the progress message with the results. Findings
-that do not fit go to the thread, and the whole report to a JSON file in the thread, because
-Slack refuses messages beyond 50 blocks or about 12k characters.
+Findings name an account's weak spots, so results go to the admin who asked, by DM, unless
+the command was typed in one of ``SCALEWARDEN_SECURITY_CHANNELS``; there they are posted in
+the channel. The ack has already told the user that the scan started. Here we post a progress
+message (in the DM or the security channel), run the (blocking, boto3) scanner in a worker
+thread while progress events edit that message, apply the stored mutes, store the report under
+its scope key (``ScanScope.key()``, as the CLI and digests do), then replace the progress
+message with the results. Findings that do not fit go to the thread, and the whole report to a
+JSON file in the thread, because Slack refuses messages beyond 50 blocks or about 12k
+characters.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
+import dataclasses
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -24,7 +28,8 @@ from scalewarden.slack.background import run_in_daemon_thread
 from scalewarden.slack.commands import ScanCommand
 from scalewarden.slack.redact import redact
 from scalewarden.slack.scan.progress import ProgressReporter
-from scalewarden.slack.services import Responder, SlackServices, safe_call
+from scalewarden.slack.scan.scanner import command_scope
+from scalewarden.slack.services import Responder, ServiceStore, SlackServices, safe_call
 from scalewarden.slack.usertext import escape
 from scalewarden.slack.views.scan import progress_blocks, scan_messages
 
@@ -50,20 +55,6 @@ def scan_headline(command: ScanCommand) -> str:
     elif command.topic:
         what = f" ({command.topic})"
     return f"Scanning {target}{what}…"
-
-
-def scope_key(command: ScanCommand) -> str:
-    """A stable key for the scan's scope, so digests compare like with like."""
-    raw = json.dumps(
-        {
-            "checks": sorted(command.check_ids),
-            "topic": command.topic,
-            "regions": sorted(command.regions),
-            "accounts": sorted(command.accounts),
-        },
-        sort_keys=True,
-    )
-    return "slack:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 def failure_message(exc: BaseException) -> str:
@@ -164,6 +155,30 @@ async def _deliver(
         )
 
 
+def apply_stored_mutes(store: ServiceStore, report: ScanReport) -> ScanReport:
+    """The report with the stored mutes applied (the one matcher of ``checks/mutelist.py``)."""
+    from scalewarden.checks.mutelist import Mutelist
+
+    mutes = Mutelist.from_stored(store.mutes())
+    if not mutes.rules:
+        return report
+    return dataclasses.replace(report, findings=mutes.apply(report.findings, datetime.now(UTC)))
+
+
+async def results_channel(
+    services: SlackServices, client: AsyncWebClient, request: ScanRequest
+) -> str:
+    """Where the scan's progress and results go: the channel itself when it is a security
+    channel, otherwise the requester's DM with the bot (its user id when the DM cannot be
+    opened: Slack then delivers to the app's Messages tab)."""
+    if request.channel_id in services.security_channels:
+        return request.channel_id
+    opened = await safe_call("conversations.open", client.conversations_open(users=request.user_id))
+    channel = opened.get("channel") if opened is not None else None
+    found = channel.get("id") if isinstance(channel, dict) else None
+    return str(found or request.user_id)
+
+
 async def run_scan_in_slack(
     services: SlackServices,
     client: AsyncWebClient,
@@ -172,15 +187,16 @@ async def run_scan_in_slack(
 ) -> tuple[str, str | None]:
     """Run the scan and post its results; returns (outcome, detail) for the audit log."""
     headline = scan_headline(request.command)
+    target = await results_channel(services, client, request)
     posted = await safe_call(
         "chat.postMessage",
         client.chat_postMessage(
-            channel=request.channel_id,
+            channel=target,
             text=headline,
             blocks=progress_blocks(f":hourglass_flowing_sand: {headline}"),
         ),
     )
-    channel: str | None = posted.get("channel", request.channel_id) if posted else None
+    channel: str | None = posted.get("channel", target) if posted else None
     ts: str | None = posted.get("ts") if posted else None
 
     async def send(text: str) -> None:
@@ -240,12 +256,16 @@ async def run_scan_in_slack(
         await reporter.stop()
     scan_id: str | None = report.scan_id
     if services.store is not None:
+        store = services.store
         try:
+            report = await asyncio.to_thread(apply_stored_mutes, store, report)
+            scope = command_scope(request.command, services.scan_scope)
             scan_id = await asyncio.to_thread(
-                services.store.save_scan,
+                store.save_scan,
                 report.to_dict(),
                 requested_by=request.user_id,
-                scope_key=scope_key(request.command),
+                scope_key=scope.key(),
+                checks=scope.check_ids(),
             )
         except Exception as exc:  # results still go to Slack; the log says what was lost
             logger.error("could not store scan %s: %s", report.scan_id, type(exc).__name__)

@@ -1,0 +1,104 @@
+"""What the service scans: the configured regions, accounts and role, for Slack and digests.
+
+The CLI names its scope on the command line; the service takes it from the settings
+(``SCALEWARDEN_SCAN_REGIONS``, ``SCALEWARDEN_SCAN_ACCOUNTS`` or ``SCALEWARDEN_SCAN_ORGANIZATION``,
+``SCALEWARDEN_ROLE_NAME``, ``SCALEWARDEN_EXTERNAL_ID``). A Slack user may narrow it (``region=``,
+``account=``) but never widen it to an account the operator did not configure: that is checked
+here, once, for ``/scalewarden scan`` and ``digest subscribe`` alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scalewarden.scan import ScanScope
+    from scalewarden.settings import Settings
+
+
+@dataclass(frozen=True)
+class ServiceScope:
+    """The service's own scope. ``regions`` empty: the configured region (``ScanOptions``);
+    ``("all",)``: every enabled region. ``accounts`` empty and not ``organization``: the
+    service's own account only."""
+
+    regions: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+    organization: bool = False
+    role_name: str | None = None
+    external_id: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ServiceScope:
+        """The scope the settings give; ``ValueError`` naming the setting that is wrong."""
+        from scalewarden.aws.accounts import (
+            parse_account_ids,
+            validate_external_id,
+            validate_role_name,
+        )
+        from scalewarden.aws.regions import parse_regions
+
+        try:
+            regions = parse_regions(settings.scan_regions) or []
+        except ValueError as exc:
+            raise ValueError(f"SCALEWARDEN_SCAN_REGIONS: {exc}") from None
+        try:
+            accounts = parse_account_ids(settings.scan_accounts) or []
+        except ValueError as exc:
+            raise ValueError(f"SCALEWARDEN_SCAN_ACCOUNTS: {exc}") from None
+        if accounts and settings.scan_organization:
+            raise ValueError(
+                "set SCALEWARDEN_SCAN_ACCOUNTS or SCALEWARDEN_SCAN_ORGANIZATION, not both"
+            )
+        role = validate_role_name(settings.role_name) if settings.role_name else None
+        external = (
+            validate_external_id(settings.external_id.get_secret_value())
+            if settings.external_id is not None and settings.external_id.get_secret_value()
+            else None
+        )
+        return cls(
+            regions=tuple(regions),
+            accounts=tuple(accounts),
+            organization=settings.scan_organization,
+            role_name=role,
+            external_id=external,
+        )
+
+    def account_problem(self, requested: Sequence[str]) -> str | None:
+        """Why ``requested`` accounts may not be scanned, or ``None`` when they may."""
+        if not requested or self.organization:
+            return None
+        if not self.accounts:
+            return (
+                "this service scans only its own account: an operator can list the accounts "
+                "it may scan in SCALEWARDEN_SCAN_ACCOUNTS"
+            )
+        outside = [a for a in requested if a not in self.accounts]
+        if outside:
+            return (
+                f"account(s) {', '.join(outside)} are not among the accounts this service "
+                f"scans ({', '.join(self.accounts)})"
+            )
+        return None
+
+    def scope(
+        self,
+        *,
+        regions: Sequence[str] = (),
+        accounts: Sequence[str] = (),
+        checks: str | None = None,
+    ) -> ScanScope:
+        """The scan for a request narrowed to ``regions``/``accounts`` (empty: the whole
+        configured scope). Call :meth:`account_problem` first."""
+        from scalewarden.scan import ScanScope
+
+        return ScanScope(
+            regions=list(regions or self.regions) or None,
+            accounts=list(accounts or self.accounts) or None,
+            organization=self.organization and not accounts,
+            role_name=self.role_name,
+            external_id=self.external_id,
+            checks=checks,
+        )
