@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scalewarden.store import validate
 from scalewarden.store.digests import DigestRecords
 from scalewarden.store.engine import (
+    SQLITE_BUSY_TIMEOUT_S,
     create_store_engine,
     describe,
     insert_or_skip,
@@ -43,6 +44,9 @@ from scalewarden.store.records import ScanSummary, StoredScan
 from scalewarden.store.types import utcnow
 
 log = logging.getLogger(__name__)
+
+#: How long ``ping`` waits for SQLite's write lock before calling the database locked.
+PING_LOCK_WAIT_MS = 250
 
 
 #: The keys an audit entry may have (the keyword arguments of ``Store.record_audit``).
@@ -95,10 +99,27 @@ class Store(DigestRecords, MuteRecords):
             raise StoreError(f"cannot migrate the database at {self.url}: {reason}") from exc
 
     def ping(self) -> bool:
-        """Whether the database answers ``SELECT 1`` (for ``/readyz``); never raises."""
+        """Whether the database answers and can take a write (for ``/readyz``); never raises.
+
+        On SQLite a file another process holds the write lock on still answers ``SELECT 1``
+        (WAL readers are never blocked), yet every command that writes would wait out the
+        busy timeout and fail: so the ping takes the write lock too, waiting at most
+        :data:`PING_LOCK_WAIT_MS`, and gives it back at once.
+        """
         try:
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            if self.engine.dialect.name != "sqlite":
+                with self.engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                return True
+            with self._write_engine.connect() as connection:
+                raw = connection.connection.driver_connection
+                assert raw is not None
+                raw.execute(f"PRAGMA busy_timeout={PING_LOCK_WAIT_MS}")
+                try:
+                    connection.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: the write lock
+                    connection.rollback()
+                finally:
+                    raw.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         except (SQLAlchemyError, OSError) as exc:
             log.warning("database ping failed: %s", type(exc).__name__)
             return False
