@@ -25,6 +25,7 @@ ACTION_FEEDBACK_UP = "feedback_up"
 ACTION_FEEDBACK_DOWN = "feedback_down"
 ACTION_SHARE = "share_answer"
 ACTION_REMEDIATION = "show_remediation"
+ACTION_DIGEST_FULL = "digest_full_list"
 
 
 def encode_value(data: Mapping[str, Any], shrink: str) -> str:
@@ -113,6 +114,32 @@ class RemediationPayload:
     def where(self) -> dict[str, str]:
         """The finding's place, as the remediation card shows it."""
         return {"resource": self.resource, "account": self.account, "region": self.region}
+
+
+@dataclass(frozen=True)
+class DigestPayload:
+    """What a digest's "Show the full list" button carries: which digest of which scan.
+
+    Wire keys: ``d`` (subscription id), ``s`` (scan id). The click recomputes the digest
+    from the stored scans, so the value carries no finding and nothing from an account.
+    """
+
+    subscription_id: int
+    scan_id: str
+
+    def encode(self) -> str:
+        return encode_value({"d": self.subscription_id, "s": self.scan_id}, "s")
+
+    @classmethod
+    def decode(cls, value: str | None) -> DigestPayload | None:
+        """The payload of a click, or ``None`` when it is not one of ours."""
+        data = parse_button_value(value)
+        number, scan = data.get("d"), data.get("s")
+        if isinstance(number, bool) or not isinstance(number, int) or number <= 0:
+            return None
+        if not isinstance(scan, str) or not scan or len(scan) > 64:
+            return None
+        return cls(number, scan)
 
 
 def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:

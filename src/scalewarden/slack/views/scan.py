@@ -43,7 +43,8 @@ from scalewarden.slack.views.text import (
 MAX_THREAD_MESSAGES = 3
 
 
-def _finding_block(finding: Finding) -> SectionBlock:
+def finding_block(finding: Finding) -> SectionBlock:
+    """One finding with its "Remediation" button (the check's knowledge-base explanation)."""
     account = finding.account_name or finding.account_id
     if finding.account_name:
         account = f"{finding.account_name} ({finding.account_id})"
@@ -84,7 +85,7 @@ def _group_counts(findings: Iterable[Finding]) -> dict[tuple[Status, Severity], 
 
 
 @dataclass
-class _Packer:
+class Packer:
     """Fills one message with findings until a Slack limit would be crossed."""
 
     reserve_blocks: int = 1
@@ -104,7 +105,7 @@ class _Packer:
 
 
 def _pack(
-    findings: Sequence[Finding], counts: Mapping[tuple[Status, Severity], int], packer: _Packer
+    findings: Sequence[Finding], counts: Mapping[tuple[Status, Severity], int], packer: Packer
 ) -> int:
     """Add findings in order (with their group headings); returns how many fitted."""
     group: tuple[Status, Severity] | None = None
@@ -113,7 +114,7 @@ def _pack(
         key = (finding.status, finding.severity)
         if key != group:
             new.append(_group_block(finding.severity, counts[key], finding.status).to_dict())
-        new.append(_finding_block(finding).to_dict())
+        new.append(finding_block(finding).to_dict())
         if not packer.fits(new):
             return i
         packer.add(new)
@@ -181,7 +182,7 @@ def scan_messages(report: ScanReport, *, title: str = "Scan results") -> ScanMes
         )
     if not findings:
         head.append(SectionBlock(text=md(":white_check_mark: Nothing failing in this scope.")))
-    packer = _Packer()
+    packer = Packer()
     packer.add(render(head))
     in_message = _pack(findings, counts, packer)
     blocks = packer.blocks
@@ -189,7 +190,7 @@ def scan_messages(report: ScanReport, *, title: str = "Scan results") -> ScanMes
     rest = findings[in_message:]
     in_thread = 0
     while rest and len(thread) < MAX_THREAD_MESSAGES:
-        reply = _Packer()
+        reply = Packer()
         n = _pack(rest, counts, reply)
         if n == 0:
             break
@@ -216,7 +217,7 @@ def findings_blocks(findings: Sequence[Finding], *, min_severity: str | None) ->
     """The latest stored findings for an ephemeral reply; what does not fit is counted."""
     shown = shown_findings(findings)
     label = f" at {min_severity} or above" if min_severity else ""
-    packer = _Packer()
+    packer = Packer()
     packer.add(
         render(
             [
