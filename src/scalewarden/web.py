@@ -33,6 +33,7 @@ from scalewarden.checks.model import Check
 from scalewarden.knowledge.answer import KnowledgeBase
 from scalewarden.logs import RequestLogMiddleware
 from scalewarden.serving import MAX_HEADER_BYTES
+from scalewarden.service_scope import ServiceScope
 from scalewarden.settings import Settings, get_settings
 from scalewarden.slack.access import AccessPolicy
 from scalewarden.slack.background import BackgroundTasks
@@ -45,6 +46,7 @@ from scalewarden.slack.metrics import Metrics
 from scalewarden.slack.services import (
     Answerer,
     CheckCatalog,
+    DigestRunner,
     Explainer,
     Scanner,
     ServiceStore,
@@ -53,6 +55,7 @@ from scalewarden.slack.services import (
 
 if TYPE_CHECKING:
     from scalewarden.slack.workspace import InstalledWorkspace
+    from scalewarden.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -216,14 +219,26 @@ def _default_checks() -> Sequence[Check]:
     return list(all_checks())
 
 
-def _default_scanner(settings: Settings) -> Scanner:
-    """The real scan, with the region and pool size of ``settings``."""
+def _default_scanner(settings: Settings, service: ServiceScope) -> Scanner:
+    """The real scan, with the region, pool size and scope of ``settings``."""
     from functools import partial
 
     from scalewarden.scan import ScanOptions
     from scalewarden.slack.scan.scanner import scan_for_command
 
-    return partial(scan_for_command, options=ScanOptions.from_settings(settings))
+    return partial(scan_for_command, options=ScanOptions.from_settings(settings), service=service)
+
+
+def _default_digest_runner(settings: Settings) -> DigestRunner:
+    """The real scan for digests (stored mutes passed in by the scheduler)."""
+    from scalewarden.scan import ScanOptions, run_scan
+
+    options = ScanOptions.from_settings(settings)
+
+    def run(scope: Any, mutelist: Any) -> Any:
+        return run_scan(scope, mutelist=mutelist, options=options)
+
+    return run
 
 
 def _api_access(settings: Settings, knowledge: KnowledgeBase) -> ApiAccess:
@@ -260,6 +275,7 @@ def create_app(
     store: ServiceStore | None = None,
     answerer: Answerer | None = None,
     scanner: Scanner | None = None,
+    digest_runner: DigestRunner | None = None,
     checks: CheckCatalog | None = None,
     explainer: Explainer | None = None,
     index_loader: Callable[[], object] | None = None,
@@ -271,6 +287,7 @@ def create_app(
     progress_interval: float = 1.0,
     prune_interval: float = DEFAULT_PRUNE_INTERVAL,
     event_retention: timedelta = DEFAULT_EVENT_RETENTION,
+    scheduler_owner: str | None = None,
 ) -> FastAPI:
     """Build the service. Every argument after ``settings`` replaces a real part (tests).
 
@@ -282,9 +299,12 @@ def create_app(
     ``explainer`` (a check's article section, for the remediation card) defaults to the same
     knowledge base. ``authorize`` skips ``auth.test`` (tests, benchmark). ``slack_backoff``
     replaces the Web API client's retry back-off factor (seconds), so that tests of retried
-    failures do not wait out production's half-second steps.
+    failures do not wait out production's half-second steps. ``digest_runner`` replaces the
+    digests' scan; the scheduler runs when ``settings.scheduler`` is on, a database and a bot
+    token are there (``scheduler_owner`` names it in the lease).
     """
     settings = settings or get_settings()
+    service_scope = ServiceScope.from_settings(settings)
     metrics = Metrics()
     loader = index_loader
     knowledge = KnowledgeBase.from_settings(settings)
@@ -296,13 +316,16 @@ def create_app(
     services = SlackServices(
         store=store,
         answerer=answerer,
-        scanner=scanner or _default_scanner(settings),
+        scanner=scanner or _default_scanner(settings, service_scope),
         checks=checks or _default_checks,
         explainer=explainer or knowledge.explain,
         access=AccessPolicy(settings.admin_user_ids, settings.admin_usergroup),
         metrics=metrics,
         tasks=BackgroundTasks(),
         progress_interval=progress_interval,
+        scan_scope=service_scope,
+        security_channels=settings.security_channel_ids,
+        digest_runner=digest_runner or _default_digest_runner(settings),
     )
     bolt: AsyncApp | None = None
     #: Where the app is installed (``auth.test``), unless the caller authorises itself.
@@ -366,6 +389,28 @@ def create_app(
         except Exception as exc:
             logger.error("the database is not available: %s", str(exc)[:300])
 
+    def start_scheduler() -> asyncio.Task[None] | None:
+        """The digest scheduler, when it is on and can post (a bot token) and scan."""
+        if not settings.scheduler or token is None or services.digest_runner is None:
+            return None
+        from scalewarden.digests.loop import run_scheduler
+        from scalewarden.digests.scheduler import SchedulerConfig, new_owner_id
+        from scalewarden.slack.digest_poster import SlackDigestPoster, digest_web_client
+
+        client = digest_web_client(token, settings.slack_api_url)
+        return asyncio.create_task(
+            run_scheduler(
+                store=lambda: cast("Store | None", services.store),
+                runner=services.digest_runner,
+                poster=lambda store: SlackDigestPoster(client, store),
+                owner=scheduler_owner or new_owner_id(),
+                interval=settings.scheduler_interval,
+                config=SchedulerConfig(grace=settings.digest_grace, service_scope=service_scope),
+                drain_timeout=drain_timeout,
+            ),
+            name="digest-scheduler",
+        )
+
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if owns_store and services.store is None:
@@ -393,9 +438,14 @@ def create_app(
         )
         if bolt is None and not socket_mode:
             logger.warning(SLACK_OFF)
+        scheduling = start_scheduler()
         try:
             yield
         finally:
+            if scheduling is not None:
+                scheduling.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await scheduling
             cancelled = await services.tasks.close(drain_timeout)
             if cancelled:
                 logger.warning("%d Slack task(s) did not finish before shutdown", cancelled)

@@ -17,6 +17,7 @@ from scalewarden.cli.app import EXIT_OK, app, cannot_run, open_store, usage_erro
 if TYPE_CHECKING:
     from scalewarden.digests.result import DigestResult
     from scalewarden.settings import Settings
+    from scalewarden.store import Store
     from scalewarden.store.records import Delivery, Subscription
 
 digest_app = typer.Typer(help="Scheduled posture digests: add, list, remove, run.")
@@ -164,9 +165,14 @@ def run(
 
     from scalewarden.digests.scheduler import digest_of, scan_and_store, subscription_scope
     from scalewarden.scan import ScanError, ScanOptions, ScopeError, run_scan
+    from scalewarden.service_scope import ServiceScope
     from scalewarden.settings import get_settings
 
     settings = get_settings()
+    try:
+        service = ServiceScope.from_settings(settings)
+    except ValueError as exc:
+        raise usage_error(f"settings: {exc}") from None
     if not dry_run and settings.slack_bot_token is None:
         raise usage_error("SLACK_BOT_TOKEN is not set: cannot post (use --dry-run to print)")
     with open_store() as store:
@@ -176,7 +182,7 @@ def run(
             raise usage_error(str(exc)) from None
         if subscription is None:
             raise usage_error(f"no digest subscription #{subscription_id}")
-        scope = subscription_scope(subscription)
+        scope = subscription_scope(subscription, service)
         options = ScanOptions.from_settings(settings)
         try:
             scan = scan_and_store(
@@ -190,44 +196,27 @@ def run(
         except ScanError as exc:
             raise cannot_run(f"the scan could not run: {exc}") from exc
         result = digest_of(store, subscription, scan, now=datetime.now(UTC))
-    if json_output:
-        typer.echo(json.dumps(result.to_dict(), indent=2))
-    elif dry_run:
-        typer.echo(result.to_text())
-    if not dry_run:
-        ts = post_text(settings, subscription, result)
-        typer.echo(f"posted to {subscription.channel} (ts {ts})", err=True)
+        if json_output:
+            typer.echo(json.dumps(result.to_dict(), indent=2))
+        elif dry_run:
+            typer.echo(result.to_text())
+        if not dry_run:
+            ts = post(settings, store, subscription, result)
+            typer.echo(f"posted to {subscription.channel} (ts {ts})", err=True)
     raise typer.Exit(EXIT_OK)
 
 
-def post_text(settings: Settings, subscription: Subscription, result: DigestResult) -> str:
-    """Post the digest as plain text with the Web API client (rate-limit and server-error
-    retries on); exit 3 with Slack's error when it refuses."""
-    from slack_sdk import WebClient
-    from slack_sdk.errors import SlackApiError
-    from slack_sdk.http_retry.builtin_handlers import (
-        ConnectionErrorRetryHandler,
-        RateLimitErrorRetryHandler,
-        ServerErrorRetryHandler,
-    )
-
-    from scalewarden.slack.redact import plain_masks
-    from scalewarden.slack.usertext import escape
+def post(
+    settings: Settings, store: Store, subscription: Subscription, result: DigestResult
+) -> str | None:
+    """Post the digest as the scheduler does (Block Kit, thread, file; the SDK's retries);
+    exit 3 with Slack's error when it refuses."""
+    from scalewarden.digests.scheduler import PostFailed
+    from scalewarden.slack.digest_poster import SlackDigestPoster, digest_web_client
 
     assert settings.slack_bot_token is not None
-    client = WebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_url,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
+    client = digest_web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     try:
-        # mrkdwn: names from the accounts are shown literally, never as mentions or links.
-        text = escape(plain_masks(result.to_text()))
-        response = client.chat_postMessage(channel=subscription.channel, text=text)
-    except SlackApiError as exc:
-        raise cannot_run(f"Slack refused the digest: {exc.response.get('error')}") from None
-    return str(response.get("ts"))
+        return SlackDigestPoster(client, store)(subscription, result)
+    except PostFailed as exc:
+        raise cannot_run(str(exc)) from None

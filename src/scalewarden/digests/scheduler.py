@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from scalewarden.checks.model import ScanReport
     from scalewarden.checks.mutelist import Mutelist
     from scalewarden.scan import ScanScope
+    from scalewarden.service_scope import ServiceScope
     from scalewarden.store import Store
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ class SchedulerConfig:
     #: deliveries' claim; ``None`` is a third of ``lease_ttl``. A scan may take longer than the
     #: lease: without this, another replica would take the work over and scan again.
     heartbeat: timedelta | None = None
+    #: The service's configured scan scope, for subscriptions that name no accounts/regions.
+    service_scope: ServiceScope | None = None
 
     @property
     def heartbeat_interval(self) -> timedelta:
@@ -99,13 +102,15 @@ def new_owner_id() -> str:
     return f"{socket.gethostname()[:100]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-def subscription_scope(subscription: Subscription) -> ScanScope:
-    """The scan a subscription needs (every check; its accounts and regions, if any)."""
-    from scalewarden.scan import ScanScope
+def subscription_scope(
+    subscription: Subscription, service: ServiceScope | None = None
+) -> ScanScope:
+    """The scan a subscription needs: every check, its accounts and regions where it names
+    them, otherwise the service's configured scope (``SCALEWARDEN_SCAN_*``)."""
+    from scalewarden.service_scope import ServiceScope
 
-    return ScanScope(
-        regions=list(subscription.regions) or None,
-        accounts=list(subscription.accounts) or None,
+    return (service or ServiceScope()).scope(
+        regions=subscription.regions, accounts=subscription.accounts
     )
 
 
@@ -272,17 +277,19 @@ def tick(
         now=now,
     )
     work = [d for d in [*taken, *claimed] if d.subscription_id in subscriptions]
-    for group in _groups(work, subscriptions):
+    for group in _groups(work, subscriptions, cfg.service_scope):
         if not store.acquire_lease(cfg.lease_name, owner=owner, now=clock(), ttl=cfg.lease_ttl):
             report.lost.extend(d.id for d in group)  # another replica will take them over
             continue
         with _Heartbeat(store, [d.id for d in group], owner=owner, config=cfg, clock=clock):
-            _deliver_group(group, subscriptions, store, runner, poster, owner, clock, report)
+            _deliver_group(group, subscriptions, store, runner, poster, owner, clock, report, cfg)
     return report
 
 
 def _groups(
-    deliveries: Sequence[Delivery], subscriptions: dict[int, Subscription]
+    deliveries: Sequence[Delivery],
+    subscriptions: dict[int, Subscription],
+    service: ServiceScope | None,
 ) -> list[list[Delivery]]:
     """Deliveries that one scan can serve: same scope and fire time (or the same stored scan,
     for a retry after the scan had succeeded)."""
@@ -291,7 +298,7 @@ def _groups(
         if delivery.scan_id is not None:
             key = ("scan:" + delivery.scan_id, delivery.fire_time)
         else:
-            scope = subscription_scope(subscriptions[delivery.subscription_id])
+            scope = subscription_scope(subscriptions[delivery.subscription_id], service)
             key = (scope.key(), delivery.fire_time)
         groups.setdefault(key, []).append(delivery)
     return list(groups.values())
@@ -306,13 +313,14 @@ def _deliver_group(
     owner: str,
     clock: Callable[[], datetime],
     report: TickReport,
+    cfg: SchedulerConfig,
 ) -> None:
     ids = [d.id for d in group]
     scan: StoredScan | None = None
     if group[0].scan_id is not None:
         scan = store.scan_record(group[0].scan_id)
     if scan is None:
-        scope = subscription_scope(subscriptions[group[0].subscription_id])
+        scope = subscription_scope(subscriptions[group[0].subscription_id], cfg.service_scope)
         try:
             scan = scan_and_store(store, scope, runner, requested_by="digest")
         except Exception as exc:  # a scan that cannot run fails its deliveries, not the tick
