@@ -55,6 +55,8 @@ class FakeSlack:
         self.usergroups: dict[str, list[str]] = {}
         #: Fields added to (or replacing) the ``auth.test`` answer: another installation.
         self.auth_test: dict[str, Any] = {}
+        #: ``conversations.info`` answers by channel id (default: a channel the bot is in).
+        self.channels: dict[str, dict[str, Any]] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -183,6 +185,14 @@ class FakeSlack:
             return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {}}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.base_url.replace("http", "ws", 1) + "/socket"}
+        if method == "conversations.info":
+            channel = str(params.get("channel"))
+            info = self.channels.get(channel, {"is_member": True, "is_ext_shared": False})
+            if info.get("not_found"):
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": {"id": channel, **info}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(params.get("users"))[1:]}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"}
         if method == "views.publish":

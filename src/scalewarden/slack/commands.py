@@ -15,6 +15,7 @@ a one-line ``problem`` so that the user sees usage plus what was wrong, rather t
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -72,6 +73,41 @@ class HelpCommand:
     """``help``, or anything we could not understand (then ``problem`` says what)."""
 
     problem: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestCommand:
+    """``digest subscribe|list|unsubscribe|preview``: scheduled digests of this channel.
+
+    ``schedule``/``timezone``/``min_severity`` are already validated for ``subscribe``;
+    ``regions`` and ``accounts`` are checked against the service's scope by the handler.
+    """
+
+    action: str
+    subscription_id: int | None = None
+    schedule: str = ""
+    timezone: str = "UTC"
+    min_severity: str = "low"
+    regions: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MuteCommand:
+    """``mute <check> [resource pattern] reason="…" until=YYYY-MM-DD`` or ``mute list``."""
+
+    action: str
+    check_id: str = ""
+    resource_pattern: str | None = None
+    reason: str = ""
+    until: str | None = None
+
+
+@dataclass(frozen=True)
+class UnmuteCommand:
+    """``unmute ID``: remove a stored mute."""
+
+    mute_id: int
 
 
 #: Any parsed subcommand: one of the classes above, or a new subcommand's own class.
@@ -198,6 +234,145 @@ def _parse_findings(rest: str, _: ParseContext) -> Command:
     return FindingsCommand(min_severity=severity)
 
 
+#: Quotes Slack's clients type for ``"``: a quoted schedule or reason must survive them.
+_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
+
+
+def _words(rest: str) -> list[str] | HelpCommand:
+    """Shell-like words (quotes group), or the problem with the quoting."""
+    try:
+        return shlex.split(rest.translate(_QUOTES))
+    except ValueError:
+        return HelpCommand(problem="a quote is not closed")
+
+
+def _row_id(word: str, what: str) -> int | HelpCommand:
+    text = word.lstrip("#")
+    if not text.isdigit() or not 0 < int(text) < 2**31:
+        return HelpCommand(problem=f"`{word[:40]}` is not a {what} id (see the list)")
+    return int(text)
+
+
+_DIGEST_USAGE = (
+    "`digest subscribe daily 09:00 [tz=Europe/Berlin] [min=medium] [regions=...] "
+    "[accounts=...]`, `digest list`, `digest unsubscribe ID` or `digest preview ID`"
+)
+
+
+def _parse_digest(rest: str, _: ParseContext) -> Command:
+    words = _words(rest)
+    if isinstance(words, HelpCommand):
+        return words
+    if not words:
+        return HelpCommand(problem=f"use {_DIGEST_USAGE}")
+    action, args = words[0].lower(), words[1:]
+    if action == "list":
+        return (
+            DigestCommand("list")
+            if not args
+            else HelpCommand(problem="`digest list` takes nothing")
+        )
+    if action in ("unsubscribe", "preview"):
+        if len(args) != 1:
+            return HelpCommand(problem=f"`digest {action}` takes one subscription id")
+        number = _row_id(args[0], "subscription")
+        return number if isinstance(number, HelpCommand) else DigestCommand(action, number)
+    if action != "subscribe":
+        return HelpCommand(problem=f"use {_DIGEST_USAGE}")
+    return _parse_subscribe(args)
+
+
+def _parse_subscribe(args: list[str]) -> Command:
+    from scalewarden.aws.accounts import parse_account_ids
+    from scalewarden.aws.regions import parse_regions
+    from scalewarden.digests.schedule import Schedule
+
+    plain = [a for a in args if "=" not in a]
+    options: dict[str, str] = {}
+    for word in args:
+        key, sep, value = word.partition("=")
+        if not sep:
+            continue
+        key = {"timezone": "tz", "min_severity": "min", "region": "regions"}.get(
+            key.lower(), key.lower()
+        )
+        if key == "account":
+            key = "accounts"
+        if key not in ("tz", "min", "regions", "accounts"):
+            return HelpCommand(problem=f"unknown digest option `{key[:40]}=`")
+        if not value.strip():
+            return HelpCommand(problem=f"`{key}=` needs a value")
+        options[key] = value.strip()
+    if not plain:
+        return HelpCommand(
+            problem="say when: `daily 09:00`, `weekdays 09:00`, "
+            "`weekly mon 09:00` or a quoted cron expression"
+        )
+    try:
+        schedule = Schedule.parse(" ".join(plain), options.get("tz", "UTC"))
+        severity = severity_name(options.get("min", "low"))
+        if severity is None:
+            raise ValueError(f"`{options['min']}` is not a severity ({', '.join(SEVERITY_NAMES)})")
+        regions = parse_regions(options.get("regions")) or []
+        accounts = parse_account_ids(options.get("accounts")) or []
+    except ValueError as exc:
+        return HelpCommand(problem=str(exc))
+    return DigestCommand(
+        "subscribe",
+        schedule=schedule.expression,
+        timezone=schedule.timezone,
+        min_severity=severity,
+        regions=tuple(regions),
+        accounts=tuple(accounts),
+    )
+
+
+def _parse_mute(rest: str, _: ParseContext) -> Command:
+    words = _words(rest)
+    if isinstance(words, HelpCommand):
+        return words
+    if words and words[0].lower() == "list":
+        return (
+            MuteCommand("list")
+            if len(words) == 1
+            else HelpCommand(problem="`mute list` takes nothing")
+        )
+    plain: list[str] = []
+    options: dict[str, str] = {}
+    for word in words:
+        key, sep, value = word.partition("=")
+        if sep and key.lower() in ("reason", "until"):
+            options[key.lower()] = value.strip()
+        else:
+            plain.append(word)
+    if not plain:
+        return HelpCommand(problem='`mute` needs a check id: `mute <check_id> reason="..."`')
+    if len(plain) > 2:
+        return HelpCommand(
+            problem="`mute` takes a check id and at most one resource pattern; "
+            'quote the reason: reason="..."'
+        )
+    if not _CHECK_ID.match(plain[0]):
+        return HelpCommand(problem=f"`{plain[0][:60]}` is not a check id")
+    if not options.get("reason"):
+        return HelpCommand(problem='a mute needs a reason: reason="why this risk is accepted"')
+    return MuteCommand(
+        "add",
+        check_id=plain[0],
+        resource_pattern=plain[1] if len(plain) == 2 else None,
+        reason=options["reason"],
+        until=options.get("until") or None,
+    )
+
+
+def _parse_unmute(rest: str, _: ParseContext) -> Command:
+    words = rest.split()
+    if len(words) != 1:
+        return HelpCommand(problem="`unmute` takes one mute id (see `mute list`)")
+    number = _row_id(words[0], "mute")
+    return number if isinstance(number, HelpCommand) else UnmuteCommand(number)
+
+
 def _parse_help(rest: str, _: ParseContext) -> Command:
     return HelpCommand()
 
@@ -231,6 +406,35 @@ SPECS: tuple[CommandSpec, ...] = (
         admin_only=True,
         parse=_parse_findings,
         example="findings high",
+    ),
+    CommandSpec(
+        name="digest",
+        command=DigestCommand,
+        args="subscribe daily 09:00 [tz=...] [min=...] [regions=...] [accounts=...] "
+        "| digest list | digest unsubscribe ID | digest preview ID",
+        summary="Post a posture digest in this channel on a schedule",
+        admin_only=True,
+        parse=_parse_digest,
+        example="digest subscribe weekdays 09:00 tz=Europe/Berlin min=medium",
+    ),
+    CommandSpec(
+        name="mute",
+        command=MuteCommand,
+        args='<check_id> [resource pattern] reason="..." until=YYYY-MM-DD | mute list',
+        summary="Accept a risk: show a finding as MUTED until a date",
+        admin_only=True,
+        parse=_parse_mute,
+        example='mute dynamodb_table_autoscaling_enabled table/orders-* reason="load tests" '
+        "until=2099-12-31",
+    ),
+    CommandSpec(
+        name="unmute",
+        command=UnmuteCommand,
+        args="ID",
+        summary="Remove a mute",
+        admin_only=True,
+        parse=_parse_unmute,
+        example="unmute 3",
     ),
     CommandSpec(
         name="help",

@@ -20,6 +20,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from scalewarden.checks.model import Check, ScanReport
 from scalewarden.knowledge.answer import Answer, Result
 from scalewarden.scan import ProgressCallback
+from scalewarden.service_scope import ServiceScope
 from scalewarden.slack.access import AccessPolicy
 from scalewarden.slack.audit import AuditLog
 from scalewarden.slack.background import BackgroundTasks
@@ -48,10 +49,20 @@ class ServiceStore(Protocol):
     def record_audits(self, entries: Sequence[Mapping[str, Any]]) -> Any: ...
     def save_feedback(self, **kwargs: Any) -> Any: ...
     def save_scan(
-        self, report: dict, *, requested_by: str | None = ..., scope_key: str | None = ...
+        self,
+        report: dict,
+        *,
+        requested_by: str | None = ...,
+        scope_key: str | None = ...,
+        checks: Sequence[str] | None = ...,
     ) -> str: ...
     def latest_scan(self) -> dict | None: ...
     def latest_findings(self, *, min_severity: str | None = ...) -> list[dict]: ...
+    def mutes(self) -> list[Any]: ...
+
+
+#: ``digest_runner(scope, mutelist)``: the scan a digest runs (blocking: a worker thread).
+DigestRunner = Callable[[Any, Any], ScanReport]
 
 
 @dataclass
@@ -76,6 +87,12 @@ class SlackServices:
     #: True once the shipped index is loaded: searches then run on the event loop, where a
     #: sub-millisecond search is cheaper than a thread hand-off (``listeners/replies.py``).
     answer_on_loop: bool = False
+    #: What the service scans (``SCALEWARDEN_SCAN_*``): Slack scans and digests stay within it.
+    scan_scope: ServiceScope = field(default_factory=ServiceScope)
+    #: Channels where ``/scalewarden scan`` posts results in the channel (else privately).
+    security_channels: frozenset[str] = frozenset()
+    #: The scan behind ``digest preview`` and the scheduler (``None``: no digests here).
+    digest_runner: DigestRunner | None = None
     _scan_gate: asyncio.Semaphore | None = field(default=None, init=False, repr=False)
     audit: AuditLog = field(init=False, repr=False)
 

@@ -15,15 +15,18 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from scalewarden.slack.audit import Actor
+from scalewarden.slack.listeners.digests import show_full_list
 from scalewarden.slack.listeners.replies import busy_response, check_reply, reply_to_question
 from scalewarden.slack.services import Responder, SlackServices, safe_call
 from scalewarden.slack.usertext import inert, mention
 from scalewarden.slack.views.buttons import (
+    ACTION_DIGEST_FULL,
     ACTION_FEEDBACK_DOWN,
     ACTION_FEEDBACK_UP,
     ACTION_REMEDIATION,
     ACTION_SHARE,
     AnswerPayload,
+    DigestPayload,
     RemediationPayload,
 )
 from scalewarden.slack.views.text import clip
@@ -131,6 +134,19 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         )
         return "shown"
 
+    async def digest_full_list(body: dict[str, Any], respond: Responder) -> str:
+        payload = DigestPayload.decode(_action(body).get("value"))
+        if payload is None:
+            return "ignored"
+        return await show_full_list(
+            services,
+            digest_client,
+            respond,
+            user_id=_user_id(body),
+            subscription_id=payload.subscription_id,
+            scan_id=payload.scan_id,
+        )
+
     def on_click(
         source: str, job: Callable[[dict[str, Any], Responder], Coroutine[Any, Any, str]]
     ) -> Callable[[AsyncAck, dict[str, Any]], Coroutine[Any, Any, None]]:
@@ -177,3 +193,5 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     app.action(ACTION_FEEDBACK_DOWN)(on_click("feedback", lambda b, r: feedback(b, r, "down")))
     app.action(ACTION_SHARE)(on_click("share", share))
     app.action(ACTION_REMEDIATION)(on_click("remediation", remediation))
+    digest_client = app.client
+    app.action(ACTION_DIGEST_FULL)(on_click("digest", digest_full_list))

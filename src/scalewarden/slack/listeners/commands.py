@@ -33,6 +33,7 @@ from scalewarden.slack.commands import (
     parse_command,
     spec_of,
 )
+from scalewarden.slack.listeners.digests import handle_digest, handle_mute, handle_unmute
 from scalewarden.slack.listeners.replies import BUSY, reply_to_question
 from scalewarden.slack.scan.flow import ScanRequest, run_scan_in_slack, scan_headline
 from scalewarden.slack.services import Responder, SlackServices, safe_call
@@ -132,7 +133,18 @@ async def handle_scan(ctx: CommandContext, command: ScanCommand) -> None:
         await ctx.ack(text=message, response_type="ephemeral")
         ctx.services.tasks.spawn(ctx.audit("usage_error", message))
         return
-    await ctx.ack(text=scan_headline(command), response_type="ephemeral")
+    problem = ctx.services.scan_scope.account_problem(command.accounts)
+    if problem:
+        message = f"I cannot scan that: {problem}."
+        await ctx.ack(text=message, response_type="ephemeral")
+        ctx.services.tasks.spawn(ctx.audit("refused", message))
+        return
+    where = (
+        ""
+        if ctx.channel_id in ctx.services.security_channels
+        else " The results come to you in a direct message."
+    )
+    await ctx.ack(text=scan_headline(command) + where, response_type="ephemeral")
 
     async def scan() -> None:
         outcome, detail = await run_scan_in_slack(
@@ -158,6 +170,9 @@ HANDLERS: dict[str, Handler] = {
     "ask": handle_ask,
     "scan": handle_scan,
     "findings": handle_findings,
+    "digest": handle_digest,
+    "mute": handle_mute,
+    "unmute": handle_unmute,
     "help": handle_help,
 }
 
