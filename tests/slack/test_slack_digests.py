@@ -91,6 +91,29 @@ async def test_subscribe_list_preview_and_unsubscribe(
         assert outcomes.count("completed") == 4
 
 
+async def test_a_preview_whose_scan_cannot_run_says_why(make_harness: Any) -> None:
+    from scalewarden.scan import ScanError
+
+    def broken(scope: ScanScope, mutelist: Any) -> ScanReport:
+        raise ScanError("no AWS credentials were found")
+
+    async with make_harness(digest_runner=broken) as h:
+        subscription = h.store.add_subscription(
+            channel=CHANNEL,
+            schedule="daily 09:00",
+            timezone="UTC",
+            min_severity="low",
+            regions=(),
+            accounts=(),
+            created_by=ADMIN,
+            now=datetime.now(UTC),
+        )
+        await h.command(f"digest preview {subscription.id}")
+        reply = await _reply(h)
+        assert "The scan could not run: no AWS credentials were found" in reply
+        assert h.store.scan_history() == []
+
+
 @pytest.mark.parametrize(
     ("channel", "env", "text", "reason"),
     [

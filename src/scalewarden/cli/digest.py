@@ -201,16 +201,21 @@ def run(
         elif dry_run:
             typer.echo(result.to_text())
         if not dry_run:
-            ts = post(settings, store, subscription, result)
+            ts = post_text(settings, subscription, result, store=store)
             typer.echo(f"posted to {subscription.channel} (ts {ts})", err=True)
     raise typer.Exit(EXIT_OK)
 
 
-def post(
-    settings: Settings, store: Store, subscription: Subscription, result: DigestResult
+def post_text(
+    settings: Settings,
+    subscription: Subscription,
+    result: DigestResult,
+    *,
+    store: Store | None = None,
 ) -> str | None:
-    """Post the digest as the scheduler does (Block Kit, thread, file; the SDK's retries);
-    exit 3 with Slack's error when it refuses."""
+    """Post the digest as the scheduler does (Block Kit with the escaped text as its fallback,
+    thread, and with ``store`` the scan as a file; the SDK's retries); exit 3 with Slack's
+    error when it refuses."""
     from scalewarden.digests.scheduler import PostFailed
     from scalewarden.slack.digest_poster import SlackDigestPoster, digest_web_client
 

@@ -32,7 +32,7 @@ class DigestOutline:
     """A digest, decided: ``quiet`` digests are ``headline`` alone."""
 
     headline: str
-    #: The plain one-line summary (``DigestResult.summary_line``): the notification text.
+    #: The plain-text digest (``DigestResult.to_text``): the message's fallback text.
     summary: str
     quiet: bool
     baseline: bool
@@ -87,7 +87,7 @@ def compose(result: DigestResult) -> DigestOutline:
     # A baseline lists nothing as new: its findings are the open count, not news.
     return DigestOutline(
         headline=_headline(result),
-        summary=result.summary_line(),
+        summary=result.to_text(),
         quiet=result.quiet,
         baseline=result.baseline,
         failing_by_severity={s: n for s, n in counts.items() if n},

@@ -70,7 +70,7 @@ def digest_title(subscription: Subscription) -> str:
 class SlackDigestPoster:
     """``poster(subscription, result) -> ts``, as ``digests.scheduler.tick`` takes it."""
 
-    def __init__(self, client: WebClient, store: Store) -> None:
+    def __init__(self, client: WebClient, store: Store | None) -> None:
         self.client = client
         self.store = store
 
@@ -114,7 +114,7 @@ class SlackDigestPoster:
         from scalewarden.checks.model import ScanReport
         from scalewarden.slack.scan.flow import UPLOAD_FORMAT
 
-        stored = self.store.scan_record(result.scan_id)
+        stored = self.store.scan_record(result.scan_id) if self.store is not None else None
         if stored is None:
             return
         report = ScanReport.from_dict(stored.report)

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from scalewarden.slack.commands import SLASH_COMMAND, DigestCommand, MuteCommand, UnmuteCommand
+from scalewarden.slack.scan.flow import failure_message
 from scalewarden.slack.services import SlackServices, safe_call
 from scalewarden.slack.usertext import escape, inert
 
@@ -222,16 +224,16 @@ async def _preview(ctx: CommandContext, command: DigestCommand) -> Answer:
     if runner is None:
         raise Refused("Digests cannot scan in this service (no scanner is configured).")
     scope = subscription_scope(subscription, ctx.services.scan_scope)
+    store = cast("Store", ctx.services.store)
     async with ctx.services.scan_gate():
         try:
-            scan = await in_store(
-                ctx.services,
-                lambda store: scan_and_store(
-                    store, scope, runner, requested_by=f"digest-preview:{ctx.user_id}"
-                ),
+            scan = await asyncio.to_thread(
+                scan_and_store, store, scope, runner, requested_by=f"digest-preview:{ctx.user_id}"
             )
-        except Refused:
-            raise
+        except SQLAlchemyError:
+            raise Refused(TRY_AGAIN) from None
+        except Exception as exc:  # the scan could not run: say why, as a Slack scan does
+            raise Refused(failure_message(exc).removeprefix(":x: ")) from None
     result = await in_store(
         ctx.services,
         lambda store: digest_of(store, subscription, scan, now=datetime.now(UTC)),

@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 
 from scalewarden.checks.model import Finding, Severity
 from scalewarden.digests.compose import DigestOutline
-from scalewarden.slack.redact import redact_resource
+from scalewarden.slack.redact import plain_masks, redact_resource
 from scalewarden.slack.usertext import escape
 from scalewarden.slack.views.buttons import ACTION_DIGEST_FULL
 from scalewarden.slack.views.scan import MAX_THREAD_MESSAGES, Packer, finding_block
@@ -32,6 +32,8 @@ from scalewarden.slack.views.text import SEVERITY_EMOJI, Blocks, clip, md, rende
 
 #: Lapsed mutes and unchecked checks listed by name; more are counted.
 MAX_LISTED = 10
+#: Longest fallback ``text`` (notifications, clients without Block Kit).
+MAX_FALLBACK_CHARS = 3000
 #: Ephemeral replies the "full list" button may send (a ``response_url`` takes five).
 MAX_FULL_LIST_MESSAGES = 5
 
@@ -51,6 +53,12 @@ class DigestMessages:
     @property
     def needs_file(self) -> bool:
         return self.in_message < self.total_shown
+
+
+def _fallback(outline: DigestOutline) -> str:
+    """The plain-text digest as mrkdwn-safe fallback text: escaped, the checks' masks shown
+    as the channel's, so a resource name can neither ping nor disguise a link."""
+    return clip(escape(plain_masks(outline.summary)), MAX_FALLBACK_CHARS)
 
 
 def _resolved_block(finding: Finding) -> SectionBlock:
@@ -132,7 +140,7 @@ def digest_messages(
     if outline.quiet:
         line = f":zzz: {title}: {outline.headline}"
         return DigestMessages(
-            text=clip(outline.summary, 300),
+            text=_fallback(outline),
             blocks=render([SectionBlock(text=md(escape(line)))]),
             thread=[],
             in_message=0,
@@ -182,7 +190,7 @@ def digest_messages(
         )
         blocks.append(ContextBlock(elements=[md(note)]).to_dict())
     return DigestMessages(
-        text=clip(outline.summary, 300),
+        text=_fallback(outline),
         blocks=blocks,
         thread=thread,
         in_message=in_message,
