@@ -32,8 +32,8 @@ from scalewarden.api import router as api_router
 from scalewarden.checks.model import Check
 from scalewarden.knowledge.answer import KnowledgeBase
 from scalewarden.logs import RequestLogMiddleware
-from scalewarden.serving import MAX_HEADER_BYTES
 from scalewarden.service_scope import ServiceScope
+from scalewarden.serving import MAX_HEADER_BYTES
 from scalewarden.settings import Settings, get_settings
 from scalewarden.slack.access import AccessPolicy
 from scalewarden.slack.background import BackgroundTasks
