@@ -60,6 +60,12 @@ MALFORMED: dict[str, tuple[bytes, str]] = {
         ),
         FORM,
     ),
+    "url_verification with a null event": (
+        json.dumps(
+            {"type": "url_verification", "challenge": "abc", "token": "t", "event": None}
+        ).encode(),
+        "application/json",
+    ),
     "event_callback with a null event": (
         json.dumps(
             {"type": "event_callback", "team_id": TEAM_ID, "event_id": "EvNULL", "event": None}

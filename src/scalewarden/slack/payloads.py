@@ -160,6 +160,9 @@ def classify(payload: Mapping[str, Any]) -> str:
     if "ssl_check" in payload and "type" not in payload:
         return OTHER
     kind = payload.get("type")
+    if "event" in payload and not isinstance(payload["event"], dict):
+        # Bolt's middleware reads ``payload["event"]`` of any request that carries the key.
+        raise MalformedRequest("`event` must be an object")
     if kind == "event_callback":
         event = payload.get("event")
         if not isinstance(event, dict):
