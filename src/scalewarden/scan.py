@@ -409,8 +409,12 @@ def run_scan(
     progress: ProgressCallback | None = None,
     mutelist: Any = None,
     options: ScanOptions | None = None,
+    scan_id: str | None = None,
 ) -> ScanReport:
-    """Run a scan and return its report. Raises ``ScopeError`` (usage) or ``ScanError``."""
+    """Run a scan and return its report. Raises ``ScopeError`` (usage) or ``ScanError``.
+
+    ``scan_id`` names the report (a new random id by default): the service gives a scan its
+    id when it is queued, before it runs."""
     from scalewarden.aws.collector import CollectorOptions, collect_accounts
     from scalewarden.aws.session import (
         ClientFactory,
@@ -514,7 +518,7 @@ def run_scan(
     if mutelist is not None:
         findings = mutelist.apply(findings, datetime.now(UTC))
     return ScanReport(
-        scan_id=uuid.uuid4().hex,
+        scan_id=scan_id or uuid.uuid4().hex,
         started_at=started,
         finished_at=datetime.now(UTC),
         # Each account's own regions (with `all` they differ); `regions` is their union.

@@ -104,6 +104,17 @@ class Settings(BaseSettings):
         "in the channel; elsewhere they go to the admin privately.",
     )
 
+    # The service's scan queue (``ScanLimits``)
+    scan_slots: int = Field(
+        default=1, ge=1, le=16, description="Scans run at once, each in its own worker process."
+    )
+    scan_queue_per_user: int = Field(
+        default=3, ge=1, le=100, description="Scans one requester may have queued or running."
+    )
+    scan_queue_total: int = Field(
+        default=10, ge=1, le=1000, description="Scans queued or running in all."
+    )
+
     # Slack
     slack_bot_token: SecretStr | None = Field(
         default=None,

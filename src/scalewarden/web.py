@@ -32,6 +32,8 @@ from scalewarden.api import router as api_router
 from scalewarden.checks.model import Check
 from scalewarden.knowledge.answer import KnowledgeBase
 from scalewarden.logs import RequestLogMiddleware
+from scalewarden.scanning.jobs import ScanFunction
+from scalewarden.scanning.runner import ScanLimits, ScanRunner, ScanStore
 from scalewarden.service_scope import ServiceScope
 from scalewarden.serving import MAX_HEADER_BYTES
 from scalewarden.settings import Settings, get_settings
@@ -48,7 +50,6 @@ from scalewarden.slack.services import (
     CheckCatalog,
     DigestRunner,
     Explainer,
-    Scanner,
     ServiceStore,
     SlackServices,
 )
@@ -219,26 +220,33 @@ def _default_checks() -> Sequence[Check]:
     return list(all_checks())
 
 
-def _default_scanner(settings: Settings, service: ServiceScope) -> Scanner:
-    """The real scan, with the region, pool size and scope of ``settings``."""
+def build_scan_runner(
+    settings: Settings,
+    scanner: ScanFunction | None,
+    store: Callable[[], ScanStore | None],
+) -> ScanRunner:
+    """The service's scan queue with the limits of ``settings``.
+
+    The real scan (with the region and pool size of ``settings``) runs in a worker process
+    per scan; a substitute ``scanner`` (tests) runs in a thread of this process.
+    """
     from functools import partial
 
     from scalewarden.scan import ScanOptions
-    from scalewarden.slack.scan.scanner import scan_for_command
+    from scalewarden.scanning.executors import Executor, ProcessExecutor, ThreadExecutor
+    from scalewarden.scanning.worker import run_job
 
-    return partial(scan_for_command, options=ScanOptions.from_settings(settings), service=service)
-
-
-def _default_digest_runner(settings: Settings) -> DigestRunner:
-    """The real scan for digests (stored mutes passed in by the scheduler)."""
-    from scalewarden.scan import ScanOptions, run_scan
-
-    options = ScanOptions.from_settings(settings)
-
-    def run(scope: Any, mutelist: Any) -> Any:
-        return run_scan(scope, mutelist=mutelist, options=options)
-
-    return run
+    executor: Executor
+    if scanner is None:
+        executor = ProcessExecutor(partial(run_job, options=ScanOptions.from_settings(settings)))
+    else:
+        executor = ThreadExecutor(scanner)
+    limits = ScanLimits(
+        slots=settings.scan_slots,
+        per_requester=settings.scan_queue_per_user,
+        total=settings.scan_queue_total,
+    )
+    return ScanRunner(executor, limits=limits, store=store)
 
 
 def _api_access(settings: Settings, knowledge: KnowledgeBase) -> ApiAccess:
@@ -274,7 +282,7 @@ def create_app(
     *,
     store: ServiceStore | None = None,
     answerer: Answerer | None = None,
-    scanner: Scanner | None = None,
+    scanner: ScanFunction | None = None,
     digest_runner: DigestRunner | None = None,
     checks: CheckCatalog | None = None,
     explainer: Explainer | None = None,
@@ -294,14 +302,16 @@ def create_app(
     ``settings`` defaults to ``get_settings()``; nothing below reads the settings itself.
     ``store`` defaults to ``Store.open(settings.database_url)`` at start-up. ``answerer``
     defaults to the knowledge base the settings name, loaded in the background so that
-    ``/readyz`` turns ready once the index is in memory. ``scanner`` defaults to the real scan
-    (in ``settings.aws_region`` when the scope names no region).
+    ``/readyz`` turns ready once the index is in memory. ``scanner`` (a scan function run in
+    a thread) replaces the real scan, which runs in a worker process per scan (in
+    ``settings.aws_region`` when the scope names no region).
     ``explainer`` (a check's article section, for the remediation card) defaults to the same
     knowledge base. ``authorize`` skips ``auth.test`` (tests, benchmark). ``slack_backoff``
     replaces the Web API client's retry back-off factor (seconds), so that tests of retried
     failures do not wait out production's half-second steps. ``digest_runner`` replaces the
-    digests' scan; the scheduler runs when ``settings.scheduler`` is on, a database and a bot
-    token are there (``scheduler_owner`` names it in the lease).
+    digests' scan (by default the scan runner's, like every other scan); the scheduler runs
+    when ``settings.scheduler`` is on, a database and a bot token are there
+    (``scheduler_owner`` names it in the lease).
     """
     settings = settings or get_settings()
     service_scope = ServiceScope.from_settings(settings)
@@ -316,7 +326,7 @@ def create_app(
     services = SlackServices(
         store=store,
         answerer=answerer,
-        scanner=scanner or _default_scanner(settings, service_scope),
+        scans=build_scan_runner(settings, scanner, lambda: services.store),
         checks=checks or _default_checks,
         explainer=explainer or knowledge.explain,
         access=AccessPolicy(settings.admin_user_ids, settings.admin_usergroup),
@@ -325,7 +335,7 @@ def create_app(
         progress_interval=progress_interval,
         scan_scope=service_scope,
         security_channels=settings.security_channel_ids,
-        digest_runner=digest_runner or _default_digest_runner(settings),
+        digest_runner=digest_runner,
     )
     bolt: AsyncApp | None = None
     #: Where the app is installed (``auth.test``), unless the caller authorises itself.
@@ -438,6 +448,11 @@ def create_app(
         )
         if bolt is None and not socket_mode:
             logger.warning(SLACK_OFF)
+        if services.digest_runner is None:
+            # Digest scans (the scheduler's thread, previews) go through the same queue.
+            services.digest_runner = services.scans.blocking(
+                asyncio.get_running_loop(), requester="digest", source="digest"
+            )
         scheduling = start_scheduler()
         try:
             yield
@@ -449,6 +464,9 @@ def create_app(
             cancelled = await services.tasks.close(drain_timeout)
             if cancelled:
                 logger.warning("%d Slack task(s) did not finish before shutdown", cancelled)
+            # Whatever scan is still queued or running now is stopped: its worker is killed,
+            # so the process exits without waiting for the scan's last AWS read.
+            await services.scans.close()
             pruning.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pruning

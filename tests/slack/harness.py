@@ -18,7 +18,8 @@ from fake_slack import TEAM_ID, FakeSlack
 from fastapi import FastAPI
 
 from scalewarden.checks.model import Check, Finding, ScanReport, Severity, Status
-from scalewarden.slack.commands import ScanCommand
+from scalewarden.scan import ScanScope
+from scalewarden.scanning.jobs import ScanJob
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
@@ -181,17 +182,18 @@ def build_report(count: int, *, errors: int = 0) -> ScanReport:
 
 @dataclass
 class RecordingScanner:
-    """A scanner for tests where AWS is not the point: records calls, reports progress."""
+    """A scan function for tests where AWS is not the point: records the scope of each
+    call, reports progress. ``create_app`` runs it in a thread (it records in this process)."""
 
     report: ScanReport
-    calls: list[ScanCommand] = field(default_factory=list)
+    calls: list[ScanScope] = field(default_factory=list)
     gate: threading.Event | None = None
     error: Exception | None = None
     #: (daemon, name) of the thread each call ran in.
     threads: list[tuple[bool, str]] = field(default_factory=list)
 
-    def __call__(self, command: ScanCommand, progress: Callable[[Any], None]) -> ScanReport:
-        self.calls.append(command)
+    def __call__(self, job: ScanJob, progress: Callable[[Any], None]) -> ScanReport:
+        self.calls.append(job.scope)
         current = threading.current_thread()
         self.threads.append((current.daemon, current.name))
         from types import SimpleNamespace

@@ -12,6 +12,8 @@ import yaml
 from harness import ADMIN, USER, build_report, sample_check
 
 from scalewarden.knowledge.answer import Answer, Result
+from scalewarden.scanning.executors import ThreadExecutor
+from scalewarden.scanning.runner import ScanRunner
 from scalewarden.slack.access import AccessPolicy
 from scalewarden.slack.commands import (
     SPECS,
@@ -118,13 +120,13 @@ def _answer(question: str, top: int) -> Answer:
 
 
 def _services(store: Any = None) -> SlackServices:
-    def scanner(command: Any, progress: Any) -> Any:
+    def scanner(job: Any, progress: Any) -> Any:
         raise AssertionError("no scan in these tests")
 
     return SlackServices(
         store=store,
         answerer=_answer,
-        scanner=scanner,
+        scans=ScanRunner(ThreadExecutor(scanner)),
         checks=lambda: [sample_check()],
         explainer=lambda article, about: None,
         access=AccessPolicy(frozenset({ADMIN}), None),

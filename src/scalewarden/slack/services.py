@@ -1,8 +1,9 @@
 """What the Slack listeners need, gathered in one object handed to every ``register()``.
 
-Listeners never import the store, the answer engine or the scanner directly: they receive
-them here. Tests can therefore drive the real Bolt app with a fake scanner where AWS is not the
-point, while production wires in the real pieces in :func:`scalewarden.web.create_app`.
+Listeners never import the store, the answer engine or the scan runner directly: they receive
+them here. Tests can therefore drive the real Bolt app with a substitute scan function where
+AWS is not the point, while production wires in the real pieces in
+:func:`scalewarden.web.create_app`.
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from scalewarden.checks.model import Check, ScanReport
 from scalewarden.knowledge.answer import Answer, Result
-from scalewarden.scan import ProgressCallback
+from scalewarden.scanning.runner import ScanRunner
 from scalewarden.service_scope import ServiceScope
 from scalewarden.slack.access import AccessPolicy
 from scalewarden.slack.audit import AuditLog
 from scalewarden.slack.background import BackgroundTasks
-from scalewarden.slack.commands import ScanCommand
 from scalewarden.slack.metrics import Metrics
 
 logger = logging.getLogger(__name__)
@@ -35,8 +35,6 @@ T = TypeVar("T")
 Answerer = Callable[[str, int], Answer]
 #: ``explainer(article_id, about)``: the section of one article that best fits ``about``.
 Explainer = Callable[[str, str], Result | None]
-#: ``scanner(command, progress)``: blocking (boto3), run in a worker thread.
-Scanner = Callable[[ScanCommand, ProgressCallback], ScanReport]
 #: The check catalogue (metadata for explanations, validation of check ids).
 CheckCatalog = Callable[[], Sequence[Check]]
 
@@ -71,7 +69,8 @@ class SlackServices:
 
     store: ServiceStore | None
     answerer: Answerer
-    scanner: Scanner
+    #: The one scan queue (Slack, digests and the API submit to it); ``create_app`` builds it.
+    scans: ScanRunner
     checks: CheckCatalog
     explainer: Explainer
     access: AccessPolicy
@@ -82,8 +81,6 @@ class SlackServices:
     #: One HTTP session for every Web API and ``response_url`` call (set by the app lifespan):
     #: keep-alive connections instead of a new session and TLS handshake per call.
     http_session: aiohttp.ClientSession | None = None
-    #: Scans allowed to run at once; more wait their turn (each one already runs many threads).
-    scan_slots: int = 1
     #: True once the shipped index is loaded: searches then run on the event loop, where a
     #: sub-millisecond search is cheaper than a thread hand-off (``listeners/replies.py``).
     answer_on_loop: bool = False
@@ -93,7 +90,6 @@ class SlackServices:
     security_channels: frozenset[str] = frozenset()
     #: The scan behind ``digest preview`` and the scheduler (``None``: no digests here).
     digest_runner: DigestRunner | None = None
-    _scan_gate: asyncio.Semaphore | None = field(default=None, init=False, repr=False)
     audit: AuditLog = field(init=False, repr=False)
 
     async def answer(self, question: str, top: int = 3) -> Answer:
@@ -114,12 +110,6 @@ class SlackServices:
     def __post_init__(self) -> None:
         # The audit log reads ``store`` at write time: the service opens it after start-up.
         self.audit = AuditLog(lambda: self.store)
-
-    def scan_gate(self) -> asyncio.Semaphore:
-        """The semaphore scans take turns on (created on first use, on the running loop)."""
-        if self._scan_gate is None:
-            self._scan_gate = asyncio.Semaphore(self.scan_slots)
-        return self._scan_gate
 
     def responder(self, response_url: object) -> Responder:
         """A ``respond()`` for ``response_url`` that uses the shared HTTP session."""

@@ -35,7 +35,13 @@ from scalewarden.slack.commands import (
 )
 from scalewarden.slack.listeners.digests import handle_digest, handle_mute, handle_unmute
 from scalewarden.slack.listeners.replies import BUSY, reply_to_question
-from scalewarden.slack.scan.flow import ScanRequest, run_scan_in_slack, scan_headline
+from scalewarden.slack.scan.flow import (
+    ScanRequest,
+    admission_text,
+    run_scan_in_slack,
+    stored_mutes,
+)
+from scalewarden.slack.scan.scanner import job_for_command
 from scalewarden.slack.services import Responder, SlackServices, safe_call
 from scalewarden.slack.usertext import inert
 from scalewarden.slack.views.help import help_blocks
@@ -123,7 +129,8 @@ async def handle_ask(ctx: CommandContext, command: AskCommand) -> None:
 
 
 async def handle_scan(ctx: CommandContext, command: ScanCommand) -> None:
-    """Check the named checks exist, then run the scan with a progress message."""
+    """Check the named checks exist, submit the scan to the runner, then follow it with a
+    progress message (or say why it was refused, or that it joined the same scan)."""
     unknown = _unknown_checks(ctx.services, command)
     if unknown:
         message = (
@@ -139,12 +146,21 @@ async def handle_scan(ctx: CommandContext, command: ScanCommand) -> None:
         await ctx.ack(text=message, response_type="ephemeral")
         ctx.services.tasks.spawn(ctx.audit("refused", message))
         return
+    # The runner decides at once (merge, queue or refuse), so the ack can say which.
+    job = job_for_command(command, ctx.services.scan_scope, await stored_mutes(ctx.services))
+    ticket = ctx.services.scans.submit(job, requester=ctx.user_id, source="slack")
+    run = ticket.run
+    if run is None:
+        await ctx.ack(text=admission_text(command, ticket), response_type="ephemeral")
+        ctx.services.metrics.scans.labels(outcome="refused").inc()
+        ctx.services.tasks.spawn(ctx.audit("refused", ticket.reason))
+        return
     where = (
         ""
         if ctx.channel_id in ctx.services.security_channels
         else " The results come to you in a direct message."
     )
-    await ctx.ack(text=scan_headline(command) + where, response_type="ephemeral")
+    await ctx.ack(text=admission_text(command, ticket) + where, response_type="ephemeral")
 
     async def scan() -> None:
         outcome, detail = await run_scan_in_slack(
@@ -152,6 +168,7 @@ async def handle_scan(ctx: CommandContext, command: ScanCommand) -> None:
             ctx.client,
             ctx.respond,
             ScanRequest(command=command, user_id=ctx.user_id, channel_id=ctx.channel_id),
+            run,
         )
         await ctx.audit(outcome, detail)
 
@@ -228,7 +245,7 @@ def _unknown_checks(services: SlackServices, command: ScanCommand) -> list[str]:
         return []
     try:
         known = {c.id for c in services.checks()}
-    except Exception:  # let the scanner report it; the catalogue is only a courtesy here
+    except Exception:  # let the scan report it; the catalogue is only a courtesy here
         return []
     return [c for c in command.check_ids if c not in known]
 

@@ -225,15 +225,15 @@ async def _preview(ctx: CommandContext, command: DigestCommand) -> Answer:
         raise Refused("Digests cannot scan in this service (no scanner is configured).")
     scope = subscription_scope(subscription, ctx.services.scan_scope)
     store = cast("Store", ctx.services.store)
-    async with ctx.services.scan_gate():
-        try:
-            scan = await asyncio.to_thread(
-                scan_and_store, store, scope, runner, requested_by=f"digest-preview:{ctx.user_id}"
-            )
-        except SQLAlchemyError:
-            raise Refused(TRY_AGAIN) from None
-        except Exception as exc:  # the scan could not run: say why, as a Slack scan does
-            raise Refused(failure_message(exc).removeprefix(":x: ")) from None
+    # The runner queues the scan with every other (its limits, merging and workers).
+    try:
+        scan = await asyncio.to_thread(
+            scan_and_store, store, scope, runner, requested_by=f"digest-preview:{ctx.user_id}"
+        )
+    except SQLAlchemyError:
+        raise Refused(TRY_AGAIN) from None
+    except Exception as exc:  # the scan could not run: say why, as a Slack scan does
+        raise Refused(failure_message(exc).removeprefix(":x: ")) from None
     result = await in_store(
         ctx.services,
         lambda store: digest_of(store, subscription, scan, now=datetime.now(UTC)),

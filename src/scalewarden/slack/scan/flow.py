@@ -2,36 +2,45 @@
 
 Findings name an account's weak spots, so results go to the admin who asked, by DM, unless
 the command was typed in one of ``SCALEWARDEN_SECURITY_CHANNELS``; there they are posted in
-the channel. The ack has already told the user that the scan started. Here we post a progress
-message (in the DM or the security channel), run the (blocking, boto3) scanner in a worker
-thread while progress events edit that message, apply the stored mutes, store the report under
-its scope key (``ScanScope.key()``, as the CLI and digests do), then replace the progress
-message with the results. Findings that do not fit go to the thread, and the whole report to a
-JSON file in the thread, because Slack refuses messages beyond 50 blocks or about 12k
-characters.
+the channel. The scan runner (``scalewarden.scanning``) has admitted the request and the ack
+has said so. Here we post a progress message (in the DM or the security channel), edit it with
+the run's progress events (the scan itself runs in a worker process, with the stored mutes
+applied; the runner stores the report under its scope key, ``ScanScope.key()``, as the CLI
+and digests do), then replace it with the results. Findings that do not fit go to the thread,
+and the whole report to a JSON file in the thread, because Slack refuses messages beyond 50
+blocks or about 12k characters.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.checks.model import ScanReport
 from scalewarden.reports import resolve_format
-from scalewarden.slack.background import run_in_daemon_thread
+from scalewarden.scan import ScanError
+from scalewarden.scanning.executors import UnexpectedScanError, WorkerCrashed
+from scalewarden.scanning.runner import (
+    Admission,
+    ScanCancelled,
+    ScanRefused,
+    ScanRun,
+    ScanState,
+    Ticket,
+)
 from scalewarden.slack.commands import ScanCommand
 from scalewarden.slack.redact import redact
 from scalewarden.slack.scan.progress import ProgressReporter
-from scalewarden.slack.scan.scanner import command_scope
-from scalewarden.slack.services import Responder, ServiceStore, SlackServices, safe_call
+from scalewarden.slack.services import Responder, SlackServices, safe_call
 from scalewarden.slack.usertext import escape
 from scalewarden.slack.views.scan import progress_blocks, scan_messages
+
+if TYPE_CHECKING:
+    from scalewarden.checks.mutelist import Mutelist
 
 logger = logging.getLogger(__name__)
 
@@ -59,15 +68,10 @@ def scan_headline(command: ScanCommand) -> str:
 
 def failure_message(exc: BaseException) -> str:
     """What to tell the channel when a scan could not run (no tracebacks, no secrets)."""
-    user_facing: tuple[type[BaseException], ...] = (ValueError,)
-    try:
-        from scalewarden.scan import ScanError
-
-        user_facing = (ScanError, ValueError)
-    except ImportError:  # pragma: no cover - the scan module ships with the package
-        pass
-    if isinstance(exc, user_facing):
+    if isinstance(exc, ScanError | ValueError | ScanRefused):
         return f":x: The scan could not run: {escape(redact(str(exc)))[:500]}"
+    if isinstance(exc, WorkerCrashed):
+        return f":x: The scan failed: {escape(redact(str(exc)))[:500]}. Please run it again."
     return ":x: The scan failed unexpectedly. The details are in the service logs."
 
 
@@ -155,14 +159,21 @@ async def _deliver(
         )
 
 
-def apply_stored_mutes(store: ServiceStore, report: ScanReport) -> ScanReport:
-    """The report with the stored mutes applied (the one matcher of ``checks/mutelist.py``)."""
+async def stored_mutes(services: SlackServices) -> Mutelist | None:
+    """The stored mutes, for the scan to apply (``None`` without a store, or when it cannot
+    be read: the scan then runs and its findings show unmuted, as the log says)."""
     from scalewarden.checks.mutelist import Mutelist
 
-    mutes = Mutelist.from_stored(store.mutes())
-    if not mutes.rules:
-        return report
-    return dataclasses.replace(report, findings=mutes.apply(report.findings, datetime.now(UTC)))
+    store = services.store
+    if store is None:
+        return None
+    try:
+        rows = await asyncio.to_thread(store.mutes)
+    except Exception as exc:
+        logger.error("could not read the stored mutes: %s", type(exc).__name__)
+        return None
+    mutes = Mutelist.from_stored(rows)
+    return mutes if mutes.rules else None
 
 
 async def results_channel(
@@ -179,13 +190,29 @@ async def results_channel(
     return str(found or request.user_id)
 
 
+def admission_text(command: ScanCommand, ticket: Ticket) -> str:
+    """The ack for a scan request: the headline, and what the runner decided."""
+    headline = scan_headline(command)
+    if ticket.admission is Admission.REFUSED:
+        return f":no_entry: The scan was not started: {escape(ticket.reason or 'refused')}."
+    if ticket.admission is Admission.MERGED and ticket.run is not None:
+        state = "running" if ticket.run.state is ScanState.RUNNING else "queued"
+        return (
+            f"{headline} The same scan is already {state}, so this request joins it: "
+            "you will get its results."
+        )
+    return headline
+
+
 async def run_scan_in_slack(
     services: SlackServices,
     client: AsyncWebClient,
     respond: Responder,
     request: ScanRequest,
+    run: ScanRun,
 ) -> tuple[str, str | None]:
-    """Run the scan and post its results; returns (outcome, detail) for the audit log."""
+    """Follow ``run`` (from the scan runner) in Slack: a progress message, then the results;
+    returns (outcome, detail) for the audit log."""
     headline = scan_headline(request.command)
     target = await results_channel(services, client, request)
     posted = await safe_call(
@@ -207,70 +234,49 @@ async def run_scan_in_slack(
 
     loop = asyncio.get_running_loop()
     reporter = ProgressReporter(loop, send, headline=headline, interval=services.progress_interval)
-    gate = services.scan_gate()
-    if gate.locked():
+    if run.state is ScanState.QUEUED:
         waiting = f":hourglass: {headline} Waiting for the scan already running to finish."
         await safe_call("chat.update", send(waiting))
+    unsubscribe = run.listen(reporter.callback)
     reporter.start()
     try:
-        async with gate:
-            report = await run_in_daemon_thread(
-                services.scanner, request.command, reporter.callback, name="scalewarden-scan"
-            )
-    except asyncio.CancelledError:
+        report = await run.wait()
+    except (asyncio.CancelledError, ScanCancelled):
         # The service is shutting down and could not wait for the scan: say so in the channel
         # rather than leave "Scanning…" there for good, and let the audit record it.
         await reporter.stop()  # a progress update still in flight must not land after this
         services.metrics.scans.labels(outcome="cancelled").inc()
-        if channel and ts:
-            await safe_call(
-                "chat.update",
-                client.chat_update(
-                    channel=channel,
-                    ts=ts,
-                    text=SCAN_INTERRUPTED,
-                    blocks=progress_blocks(SCAN_INTERRUPTED),
-                ),
-            )
-        else:
-            await safe_call(
-                "response_url", respond(text=SCAN_INTERRUPTED, response_type="ephemeral")
-            )
+        await _tell(client, respond, channel, ts, SCAN_INTERRUPTED)
         return "cancelled", "the service shut down before the scan finished"
     except Exception as exc:
+        crashed = isinstance(exc, WorkerCrashed | UnexpectedScanError)
         logger.error("scan failed: %s: %s", type(exc).__name__, redact(str(exc))[:500])
         await reporter.stop()  # a progress update still in flight must not land after this
-        services.metrics.scans.labels(outcome="failed").inc()
-        message = failure_message(exc)
-        if channel and ts:
-            await safe_call(
-                "chat.update",
-                client.chat_update(
-                    channel=channel, ts=ts, text=message, blocks=progress_blocks(message)
-                ),
-            )
-        else:
-            await safe_call("response_url", respond(text=message, response_type="ephemeral"))
-        return "failed", type(exc).__name__
+        services.metrics.scans.labels(outcome="error" if crashed else "failed").inc()
+        await _tell(client, respond, channel, ts, failure_message(exc))
+        # A crash's text is ours ("killed by SIGKILL"); other errors may quote the account.
+        detail = f"{type(exc).__name__}: {exc}" if isinstance(exc, WorkerCrashed) else None
+        return ("error" if crashed else "failed"), detail or type(exc).__name__
     finally:
+        unsubscribe()
         await reporter.stop()
-    scan_id: str | None = report.scan_id
-    if services.store is not None:
-        store = services.store
-        try:
-            report = await asyncio.to_thread(apply_stored_mutes, store, report)
-            scope = command_scope(request.command, services.scan_scope)
-            scan_id = await asyncio.to_thread(
-                store.save_scan,
-                report.to_dict(),
-                requested_by=request.user_id,
-                scope_key=scope.key(),
-                checks=scope.check_ids(),
-            )
-        except Exception as exc:  # results still go to Slack; the log says what was lost
-            logger.error("could not store scan %s: %s", report.scan_id, type(exc).__name__)
     services.metrics.scans.labels(outcome="completed").inc()
     await _deliver(client, respond, channel=channel, ts=ts, report=report)
     summary: dict[str, Any] = report.summary
     fails = sum(summary["fail_by_severity"].values())
-    return "completed", f"scan {scan_id}: {fails} failing of {summary['total']}"
+    scan_id = run.stored_id or report.scan_id
+    merged = " (merged)" if run.requested_by != request.user_id else ""
+    return "completed", f"scan {scan_id}{merged}: {fails} failing of {summary['total']}"
+
+
+async def _tell(
+    client: AsyncWebClient, respond: Responder, channel: str | None, ts: str | None, text: str
+) -> None:
+    """Replace the progress message with ``text`` (or answer the requester privately)."""
+    if channel and ts:
+        await safe_call(
+            "chat.update",
+            client.chat_update(channel=channel, ts=ts, text=text, blocks=progress_blocks(text)),
+        )
+    else:
+        await safe_call("response_url", respond(text=text, response_type="ephemeral"))

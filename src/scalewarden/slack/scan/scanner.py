@@ -1,15 +1,14 @@
-"""The production scanner behind ``/scalewarden scan``: a parsed command → ``run_scan``.
+"""What ``/scalewarden scan`` asks for, as the scan runner's job: a parsed command → ``ScanJob``.
 
-Kept apart from the listeners so that the Slack layer depends only on the ``Scanner``
-signature (``scanner(command, progress) -> ScanReport``) and tests can substitute it.
+The Slack layer only builds the job, within the service's configured scope; the runner
+(``scalewarden.scanning``) decides where it runs (a worker process in the service).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from scalewarden.checks.model import ScanReport
-from scalewarden.scan import ProgressCallback, ScanOptions
+from scalewarden.scanning.jobs import ScanJob
 from scalewarden.service_scope import ServiceScope
 from scalewarden.slack.commands import ScanCommand
 
@@ -26,20 +25,7 @@ def command_scope(command: ScanCommand, service: ServiceScope) -> ScanScope:
     )
 
 
-def scan_for_command(
-    command: ScanCommand,
-    progress: ProgressCallback,
-    *,
-    options: ScanOptions | None = None,
-    service: ServiceScope | None = None,
-) -> ScanReport:
-    """Run the scan a Slack command asked for (blocking: call it from a worker thread).
-
-    ``options`` and ``service`` carry the service's settings (region, pool size, the scope it
-    scans); ``create_app`` binds them. Stored mutes are applied by the caller
-    (``slack/scan/flow.py``), whatever the scanner.
-    """
-    from scalewarden.scan import run_scan
-
-    scope = command_scope(command, service or ServiceScope())
-    return run_scan(scope, progress=progress, options=options)
+def job_for_command(command: ScanCommand, service: ServiceScope, mutelist: Any = None) -> ScanJob:
+    """The scan runner's job for a Slack command: its scope within the service's, and the
+    stored mutes to apply."""
+    return ScanJob(command_scope(command, service), mutelist=mutelist)

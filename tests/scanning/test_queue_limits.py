@@ -1,0 +1,158 @@
+"""The scan queue is bounded: bursts of signed ``/scalewarden scan`` requests, as issue 12 sent.
+
+The scan function here is a gated substitute (the queue's decisions do not depend on where a
+scan runs); the requests are real signed Slack requests to the real app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from harness import ADMIN, RecordingScanner, build_report
+
+from scalewarden.scan import ScanScope
+from scalewarden.scanning.executors import ThreadExecutor
+from scalewarden.scanning.jobs import ScanJob
+from scalewarden.scanning.runner import Admission, ScanLimits, ScanRefused, ScanRunner
+
+A, B = "target_fixed_capacity", "slr_unused"
+REGIONS = [
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-central-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ca-central-1",
+]
+#: Forty distinct scopes: pairs of regions (the service scans only its own account here).
+PAIRS = [(a, b) for i, a in enumerate(REGIONS) for b in REGIONS[i + 1 :]][:40]
+
+
+def _scope_text(i: int) -> str:
+    """The ``i``-th of forty distinct scopes."""
+    return "scan region={},{}".format(*PAIRS[i])
+
+
+async def _burst(h: Any, texts: list[str], users: list[str]) -> list[str]:
+    """Send every command at once (well inside a quarter of a second); the acks' texts."""
+    responses = await asyncio.gather(
+        *(
+            h.command(text, user=user, hook=f"h{i}")
+            for i, (text, user) in enumerate(zip(texts, users, strict=True))
+        )
+    )
+    return [r.json()["text"] for r in responses]
+
+
+async def test_forty_identical_requests_are_one_scan(make_harness: Any) -> None:
+    gate = threading.Event()
+    slow = RecordingScanner(build_report(2), gate=gate)
+    async with make_harness(scanner=slow) as h:
+        acks = await _burst(h, ["scan region=us-east-1"] * 40, [ADMIN] * 40)
+        await h.fake.wait_for(lambda: slow.calls)
+        assert len(h.services.scans.active()) == 1
+        joined = [a for a in acks if "joins it" in a]
+        assert len(joined) == 39 and all(a.startswith("Scanning 1 region") for a in acks)
+        gate.set()
+        await h.fake.wait_for(lambda: len(h.store.audit_entries()) == 40, timeout=30)
+        assert len(slow.calls) == 1
+        assert {e["outcome"] for e in h.store.audit_entries()} == {"completed"}
+        # Every requester got the results, and the scan was stored once.
+        finals = [c for c in h.fake.api_calls("chat.update") if "Scan results" in str(c.params)]
+        assert len(finals) == 40
+        assert h.store.scan_count() == 1
+
+
+async def test_one_user_cannot_queue_forty_different_scans(make_harness: Any) -> None:
+    gate = threading.Event()
+    slow = RecordingScanner(build_report(2), gate=gate)
+    async with make_harness(scanner=slow) as h:
+        acks = await _burst(h, [_scope_text(i) for i in range(40)], [ADMIN] * 40)
+        refused = [a for a in acks if "was not started" in a]
+        assert len(refused) == 37  # three per requester by default
+        assert all("you already have 3 scans queued or running" in a for a in refused)
+        assert len(h.services.scans.active()) == 3
+        gate.set()
+        await h.fake.wait_for(lambda: len(h.store.audit_entries()) == 40, timeout=30)
+        outcomes = [e["outcome"] for e in h.store.audit_entries()]
+        assert outcomes.count("refused") == 37 and outcomes.count("completed") == 3
+        assert len(slow.calls) == 3
+
+
+async def test_many_users_are_bounded_by_the_total(make_harness: Any) -> None:
+    gate = threading.Event()
+    slow = RecordingScanner(build_report(2), gate=gate)
+    users = [f"UADMIN{i:03d}" for i in range(40)]
+    env = {"SCALEWARDEN_ADMIN_USERS": ",".join(users), "SCALEWARDEN_SCAN_QUEUE_TOTAL": "5"}
+    async with make_harness(scanner=slow, settings_env=env) as h:
+        acks = await _burst(h, [_scope_text(i) for i in range(40)], users)
+        refused = [a for a in acks if "was not started" in a]
+        assert len(refused) == 35
+        assert all("5 scans are already queued or running" in a for a in refused)
+        assert len(h.services.scans.active()) == 5
+        gate.set()
+        await h.fake.wait_for(lambda: len(h.store.audit_entries()) == 40, timeout=30)
+        assert len(slow.calls) == 5
+
+
+async def test_a_queued_request_is_told_it_waits_and_a_repeat_joins_it(make_harness: Any) -> None:
+    gate = threading.Event()
+    slow = RecordingScanner(build_report(2), gate=gate)
+    async with make_harness(scanner=slow) as h:
+        await h.command("scan region=us-east-1", hook="a")
+        await h.fake.wait_for(lambda: slow.calls)
+        await h.command("scan region=eu-west-1", hook="b")
+        repeat = await h.command("scan region=eu-west-1", hook="c")
+        assert "already queued" in repeat.json()["text"]
+        gate.set()
+        await h.fake.wait_for(lambda: len(h.store.audit_entries()) == 3, timeout=30)
+        assert [c.regions for c in slow.calls] == [["us-east-1"], ["eu-west-1"]]
+
+
+def test_limits_below_one_are_refused() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        ScanLimits(slots=0)
+
+
+def test_the_merge_key_ignores_order_but_not_identity_or_mutes() -> None:
+    a = ScanJob(ScanScope(regions=["us-east-1", "eu-west-1"], checks=f"{B},{A}"))
+    b = ScanJob(ScanScope(regions=["eu-west-1", "us-east-1"], checks=f"{A},{B}"))
+    assert a.merge_key == b.merge_key and a.scope_key == b.scope_key
+    other_role = ScanJob(replace(a.scope, role_name="R"))
+    assert other_role.merge_key != a.merge_key and other_role.scope_key == a.scope_key
+    muted = ScanJob(a.scope, mutelist=("rule",))
+    assert muted.merge_key != a.merge_key
+
+
+async def test_a_scope_with_unknown_checks_is_refused_with_the_reason() -> None:
+    runner = ScanRunner(ThreadExecutor(RecordingScanner(build_report(1))))
+    ticket = runner.submit(ScanJob(ScanScope(checks="no_such_check")), requester="U", source="t")
+    assert ticket.admission is Admission.REFUSED and "no_such_check" in (ticket.reason or "")
+    assert runner.active() == []
+
+
+async def test_a_digest_thread_scans_through_the_runner_and_is_refused_past_the_limit() -> None:
+    """The blocking form (for the digest scheduler's thread): same queue, same limits."""
+    gate = threading.Event()
+    slow = RecordingScanner(build_report(2), gate=gate)
+    runner = ScanRunner(ThreadExecutor(slow), limits=ScanLimits(per_requester=1))
+    scan = runner.blocking(asyncio.get_running_loop(), requester="digest", source="digest")
+    first = asyncio.create_task(asyncio.to_thread(scan, ScanScope(regions=["us-east-1"]), None))
+    while not slow.calls:
+        await asyncio.sleep(0.01)
+    with pytest.raises(ScanRefused, match="limit is 1"):
+        await asyncio.to_thread(scan, ScanScope(regions=["eu-west-1"]), None)
+    # The same scope joins the running scan instead.
+    joined = runner.submit(ScanJob(ScanScope(regions=["us-east-1"])), requester="U1", source="t")
+    assert joined.admission is Admission.MERGED
+    gate.set()
+    report = await first
+    assert report.scan_id == slow.report.scan_id and len(slow.calls) == 1
