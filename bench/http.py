@@ -11,6 +11,14 @@ the response (a reference). Each server's CPU time per command is read from ``/p
     .venv/bin/python bench/http.py [--requests 2000] [--concurrency 50] [--rounds 5]
 
 Targets (issue 4): our p99 ≤ 100 ms, and our p50 at most 1.5× the bare app's.
+
+``--during-scan`` (issue 12) measures our app alone, twice per round: idle, then while an
+admin's ``/scalewarden scan`` of the large benchmark account (``bench/scan.py``'s 2,000
+targets over 4 regions and 200 IAM policies, 20 ms per AWS call, served by a local AWS in its
+own process) runs; the load goes on from the scan command until its results are posted, so
+the end of the scan (report back, stored, delivered) is measured too. ``--hostile`` adds
+worst-case wildcard IAM policies to that account (``bench/hostile.py``'s documents). Target:
+p99 during the scan ≤ 1.5× idle p99, and never above 100 ms.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 # This file is named like the standard library's ``http`` package: drop its folder from the
@@ -37,6 +46,8 @@ from urllib.parse import urlencode
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 SECRET = "bench-signing-secret-0123456789abcdef"
+#: The admin who starts the scan in ``--during-scan`` (the load's users are not admins).
+ADMIN = "UBENCHADMIN"
 #: Words of the reply to a question shed because the service is overloaded.
 BUSY_MARK = b"could not get to this one"
 DEVSET = Path(__file__).resolve().parent / "devset"
@@ -120,6 +131,7 @@ def _serve(kind: str, port: int, api_url: str, db: str) -> None:
                 "SLACK_BOT_TOKEN": "xoxb-bench-not-a-real-token",
                 "SCALEWARDEN_SLACK_API_URL": api_url,
                 "SCALEWARDEN_DATABASE_URL": f"sqlite:///{db}",
+                "SCALEWARDEN_ADMIN_USERS": ADMIN,
             }
         )
         from scalewarden.settings import Settings
@@ -162,14 +174,14 @@ def _signed(body: bytes) -> dict[str, str]:
     }
 
 
-def _body(i: int, response_url: str) -> bytes:
+def _body(i: int, response_url: str, *, text: str | None = None, user: str | None = None) -> bytes:
     return urlencode(
         {
             "team_id": "T0BENCH",
             "channel_id": "C0BENCH",
-            "user_id": f"U{i % 97:04d}",
+            "user_id": user or f"U{i % 97:04d}",
             "command": "/scalewarden",
-            "text": "ask " + QUESTIONS[i % len(QUESTIONS)],
+            "text": text or "ask " + QUESTIONS[i % len(QUESTIONS)],
             "response_url": response_url,
             "trigger_id": f"{i}.1",
         }
@@ -188,6 +200,7 @@ def _serve_stand_in(port: int) -> None:
 
     answers = 0
     busy = 0
+    results = 0
 
     async def webhook(request: web.Request) -> web.Response:
         nonlocal answers, busy
@@ -197,11 +210,13 @@ def _serve_stand_in(port: int) -> None:
         return web.Response(text="ok")
 
     async def api(request: web.Request) -> web.Response:
-        await request.read()
-        return web.json_response({"ok": True})
+        nonlocal results
+        body = await request.read()
+        results += b"Scan+results" in body or b"Scan results" in body  # a scan's summary
+        return web.json_response({"ok": True, "channel": "C0BENCH", "ts": "1.000"})
 
     async def count(_: web.Request) -> web.Response:
-        return web.json_response({"answers": answers, "busy": busy})
+        return web.json_response({"answers": answers, "busy": busy, "results": results})
 
     app = web.Application()
     app.router.add_post("/webhook", webhook)
@@ -211,7 +226,8 @@ def _serve_stand_in(port: int) -> None:
 
 
 async def _answers(stand_in: str, what: str = "answers") -> int:
-    """Replies the stand-in has received so far: ``answers`` (all) or ``busy`` (shed)."""
+    """Replies the stand-in has received so far: ``answers`` (all), ``busy`` (shed) or
+    ``results`` (scan results posted)."""
     import aiohttp
 
     async with aiohttp.ClientSession() as session, session.get(f"{stand_in}/count") as response:
@@ -242,8 +258,15 @@ async def _wait_ready(url: str, readiness: str | None = None) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-async def _load(url: str, response_url: str, requests: int, concurrency: int) -> dict:
-    """Closed loop: ``concurrency`` workers, each sending its next request on an answer."""
+async def _load(
+    url: str,
+    response_url: str,
+    requests: int,
+    concurrency: int,
+    until: asyncio.Event | None = None,
+) -> dict:
+    """Closed loop: ``concurrency`` workers, each sending its next request on an answer;
+    ``requests`` of them, or (with ``until``) as many as fit before ``until`` is set."""
     import aiohttp
 
     latencies: list[float] = []
@@ -271,19 +294,23 @@ async def _load(url: str, response_url: str, requests: int, concurrency: int) ->
 
         async def worker() -> None:
             for i in counter:
+                if until is not None and until.is_set():
+                    return
                 await send(i)
 
+        if until is not None:
+            counter = iter(range(concurrency, 10**9))
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - began
     latencies.sort()
     return {
-        "requests": requests,
+        "requests": len(latencies),
         "statuses": statuses,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         "max_ms": latencies[-1] * 1000,
-        "throughput_rps": requests / elapsed,
+        "throughput_rps": len(latencies) / elapsed,
         # Questions (warm-up included) whose ack said "busy": they get no answer.
         "shed_in_ack": len(shed_in_ack),
     }
@@ -394,11 +421,142 @@ async def _run(args: argparse.Namespace) -> dict:
     }
 
 
+def _bench_scan() -> Any:
+    """``bench/scan.py`` as a module: its large account and its local-AWS child process."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent / "scan.py"
+    spec = importlib.util.spec_from_file_location("bench_scan", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def _wait_answers(stand_in: str, before: int, expected: int) -> None:
+    """Until ``expected`` answers have arrived since ``before`` (or two minutes)."""
+    deadline = time.monotonic() + 120
+    while await _answers(stand_in) - before < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
+async def _during_scan_round(
+    args: argparse.Namespace, stand_in: str, db: Path, aws_url: str, bench_scan: Any
+) -> dict:
+    """Our app: the idle load, then the same load from a scan command to its results."""
+    import aiohttp
+
+    port = _free_port()
+    env = {
+        **bench_scan.aws_env(aws_url),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            "ours",
+            "--port",
+            str(port),
+            "--api-url",
+            f"{stand_in}/api/",
+            "--db",
+            str(db),
+        ],
+        env=env,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/slack/events"
+        await _wait_ready(url, f"http://127.0.0.1:{port}/readyz")
+        webhook = f"{stand_in}/webhook"
+        before = await _answers(stand_in)
+        idle = await _load(url, webhook, args.requests, args.concurrency)
+        await _wait_answers(stand_in, before, args.requests + args.concurrency)
+        results_before = await _answers(stand_in, "results")
+        regions = ",".join(bench_scan.REGIONS)
+        body = _body(0, webhook, text=f"scan region={regions}", user=ADMIN)
+        finished = asyncio.Event()
+        started = time.monotonic()
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, data=body, headers=_signed(body)) as response,
+        ):
+            ack = (await response.json())["text"]
+        if not ack.startswith("Scanning"):
+            raise RuntimeError(f"the scan did not start: {ack}")
+        scan_seconds: list[float] = []
+
+        async def watch() -> None:
+            while await _answers(stand_in, "results") == results_before:
+                await asyncio.sleep(0.1)
+            scan_seconds.append(time.monotonic() - started)
+            finished.set()
+
+        watcher = asyncio.create_task(watch())
+        during = await _load(url, webhook, 0, args.concurrency, until=finished)
+        await watcher
+        return {"idle": idle, "during_scan": during, "scan_s": scan_seconds[0]}
+    finally:
+        proc.terminate()
+        await asyncio.to_thread(proc.wait, 60)
+
+
+async def _run_during_scan(args: argparse.Namespace) -> dict:
+    """``--rounds`` rounds of idle then during-scan figures, with one local AWS for all."""
+    bench_scan = _bench_scan()
+    stand_in_port = _free_port()
+    stand_in = f"http://127.0.0.1:{stand_in_port}"
+    stand_in_proc = subprocess.Popen(
+        [sys.executable, __file__, "--stand-in", "--port", str(stand_in_port)]
+    )
+    for _ in range(300):
+        try:
+            await _answers(stand_in)
+            break
+        except OSError:
+            await asyncio.sleep(0.1)
+    rounds: list[dict] = []
+    mode = "big-hostile" if args.hostile else "big"
+    with bench_scan.Child(mode, 0.02) as aws, tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.rounds):
+            rounds.append(
+                await _during_scan_round(
+                    args, stand_in, Path(tmp) / f"scan{i}.db", aws.url, bench_scan
+                )
+            )
+    stand_in_proc.terminate()
+    stand_in_proc.wait(30)
+    median = {
+        phase: {
+            key: statistics.median(r[phase][key] for r in rounds)
+            for key in ("p50_ms", "p99_ms", "max_ms", "throughput_rps", "requests")
+        }
+        for phase in ("idle", "during_scan")
+    }
+    ratio = median["during_scan"]["p99_ms"] / median["idle"]["p99_ms"]
+    return {
+        "concurrency": args.concurrency,
+        "hostile": args.hostile,
+        "rounds": rounds,
+        "median": median,
+        "scan_s": statistics.median(r["scan_s"] for r in rounds),
+        "ratio_p99": ratio,
+        "targets_met": ratio <= 1.5 and median["during_scan"]["p99_ms"] <= 100,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--during-scan", action="store_true", help="our acks idle and during a large scan"
+    )
+    parser.add_argument(
+        "--hostile", action="store_true", help="with --during-scan: hostile IAM policies too"
+    )
     parser.add_argument("--serve", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--stand-in", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -414,6 +572,21 @@ def main() -> None:
         _serve(args.serve, args.port, args.api_url, args.db)
         return
     _pin(CLIENT_CPUS)
+    if args.during_scan:
+        scan_results = asyncio.run(_run_during_scan(args))
+        print(json.dumps(scan_results, indent=2))
+        for phase in ("idle", "during_scan"):
+            r = scan_results["median"][phase]
+            print(
+                f"{phase:>11}: p50 {r['p50_ms']:.1f} ms  p99 {r['p99_ms']:.1f} ms  "
+                f"max {r['max_ms']:.1f} ms  {r['throughput_rps']:.0f} req/s  "
+                f"{r['requests']:.0f} requests (median of {args.rounds} rounds)"
+            )
+        print(
+            f"scan: {scan_results['scan_s']:.1f} s from command to results; p99 during/idle "
+            f"{scan_results['ratio_p99']:.2f}  targets met: {scan_results['targets_met']}"
+        )
+        return
     results = asyncio.run(_run(args))
     print(json.dumps(results, indent=2))
     for kind in KINDS:

@@ -117,7 +117,7 @@ def child(mode: str, latency: float, accounts: int = 0) -> None:
     aws = LocalAws()
     aws.start()
     with aws.environment():
-        if mode == "big":
+        if mode in ("big", "big-hostile"):
             for region, total in REGIONS.items():
                 aas = boto3.client("application-autoscaling", region_name=region)
                 for ns, count in region_layout(total).items():
@@ -145,6 +145,8 @@ def child(mode: str, latency: float, accounts: int = 0) -> None:
                                 ScalableTargetAction={"MinCapacity": 2},
                             )
             create_managed_policies(IAM_POLICIES)
+            if mode == "big-hostile":
+                create_hostile_policies()
         elif mode == "org":
             seed_organization(accounts)
         else:
@@ -154,6 +156,28 @@ def child(mode: str, latency: float, accounts: int = 0) -> None:
     print(aws.endpoint_url, flush=True)
     sys.stdin.read()  # until the parent closes the pipe
     aws.stop()
+
+
+def create_hostile_policies() -> None:
+    """``bench/hostile.py``'s worst-case wildcard documents as customer-managed policies."""
+    import importlib.util
+
+    import boto3
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_hostile", Path(__file__).parent / "hostile.py"
+    )
+    assert spec is not None and spec.loader is not None
+    hostile = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hostile)
+    docs = {
+        "hostile-reported": hostile.document(["*?" * 10 + "#0", "*?" * 10 + "#1"]),
+        "hostile-200-values": hostile.document([f"{'*?' * 12}#{i}" for i in range(200)]),
+        "hostile-6kb": hostile.six_kb(),
+    }
+    iam = boto3.client("iam")
+    for name, doc in docs.items():
+        iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(doc))
 
 
 class Child:
@@ -362,7 +386,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,8,16,32")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--accounts", type=int, default=0, help="organisation scan of N accounts")
-    parser.add_argument("--child", choices=["big", "small", "org"])
+    parser.add_argument("--child", choices=["big", "big-hostile", "small", "org"])
     args = parser.parse_args()
     if args.child:
         child(args.child, args.latency, args.accounts)

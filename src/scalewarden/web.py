@@ -32,6 +32,7 @@ from scalewarden.api import router as api_router
 from scalewarden.checks.model import Check
 from scalewarden.knowledge.answer import KnowledgeBase
 from scalewarden.logs import RequestLogMiddleware
+from scalewarden.scan_api import router as scan_api_router
 from scalewarden.scanning.jobs import ScanFunction
 from scalewarden.scanning.runner import ScanLimits, ScanRunner, ScanStore
 from scalewarden.service_scope import ServiceScope
@@ -567,4 +568,5 @@ def create_app(
     app.state.api_access = api_access
     install_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(scan_api_router)
     return app

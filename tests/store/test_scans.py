@@ -294,3 +294,41 @@ def test_a_failure_half_way_through_the_write_rolls_everything_back(
     assert store.scan_count() == 1
     assert store.latest_scan() == kept
     assert store.previous_scan(report["scan_id"]) is None
+
+
+def test_scan_findings_filter_and_page_in_the_database(
+    store: Store, make_report: ReportFactory, make_finding: FindingFactory
+) -> None:
+    findings = [
+        make_finding("target_fixed_capacity", severity="high", resource_id=f"r{i}")
+        for i in range(5)
+    ] + [
+        make_finding("slr_unused", severity="low", status="PASS", resource_id="p"),
+        make_finding("slr_unused", severity="medium", status="ERROR", resource_id="e"),
+    ]
+    report = make_report(findings)
+    store.save_scan(report)
+    scan_id = report["scan_id"]
+    stored = store.latest_scan()["findings"]  # type: ignore[index]
+
+    first = store.scan_findings(scan_id, limit=3)
+    second = store.scan_findings(scan_id, limit=3, offset=3)
+    last = store.scan_findings(scan_id, limit=3, offset=6)
+    assert first == (stored[:3], True) and second == (stored[3:6], True)
+    assert last == (stored[6:], False)
+    assert store.scan_findings(scan_id, min_severity="MEDIUM") == (
+        [f for f in stored if f["severity"] in ("high", "medium")],
+        False,
+    )
+    assert store.scan_findings(scan_id, status="error") == (
+        [f for f in stored if f["status"] == "ERROR"],
+        False,
+    )
+    assert store.scan_findings(scan_id, check_id="slr_unused", status="PASS") == (
+        [f for f in stored if f["check_id"] == "slr_unused" and f["status"] == "PASS"],
+        False,
+    )
+    assert store.scan_findings("no-such-scan") is None
+    for bad in ({"offset": -1}, {"limit": 0}, {"status": "BROKEN"}, {"min_severity": "huge"}):
+        with pytest.raises(ValueError):
+            store.scan_findings(scan_id, **bad)  # type: ignore[arg-type]

@@ -5,8 +5,8 @@ that is FAIL in the table is FAIL in JSON, CSV, OCSF, ASFF and Markdown. Formatt
 are imported on demand to keep ``scalewarden`` start-up fast.
 
 ``FORMATS`` is the one list of output formats. Every place that lets a user name a format
-resolves the word through ``resolve_format`` (the CLI's ``--format`` and Slack's report
-upload do; the HTTP API renders no reports yet), so a format or an alias such as ``md``
+resolves the word through ``resolve_format`` (the CLI's ``--format``, Slack's report upload
+and the API's ``/api/v1/scans/{id}/report``), so a format or an alias such as ``md``
 that one of them accepts, all of them accept.
 """
 

@@ -26,6 +26,7 @@ from scalewarden.slack.access import AccessPolicy
 from scalewarden.slack.audit import AuditLog
 from scalewarden.slack.background import BackgroundTasks
 from scalewarden.slack.metrics import Metrics
+from scalewarden.store.records import ScanSummary, StoredScan
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,18 @@ class ServiceStore(Protocol):
         checks: Sequence[str] | None = ...,
     ) -> str: ...
     def latest_scan(self) -> dict | None: ...
+    def scan_record(self, scan_id: str) -> StoredScan | None: ...
+    def scan_history(self, *, limit: int = ...) -> list[ScanSummary]: ...
+    def scan_findings(
+        self,
+        scan_id: str,
+        *,
+        min_severity: str | None = ...,
+        status: str | None = ...,
+        check_id: str | None = ...,
+        limit: int = ...,
+        offset: int = ...,
+    ) -> tuple[list[dict], bool] | None: ...
     def latest_findings(self, *, min_severity: str | None = ...) -> list[dict]: ...
     def mutes(self) -> list[Any]: ...
 

@@ -407,6 +407,39 @@ class Store(DigestRecords, MuteRecords):
         with self._reads() as session:
             return [dict(payload) for payload in session.scalars(stmt)]
 
+    def scan_findings(
+        self,
+        scan_id: str,
+        *,
+        min_severity: str | None = None,
+        status: str | None = None,
+        check_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[dict], bool] | None:
+        """One page of a stored scan's findings in report order (worst first), filtered in
+        the database: at or above ``min_severity``, with ``status``, of ``check_id``. Returns
+        (findings, whether more follow), or ``None`` when no scan has that id."""
+        scan_id = validate.text("scan_id", scan_id, max_length=ID_LENGTH)
+        size = validate.limit(limit)
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
+        stmt = select(Finding.payload).order_by(Finding.position)
+        if min_severity is not None:
+            floor = validate.SEVERITY_RANK[validate.severity(min_severity, name="severity")]
+            stmt = stmt.where(Finding.severity_rank >= floor)
+        if status is not None:
+            stmt = stmt.where(Finding.status == validate.statuses((status,))[0])
+        if check_id is not None:
+            stmt = stmt.where(Finding.check_id == validate.text("check", check_id))
+        with self._reads() as session:
+            pk = self._scan_pk(session, scan_id)
+            if pk is None:
+                return None
+            page = stmt.where(Finding.scan_pk == pk).offset(offset).limit(size + 1)
+            rows = [dict(payload) for payload in session.scalars(page)]
+        return rows[:size], len(rows) > size
+
     def previous_scan(self, scan_id: str, *, scope_key: str | None = None) -> dict | None:
         """The scan of the same scope that came before ``scan_id`` (what a digest diffs against).
 
