@@ -143,7 +143,8 @@ async def _deliver(
             ),
         )
     if messages.needs_file:
-        content = UPLOAD_FORMAT.render(report)
+        # Thousands of findings take a while to render: off the loop, so acks go on.
+        content = await asyncio.to_thread(UPLOAD_FORMAT.render, report)
         await safe_call(
             "files_upload_v2",
             client.files_upload_v2(
