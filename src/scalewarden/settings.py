@@ -109,10 +109,19 @@ class Settings(BaseSettings):
         default=1, ge=1, le=16, description="Scans run at once, each in its own worker process."
     )
     scan_queue_per_user: int = Field(
-        default=3, ge=1, le=100, description="Scans one requester may have queued or running."
+        default=3,
+        ge=1,
+        le=100,
+        description=(
+            "Scans one requester may have queued or running; a request for a scope already "
+            "queued or running joins that scan instead."
+        ),
     )
     scan_queue_total: int = Field(
-        default=10, ge=1, le=1000, description="Scans queued or running in all."
+        default=10,
+        ge=1,
+        le=1000,
+        description="Scans queued or running in all; past it a request is refused with the reason.",
     )
 
     # Slack
