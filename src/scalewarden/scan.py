@@ -38,6 +38,11 @@ class ScanError(RuntimeError):
     """The scan could not run at all (no credentials, identity unreadable …): exit code 3."""
 
 
+class CredentialsError(ScanError):
+    """The local AWS set-up cannot be used (unknown profile, unreadable config file, no or
+    unusable credentials, credentials AWS refuses): exit code 4. Nothing was scanned."""
+
+
 class ScopeError(ValueError):
     """The requested scope is invalid (bad region, missing role name …): a usage error."""
 
@@ -222,12 +227,17 @@ def _caller(clients: ClientFactory, home: str) -> tuple[str, str]:
     """(account id, partition) of the credentials; failing here means nothing can run."""
     from scalewarden.aws.accounts import caller_identity
     from scalewarden.aws.errors import describe_credential_error, describe_error
+    from scalewarden.aws.session import describe_config_error
 
     try:
         return caller_identity(clients.client("sts", home))
     except Exception as exc:
-        reason = describe_credential_error(exc) or describe_error(exc)
-        raise ScanError(f"could not read the caller's identity: {reason}") from exc
+        # Credentials are loaded lazily (an SSO token, a credential_process): their failure
+        # surfaces on this first call, as does AWS refusing them.
+        refused = describe_credential_error(exc) or describe_config_error(exc)
+        if refused:
+            raise CredentialsError(f"could not read the caller's identity: {refused}") from exc
+        raise ScanError(f"could not read the caller's identity: {describe_error(exc)}") from exc
 
 
 #: Roles assumed at once when entering many accounts: AssumeRole is one call per account, and
@@ -417,9 +427,10 @@ def run_scan(
     id when it is queued, before it runs."""
     from scalewarden.aws.collector import CollectorOptions, collect_accounts
     from scalewarden.aws.session import (
+        AwsConfigError,
         ClientFactory,
         ClientSettings,
-        NoCredentialsError,
+        describe_config_error,
         make_config,
         make_session,
         require_credentials,
@@ -436,16 +447,17 @@ def run_scan(
     try:
         # An explicit region wins over the profile's, as AWS_REGION does in boto3 itself.
         session = make_session(scope.profile, opts.region)
-    except ValueError as exc:
-        raise ScopeError(str(exc)) from exc
-    try:
         require_credentials(session)
-    except NoCredentialsError as exc:
-        raise ScanError(str(exc)) from exc
-    clients = ClientFactory(session, config, on_client=opts.on_client)
-
-    named = _regions(scope, session)
-    home = _home_region(session, named)
+        clients = ClientFactory(session, config, on_client=opts.on_client)
+        named = _regions(scope, session)
+        home = _home_region(session, named)
+    except AwsConfigError as exc:
+        raise CredentialsError(str(exc)) from exc
+    except Exception as exc:  # botocore reads the config lazily (the region, for one)
+        reason = describe_config_error(exc, scope.profile)
+        if reason is None:
+            raise
+        raise CredentialsError(reason) from exc
     caller, partition = _caller(clients, home)
     accounts = _accounts(scope, session, clients, caller, partition, home)
     per_account: dict[str, list[str]] = {}

@@ -18,6 +18,7 @@ from scalewarden.aws.accounts import (
 )
 from scalewarden.aws.regions import enabled_aas_regions, parse_regions
 from scalewarden.aws.session import (
+    AwsConfigError,
     ClientFactory,
     ClientSettings,
     NoCredentialsError,
@@ -102,7 +103,7 @@ def test_endpoint_url_from_environment_is_honoured(aws_env: str) -> None:
 def test_unknown_profile_and_missing_credentials(
     aws_env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pytest.raises(ValueError, match="nope"):
+    with pytest.raises(AwsConfigError, match="nope"):
         make_session("nope")
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(key)

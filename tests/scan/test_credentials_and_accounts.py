@@ -30,12 +30,12 @@ def scan(*args: str) -> tuple[int, str, str]:
         ("SignatureDoesNotMatch", "The request signature we calculated does not match"),
     ],
 )
-def test_rejected_credentials_exit_3_naming_the_credentials(
+def test_rejected_credentials_exit_4_naming_the_credentials(
     aws_env: str, local_aws: LocalAws, code: str, message: str
 ) -> None:
     local_aws.inject_fault("sts", "GetCallerIdentity", code, message)
     status, out, err = scan("--checks", "target_fixed_capacity")
-    assert status == 3 and out == ""
+    assert status == 4 and out == ""  # the local set-up's credentials, not the scan, failed
     assert "InvalidCredentials" in err and code in err
     assert "RegionDisabled" not in err  # not a region problem: the credentials were refused
     assert "Traceback" not in err and "testing" not in err

@@ -114,7 +114,6 @@ def test_format_aliases_are_accepted_like_their_format(seeded: str) -> None:
         (["--accounts", "12345"], "12 digits"),
         (["--accounts", "111111111111"], "--role-name"),
         (["--organization"], "--role-name"),
-        (["--profile", "no-such-profile"], "no-such-profile"),
     ],
 )
 def test_usage_errors_exit_2_with_a_clear_message(
@@ -176,11 +175,11 @@ def test_no_region_anywhere_scans_every_enabled_region(
     assert len(json.loads(out)["regions"]) > 1
 
 
-def test_no_credentials_exit_3(aws_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_credentials_exit_4(aws_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(key)
     code, out, err = scan("--format", "json")
-    assert code == 3
+    assert code == 4
     assert "no AWS credentials" in err
     assert out == ""
 

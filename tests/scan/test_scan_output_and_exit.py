@@ -50,7 +50,7 @@ def test_failed_scan_leaves_no_file_and_keeps_the_old_one(
     target.write_text("previous report\n")
     local_aws.inject_fault("sts", "GetCallerIdentity", "ExpiredToken", "expired")
     code, _, _ = scan("--format", "json", "--output", str(target))
-    assert code == 3
+    assert code == 4  # credentials refused: nothing scanned
     assert target.read_text() == "previous report\n"
     assert sorted(p.name for p in out_dir.iterdir()) == ["report.json"]  # no temp left over
 

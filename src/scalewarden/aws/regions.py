@@ -16,14 +16,26 @@ ENABLED_OPT_IN = frozenset({"opt-in-not-required", "opted-in"})
 
 
 @lru_cache(maxsize=1)
+def _endpoints() -> Any:
+    """botocore's endpoint data, read without a session.
+
+    A botocore session reads the user's AWS configuration (``AWS_PROFILE``, the config file)
+    before it answers anything, so a missing profile or a broken config file would fail
+    region validation with a traceback; which regions exist does not depend on either.
+    """
+    from botocore.loaders import create_loader
+    from botocore.regions import EndpointResolver
+
+    return EndpointResolver(create_loader().load_data("endpoints"))
+
+
+@lru_cache(maxsize=1)
 def known_aas_regions() -> frozenset[str]:
     """Every region, in every partition botocore knows, where the AAS endpoint exists."""
-    import botocore.session
-
-    session = botocore.session.get_session()
+    resolver = _endpoints()
     regions: set[str] = set()
-    for partition in session.get_available_partitions():
-        regions.update(session.get_available_regions(AAS_SERVICE, partition_name=partition))
+    for partition in resolver.get_available_partitions():
+        regions.update(resolver.get_available_endpoints(AAS_SERVICE, partition))
     return frozenset(regions)
 
 
@@ -57,10 +69,7 @@ def parse_regions(spec: str | None) -> list[str] | None:
 @lru_cache(maxsize=8)
 def partition_aas_regions(partition: str) -> frozenset[str]:
     """AAS regions of one partition (``aws``, ``aws-cn``, ``aws-us-gov`` …)."""
-    import botocore.session
-
-    session = botocore.session.get_session()
-    return frozenset(session.get_available_regions(AAS_SERVICE, partition_name=partition))
+    return frozenset(_endpoints().get_available_endpoints(AAS_SERVICE, partition))
 
 
 def enabled_aas_regions(ec2_client: Any, partition: str = "aws") -> list[str]:

@@ -31,8 +31,59 @@ DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0
 
 
-class NoCredentialsError(RuntimeError):
+class AwsConfigError(RuntimeError):
+    """The local AWS configuration cannot be used: an unknown profile (``--profile`` or
+    ``AWS_PROFILE``), a config file botocore cannot parse, no credentials, or credentials that
+    cannot be loaded (a failing ``credential_process``, an expired SSO session).
+
+    The person running the command must fix their set-up; nothing in AWS was reached, so this
+    is told apart from a scan that reached AWS and failed (its own exit code in the CLI).
+    """
+
+
+class NoCredentialsError(AwsConfigError):
     """No credentials could be found: the scan cannot run at all."""
+
+
+def _config_error_types() -> tuple[type[Exception], ...]:
+    """botocore's errors that mean "your local AWS set-up is broken", not "AWS said no"."""
+    from botocore import exceptions as e
+
+    return (
+        e.ProfileNotFound,
+        e.ConfigNotFound,
+        e.ConfigParseError,
+        e.InvalidConfigError,
+        e.PartialCredentialsError,
+        e.NoCredentialsError,
+        e.CredentialRetrievalError,
+        e.UnknownCredentialError,
+        e.SSOError,
+        e.TokenRetrievalError,
+        e.RefreshWithMFAUnsupportedError,
+    )
+
+
+def describe_config_error(exc: BaseException, profile: str | None = None) -> str | None:
+    """One line saying what is wrong with the local AWS set-up, or ``None`` when ``exc`` is
+    not such an error. ``profile`` is the one named on the command line, if any."""
+    import os
+
+    from botocore.exceptions import ProfileNotFound
+
+    if isinstance(exc, AwsConfigError):
+        return str(exc)
+    if isinstance(exc, ProfileNotFound):
+        name = profile or os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
+        source = "--profile" if profile else "AWS_PROFILE"
+        return (
+            f"unknown AWS profile {name!r} (from {source}): it is in neither ~/.aws/config "
+            "nor ~/.aws/credentials; `aws configure list-profiles` lists those defined"
+        )
+    if isinstance(exc, _config_error_types()):
+        text = " ".join(str(exc).split())[:300]
+        return f"the AWS configuration cannot be used: {type(exc).__name__}: {text}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -147,15 +198,15 @@ def make_config(settings: ClientSettings | None = None) -> Config:
 def make_session(profile: str | None = None, region: str | None = None) -> boto3.Session:
     """A boto3 session from the default chain, or from ``profile`` when given.
 
-    Raises ``ValueError`` for an unknown profile (a usage error, not an AWS failure).
+    Raises :class:`AwsConfigError` for an unknown profile (named here or by ``AWS_PROFILE``)
+    or a config file that cannot be parsed.
     """
     import boto3
-    from botocore.exceptions import ProfileNotFound
 
     try:
         return boto3.Session(profile_name=profile, region_name=region)
-    except ProfileNotFound as exc:
-        raise ValueError(f"unknown AWS profile {profile!r}") from exc
+    except _config_error_types() as exc:
+        raise AwsConfigError(describe_config_error(exc, profile) or str(exc)) from exc
 
 
 def require_credentials(session: boto3.Session) -> None:
@@ -163,7 +214,8 @@ def require_credentials(session: boto3.Session) -> None:
     try:
         creds = session.get_credentials()
     except Exception as exc:  # a broken credential_process, SSO cache …
-        raise NoCredentialsError(f"could not load AWS credentials: {exc}") from exc
+        text = " ".join(str(exc).split())[:300]
+        raise NoCredentialsError(f"could not load AWS credentials: {text}") from exc
     if creds is None:
         raise NoCredentialsError(
             "no AWS credentials found (environment, profile, SSO or instance role)"

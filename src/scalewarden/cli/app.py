@@ -16,6 +16,9 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_CANNOT_RUN = 3
+#: The local AWS set-up cannot be used: unknown profile, unreadable config, no or refused
+#: credentials. Nothing was scanned; the fix is on the machine that ran the command.
+EXIT_AWS_CONFIG = 4
 
 #: ``-h`` as well as ``--help``, on the root and on every sub-command (pass it to each
 #: ``@app.command``; click also hands it down to sub-command contexts).

@@ -6,7 +6,9 @@ level; boto3, the checks and the report formatters are imported inside the comma
 stderr so that stdout carries only the report (pipeable to ``jq`` or a file).
 
 Exit codes: 0 nothing at or above ``--fail-on`` (always, with ``--fail-on none``, once the
-scan ran), 1 findings at or above it, 2 usage error, 3 the scan could not run at all.
+scan ran), 1 findings at or above it, 2 usage error, 3 the scan could not run at all, 4 the
+local AWS set-up cannot be used (unknown ``--profile`` or ``AWS_PROFILE``, an unreadable
+config file, no credentials or credentials AWS refuses).
 
 Only FAIL findings decide the exit code. MUTED findings were accepted by someone, with a
 reason. ERROR findings mean a check could not see its data (a denied API, a disabled region).
@@ -28,6 +30,7 @@ import typer
 
 from scalewarden.cli.app import (
     CONTEXT_SETTINGS,
+    EXIT_AWS_CONFIG,
     EXIT_CANNOT_RUN,
     EXIT_FINDINGS,
     EXIT_OK,
@@ -330,7 +333,14 @@ def scan(
     from rich.console import Console
 
     from scalewarden.reports.output import OutputError, ReportFile, writable_dir
-    from scalewarden.scan import ScanError, ScanOptions, ScanScope, ScopeError, run_scan
+    from scalewarden.scan import (
+        CredentialsError,
+        ScanError,
+        ScanOptions,
+        ScanScope,
+        ScopeError,
+        run_scan,
+    )
     from scalewarden.settings import get_settings
 
     try:
@@ -397,6 +407,9 @@ def scan(
                 report = run_scan(scope, progress=progress, mutelist=applied, options=options)
         except ScopeError as exc:
             raise usage_error(str(exc)) from exc
+        except CredentialsError as exc:
+            typer.echo(f"error: AWS set-up: {exc}", err=True)
+            raise typer.Exit(EXIT_AWS_CONFIG) from exc
         except ScanError as exc:
             typer.echo(f"error: the scan could not run: {exc}", err=True)
             raise typer.Exit(EXIT_CANNOT_RUN) from exc
