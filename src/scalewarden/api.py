@@ -20,7 +20,7 @@ import asyncio
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -69,6 +69,50 @@ def api_error(
 ) -> JSONResponse:
     """The API's one error shape: ``{"error": <message for people>, "code": <stable code>}``."""
     return JSONResponse({"error": message, "code": code}, status_code=status, headers=headers)
+
+
+class ErrorBody(BaseModel):
+    """Every error the service answers, on every route: a message and a stable code."""
+
+    error: str = Field(description="What went wrong, for people.")
+    code: str = Field(description="A stable code for programs, e.g. `not_found`.")
+
+
+_ERROR_MEANINGS = {
+    400: "The request is understood but its content is refused",
+    401: "The bearer token is missing or wrong",
+    404: "Nothing has that id",
+    409: "Not yet, or never, available for this scan",
+    422: "A parameter or the body does not validate",
+    429: "Refused by the scan queue's limits",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for ``statuses``, each in the one error shape."""
+    return {
+        status: {"model": ErrorBody, "description": _ERROR_MEANINGS[status]} for status in statuses
+    }
+
+
+#: Why a status was answered, as the ``code`` of errors that are not raised by our own routes
+#: (an unknown path, a method the route does not take, a body over the limit).
+STATUS_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    431: "headers_too_large",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def status_code_name(status: int) -> str:
+    """The ``code`` for an error answered with HTTP ``status`` alone."""
+    return STATUS_CODES.get(status, "http_" + str(status))
 
 
 @dataclass(frozen=True)
@@ -144,33 +188,46 @@ Caller = Annotated[ApiCaller, Depends(check_api_token)]
 #: For routes that need the token even when the rest of the API is open (scans).
 TokenRequired = Annotated[ApiCaller, Depends(require_api_token)]
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(check_api_token)])
+router = APIRouter(
+    prefix="/api/v1",
+    dependencies=[Depends(check_api_token)],
+    responses=error_responses(401, 422),
+)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Answer :class:`ApiError` and the API's invalid requests in the one error shape.
-
-    Request validation keeps its 422 status; outside ``/api/v1`` FastAPI's own shape stays.
-    """
+    """Answer every error in the one error shape: :class:`ApiError`, invalid requests (422),
+    Starlette's own (an unknown path is 404, a method the route does not take 405) and an
+    unexpected exception (500, logged with its traceback by the server; the body names
+    nothing of it)."""
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     async def on_api_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
         return api_error(exc.status, exc.code, exc.message, exc.headers)
 
-    async def on_invalid(request: Request, exc: Exception) -> JSONResponse:
+    async def on_invalid(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        if not request.url.path.startswith(router.prefix + "/"):
-            from fastapi.exception_handlers import request_validation_exception_handler
-
-            return await request_validation_exception_handler(request, exc)
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error.get('loc', ()))}: {error.get('msg', '')}"
             for error in exc.errors()[:5]
         )
         return api_error(422, "invalid_request", problems or "invalid request")
 
+    async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return api_error(
+            exc.status_code, status_code_name(exc.status_code), detail, dict(exc.headers or {})
+        )
+
+    async def on_crash(_: Request, exc: Exception) -> JSONResponse:
+        return api_error(500, "internal_error", "the service failed to answer this request")
+
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_invalid)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_crash)
 
 
 class AskBody(BaseModel):
@@ -206,7 +263,7 @@ async def _ask(
     return JSONResponse(answer.to_dict())
 
 
-@router.get("/ask")
+@router.get("/ask", responses=error_responses(400))
 async def ask_get(
     services: Services,
     metrics: AppMetrics,
@@ -219,7 +276,7 @@ async def ask_get(
     return await _ask(services, metrics, access, caller, q, top)
 
 
-@router.post("/ask")
+@router.post("/ask", responses=error_responses(400))
 async def ask_post(
     body: AskBody, services: Services, metrics: AppMetrics, access: Access, caller: Caller
 ) -> JSONResponse:

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from scalewarden.api import Services, TokenRequired, api_error
+from scalewarden.api import Services, TokenRequired, api_error, error_responses
 from scalewarden.scan import ScanScope, ScopeError
 from scalewarden.scanning.jobs import ScanJob
 from scalewarden.scanning.runner import Admission, ScanCancelled, ScanRun, ScanState
@@ -34,7 +34,7 @@ API_REQUESTER = "api"
 #: Most findings in one page.
 MAX_PAGE = 500
 
-router = APIRouter(prefix="/api/v1/scans", tags=["scans"])
+router = APIRouter(prefix="/api/v1/scans", tags=["scans"], responses=error_responses(401, 422))
 
 
 class ScanBody(BaseModel):
@@ -149,7 +149,7 @@ async def _audit_when_done(services: SlackServices, run: ScanRun, arguments: str
     )
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202, responses=error_responses(400, 429))
 async def start_scan(body: ScanBody, services: Services, _caller: TokenRequired) -> JSONResponse:
     """Queue a scan (or join the same one); 202 with its id, 400 for a bad scope, 429 when
     the queue's limits refuse it."""
@@ -239,7 +239,7 @@ def _not_finished(run: ScanRun) -> JSONResponse | None:
     return None
 
 
-@router.get("/{scan_id}")
+@router.get("/{scan_id}", responses=error_responses(404))
 async def scan_status(scan_id: str, services: Services, _caller: TokenRequired) -> JSONResponse:
     """A scan's status and summary (and its progress while it runs, its error if it failed)."""
     run = services.scans.find(scan_id)
@@ -251,7 +251,7 @@ async def scan_status(scan_id: str, services: Services, _caller: TokenRequired) 
     return JSONResponse(_stored_view(report))
 
 
-@router.get("/{scan_id}/findings")
+@router.get("/{scan_id}/findings", responses=error_responses(400, 404, 409))
 async def scan_findings(
     scan_id: str,
     services: Services,
@@ -298,7 +298,7 @@ async def scan_findings(
     )
 
 
-@router.get("/{scan_id}/report")
+@router.get("/{scan_id}/report", responses=error_responses(400, 404, 409))
 async def scan_report(
     scan_id: str,
     services: Services,

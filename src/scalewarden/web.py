@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -27,7 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from scalewarden.api import ApiAccess, install_error_handlers
+from scalewarden.api import ApiAccess, api_error, install_error_handlers, status_code_name
 from scalewarden.api import router as api_router
 from scalewarden.checks.model import Check
 from scalewarden.knowledge.answer import KnowledgeBase
@@ -92,10 +93,10 @@ class BodyLimitMiddleware:
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 if not value.isdigit():
-                    await _plain(send, 400, b"invalid Content-Length")
+                    await _error(send, 400, "invalid Content-Length")
                     return
                 if int(value) > self.max_bytes:
-                    await _plain(send, 413, b"request body too large")
+                    await _error(send, 413, "request body too large")
                     return
         received = 0
         started = False
@@ -119,7 +120,7 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             if not started:
-                await _plain(send, 413, b"request body too large")
+                await _error(send, 413, "request body too large")
 
 
 #: Most header fields accepted (the largest block, ``MAX_HEADER_BYTES``, is the server's).
@@ -149,7 +150,7 @@ class HeaderLimitMiddleware:
             headers = scope.get("headers", [])
             size = sum(len(name) + len(value) for name, value in headers)
             if len(headers) > self.max_fields or size > self.max_bytes:
-                await _plain(send, 431, b"request header fields too large")
+                await _error(send, 431, "request header fields too large")
                 return
         await self.app(scope, receive, send)
 
@@ -201,18 +202,40 @@ class RequestMetricsMiddleware:
             self.metrics.requests.labels(route=route_label(scope), status=str(status)).inc()
 
 
-async def _plain(send: Send, status: int, body: bytes) -> None:
+async def _error(send: Send, status: int, message: str) -> None:
+    """An error answered before any route runs, in the API's one error shape."""
+    body = json.dumps({"error": message, "code": status_code_name(status)}).encode()
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
             ],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+#: The ``code`` of an error the Slack edge answers, by the kind of request it refused.
+_SLACK_ERROR_CODES = {
+    "rejected": "invalid_signature",
+    "malformed": "malformed_request",
+    "unhandled": "unhandled_request",
+}
+
+
+def _slack_error(status: int, kind: str, body: str) -> Response:
+    """A refusal of the Slack edge (bad signature, malformed or unhandled payload, Bolt's own
+    4xx/5xx) in the one error shape; Slack itself reads only the status."""
+    message = body
+    with contextlib.suppress(ValueError):
+        parsed = json.loads(body)
+        if isinstance(parsed, dict) and isinstance(parsed.get("error"), str):
+            message = parsed["error"]
+    code = _SLACK_ERROR_CODES.get(kind) or status_code_name(status)
+    return api_error(status, code, message[:500] or "the request was refused")
 
 
 def _default_checks() -> Sequence[Check]:
@@ -488,7 +511,9 @@ def create_app(
         title="scalewarden",
         summary="Slack security assistant for AWS Application Auto Scaling",
         lifespan=lifespan,
-        docs_url=None,
+        # FastAPI's own OpenAPI UI at /docs (and the schema at /openapi.json): they describe
+        # the routes, never data, so they stay open when the API needs a token.
+        docs_url="/docs",
         redoc_url=None,
     )
     app.state.services = services
@@ -509,14 +534,14 @@ def create_app(
         """
         started = time.perf_counter()
         if bolt is None or signing_secret is None:
-            return JSONResponse({"error": "slack_disabled", "message": SLACK_OFF}, status_code=503)
+            return api_error(503, "slack_disabled", SLACK_OFF)
         from scalewarden.slack.ingress import handle_slack_request
 
         try:
             raw = await request.body()
         except ClientDisconnect:
             # The sender hung up mid-body: nothing to verify or answer, and not a server error.
-            return Response(status_code=400, content="client disconnected")
+            return api_error(400, "client_disconnected", "the client disconnected")
         result = await handle_slack_request(
             bolt,
             signing_secret=signing_secret,
@@ -527,6 +552,8 @@ def create_app(
             metrics=metrics,
         )
         metrics.ack_latency.labels(kind=result.kind).observe(time.perf_counter() - started)
+        if result.status >= 400:
+            return _slack_error(result.status, result.kind, result.body)
         return Response(
             content=result.body,
             status_code=result.status,
@@ -538,12 +565,19 @@ def create_app(
 
     app.add_route("/slack/events", slack_events, methods=["POST"], include_in_schema=False)
 
+    # HEAD is its own route (and operation) so that each has one operation id.
     @app.get("/healthz")
+    @app.head("/healthz", operation_id="healthz_head")
     async def healthz() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    not_ready: dict[int | str, dict[str, Any]] = {
+        503: {"description": "Not ready: the same body says which part is not"}
+    }
+
+    @app.get("/readyz", responses=not_ready)
+    @app.head("/readyz", operation_id="readyz_head", responses=not_ready)
     async def readyz() -> JSONResponse:
         """Readiness: the index is loaded and the database answers."""
         database = False
@@ -561,7 +595,16 @@ def create_app(
         }
         return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
-    @app.get("/metrics")
+    @app.get(
+        "/metrics",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "Prometheus text exposition format",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        },
+    )
     async def metrics_route() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 

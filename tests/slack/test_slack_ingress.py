@@ -203,7 +203,8 @@ async def test_slack_routes_off_without_settings(make_harness: Any) -> None:
     async with make_harness(settings_env={"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": ""}) as h:
         response = await h.post(event_body({"type": "app_mention"}, "Ev1"), "application/json")
         assert response.status_code == 503
-        assert "Slack routes are off" in response.json()["message"]
+        assert response.json()["code"] == "slack_disabled"
+        assert "Slack routes are off" in response.json()["error"]
         assert (await h.client.get("/healthz")).status_code == 200
 
 
