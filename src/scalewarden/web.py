@@ -387,6 +387,7 @@ def create_app(
             client=client,
             signing_secret=signing_secret,
             authorize=authorize or (workspace.authorize() if workspace else None),
+            workspace=workspace,
             socket_mode=socket_mode,
         )
     owns_store = store is None
@@ -460,7 +461,7 @@ def create_app(
             bolt.client.session = session
         loading = asyncio.create_task(load_index()) if loader is not None else None
         learning = (
-            asyncio.create_task(workspace.learn_at_start(), name="slack-auth-test")
+            asyncio.create_task(workspace.check_until_known(), name="slack-auth-test")
             if workspace is not None
             else None
         )
@@ -579,17 +580,30 @@ def create_app(
     @app.get("/readyz", responses=not_ready)
     @app.head("/readyz", operation_id="readyz_head", responses=not_ready)
     async def readyz() -> JSONResponse:
-        """Readiness: the index is loaded and the database answers."""
+        """Readiness: the index is loaded, the database answers, and Slack (when on) has
+        accepted the bot token.
+
+        Slack's start-up check counts while it runs (``checking``) and when the token is
+        refused (``unauthorised``: a replica with a bad token must not take traffic, and a
+        rolling update with one stops there). A Slack that does not answer (``unreachable``)
+        is reported but does not fail readiness: every replica would fail it at once during a
+        Slack outage, and the API and health routes would go down with it for nothing.
+        """
         database = False
         if services.store is not None:
             database = await asyncio.to_thread(services.store.ping)
         index = bool(state["index_ready"])
+        slack, slack_error = "on" if bolt is not None else "off", None
+        if workspace is not None:
+            slack, slack_error = workspace.status.value, workspace.error
+        slack_ok = slack not in ("checking", "unauthorised")
         body: dict[str, Any] = {
-            "ready": index and database,
+            "ready": index and database and slack_ok,
             "index": "loaded" if index else ("failed" if state["index_error"] else "loading"),
             **({"index_error": state["index_error"]} if state["index_error"] else {}),
             "database": "reachable" if database else "unreachable",
-            "slack": "on" if bolt is not None else "off",
+            "slack": slack,
+            **({"slack_error": slack_error} if slack_error else {}),
             # "open": anyone who reaches the service may use /api/v1 (shipped articles only).
             "api": "open" if api_access.is_open else "token",
         }

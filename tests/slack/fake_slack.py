@@ -58,6 +58,11 @@ class FakeSlack:
         #: ``conversations.info`` answers by channel id (default: a channel the bot is in).
         self.channels: dict[str, dict[str, Any]] = {}
         self._failures: dict[str, list[_Failure]] = {}
+        #: Open unless :meth:`hold` closed it: Web API calls wait here until :meth:`release`.
+        self._open = asyncio.Event()
+        self._open.set()
+        #: Web API calls waiting for :meth:`release` right now.
+        self.held: list[Call] = []
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
@@ -86,6 +91,7 @@ class FakeSlack:
 
     async def stop(self) -> None:
         self._stopping.set()  # a delayed answer ends now, so stopping never waits it out
+        self._open.set()
         if self._socket is not None:
             await self._socket.close()
         if self._runner is not None:
@@ -114,6 +120,15 @@ class FakeSlack:
         self._failures.setdefault(method, []).extend(
             _Failure(status, dict(headers or {}), body, delay) for _ in range(times)
         )
+
+    def hold(self) -> None:
+        """From now on every Web API call is recorded and then left unanswered (a slow or
+        hung Slack) until :meth:`release`. Webhooks (``response_url``) are not held."""
+        self._open.clear()
+
+    def release(self) -> None:
+        """Answer every held call, and the ones that follow, as usual."""
+        self._open.set()
 
     def started(self) -> None:
         """The app has started: from now on ``calls`` holds only what requests cause."""
@@ -158,6 +173,13 @@ class FakeSlack:
         method = request.match_info["method"]
         params, raw = await self._params(request)
         self._record(request, params, raw)
+        if not self._open.is_set():
+            call = self.calls[-1]
+            self.held.append(call)
+            try:
+                await self._open.wait()
+            finally:
+                self.held.remove(call)
         queued = self._failures.get(method)
         if queued:
             failure = queued.pop(0)

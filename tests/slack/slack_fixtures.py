@@ -100,7 +100,14 @@ def make_harness(
     import contextlib
 
     @contextlib.asynccontextmanager
-    async def build(*, settings_env: dict[str, str] | None = None, **kwargs: Any):
+    async def build(
+        *,
+        settings_env: dict[str, str] | None = None,
+        wait_for_slack: bool = True,
+        **kwargs: Any,
+    ):
+        """``wait_for_slack=False``: the test starts while the start-up ``auth.test`` may
+        still be unanswered (a held or slow Slack)."""
         settings = make_settings(**(settings_env or {}))
         kwargs.setdefault("store", store)
         kwargs.setdefault("scanner", scanner)
@@ -108,11 +115,17 @@ def make_harness(
         kwargs.setdefault("progress_interval", 0.05)
         kwargs.setdefault("slack_backoff", RETRY_BACKOFF)
         app = create_app(settings, **kwargs)
+        workspace = getattr(app.state, "workspace", None)
+        if workspace is not None:
+            # A Slack that did not answer at start is asked again soon (production: 1 s).
+            workspace.retry_first, workspace.retry_max = 0.02, 0.5
         harness = Harness(app, fake_slack, kwargs["store"])
         async with app.router.lifespan_context(app):
-            await _startup_auth_test_done(app)
-            # What start-up asked of Slack is kept apart: tests assert on what requests cause.
-            fake_slack.started()
+            if wait_for_slack:
+                await _startup_auth_test_done(app)
+                # What start-up asked of Slack is kept apart: tests assert on what requests
+                # cause.
+                fake_slack.started()
             yield harness
             await harness.settle()
         await harness.client.aclose()
@@ -124,10 +137,12 @@ async def _startup_auth_test_done(app: Any, timeout: float = 10.0) -> None:
     """Wait until the app's start-up ``auth.test`` has answered or failed (if it makes one)."""
     import asyncio
 
+    from scalewarden.slack.workspace import SlackStatus
+
     workspace = getattr(app.state, "workspace", None)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while workspace is not None and workspace.installation is None and workspace.error is None:
+    while workspace is not None and workspace.status is SlackStatus.CHECKING:
         if loop.time() > deadline:
             raise AssertionError("the start-up auth.test neither answered nor failed")
         await asyncio.sleep(0.01)

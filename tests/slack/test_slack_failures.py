@@ -57,7 +57,7 @@ async def test_a_command_while_slack_is_unreachable_is_answered_not_a_500(
     async with make_harness(settings_env=env) as h:
         response = await h.command("help")
         assert response.status_code == 200
-        assert "could not reach Slack" in response.json()["text"]
+        assert "cannot reach Slack's Web API" in response.json()["text"]
 
 
 # -- secrets ------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from harness import (
 
 from database_fixtures import BACKENDS
 from scalewarden.scan import ScanError
+from scalewarden.slack.listeners.commands import CHECKING_ACCESS
 from scalewarden.slack.views.buttons import (
     ACTION_FEEDBACK_DOWN,
     ACTION_FEEDBACK_UP,
@@ -189,9 +190,13 @@ async def test_admin_user_group_membership_allows_scans(
     env = {"SCALEWARDEN_ADMIN_USERS": "", "SCALEWARDEN_ADMIN_USERGROUP": "S0ADMINS"}
     async with make_harness(settings_env=env) as h:
         h.fake.usergroups["S0ADMINS"] = [USER]
-        allowed = await h.command("scan", user=USER)
+        # The first decision reads the group from Slack, after the ack; the answer follows.
+        allowed = await h.command("scan", user=USER, hook="first")
+        assert allowed.json()["text"] == CHECKING_ACCESS
+        await h.settle()
+        assert any("Scanning" in str(c.params.get("text")) for c in h.fake.webhook_calls("first"))
+        # The next ones come from the cache, in the ack itself.
         refused = await h.command("scan", user="UNOTINGROUP")
-        assert allowed.json()["text"].startswith("Scanning")
         assert "only scalewarden admins" in refused.json()["text"]
         await h.settle()
         assert len(scanner.calls) == 1
@@ -520,8 +525,9 @@ async def test_a_member_removed_from_the_admin_group_loses_access_at_once(
     async with make_harness(settings_env=env) as h:
         h.fake.usergroups["S0ADMINS"] = [USER]
         # Three scopes: a repeat of a scope still running would join it instead of scanning.
-        first = await h.command("scan region=us-east-1", user=USER)
-        assert first.json()["text"].startswith("Scanning")
+        first = await h.command("scan region=us-east-1", user=USER, hook="first")
+        assert first.json()["text"] == CHECKING_ACCESS  # the group is read after the ack
+        await h.fake.wait_for(lambda: h.fake.webhook_calls("first"))
         h.fake.usergroups["S0ADMINS"] = []  # removed in Slack; the cache still says admin
         second = await h.command("scan region=eu-west-1", user=USER)
         assert second.json()["text"].startswith("Scanning")
@@ -537,9 +543,12 @@ async def test_a_member_removed_from_the_admin_group_loses_access_at_once(
             "removed_users_count": "1",
         }
         assert (await h.event(changed, event_id="EvGROUP1")).status_code == 200
-        refused = await h.command("scan", user=USER)
-        assert "only scalewarden admins" in refused.json()["text"]
+        # The cache was dropped: the group is read again (after the ack), and says no.
+        refused = await h.command("scan", user=USER, hook="last")
+        assert refused.json()["text"] == CHECKING_ACCESS
         await h.settle()
+        (reply,) = h.fake.webhook_calls("last")
+        assert "only scalewarden admins" in reply.params["text"]
         assert len(scanner.calls) == 3
 
 

@@ -105,6 +105,25 @@ class AccessPolicy:
             return False
         return user_id in await self._group_members(client)
 
+    def decided_now(self, user_id: str) -> AccessDecision | None:
+        """The decision when it needs no Web API call (no admins configured, a listed admin,
+        the group's members cached and fresh), else ``None``: then :meth:`may_scan` must ask
+        Slack, which an ack must not wait for."""
+        if not self.configured:
+            return AccessDecision(False, NOT_CONFIGURED)
+        if user_id in self.admin_user_ids:
+            return AccessDecision(True)
+        if self.admin_usergroup is None:
+            return AccessDecision(False, NOT_AN_ADMIN)
+        fresh = self._clock() - self._fetched_at < self._cache_seconds
+        if self._members is None or not fresh:
+            return None
+        return (
+            AccessDecision(True)
+            if user_id in self._members
+            else AccessDecision(False, NOT_AN_ADMIN)
+        )
+
     async def may_scan(self, user_id: str, client: AsyncWebClient) -> AccessDecision:
         """The decision, with a message fit to show the user when refused."""
         if not self.configured:

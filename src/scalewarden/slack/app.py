@@ -37,7 +37,7 @@ from scalewarden.slack.listeners import register_all
 from scalewarden.slack.metrics import Metrics
 from scalewarden.slack.payloads import event_id_of
 from scalewarden.slack.services import SlackServices
-from scalewarden.slack.workspace import WorkspaceGuard
+from scalewarden.slack.workspace import InstalledWorkspace, WorkspaceGuard, WorkspaceReady
 
 logger = logging.getLogger(__name__)
 
@@ -193,12 +193,39 @@ class EventDeduplication(AsyncMiddleware):
         return await next()
 
 
+class _TokenWarnings(logging.Filter):
+    """Drops Bolt's two start-up warnings about the token being unused, and nothing else.
+
+    Bolt reads ``SLACK_BOT_TOKEN`` from the environment itself whenever no ``token`` argument
+    is given, and then warns "As you gave `client` as well, `token` will be unused" because a
+    ``client`` was passed too; with that client's token and an ``authorize`` it also warns that
+    the token "will be ignored". Both describe this app's set-up exactly as intended: the token
+    reaches Bolt through the client (our retry handlers and base URL) and through
+    ``authorize``'s result, built from the one ``auth.test`` answer. No combination of
+    arguments avoids them while ``SLACK_BOT_TOKEN`` is set, which is how the service is
+    configured, so they are filtered by their exact text while the app is built.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        from slack_bolt.logger.messages import (
+            warning_client_prioritized_and_token_skipped,
+            warning_token_skipped,
+        )
+
+        self._texts = {warning_client_prioritized_and_token_skipped(), warning_token_skipped()}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self._texts
+
+
 def create_bolt_app(
     services: SlackServices,
     *,
     client: AsyncWebClient,
     signing_secret: str | None,
     authorize: Callable[..., Awaitable[AuthorizeResult]] | None = None,
+    workspace: InstalledWorkspace | None = None,
     socket_mode: bool = False,
 ) -> AsyncApp:
     """The Bolt app with every listener registered.
@@ -214,19 +241,29 @@ def create_bolt_app(
     ``InstalledWorkspace.authorize()`` (one ``auth.test`` for the whole process); tests and the
     benchmark pass their own. Either way the :class:`WorkspaceGuard` then refuses requests from
     outside the installation that ``authorize`` describes, before de-duplication claims them.
+    With a ``workspace`` (whose ``authorize`` it is), :class:`WorkspaceReady` first refuses at
+    once whatever arrives before its ``auth.test`` has succeeded.
     """
+    bolt_logger = logging.getLogger("scalewarden.slack.bolt")
     kwargs: dict[str, Any] = {
         "client": client,
         "process_before_response": True,
         "request_verification_enabled": not socket_mode,
         "ignoring_self_events_enabled": True,
-        "logger": logging.getLogger("scalewarden.slack.bolt"),
+        "logger": bolt_logger,
     }
     if not socket_mode:
         kwargs["signing_secret"] = signing_secret
     if authorize is not None:
         kwargs["authorize"] = authorize
-    app = AsyncApp(**kwargs)
+    if workspace is not None:
+        kwargs["before_authorize"] = WorkspaceReady(workspace)
+    quiet = _TokenWarnings()
+    bolt_logger.addFilter(quiet)
+    try:
+        app = AsyncApp(**kwargs)
+    finally:
+        bolt_logger.removeFilter(quiet)
     app.use(WorkspaceGuard(lambda req, reason: audit_refusal(services, req, reason)))
     app.use(EventDeduplication(services))
     register_all(app, services)

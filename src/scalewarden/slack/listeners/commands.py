@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -49,8 +49,10 @@ from scalewarden.slack.views.scan import findings_blocks
 
 logger = logging.getLogger(__name__)
 
-#: How long the admin-group lookup may take before the ack (Slack's limit is 3 s).
-ACCESS_TIMEOUT = 2.0
+#: How long the admin-group lookup may take (it runs after the ack, as background work).
+ACCESS_TIMEOUT = 10.0
+#: The ack of an admin-only command while the admin group is read from Slack.
+CHECKING_ACCESS = "Checking that you are a scalewarden admin…"
 
 #: Bolt's ``ack`` (or a test's stand-in): ``await ack(text=…, blocks=…, response_type=…)``.
 Ack = Callable[..., Awaitable[Any]]
@@ -195,16 +197,48 @@ HANDLERS: dict[str, Handler] = {
 
 
 async def dispatch(ctx: CommandContext, command: object) -> None:
-    """Apply the spec's access rule, then run its handler."""
+    """Apply the spec's access rule, then run its handler.
+
+    The rule is decided before the ack when that needs no Web API call. When the admin group
+    must be read from Slack, the ack goes first ("Checking…"), and the lookup and then the
+    handler run as background work whose own ack becomes a reply through ``response_url``
+    that replaces it: an ack never waits on Slack's Web API, slow or down.
+    """
     spec = spec_of(command)
-    if spec.admin_only:
+    if not spec.admin_only:
+        await HANDLERS[spec.name](ctx, command)
+        return
+    decision = ctx.services.access.decided_now(ctx.user_id)
+    if decision is not None:
+        await _apply(ctx, command, decision)
+        return
+    await ctx.ack(text=CHECKING_ACCESS, response_type="ephemeral")
+
+    async def later() -> None:
         decision = await _decide(ctx.services, ctx.user_id, ctx.client)
-        if not decision.allowed:
-            await ctx.ack(text=decision.reason, response_type="ephemeral")
-            ctx.services.metrics.commands.labels(command=spec.name, outcome="denied").inc()
-            ctx.services.tasks.spawn(ctx.audit("denied", decision.reason))
-            return
+        await _apply(replace(ctx, ack=_ack_by_reply(ctx.respond)), command, decision)
+
+    ctx.services.tasks.spawn(later(), name="slack-access")
+
+
+async def _apply(ctx: CommandContext, command: object, decision: AccessDecision) -> None:
+    spec = spec_of(command)
+    if not decision.allowed:
+        await ctx.ack(text=decision.reason, response_type="ephemeral")
+        ctx.services.metrics.commands.labels(command=spec.name, outcome="denied").inc()
+        ctx.services.tasks.spawn(ctx.audit("denied", decision.reason))
+        return
     await HANDLERS[spec.name](ctx, command)
+
+
+def _ack_by_reply(respond: Responder) -> Ack:
+    """An ``ack`` for a handler run after the real ack was sent: what it would have said
+    replaces the "Checking…" message through ``response_url``."""
+
+    async def ack(**message: Any) -> None:
+        await safe_call("response_url", respond(replace_original=True, **message))
+
+    return ack
 
 
 def register(app: AsyncApp, services: SlackServices) -> None:
