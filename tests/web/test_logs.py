@@ -95,14 +95,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_serve_starts_quietly_in_json(tmp_path: Path) -> None:
-    """No Alembic or botocore INFO lines, "Slack routes are off" once, every line JSON."""
+def _serve_and_stop(tmp_path: Path, **extra_env: str) -> tuple[list[dict[str, Any]], str]:
+    """Start ``scalewarden serve`` with JSON logs, wait until ready, ask one API route, stop;
+    the log records (every line must parse) and the raw stderr."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SCALEWARDEN_", "SLACK_"))}
     env |= {
         "SCALEWARDEN_LOG_FORMAT": "json",
         "SCALEWARDEN_DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
         "SCALEWARDEN_CACHE_DIR": str(tmp_path / "cache"),
+        **extra_env,
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "scalewarden.cli", "serve", "--port", str(port)],
@@ -125,9 +127,32 @@ def test_serve_starts_quietly_in_json(tmp_path: Path) -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         out, err = server.communicate(timeout=60)
-    records = _json_lines(err)  # every line parses, or this raises
+    assert out == ""
+    return _json_lines(err), err
+
+
+def test_serve_starts_quietly_in_json(tmp_path: Path) -> None:
+    """No Alembic or botocore INFO lines, "Slack routes are off" once, every line JSON."""
+    records, err = _serve_and_stop(tmp_path)
     messages = [r["message"] for r in records]
     assert sum("Slack routes are off" in m for m in messages) == 1
     assert not [r for r in records if r["logger"].startswith(("alembic", "botocore", "bm25s"))]
     assert any(r.get("path") == "/api/v1/checks" for r in records)
-    assert "Traceback" not in err and out == ""
+    assert "Traceback" not in err
+
+
+def test_serve_with_slack_unreachable_says_so_once_and_no_bolt_warning(tmp_path: Path) -> None:
+    """Slack on, its Web API unreachable: one line says why; Bolt's "token will be unused"
+    warning is not there; no traceback."""
+    records, err = _serve_and_stop(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx",
+        SLACK_SIGNING_SECRET="8f742231b10e8888abcd99yyyzzz85a5",
+        # Nothing listens on port 9 of loopback.
+        SCALEWARDEN_SLACK_API_URL="http://127.0.0.1:9/api/",
+    )
+    problems = [r for r in records if r["level"] in ("warning", "error", "critical")]
+    assert [r["logger"] for r in problems] == ["scalewarden.slack.workspace"], problems
+    assert "Slack's Web API is unreachable" in problems[0]["message"]
+    assert not [r for r in records if "will be unused" in r["message"]]
+    assert "Traceback" not in err and "xoxb-" not in err
