@@ -573,6 +573,12 @@ def create_app(
         """Liveness: the process answers."""
         return {"status": "ok"}
 
+    def slack_status() -> tuple[str, str | None]:
+        """``on``, ``off``, or the start-up check's status, and why Slack is not usable."""
+        if workspace is not None:
+            return workspace.status.value, workspace.error
+        return ("on" if bolt is not None else "off"), None
+
     not_ready: dict[int | str, dict[str, Any]] = {
         503: {"description": "Not ready: the same body says which part is not"}
     }
@@ -593,9 +599,7 @@ def create_app(
         if services.store is not None:
             database = await asyncio.to_thread(services.store.ping)
         index = bool(state["index_ready"])
-        slack, slack_error = "on" if bolt is not None else "off", None
-        if workspace is not None:
-            slack, slack_error = workspace.status.value, workspace.error
+        slack, slack_error = slack_status()
         slack_ok = slack not in ("checking", "unauthorised")
         body: dict[str, Any] = {
             "ready": index and database and slack_ok,
@@ -620,6 +624,7 @@ def create_app(
         },
     )
     async def metrics_route() -> Response:
+        metrics.set_slack_status(slack_status()[0])
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.state.api_access = api_access

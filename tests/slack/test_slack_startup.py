@@ -53,6 +53,9 @@ async def test_unreachable_slack_is_reported_once_and_requests_are_refused_at_on
         event = await h.event(mention("<@UBOT0001> hi", ts="1.1"), event_id="EvDOWN")
         assert event.status_code == 503  # Slack delivers the event again later
         await _until(lambda: workspace.attempts >= 3)  # asked again in the background
+        metrics = (await h.client.get("/metrics")).text
+        assert 'scalewarden_slack_status{status="unreachable"} 1.0' in metrics
+        assert 'scalewarden_slack_status{status="on"} 0.0' in metrics
     lines = _slack_lines(caplog)
     assert len(lines) == 1, [r.getMessage() for r in lines]
     (line,) = lines
@@ -98,6 +101,8 @@ async def test_a_slow_slack_answers_acks_while_it_is_held(
         await _until(lambda: h.app.state.workspace.status is SlackStatus.ON)
         ready = await h.client.get("/readyz")
         assert ready.status_code == 200 and ready.json()["slack"] == "on"
+        metrics = (await h.client.get("/metrics")).text
+        assert 'scalewarden_slack_status{status="on"} 1.0' in metrics
         answered = await h.command("help", user=USER)
         assert "/scalewarden" in answered.text
         assert len(fake_slack.api_calls("auth.test")) == 1

@@ -7,13 +7,22 @@ this app did.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 3.0, 5.0)
 
 
 class Metrics:
     """The counters and histograms the service exports."""
+
+    #: Every value ``scalewarden_slack_status`` takes (``slack`` on ``/readyz``).
+    SLACK_STATUSES = ("on", "checking", "unreachable", "unauthorised", "off")
+
+    def set_slack_status(self, current: str) -> None:
+        """Mark ``current`` 1 and every other status 0 (one series per status, always there,
+        so that an alert can say ``== 1`` without waiting for a series to appear)."""
+        for status in self.SLACK_STATUSES:
+            self.slack_status.labels(status=status).set(1 if status == current else 0)
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
@@ -52,6 +61,13 @@ class Metrics:
             "scalewarden_slack_api_errors",
             "Failed Slack Web API attempts (HTTP errors, API errors, connection problems).",
             ["kind"],
+            registry=self.registry,
+        )
+        self.slack_status = Gauge(
+            "scalewarden_slack_status",
+            "1 for the Slack connection's current status (on, checking, unreachable, "
+            "unauthorised, off), 0 for the others.",
+            ["status"],
             registry=self.registry,
         )
         self.duplicates = Counter(
