@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -161,6 +162,27 @@ def test_demo_serves_prints_a_working_scan_command_and_cleans_up_on_ctrl_c(
         assert list(tmp_path.glob("scalewarden-demo-*")), "the demo database folder is missing"
         with urllib.request.urlopen(f"{base.group(1)}/healthz", timeout=10) as response:
             assert response.status == 200
+        # The stored demo scan, over the API, with the token the demo printed.
+        token = re.search(r"The API token is made for this run: (\S+)", text)
+        assert token is not None, text
+        auth = {"Authorization": f"Bearer {token.group(1)}"}
+        request = urllib.request.Request(f"{base.group(1)}/api/v1/scans", headers=auth)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            (stored,) = json.loads(response.read())["scans"]
+        findings_url = next(
+            line.split()[-1].strip("'") for line in lines if "/findings?severity=high" in line
+        )
+        assert stored["id"] in findings_url
+        request = urllib.request.Request(findings_url, headers=auth)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            page = json.loads(response.read())
+        assert page["count"] > 0 and {f["severity"] for f in page["findings"]} <= {
+            "high",
+            "critical",
+        }
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{base.group(1)}/api/v1/scans", timeout=10)
+        assert refused.value.code == 401
         # The command as printed, run by a shell as a user would paste it.
         command = next(line.strip() for line in lines if "scalewarden scan --regions" in line)
         scan = subprocess.run(

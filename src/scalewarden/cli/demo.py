@@ -125,11 +125,15 @@ def _serve(
     """Store the demo scan in a throw-away database, then serve until Ctrl-C.
 
     The database lives in a temporary folder that is removed however the demo ends (Ctrl-C
-    included), so that a demo never leaves files behind or touches a real database.
+    included), so that a demo never leaves files behind or touches a real database. The scan
+    routes of the API always need a token: unless ``SCALEWARDEN_API_TOKEN`` is set, the demo
+    makes one for this run and prints it, so that its stored scan can be read over the API.
     """
+    import secrets
     import tempfile
 
     import uvicorn
+    from pydantic import SecretStr
 
     from scalewarden.demo import scan_command
     from scalewarden.store import Store
@@ -141,11 +145,23 @@ def _serve(
             store.save_scan(report.to_dict(), requested_by="demo")
         host, port = listener.getsockname()[:2]
         base = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+        configured = settings.api_token.get_secret_value().strip() if settings.api_token else ""
+        if configured:
+            where = "the one in SCALEWARDEN_API_TOKEN"
+            header = '-H "Authorization: Bearer $SCALEWARDEN_API_TOKEN"'
+        else:
+            # URL-safe characters only: the printed header needs no quoting beyond its own.
+            token = secrets.token_urlsafe(24)
+            settings = settings.model_copy(update={"api_token": SecretStr(token)})
+            where, header = f"made for this run: {token}", f"-H 'Authorization: Bearer {token}'"
+        scan_id = report.scan_id
         lines = [
-            f"Serving on {base} (Ctrl-C stops it). Try:",
-            f"  curl '{base}/api/v1/ask?q=which+iam+actions+can+change+scaling'",
-            f"  curl {base}/api/v1/checks",
-            f"  curl {base}/readyz   ·   curl {base}/metrics",
+            f"Serving on {base} (Ctrl-C stops it). The API token is {where}",
+            "Try:",
+            f"  curl {header} '{base}/api/v1/ask?q=which+iam+actions+can+change+scaling'",
+            f"  curl {header} {base}/api/v1/scans",
+            f"  curl {header} '{base}/api/v1/scans/{scan_id}/findings?severity=high'",
+            f"  curl {base}/readyz   ·   curl {base}/metrics   ·   {base}/docs in a browser",
             "Scan the local demo AWS from another terminal while this runs:",
             f"  {scan_command(account.endpoint_url, account.regions)}",
             "or, any time, its own embedded copy: scalewarden scan --demo",
