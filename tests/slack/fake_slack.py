@@ -4,10 +4,10 @@ It is a real HTTP server (aiohttp) running on the test's event loop, so the app'
 ``AsyncWebClient``, retry handlers and webhook client talk to it exactly as they would to
 Slack. Every call is recorded; failures (429 with ``Retry-After``, 5xx) can be queued per
 method to exercise the retry handlers, and :meth:`FakeSlack.hold` leaves every Web API call
-unanswered until :meth:`FakeSlack.release` (a slow Slack, without timing anything). It also speaks Socket Mode: ``apps.connections.open``
-hands out a WebSocket URL on the same server, :meth:`FakeSlack.push` sends an envelope down
-the connection, and every message the app sends back (its acknowledgements) is recorded in
-``socket_received``.
+unanswered until :meth:`FakeSlack.release` (a slow Slack, without timing anything). It also
+speaks Socket Mode: ``apps.connections.open`` hands out a WebSocket URL on the same server,
+:meth:`FakeSlack.push` sends an envelope down the connection, and every message the app sends
+back (its acknowledgements) is recorded in ``socket_received``.
 """
 
 from __future__ import annotations
