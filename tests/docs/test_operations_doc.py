@@ -42,3 +42,12 @@ def test_operations_doc_holds_the_current_reference() -> None:
 def test_a_document_without_the_markers_is_refused() -> None:
     with pytest.raises(ValueError, match="markers"):
         with_reference(f"# no table here\n{END}\n{BEGIN}\n")
+
+
+def test_the_slack_doc_says_where_scans_get_their_aws_credentials_and_region() -> None:
+    slack = (DOC.parent / "slack.md").read_text(encoding="utf-8")
+    section = slack.split("\n## AWS credentials and region\n", 1)[1].split("\n## ", 1)[0]
+    needed_terms = ("credential chain", "SCALEWARDEN_SCAN_REGIONS", "AWS_REGION", "operations.md")
+    for needed in needed_terms:
+        assert needed in section, needed
+    assert "\n## AWS credentials and region\n" in DOC.read_text(encoding="utf-8")
