@@ -185,6 +185,19 @@ def test_access_denied_on_a_write_alerts_but_other_failures_do_not() -> None:
     assert classify(denied).rule_id == "aas-access-denied"  # type: ignore[union-attr]
 
 
+def test_probing_is_medium_so_a_min_medium_channel_sees_it_and_production_raises_it() -> None:
+    denied = aas_event(
+        "RegisterScalableTarget", dict(ECS_TARGET), errorCode="AccessDeniedException"
+    )
+    alert = classify(denied)
+    assert alert is not None and alert.severity is Severity.MEDIUM
+    assert get_check("iam_principal_aas_write_access").severity is Severity.INFORMATIONAL
+    assert "at least medium" in alert.severity_note
+    denied["detail"]["requestParameters"]["tags"] = {"environment": "Production"}
+    raised = classify(denied)
+    assert raised is not None and raised.severity is Severity.HIGH
+
+
 def test_root_writes_alert_even_when_they_fail() -> None:
     event = dict(RISKY)["aas-root-call"]
     alert = classify(event)

@@ -29,6 +29,8 @@ TABLES = {
     "digest_deliveries",
     "scheduler_lease",
     "mutes",
+    "alert_subscriptions",
+    "alert_deliveries",
     "alembic_version",
 }
 

@@ -192,7 +192,7 @@ def classify(event: Any, context: AlertContext | None = None) -> Alert | None:
         verdict = rule.judge(call, ctx)
         if verdict is None:
             continue
-        found.append(_alert(rule.id, rule.check_id, rule.title, call, verdict, ctx))
+        found.append(_alert(rule.id, rule.check_id, rule.title, call, verdict, ctx, rule.floor))
     if not found:
         return None
     best = max(found, key=lambda item: item[0].rank)  # max keeps the first of equals
@@ -204,11 +204,20 @@ def classify(event: Any, context: AlertContext | None = None) -> Alert | None:
 
 
 def _alert(
-    rule_id: str, check_id: str, title: str, call: Call, verdict: Verdict, ctx: AlertContext
+    rule_id: str,
+    check_id: str,
+    title: str,
+    call: Call,
+    verdict: Verdict,
+    ctx: AlertContext,
+    floor: Severity | None = None,
 ) -> tuple[Severity, str, Alert]:
     check = get_check(check_id)
     severity = shifted(check.severity, verdict.shift)
     note = verdict.note
+    if floor is not None and severity.rank < floor.rank:
+        severity = floor
+        note = f"at least {floor.value} for this rule"
     if verdict.target is not None and _protected(verdict, ctx):
         severity = shifted(severity, 1)
         note = "; ".join(n for n in (note, "the target carries a protection tag") if n)

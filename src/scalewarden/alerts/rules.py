@@ -35,6 +35,7 @@ from scalewarden.checks.lib.iam_policy import (
     new_budget,
     parse_statements,
 )
+from scalewarden.checks.model import Severity
 from scalewarden.checks.targets import ZONAL_CAPACITY_DIMENSIONS
 
 Judge = Callable[[Call, AlertContext], Verdict | None]
@@ -61,6 +62,8 @@ class Rule:
     #: The EventBridge pattern of the events the rule looks at.
     pattern: Mapping[str, Any]
     judge: Judge
+    #: The least severity the alert has, whatever the check's (``None``: the check's).
+    floor: Severity | None = None
 
 
 def aas_call(*names: str, **detail: Any) -> dict[str, Any]:
@@ -218,7 +221,13 @@ def _access_denied(call: Call, _ctx: AlertContext) -> Verdict | None:
         return None
     code = text_of(call.detail.get("errorCode"))
     summary = f"{call.name} was refused ({code}): someone tried a change they may not make."
-    return Verdict(summary, _target_name(call), target=_target(call))
+    tags = call.params.get("tags")
+    return Verdict(
+        summary,
+        _target_name(call),
+        target=_target(call),
+        tags=tags if isinstance(tags, Mapping) else None,
+    )
 
 
 def _root(call: Call, _ctx: AlertContext) -> Verdict | None:
@@ -441,6 +450,12 @@ RULES: tuple[Rule, ...] = (
         "iam_principal_aas_write_access",
         aas_call(errorCode=[{"prefix": "AccessDenied"}]),
         _access_denied,
+        # The check (who may write) is informational in a scan: holding a permission is not
+        # a risk by itself. A refused write is different: someone tried to change scaling
+        # without the right to, which is either a broken deploy or probing, and both want a
+        # person to look within the hour. Medium, so the usual ``min=medium`` channel sees it;
+        # a protected target raises it to high like every other rule.
+        floor=Severity.MEDIUM,
     ),
     Rule(
         "aas-root-call",

@@ -13,6 +13,10 @@ The tables follow what callers need to ask, not the shape of the objects they st
   (subscription, fire time), and that unique key is what makes a delivery happen at most once
   across replicas. ``scheduler_lease`` holds the one row that says which replica schedules.
 * ``mutes`` are accepted risks stored from Slack or the CLI, matched like mutelist rules.
+* ``alert_subscriptions`` say which channel gets live alerts of which severity and scope;
+  ``alert_deliveries`` has one row per (event, channel), and that unique key is what makes an
+  alert reach a channel at most once. EventBridge event ids are de-duplicated in
+  ``processed_events`` with Slack's, under an ``aws:`` prefix.
 
 Every change to these models needs an Alembic revision in ``migrations/versions``; a test
 fails when the models and the migrations disagree.
@@ -222,3 +226,49 @@ class Mute(Base):
     author: Mapped[str] = mapped_column(String(ID_LENGTH))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
+
+
+#: The states of an alert delivery: ``posting`` is recorded before the post; ``uncertain``
+#: (Slack may have posted it) is never retried.
+ALERT_DELIVERY_STATES = ("posting", "posted", "failed", "uncertain")
+
+
+class AlertSubscription(Base):
+    """A channel that gets live alerts: above which severity, from which accounts and regions."""
+
+    __tablename__ = "alert_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    min_severity: Mapped[str] = mapped_column(String(SHORT_LENGTH))
+    regions: Mapped[list[str]] = mapped_column(JSON)
+    accounts: Mapped[list[str]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(ID_LENGTH))
+    created_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+
+
+class AlertDelivery(Base):
+    """One alert to one channel; unique on (event, channel): claimed once across replicas."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_key", "channel", name="uq_alert_deliveries_event_channel"),
+        CheckConstraint(
+            "state IN ('posting', 'posted', 'failed', 'uncertain')",
+            name="state",
+        ),
+        Index("ix_alert_deliveries_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_key: Mapped[str] = mapped_column(String(ID_LENGTH))
+    channel: Mapped[str] = mapped_column(String(ID_LENGTH))
+    rule_id: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    severity: Mapped[str] = mapped_column(String(SHORT_LENGTH))
+    state: Mapped[str] = mapped_column(String(SHORT_LENGTH))
+    message_ts: Mapped[str | None] = mapped_column(String(SHORT_LENGTH))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -94,3 +94,35 @@ class StoredMute:
     def active(self, now: datetime) -> bool:
         """Whether the mute still applies at ``now`` (it lapses by itself at expiry)."""
         return self.expires_at is None or now < self.expires_at
+
+
+@dataclass(frozen=True)
+class AlertSubscription:
+    """A channel's live alerts as stored: above which severity, from which accounts/regions
+    (empty: all)."""
+
+    id: int
+    channel: str
+    min_severity: str
+    regions: tuple[str, ...]
+    accounts: tuple[str, ...]
+    created_by: str
+    created_at: datetime
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AlertDelivery:
+    """One alert to one channel: ``posting`` → ``posted``, ``failed`` or ``uncertain``."""
+
+    id: int
+    event_key: str
+    channel: str
+    rule_id: str
+    severity: str
+    state: str
+    message_ts: str | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scalewarden.store import validate
+from scalewarden.store.alerts import AlertRecords
 from scalewarden.store.digests import DigestRecords
 from scalewarden.store.engine import (
     SQLITE_BUSY_TIMEOUT_S,
@@ -59,7 +60,7 @@ class StoreError(RuntimeError):
     """The database could not be reached or migrated; the message is safe to show."""
 
 
-class Store(DigestRecords, MuteRecords):
+class Store(DigestRecords, MuteRecords, AlertRecords):
     """Repository over the scalewarden database (SQLite by default, PostgreSQL when set)."""
 
     def __init__(self, url: str) -> None:

@@ -1,0 +1,187 @@
+"""Alert subscriptions and alert deliveries: the ``Store``'s share.
+
+At most once per event per channel is one database fact, the same on SQLite and PostgreSQL:
+``alert_deliveries`` is unique on (event key, channel), and a delivery is claimed with an
+``INSERT … ON CONFLICT DO NOTHING`` *before* the post. Of two replicas (or two retries of the
+same event) that race, one adds the row and posts; the other adds nothing and does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from scalewarden.store import validate
+from scalewarden.store.engine import insert_or_skip
+from scalewarden.store.models import (
+    ALERT_DELIVERY_STATES,
+    ID_LENGTH,
+    NAME_LENGTH,
+    SHORT_LENGTH,
+)
+from scalewarden.store.models import AlertDelivery as DeliveryRow
+from scalewarden.store.models import AlertSubscription as SubscriptionRow
+from scalewarden.store.records import AlertDelivery, AlertSubscription
+
+#: Longest error text kept on a delivery or subscription.
+ERROR_LENGTH = 500
+
+
+def _aware(name: str, value: object) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime")
+    return value
+
+
+def _subscription(row: SubscriptionRow) -> AlertSubscription:
+    return AlertSubscription(
+        id=row.id,
+        channel=row.channel,
+        min_severity=row.min_severity,
+        regions=tuple(row.regions),
+        accounts=tuple(row.accounts),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        last_error=row.last_error,
+        last_error_at=row.last_error_at,
+    )
+
+
+def _delivery(row: DeliveryRow) -> AlertDelivery:
+    return AlertDelivery(
+        id=row.id,
+        event_key=row.event_key,
+        channel=row.channel,
+        rule_id=row.rule_id,
+        severity=row.severity,
+        state=row.state,
+        message_ts=row.message_ts,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class AlertRecords:
+    """Alert subscriptions and deliveries; mixed into :class:`~scalewarden.store.Store`."""
+
+    engine: Engine
+    _reads: sessionmaker[Session]
+    _writes: sessionmaker[Session]
+
+    def add_alert_subscription(
+        self,
+        *,
+        channel: str,
+        min_severity: str,
+        regions: Sequence[str],
+        accounts: Sequence[str],
+        created_by: str,
+        now: datetime,
+    ) -> AlertSubscription:
+        """Store a subscription the caller has already checked; returns it."""
+        row = SubscriptionRow(
+            channel=validate.text("channel", channel, max_length=ID_LENGTH),
+            min_severity=validate.severity(min_severity, name="min_severity"),
+            regions=validate.names("regions", regions, max_length=SHORT_LENGTH),
+            accounts=validate.names("accounts", accounts, max_length=SHORT_LENGTH),
+            created_by=validate.text("created_by", created_by, max_length=ID_LENGTH),
+            created_at=_aware("now", now),
+        )
+        with self._writes.begin() as session:
+            session.add(row)
+            session.flush()
+            return _subscription(row)
+
+    def alert_subscriptions(self) -> list[AlertSubscription]:
+        """Every alert subscription, oldest first."""
+        with self._reads() as session:
+            rows = session.scalars(select(SubscriptionRow).order_by(SubscriptionRow.id))
+            return [_subscription(row) for row in rows]
+
+    def alert_subscription(self, subscription_id: int) -> AlertSubscription | None:
+        with self._reads() as session:
+            row = session.get(SubscriptionRow, validate.row_id(subscription_id))
+            return None if row is None else _subscription(row)
+
+    def remove_alert_subscription(self, subscription_id: int) -> bool:
+        """Delete an alert subscription; False when there was none. Its channel's delivery
+        rows stay: they are what keeps a retried event from posting there again."""
+        sid = validate.row_id(subscription_id)
+        with self._writes.begin() as session:
+            result = session.execute(delete(SubscriptionRow).where(SubscriptionRow.id == sid))
+            return bool(getattr(result, "rowcount", 0))
+
+    def claim_alert_delivery(
+        self, *, event_key: str, channel: str, rule_id: str, severity: str, now: datetime
+    ) -> int | None:
+        """Claim (event, channel) as ``posting``; the new delivery's id, or ``None`` when it
+        was claimed before (by this or any replica): then nothing may be posted."""
+        row = {
+            "event_key": validate.text("event_key", event_key, max_length=ID_LENGTH),
+            "channel": validate.text("channel", channel, max_length=ID_LENGTH),
+            "rule_id": validate.text("rule_id", rule_id, max_length=NAME_LENGTH),
+            "severity": validate.severity(severity),
+            "state": "posting",
+            "created_at": _aware("now", now),
+            "updated_at": now,
+        }
+        stmt = insert_or_skip(self.engine, DeliveryRow, ["event_key", "channel"])
+        if stmt is not None:
+            with self._writes.begin() as session:
+                added = session.scalars(stmt.values(row).returning(DeliveryRow.id)).first()
+                return added
+        try:  # other backends: the unique key still decides
+            with self._writes.begin() as session:
+                delivery = DeliveryRow(**row)
+                session.add(delivery)
+                session.flush()
+                return delivery.id
+        except IntegrityError:
+            return None
+
+    def finish_alert_delivery(
+        self,
+        delivery_id: int,
+        *,
+        state: str,
+        now: datetime,
+        message_ts: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record how a claimed delivery ended; a failure is also noted on the channel's
+        subscriptions, for ``alerts list``."""
+        if state not in ALERT_DELIVERY_STATES or state == "posting":
+            raise ValueError(f"state {state!r} does not end a delivery")
+        text = " ".join(str(error).split())[:ERROR_LENGTH] if error else None
+        now = _aware("now", now)
+        with self._writes.begin() as session:
+            row = session.get(DeliveryRow, validate.row_id(delivery_id))
+            if row is None:
+                return
+            row.state = state
+            row.updated_at = now
+            row.message_ts = validate.optional_text(
+                "message_ts", message_ts, max_length=SHORT_LENGTH
+            )
+            row.last_error = text
+            if state != "posted":
+                session.execute(
+                    update(SubscriptionRow)
+                    .where(SubscriptionRow.channel == row.channel)
+                    .values(last_error=text or state, last_error_at=now)
+                )
+
+    def alert_deliveries(
+        self, *, channel: str | None = None, limit: int = 1000
+    ) -> list[AlertDelivery]:
+        """Deliveries, newest first, optionally of one channel."""
+        stmt = select(DeliveryRow).order_by(DeliveryRow.id.desc()).limit(validate.limit(limit))
+        if channel is not None:
+            stmt = stmt.where(DeliveryRow.channel == channel)
+        with self._reads() as session:
+            return [_delivery(row) for row in session.scalars(stmt)]
