@@ -210,6 +210,27 @@ class Settings(BaseSettings):
         "is at most this old (6h, 90m, seconds, or an ISO 8601 duration such as PT6H).",
     )
 
+    # Live alerts
+    events_key: SecretStr | None = Field(
+        default=None,
+        description="The key EventBridge's API destination sends in `X-Scalewarden-Key` to "
+        "`POST /aws/events` (compared in constant time). Unset or blank: the route is off (404).",
+    )
+    alert_burst: int = Field(
+        default=3,
+        ge=1,
+        le=1000,
+        description="More alerts than this from one principal within a minute become one "
+        "message in a channel, with the rest in its thread.",
+    )
+    alert_channel_rate: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="Top-level alert messages per channel per minute; past it, alerts go to "
+        "the thread of one overflow message.",
+    )
+
     @field_validator("scheduler", mode="before")
     @classmethod
     def _on_off(cls, value: object) -> object:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hmac
 import json
 import logging
 import time
@@ -40,7 +41,9 @@ from scalewarden.service_scope import ServiceScope
 from scalewarden.serving import MAX_HEADER_BYTES
 from scalewarden.settings import Settings, get_settings
 from scalewarden.slack.access import AccessPolicy
+from scalewarden.slack.alert_delivery import AlertPipeline
 from scalewarden.slack.background import BackgroundTasks
+from scalewarden.slack.digest_poster import digest_web_client
 from scalewarden.slack.housekeeping import (
     DEFAULT_EVENT_RETENTION,
     DEFAULT_PRUNE_INTERVAL,
@@ -391,6 +394,21 @@ def create_app(
             socket_mode=socket_mode,
         )
     owns_store = store is None
+    raw_events_key = settings.events_key.get_secret_value().strip() if settings.events_key else ""
+    events_key = raw_events_key.encode("utf-8") if raw_events_key else None
+    alerts = AlertPipeline(
+        store=lambda: cast("Store | None", services.store),
+        client=digest_web_client(
+            token,
+            settings.slack_api_url,
+            backoff_factor=0.5 if slack_backoff is None else slack_backoff,
+        )
+        if token
+        else None,
+        metrics=metrics,
+        burst=settings.alert_burst,
+        rate=settings.alert_channel_rate,
+    )
     state: dict[str, Any] = {"index_ready": loader is None, "index_error": None}
 
     async def load_index() -> None:
@@ -486,6 +504,7 @@ def create_app(
                 scheduling.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await scheduling
+            await alerts.close(drain_timeout)
             cancelled = await services.tasks.close(drain_timeout)
             if cancelled:
                 logger.warning("%d Slack task(s) did not finish before shutdown", cancelled)
@@ -521,6 +540,7 @@ def create_app(
     app.state.bolt = bolt
     app.state.workspace = workspace
     app.state.metrics = metrics
+    app.state.alerts = alerts
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(HeaderLimitMiddleware)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
@@ -565,6 +585,47 @@ def create_app(
         )
 
     app.add_route("/slack/events", slack_events, methods=["POST"], include_in_schema=False)
+
+    async def aws_events(request: Request) -> Response:
+        """One EventBridge event, as an API destination delivers it (``docs/alerts.md``).
+
+        Off (404, as for an unknown path) without ``SCALEWARDEN_EVENTS_KEY``. The key is
+        checked in constant time before the body is read. The 202 means "accepted": the
+        event is classified and posted by the alert pipeline afterwards, never before.
+        """
+        if events_key is None:
+            return api_error(404, "not_found", "Not Found")
+        from scalewarden.alerts import EventError, handled, validate_envelope
+
+        # Header values arrive decoded as Latin-1: encoding them back gives the bytes as sent.
+        supplied = request.headers.get("x-scalewarden-key", "").encode("latin-1")
+        if not hmac.compare_digest(supplied, events_key):
+            metrics.aws_events.labels(outcome="refused").inc()
+            return api_error(401, "unauthorized", "X-Scalewarden-Key is missing or wrong.")
+        try:
+            raw = await request.body()
+        except ClientDisconnect:
+            return api_error(400, "client_disconnected", "the client disconnected")
+        try:
+            data = json.loads(raw)
+            event = validate_envelope(data)
+            if not event["id"]:
+                raise EventError("the event's id is empty")
+        except (ValueError, RecursionError) as exc:
+            metrics.aws_events.labels(outcome="malformed").inc()
+            message = str(exc) if isinstance(exc, EventError) else "the body is not JSON"
+            return api_error(400, "malformed_event", message[:300])
+        if not handled(event):
+            metrics.aws_events.labels(outcome="unhandled").inc()
+            return JSONResponse({"status": "ignored"}, status_code=202)
+        if not alerts.offer(event):
+            metrics.aws_events.labels(outcome="busy").inc()
+            return api_error(
+                503, "busy", "Too many events queued; retry later.", {"Retry-After": "1"}
+            )
+        return JSONResponse({"status": "accepted"}, status_code=202)
+
+    app.add_route("/aws/events", aws_events, methods=["POST"], include_in_schema=False)
 
     # HEAD is its own route (and operation) so that each has one operation id.
     @app.get("/healthz")

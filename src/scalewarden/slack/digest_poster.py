@@ -45,12 +45,14 @@ log = logging.getLogger(__name__)
 TIMEOUT = 15
 
 
-def digest_web_client(token: str, base_url: str, *, retries: int = 3) -> WebClient:
+def digest_web_client(
+    token: str, base_url: str, *, retries: int = 3, backoff_factor: float = 0.5
+) -> WebClient:
     """A synchronous Web API client with the SDK's rate-limit, server-error and connection
-    retry handlers (the digest poster runs in a worker thread, not on the event loop)."""
+    retry handlers (the digest and alert posters run in worker threads, not on the loop)."""
     if not base_url.endswith("/"):
         base_url += "/"
-    backoff = BackoffRetryIntervalCalculator(backoff_factor=0.5)
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_factor)
     return WebClient(
         token=token,
         base_url=base_url,
@@ -61,6 +63,16 @@ def digest_web_client(token: str, base_url: str, *, retries: int = 3) -> WebClie
             ConnectionErrorRetryHandler(max_retry_count=retries, interval_calculator=backoff),
         ],
     )
+
+
+def refusal(exc: SlackApiError) -> str | None:
+    """Why Slack certainly did not post (``ok: false``, a 4xx, 429s past the retries), or
+    ``None`` when it may have (a 5xx after the retries): then the post is uncertain."""
+    status = getattr(exc.response, "status_code", 200)
+    if status >= 500:
+        return None
+    error = exc.response.get("error") if exc.response is not None else None
+    return str(error or status)
 
 
 def digest_title(subscription: Subscription) -> str:
@@ -85,11 +97,10 @@ class SlackDigestPoster:
                 channel=subscription.channel, text=messages.text, blocks=messages.blocks
             )
         except SlackApiError as exc:
-            status = getattr(exc.response, "status_code", 200)
-            error = exc.response.get("error") if exc.response is not None else None
-            if status >= 500:
+            refused = refusal(exc)
+            if refused is None:
                 raise  # Slack may have posted it: the delivery is uncertain
-            raise PostFailed(f"Slack refused the digest: {error or status}") from None
+            raise PostFailed(f"Slack refused the digest: {refused}") from None
         ts = response.get("ts")
         channel = str(response.get("channel") or subscription.channel)
         if ts:

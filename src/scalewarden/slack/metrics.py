@@ -76,3 +76,22 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
+        self.aws_events = Counter(
+            "scalewarden_aws_events",
+            "EventBridge events at /aws/events, by outcome (unhandled, quiet, alert, duplicate, "
+            "refused, malformed, busy).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.alert_posts = Counter(
+            "scalewarden_alert_posts",
+            "Alert deliveries to a channel, by outcome (posted, failed, uncertain, duplicate).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.alert_latency = Histogram(
+            "scalewarden_alert_seconds",
+            "Time from accepting an event to its alert being posted.",
+            buckets=ACK_BUCKETS,
+            registry=self.registry,
+        )

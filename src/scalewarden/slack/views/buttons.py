@@ -26,6 +26,8 @@ ACTION_FEEDBACK_DOWN = "feedback_down"
 ACTION_SHARE = "share_answer"
 ACTION_REMEDIATION = "show_remediation"
 ACTION_DIGEST_FULL = "digest_full_list"
+ACTION_ALERT_SCAN = "alert_scan_target"
+ACTION_ALERT_MUTE = "alert_mute_similar"
 
 
 def encode_value(data: Mapping[str, Any], shrink: str) -> str:
@@ -140,6 +142,45 @@ class DigestPayload:
         if not isinstance(scan, str) or not scan or len(scan) > 64:
             return None
         return cls(number, scan)
+
+
+@dataclass(frozen=True)
+class AlertTargetPayload:
+    """What an alert's "Scan this target now" and "Mute similar" buttons carry: the related
+    check and where the change happened.
+
+    Wire keys: ``c`` (check id), ``a`` (account id), ``g`` (region), ``r`` (resource, as the
+    alert shows it: redacted). Decoding keeps only well-formed ids; the click re-checks them.
+    """
+
+    check_id: str
+    account: str = ""
+    region: str = ""
+    resource: str = ""
+
+    def encode(self) -> str:
+        data = {
+            "c": self.check_id,
+            "a": self.account,
+            "g": self.region,
+            "r": clip(self.resource, MAX_VALUE_RESOURCE),
+        }
+        return encode_value(data, "r")
+
+    @classmethod
+    def decode(cls, value: str | None) -> AlertTargetPayload | None:
+        """The payload of a click, or ``None`` when it is not one of ours."""
+        import re
+
+        data = parse_button_value(value)
+        check, account, region = _text(data, "c"), _text(data, "a"), _text(data, "g")
+        if not re.fullmatch(r"[a-z][a-z0-9_]{2,127}", check):
+            return None
+        if account and not re.fullmatch(r"\d{12}", account):
+            account = ""
+        if region and not re.fullmatch(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}", region):
+            region = ""
+        return cls(check, account, region, clip(_text(data, "r"), MAX_VALUE_RESOURCE))
 
 
 def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:

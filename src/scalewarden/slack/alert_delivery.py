@@ -1,0 +1,277 @@
+"""From accepted EventBridge events to alerts in Slack, behind the ``/aws/events`` answer.
+
+The endpoint only validates and hands the event to :meth:`AlertPipeline.offer` (a bounded
+queue); its 202 never waits for what follows here:
+
+1. **Classify**, in a worker thread, a batch of queued events at a time (the pure
+   ``alerts.classify``; most events are not risky and end here).
+2. **De-duplicate** the event id in the database (``processed_events`` under ``aws:``, the
+   id normalised like Slack's), so an EventBridge retry, on any replica, alerts no more.
+3. **Route**: the channels whose alert subscriptions want it (``alerts.delivery``).
+4. **Post**, one worker per channel so that one channel's rate limit never holds up
+   another's: the delivery is claimed in ``alert_deliveries`` (unique on event and channel)
+   *before* the post, placed by the channel's burst and rate planner, and posted with the
+   digests' Web API client and its SDK retry handlers (429 after ``Retry-After``, 5xx and
+   dropped connections with backoff). A definite refusal is recorded ``failed``; anything
+   that may have gone out is ``uncertain`` and never posted again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from scalewarden.alerts import AlertContext, classify
+from scalewarden.alerts.delivery import ChannelPlanner, channels_for, principal_of
+from scalewarden.alerts.model import Alert
+from scalewarden.slack.digest_poster import refusal
+from scalewarden.slack.metrics import Metrics
+from scalewarden.slack.views.alert import AlertMessage, alert_message, burst_lead, overflow_lead
+
+if TYPE_CHECKING:
+    from scalewarden.store import Store
+
+logger = logging.getLogger(__name__)
+
+#: Events accepted but not yet classified; past it the endpoint answers 503 and EventBridge
+#: retries later (it retries 429 and 5xx answers for up to a day).
+QUEUE_SIZE = 10_000
+#: Events classified per worker-thread hand-off.
+BATCH = 64
+#: The prefix under which EventBridge ids share the de-duplication table with Slack's.
+EVENT_PREFIX = "aws:"
+
+
+def alert_event_key(event_id: str) -> str:
+    """The de-duplication key of an EventBridge event id: normalised and hashed exactly like
+    a Slack event id (``slack.app.event_key``), in a namespace of its own."""
+    from scalewarden.slack.app import event_key
+
+    return EVENT_PREFIX + event_key(event_id)
+
+
+@dataclass
+class _Channel:
+    planner: ChannelPlanner
+    queue: asyncio.Queue[tuple[Alert, str, float]]
+    worker: asyncio.Task[None] | None = None
+    #: Burst and overflow heads posted in this channel: planner key → message ts.
+    heads: dict[str, str] = field(default_factory=dict)
+
+
+class AlertPipeline:
+    """Classify, de-duplicate, route and post; one per application (see the module doc)."""
+
+    def __init__(
+        self,
+        *,
+        store: Callable[[], Store | None],
+        client: WebClient | None,
+        metrics: Metrics,
+        context: AlertContext | None = None,
+        burst: int = 3,
+        rate: int = 20,
+        queue_size: int = QUEUE_SIZE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._client = client
+        self._metrics = metrics
+        self._context = context or AlertContext()
+        self._burst = burst
+        self._rate = rate
+        self._clock = clock
+        self._queue: asyncio.Queue[tuple[Mapping[str, Any], float]] = asyncio.Queue(queue_size)
+        self._channels: dict[str, _Channel] = {}
+        self._runner: asyncio.Task[None] | None = None
+
+    # The endpoint's side --------------------------------------------------------------
+
+    def offer(self, event: Mapping[str, Any]) -> bool:
+        """Queue a validated event; ``False`` when the queue is full (the caller says 503)."""
+        if self._runner is None:
+            self._runner = asyncio.get_running_loop().create_task(
+                self._classify_forever(), name="alert-classifier"
+            )
+        try:
+            self._queue.put_nowait((event, time.monotonic()))
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    async def close(self, timeout: float) -> None:
+        """Finish what was accepted (within ``timeout``), then stop the workers."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self.idle()
+        tasks = [t for t in [self._runner, *(c.worker for c in self._channels.values())] if t]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def idle(self) -> None:
+        """Wait until every accepted event has been classified and every alert posted."""
+        await self._queue.join()
+        for channel in list(self._channels.values()):
+            await channel.queue.join()
+
+    # Classify and route ---------------------------------------------------------------
+
+    async def _classify_forever(self) -> None:
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            while len(batch) < BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                alerts = await asyncio.to_thread(self._classify, batch)
+                routed = await asyncio.to_thread(self._route, alerts)
+                for alert, key, channels, received in routed:
+                    for channel in channels:
+                        self._channel(channel).queue.put_nowait((alert, key, received))
+            except Exception:
+                logger.exception("alert processing failed for %d event(s)", len(batch))
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    def _classify(
+        self, events: list[tuple[Mapping[str, Any], float]]
+    ) -> list[tuple[Alert, str, float]]:
+        """The alerts of ``events``, each with its event's raw id (the alert's own is
+        redacted and cut for showing; de-duplication needs the id as sent)."""
+        alerts = []
+        for event, received in events:
+            try:
+                alert = classify(event, self._context)
+            except Exception:  # a rule's bug must not stop the others' events
+                logger.exception("classifying an event failed")
+                self._metrics.aws_events.labels(outcome="error").inc()
+                continue
+            if alert is None:
+                self._metrics.aws_events.labels(outcome="quiet").inc()
+            else:
+                alerts.append((alert, str(event.get("id")), received))
+        return alerts
+
+    def _route(
+        self, alerts: list[tuple[Alert, str, float]]
+    ) -> list[tuple[Alert, str, list[str], float]]:
+        """Claim each alert's event id; return the channels of those seen for the first time."""
+        store = self._store()
+        routed: list[tuple[Alert, str, list[str], float]] = []
+        if not alerts:
+            return routed
+        if store is None:
+            self._metrics.aws_events.labels(outcome="alert_no_database").inc(len(alerts))
+            return routed
+        subscriptions = store.alert_subscriptions()
+        for alert, event_id, received in alerts:
+            key = alert_event_key(event_id)
+            if not store.claim_event(key):
+                self._metrics.aws_events.labels(outcome="duplicate").inc()
+                continue
+            self._metrics.aws_events.labels(outcome="alert").inc()
+            routed.append((alert, key, channels_for(subscriptions, alert), received))
+        return routed
+
+    # Post ----------------------------------------------------------------------------------
+
+    def _channel(self, channel_id: str) -> _Channel:
+        channel = self._channels.get(channel_id)
+        if channel is None:
+            channel = _Channel(ChannelPlanner(burst=self._burst, rate=self._rate), asyncio.Queue())
+            self._channels[channel_id] = channel
+        if channel.worker is None or channel.worker.done():
+            channel.worker = asyncio.get_running_loop().create_task(
+                self._post_forever(channel_id, channel), name=f"alert-post-{channel_id}"
+            )
+        return channel
+
+    async def _post_forever(self, channel_id: str, channel: _Channel) -> None:
+        while True:
+            alert, key, received = await channel.queue.get()
+            try:
+                await asyncio.to_thread(self._deliver, channel_id, channel, alert, key, received)
+            except Exception:
+                logger.exception("alert delivery to %s failed", channel_id)
+            finally:
+                channel.queue.task_done()
+
+    def _deliver(
+        self, channel_id: str, channel: _Channel, alert: Alert, key: str, received: float
+    ) -> None:
+        store = self._store()
+        if store is None or self._client is None:
+            return
+        now = datetime.now(UTC)
+        delivery = store.claim_alert_delivery(
+            event_key=key,
+            channel=channel_id,
+            rule_id=alert.rule_id,
+            severity=alert.severity.value,
+            now=now,
+        )
+        if delivery is None:
+            self._metrics.alert_posts.labels(outcome="duplicate").inc()
+            return
+        principal = principal_of(alert)
+        placement = channel.planner.place(principal, self._clock())
+        lead = ""
+        thread_ts = None
+        if placement.kind == "burst":
+            shown = alert.who.name if alert.who is not None and alert.who.name else principal
+            lead = burst_lead(shown, self._burst)
+        elif placement.kind == "overflow":
+            lead = overflow_lead(self._rate)
+        elif placement.kind == "thread":
+            thread_ts = channel.heads.get(placement.key)
+        message = alert_message(alert, lead=lead)
+        state, ts, error = self._post(channel_id, message, thread_ts)
+        if ts and placement.kind in ("burst", "overflow"):
+            channel.heads[placement.key] = ts
+            if len(channel.heads) > 1000:  # old heads: their bursts ended long ago
+                for old in list(channel.heads)[:500]:
+                    del channel.heads[old]
+        store.finish_alert_delivery(
+            delivery, state=state, message_ts=ts, error=error, now=datetime.now(UTC)
+        )
+        self._metrics.alert_posts.labels(outcome=state).inc()
+        if state == "posted":
+            self._metrics.alert_latency.observe(time.monotonic() - received)
+
+    def _post(
+        self, channel_id: str, message: AlertMessage, thread_ts: str | None
+    ) -> tuple[str, str | None, str | None]:
+        """(state, message ts, error) of one post; the SDK retries inside the call."""
+        assert self._client is not None
+        try:
+            response = self._client.chat_postMessage(
+                channel=channel_id,
+                text=message.text,
+                blocks=message.blocks,
+                unfurl_links=False,
+                thread_ts=thread_ts,
+            )
+        except SlackApiError as exc:
+            refused = refusal(exc)
+            if refused is None:
+                return "uncertain", None, f"Slack answered {exc.response.status_code}"
+            logger.warning("Slack refused an alert in %s: %s", channel_id, refused)
+            return "failed", None, f"Slack refused the alert: {refused}"
+        except Exception as exc:  # a timeout or a dropped connection: it may have gone out
+            logger.warning("alert post to %s is uncertain: %s", channel_id, type(exc).__name__)
+            return "uncertain", None, f"{type(exc).__name__} while posting"
+        ts = response.get("ts")
+        return "posted", str(ts) if ts else None, None

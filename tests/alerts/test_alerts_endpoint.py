@@ -1,0 +1,328 @@
+"""``POST /aws/events`` against the real app under uvicorn, with the Slack stand-in and a real
+database: authentication, bodies, unknown kinds, retries of one event id, delivery once per
+channel, Slack's 429 and refusals, bursts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from alert_samples import ECS_TARGET, RISKY, aas_event, scaled_to_max
+from harness import RecordingScanner, build_report, sample_check
+
+from database_fixtures import BACKENDS
+from scalewarden.serving import server_config
+from scalewarden.web import create_app
+
+KEY = "k3y-for-tests-0123456789"
+SEC = "C0000SECU"
+OPS = "C0000OPSS"
+NOW = datetime(2026, 12, 6, tzinfo=UTC)
+
+
+@contextlib.asynccontextmanager
+async def served(
+    make_settings: Callable[..., Any], store: Any, **env: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    settings = make_settings(**{"SCALEWARDEN_EVENTS_KEY": KEY, **env})
+    app = create_app(
+        settings,
+        store=store,
+        scanner=RecordingScanner(build_report(1)),
+        checks=lambda: [sample_check()],
+        slack_backoff=0.001,
+    )
+    import uvicorn
+
+    server = uvicorn.Server(
+        server_config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            request_timeout=5.0,
+            max_connections=200,
+            log_level="warning",
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            yield client, app
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+
+
+def _subscribe(store: Any, channel: str, min_severity: str = "low", **scope: Any) -> None:
+    store.add_alert_subscription(
+        channel=channel,
+        min_severity=min_severity,
+        regions=scope.get("regions", []),
+        accounts=scope.get("accounts", []),
+        created_by="UADMIN001",
+        now=NOW,
+    )
+
+
+async def _send(
+    client: httpx.AsyncClient, event: Any, key: str | bytes | None = KEY
+) -> httpx.Response:
+    headers: dict[str, Any] = {"Content-Type": "application/json"}
+    if key is not None:
+        headers["X-Scalewarden-Key"] = key
+    body = event if isinstance(event, bytes) else json.dumps(event).encode()
+    return await client.post("/aws/events", content=body, headers=headers)
+
+
+def _shown(node: Any) -> list[str]:
+    """Every text Slack renders in ``node`` (button values are data, not shown)."""
+    if isinstance(node, list):
+        return [t for item in node for t in _shown(item)]
+    if isinstance(node, dict):
+        found = [node["text"]] if isinstance(node.get("text"), str) else []
+        return found + [t for k, v in node.items() if k != "value" for t in _shown(v)]
+    return []
+
+
+def _posts(fake: Any, channel: str | None = None) -> list[Any]:
+    calls = fake.api_calls("chat.postMessage")
+    return [c for c in calls if channel is None or c.params.get("channel") == channel]
+
+
+async def _metric(client: httpx.AsyncClient, outcome: str) -> float:
+    text = (await client.get("/metrics")).text
+    for line in text.splitlines():
+        if line.startswith(f'scalewarden_aws_events_total{{outcome="{outcome}"}}'):
+            return float(line.split()[-1])
+    return 0.0
+
+
+async def test_off_without_the_key_setting(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+) -> None:
+    async with served(make_settings, store, SCALEWARDEN_EVENTS_KEY="") as (client, _):
+        response = await _send(client, dict(RISKY)["aas-scaling-suspended"])
+        assert response.status_code == 404
+    assert _posts(fake_slack) == []
+
+
+async def test_wrong_or_missing_key_is_401_and_nothing_happens(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+) -> None:
+    _subscribe(store, SEC)
+    async with served(make_settings, store) as (client, app):
+        event = dict(RISKY)["aas-scaling-suspended"]
+        for key in (None, "", KEY[:-1], KEY + "x", KEY.upper(), "ключ".encode()):
+            response = await _send(client, event, key=key)
+            assert response.status_code == 401, key
+            assert response.json()["code"] == "unauthorized"
+        await app.state.alerts.idle()
+        assert await _metric(client, "refused") == 6
+    assert _posts(fake_slack) == []
+
+
+async def test_malformed_and_non_event_bodies_are_400(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+) -> None:
+    _subscribe(store, SEC)
+    event = dict(RISKY)["aas-scaling-suspended"]
+    no_id = {k: v for k, v in event.items() if k != "id"}
+    bodies = [
+        b"{not json",
+        b"",
+        b"[1, 2]",
+        b'"event"',
+        b"[" * 100_000,
+        json.dumps(no_id).encode(),
+        json.dumps({**event, "detail": "x"}).encode(),
+        json.dumps({**event, "id": 5}).encode(),
+        json.dumps({**event, "id": ""}).encode(),
+        b"\xff\xfe",
+    ]
+    async with served(make_settings, store) as (client, app):
+        for body in bodies:
+            response = await _send(client, body)
+            assert response.status_code == 400, body[:40]
+            assert response.json()["code"] == "malformed_event"
+        too_big = {**event, "padding": "x" * (1024 * 1024)}
+        assert (await _send(client, too_big)).status_code == 413
+        await app.state.alerts.idle()
+    assert _posts(fake_slack) == []
+
+
+async def test_unhandled_kinds_are_202_counted_and_never_posted(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+) -> None:
+    _subscribe(store, SEC, "informational")
+    other = {
+        **scaled_to_max(),
+        "id": "other-1",
+        "source": "aws.ec2",
+        "detail-type": "EC2 Instance State-change Notification",
+    }
+    async with served(make_settings, store) as (client, app):
+        for i in range(3):
+            response = await _send(client, {**other, "id": f"other-{i}"})
+            assert response.status_code == 202 and response.json() == {"status": "ignored"}
+        await app.state.alerts.idle()
+        assert await _metric(client, "unhandled") == 3
+    assert _posts(fake_slack) == []
+
+
+@pytest.mark.parametrize("store", BACKENDS, indirect=True)
+async def test_a_risky_event_is_posted_once_per_channel_and_a_retry_not_again(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+) -> None:
+    _subscribe(store, SEC, "medium")
+    _subscribe(store, SEC, "low")  # a second subscription of the same channel: still once
+    _subscribe(store, OPS, "high")  # too low a severity for this channel
+    _subscribe(store, "C0000EUWE", regions=["eu-west-1"])  # another region
+    event = dict(RISKY)["aas-scaling-suspended"]
+    async with served(make_settings, store) as (client, app):
+        first = await _send(client, event)
+        assert first.status_code == 202 and first.json() == {"status": "accepted"}
+        await app.state.alerts.idle()
+        retried = await asyncio.gather(*(_send(client, event) for _ in range(5)))
+        assert {r.status_code for r in retried} == {202}
+        await app.state.alerts.idle()
+        assert await _metric(client, "duplicate") == 5
+    (post,) = _posts(fake_slack)
+    assert post.params["channel"] == SEC
+    text = json.dumps(post.params["blocks"])
+    assert "Scaling suspended" in text and "Bob" in text and "us-west-2" in text
+    (delivery,) = store.alert_deliveries()
+    assert (delivery.channel, delivery.state, delivery.rule_id) == (
+        SEC,
+        "posted",
+        "aas-scaling-suspended",
+    )
+
+
+async def test_ids_are_normalised_like_slacks_a_huge_id_is_deduplicated_too(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+) -> None:
+    _subscribe(store, SEC)
+    event = copy.deepcopy(dict(RISKY)["aas-scaling-suspended"])
+    event["id"] = "e\x00" + "x" * 5000
+    async with served(make_settings, store) as (client, app):
+        for _ in range(3):
+            assert (await _send(client, event)).status_code == 202
+            await app.state.alerts.idle()
+        # Ids that differ only past the part an alert shows are still different events.
+        other = {**event, "id": event["id"] + "y"}
+        assert (await _send(client, other)).status_code == 202
+        await app.state.alerts.idle()
+    assert len(_posts(fake_slack)) == 2
+
+
+async def test_a_429_is_retried_after_retry_after_and_posted_once(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+) -> None:
+    _subscribe(store, SEC)
+    fake_slack.fail(
+        "chat.postMessage",
+        429,
+        headers={"Retry-After": "0"},
+        body={"ok": False, "error": "ratelimited"},
+    )
+    async with served(make_settings, store) as (client, app):
+        assert (await _send(client, dict(RISKY)["aas-scaling-suspended"])).status_code == 202
+        await app.state.alerts.idle()
+    assert len(_posts(fake_slack)) == 2  # the refused attempt and the retry
+    (delivery,) = store.alert_deliveries()
+    assert delivery.state == "posted"
+
+
+async def test_a_refusal_is_recorded_failed_and_shown_on_the_subscription(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+) -> None:
+    _subscribe(store, SEC)
+    fake_slack.fail("chat.postMessage", 200, body={"ok": False, "error": "not_in_channel"})
+    async with served(make_settings, store) as (client, app):
+        event = dict(RISKY)["aas-scaling-suspended"]
+        assert (await _send(client, event)).status_code == 202
+        await app.state.alerts.idle()
+        assert (await _send(client, event)).status_code == 202  # a retry: not posted again
+        await app.state.alerts.idle()
+    assert len(_posts(fake_slack)) == 1
+    (delivery,) = store.alert_deliveries()
+    assert delivery.state == "failed" and "not_in_channel" in (delivery.last_error or "")
+    (subscription,) = store.alert_subscriptions()
+    assert "not_in_channel" in (subscription.last_error or "")
+
+
+async def test_a_server_error_after_the_retries_is_uncertain_never_reposted(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+) -> None:
+    _subscribe(store, SEC)
+    fake_slack.fail("chat.postMessage", 503, times=10)
+    async with served(make_settings, store) as (client, app):
+        assert (await _send(client, dict(RISKY)["aas-scaling-suspended"])).status_code == 202
+        await app.state.alerts.idle()
+    (delivery,) = store.alert_deliveries()
+    assert delivery.state == "uncertain"
+    assert len(_posts(fake_slack)) == 4  # one attempt and the SDK's three retries
+
+
+async def test_a_burst_from_one_principal_becomes_one_message_and_a_thread(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+) -> None:
+    _subscribe(store, SEC)
+    async with served(make_settings, store, SCALEWARDEN_ALERT_BURST="2") as (client, app):
+        for i in range(6):
+            event = aas_event("DeleteScalingPolicy", {**ECS_TARGET, "policyName": f"p{i}"})
+            event["id"] = f"burst-{i}"
+            assert (await _send(client, event)).status_code == 202
+        await app.state.alerts.idle()
+        other = aas_event("DeleteScalingPolicy", {**ECS_TARGET, "policyName": "q"})
+        other["id"] = "someone-else"
+        other["detail"]["userIdentity"]["arn"] = "arn:aws:iam::123456789012:user/Carol"
+        assert (await _send(client, other)).status_code == 202
+        await app.state.alerts.idle()
+    posts = _posts(fake_slack)
+    assert len(posts) == 7
+    top = [p for p in posts if not p.params.get("thread_ts")]
+    threaded = [p for p in posts if p.params.get("thread_ts")]
+    assert len(top) == 4 and len(threaded) == 3  # 2 alone, the burst's head, Carol's
+    head = top[2]
+    assert "More than 2 alerts from" in json.dumps(head.params["blocks"])
+    assert "Bob" in json.dumps(head.params["blocks"])
+    # The head's ts is what the fake answered for the third post.
+    assert {p.params["thread_ts"] for p in threaded} == {"1700000000.000003"}
+    assert "Carol" in json.dumps(top[3].params["blocks"])
+
+
+async def test_mrkdwn_in_event_fields_is_shown_literally(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+) -> None:
+    _subscribe(store, SEC)
+    event = aas_event(
+        "DeleteScalingPolicy",
+        {
+            **ECS_TARGET,
+            "resourceId": "service/<!channel>/<http://evil.example|aws.amazon.com>`x`",
+            "policyName": "<@U0BOSS> *urgent*",
+        },
+    )
+    event["detail"]["userIdentity"]["userName"] = "<!here>"
+    async with served(make_settings, store) as (client, app):
+        assert (await _send(client, event)).status_code == 202
+        await app.state.alerts.idle()
+    (post,) = _posts(fake_slack)
+    blocks = "\n".join(_shown(post.params["blocks"])) + post.params["text"]
+    for raw in ("<!channel>", "<!here>", "<http://evil", "<@U0BOSS>"):
+        assert raw not in blocks
+    shown = "\n".join(_shown(post.params["blocks"]))
+    assert "&lt;!channel&gt;" in shown and "&lt;!here&gt;" in shown
