@@ -326,3 +326,33 @@ async def test_mrkdwn_in_event_fields_is_shown_literally(
         assert raw not in blocks
     shown = "\n".join(_shown(post.params["blocks"]))
     assert "&lt;!channel&gt;" in shown and "&lt;!here&gt;" in shown
+
+
+async def test_a_stored_mute_of_the_check_and_resource_silences_similar_alerts(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+) -> None:
+    _subscribe(store, SEC)
+    store.add_mute(
+        check_id="target_without_scaling_policy",
+        resource_pattern="service/prod-cluster/*",
+        accounts=[],
+        regions=[],
+        reason="migration",
+        author="UADMIN001",
+        now=NOW,
+        expires_at=None,
+    )
+    async with served(make_settings, store) as (client, app):
+        muted = aas_event("DeleteScalingPolicy", {**ECS_TARGET, "policyName": "p"})
+        muted["id"] = "muted-1"
+        other = aas_event(
+            "DeleteScalingPolicy",
+            {**ECS_TARGET, "resourceId": "service/other-cluster/api", "policyName": "p"},
+        )
+        other["id"] = "other-cluster"
+        for event in (muted, other):
+            assert (await _send(client, event)).status_code == 202
+        await app.state.alerts.idle()
+        assert await _metric(client, "muted") == 1
+    (post,) = _posts(fake_slack)
+    assert "other-cluster" in json.dumps(post.params["blocks"])

@@ -3,6 +3,8 @@
 * :func:`channels_for` reads the stored subscriptions: a channel gets an alert at or above its
   ``min_severity`` from its accounts and regions (empty: all). A channel with several
   matching subscriptions still gets the alert once.
+* :func:`mute_of`: a live alert is silenced by an active mute of its check and place, the
+  same mutes (and the same matcher) that show findings as MUTED ("Mute similar").
 * :class:`ChannelPlanner` keeps one channel readable during a storm. More than ``burst``
   alerts from one principal within ``window`` make that principal's next alert a *burst*
   message, and its later ones replies in the burst's thread, until the principal is quiet for
@@ -19,10 +21,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal, Protocol
 
 from scalewarden.alerts.model import Alert
 from scalewarden.checks.model import Severity
+from scalewarden.checks.mutelist import MuteRule
 
 #: Principals (and their bursts) tracked per channel; past it the quietest are forgotten.
 MAX_TRACKED = 10_000
@@ -53,6 +57,29 @@ def wants(subscription: AlertScope, alert: Alert) -> bool:
 def channels_for(subscriptions: Iterable[AlertScope], alert: Alert) -> list[str]:
     """The channels that want ``alert``, each once, in subscription order."""
     return list(dict.fromkeys(s.channel for s in subscriptions if wants(s, alert)))
+
+
+def resource_names_of(alert: Alert) -> list[str]:
+    """The names a mute's resource pattern is tried on, as for a finding: the resource as
+    shown; for a scalable target (``namespace resource-id dimension``) its resource id; the
+    last ``/`` segment."""
+    names = [alert.resource]
+    parts = alert.resource.split(" ")
+    if len(parts) == 3:
+        names.append(parts[1])
+    names.extend(name.rsplit("/", 1)[-1] for name in list(names) if "/" in name)
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def mute_of(rules: Iterable[MuteRule], alert: Alert, now: datetime) -> MuteRule | None:
+    """The active mute (stored or from a file, the one matcher) that silences ``alert``."""
+    names = resource_names_of(alert)
+    for rule in rules:
+        if rule.active(now) and rule.matches_place(
+            alert.check_id, alert.account, alert.region, names
+        ):
+            return rule
+    return None
 
 
 def principal_of(alert: Alert) -> str:

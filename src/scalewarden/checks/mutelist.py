@@ -81,18 +81,34 @@ class MuteRule:
         return f"mute #{self.mute_id}" if self.mute_id is not None else f"rule {self.index}"
 
     def matches(self, finding: Finding) -> bool:
-        if self.checks and not _any_glob(self.checks, finding.check_id):
+        return self.matches_place(
+            finding.check_id,
+            finding.account_id,
+            finding.region,
+            resource_names(finding),
+            finding.evidence.get("tags"),
+        )
+
+    def matches_place(
+        self,
+        check_id: str,
+        account: str,
+        region: str,
+        names: Sequence[str],
+        tags: Any = None,
+    ) -> bool:
+        """The rule's test on a finding's (or a live alert's) check, place and resource
+        names; a rule with tags needs ``tags`` that match them."""
+        if self.checks and not _any_glob(self.checks, check_id):
             return False
-        if self.accounts and not _any_glob(self.accounts, finding.account_id):
+        if self.accounts and not _any_glob(self.accounts, account):
             return False
-        if self.regions and not _any_glob(self.regions, finding.region):
+        if self.regions and not _any_glob(self.regions, region):
             return False
-        if self.resources and not any(
-            _any_glob(self.resources, name) for name in resource_names(finding)
-        ):
+        if self.resources and not any(_any_glob(self.resources, name) for name in names):
             return False
         if self.tags:
-            found = finding.evidence.get("tags")
+            found = tags
             if not isinstance(found, Mapping):
                 return False
             for key, pattern in self.tags:

@@ -9,6 +9,7 @@ one-check scan start quickly.
 from __future__ import annotations
 
 from scalewarden.cli import (  # noqa: F401  (registration)
+    alerts,
     ask,
     checks,
     demo,

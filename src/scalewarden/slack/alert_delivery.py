@@ -7,7 +7,8 @@ queue); its 202 never waits for what follows here:
    ``alerts.classify``; most events are not risky and end here).
 2. **De-duplicate** the event id in the database (``processed_events`` under ``aws:``, the
    id normalised like Slack's), so an EventBridge retry, on any replica, alerts no more.
-3. **Route**: the channels whose alert subscriptions want it (``alerts.delivery``).
+3. **Route**: unless an active mute of its check and place silences it, the channels whose
+   alert subscriptions want it (``alerts.delivery``).
 4. **Post**, one worker per channel so that one channel's rate limit never holds up
    another's: the delivery is claimed in ``alert_deliveries`` (unique on event and channel)
    *before* the post, placed by the channel's burst and rate planner, and posted with the
@@ -31,8 +32,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from scalewarden.alerts import AlertContext, classify
-from scalewarden.alerts.delivery import ChannelPlanner, channels_for, principal_of
+from scalewarden.alerts.delivery import ChannelPlanner, channels_for, mute_of, principal_of
 from scalewarden.alerts.model import Alert
+from scalewarden.checks.mutelist import Mutelist
 from scalewarden.slack.digest_poster import refusal
 from scalewarden.slack.metrics import Metrics
 from scalewarden.slack.views.alert import AlertMessage, alert_message, burst_lead, overflow_lead
@@ -177,10 +179,15 @@ class AlertPipeline:
             self._metrics.aws_events.labels(outcome="alert_no_database").inc(len(alerts))
             return routed
         subscriptions = store.alert_subscriptions()
+        rules = Mutelist.from_stored(store.mutes()).rules
+        now = datetime.now(UTC)
         for alert, event_id, received in alerts:
             key = alert_event_key(event_id)
             if not store.claim_event(key):
                 self._metrics.aws_events.labels(outcome="duplicate").inc()
+                continue
+            if mute_of(rules, alert, now) is not None:
+                self._metrics.aws_events.labels(outcome="muted").inc()
                 continue
             self._metrics.aws_events.labels(outcome="alert").inc()
             routed.append((alert, key, channels_for(subscriptions, alert), received))

@@ -104,6 +104,18 @@ class MuteCommand:
 
 
 @dataclass(frozen=True)
+class AlertsCommand:
+    """``alerts subscribe [min=…] [accounts=…] [regions=…]``, ``alerts list``,
+    ``alerts unsubscribe ID``: live alerts in this channel (input already validated)."""
+
+    action: str
+    subscription_id: int | None = None
+    min_severity: str = "medium"
+    regions: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class UnmuteCommand:
     """``unmute ID``: remove a stored mute."""
 
@@ -327,6 +339,63 @@ def _parse_subscribe(args: list[str]) -> Command:
     )
 
 
+_ALERTS_USAGE = (
+    "`alerts subscribe [min=medium] [accounts=...] [regions=...]`, `alerts list` or "
+    "`alerts unsubscribe ID`"
+)
+
+
+def _parse_alerts(rest: str, _: ParseContext) -> Command:
+    from scalewarden.aws.accounts import parse_account_ids
+    from scalewarden.aws.regions import parse_regions
+
+    words = _words(rest)
+    if isinstance(words, HelpCommand):
+        return words
+    if not words:
+        return HelpCommand(problem=f"use {_ALERTS_USAGE}")
+    action, args = words[0].lower(), words[1:]
+    if action == "list":
+        return (
+            AlertsCommand("list")
+            if not args
+            else HelpCommand(problem="`alerts list` takes nothing")
+        )
+    if action == "unsubscribe":
+        if len(args) != 1:
+            return HelpCommand(problem="`alerts unsubscribe` takes one subscription id")
+        number = _row_id(args[0], "subscription")
+        return number if isinstance(number, HelpCommand) else AlertsCommand(action, number)
+    if action != "subscribe":
+        return HelpCommand(problem=f"use {_ALERTS_USAGE}")
+    options: dict[str, str] = {}
+    for word in args:
+        key, sep, value = word.partition("=")
+        key = {"min_severity": "min", "region": "regions", "account": "accounts"}.get(
+            key.lower(), key.lower()
+        )
+        if not sep or key not in ("min", "regions", "accounts"):
+            return HelpCommand(problem=f"unknown alerts option `{word[:40]}`: use {_ALERTS_USAGE}")
+        if not value.strip():
+            return HelpCommand(problem=f"`{key}=` needs a value")
+        options[key] = value.strip()
+    severity = severity_name(options.get("min", "medium"))
+    if severity is None:
+        return HelpCommand(
+            problem=f"`{options['min'][:40]}` is not a severity ({', '.join(SEVERITY_NAMES)})"
+        )
+    try:
+        regions = parse_regions(options.get("regions")) or []
+        accounts = parse_account_ids(options.get("accounts")) or []
+    except ValueError as exc:
+        return HelpCommand(problem=str(exc))
+    if regions == ["all"]:
+        regions = []
+    return AlertsCommand(
+        "subscribe", min_severity=severity, regions=tuple(regions), accounts=tuple(accounts)
+    )
+
+
 def _parse_mute(rest: str, _: ParseContext) -> Command:
     words = _words(rest)
     if isinstance(words, HelpCommand):
@@ -416,6 +485,16 @@ SPECS: tuple[CommandSpec, ...] = (
         admin_only=True,
         parse=_parse_digest,
         example="digest subscribe weekdays 09:00 tz=Europe/Berlin min=medium",
+    ),
+    CommandSpec(
+        name="alerts",
+        command=AlertsCommand,
+        args="subscribe [min=medium] [accounts=...] [regions=...] | alerts list "
+        "| alerts unsubscribe ID",
+        summary="Post live alerts on risky scaling changes in this channel",
+        admin_only=True,
+        parse=_parse_alerts,
+        example="alerts subscribe min=medium regions=eu-west-1",
     ),
     CommandSpec(
         name="mute",

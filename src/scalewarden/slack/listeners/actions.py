@@ -1,4 +1,5 @@
-"""Button clicks: 👍/👎 feedback, "Share to channel" and "Remediation".
+"""Button clicks: 👍/👎 feedback, "Share to channel", "Remediation", a digest's full list,
+and an alert's "Scan this target now" and "Mute similar" (admins).
 
 Each handler acknowledges at once and answers through the ``response_url`` of the message
 the button was on, so it works in channels the bot has not joined and on ephemeral messages.
@@ -20,11 +21,14 @@ from scalewarden.slack.listeners.replies import busy_response, check_reply, repl
 from scalewarden.slack.services import Responder, SlackServices, safe_call
 from scalewarden.slack.usertext import inert, mention
 from scalewarden.slack.views.buttons import (
+    ACTION_ALERT_MUTE,
+    ACTION_ALERT_SCAN,
     ACTION_DIGEST_FULL,
     ACTION_FEEDBACK_DOWN,
     ACTION_FEEDBACK_UP,
     ACTION_REMEDIATION,
     ACTION_SHARE,
+    AlertTargetPayload,
     AnswerPayload,
     DigestPayload,
     RemediationPayload,
@@ -147,6 +151,86 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             scan_id=payload.scan_id,
         )
 
+    async def private(respond: Responder, text: str) -> None:
+        await safe_call(
+            "response_url",
+            respond(text=text, response_type="ephemeral", replace_original=False),
+        )
+
+    async def alert_scan(body: dict[str, Any], respond: Responder) -> str:
+        """A scan of the alert's check in its account and region, queued on the shared
+        runner (worker processes) like ``/scalewarden scan``; results where that sends them."""
+        from scalewarden.slack.commands import ScanCommand
+        from scalewarden.slack.scan.flow import (
+            ScanRequest,
+            admission_text,
+            run_scan_in_slack,
+            stored_mutes,
+        )
+        from scalewarden.slack.scan.scanner import job_for_command
+
+        payload = AlertTargetPayload.decode(_action(body).get("value"))
+        if payload is None or services.find_check(payload.check_id) is None:
+            await private(respond, "That alert's check is not known to this version.")
+            return "ignored"
+        user = _user_id(body)
+        decision = await services.access.may_scan(user, alert_client)
+        if not decision.allowed:
+            await private(respond, decision.reason)
+            return "denied"
+        command = ScanCommand(
+            check_ids=(payload.check_id,),
+            regions=(payload.region,) if payload.region else (),
+            accounts=(payload.account,) if payload.account else (),
+        )
+        problem = services.scan_scope.account_problem(command.accounts)
+        if problem:
+            await private(respond, f"I cannot scan that: {inert(problem)}.")
+            return "refused"
+        job = job_for_command(command, services.scan_scope, await stored_mutes(services))
+        ticket = services.scans.submit(job, requester=user, source="slack")
+        await private(respond, admission_text(command, ticket))
+        if ticket.run is None:
+            services.metrics.scans.labels(outcome="refused").inc()
+            return "refused"
+        request = ScanRequest(command=command, user_id=user, channel_id=_channel_id(body) or "")
+        run = ticket.run
+
+        async def follow() -> None:  # a scan outlives the click's quick slot
+            await run_scan_in_slack(services, alert_client, respond, request, run)
+
+        services.tasks.spawn(follow(), name="slack-scan")
+        return "scan_started"
+
+    async def alert_mute(body: dict[str, Any], respond: Responder) -> str:
+        """The mute flow, filled in: the ``mute`` command for this check and resource, with
+        a reason and an expiry to complete (admins; what it stores silences similar alerts)."""
+        from datetime import UTC, datetime, timedelta
+
+        from scalewarden.slack.commands import SLASH_COMMAND
+
+        payload = AlertTargetPayload.decode(_action(body).get("value"))
+        if payload is None or services.find_check(payload.check_id) is None:
+            await private(respond, "That alert's check is not known to this version.")
+            return "ignored"
+        decision = await services.access.may_scan(_user_id(body), alert_client)
+        if not decision.allowed:
+            await private(respond, decision.reason)
+            return "denied"
+        parts = payload.resource.split(" ")
+        pattern = parts[1] if len(parts) == 3 else payload.resource
+        # Quoted for the command's parser: no quote or backslash of the resource survives.
+        pattern = pattern.replace('"', "").replace("\\", "").strip()
+        quoted = f'"{pattern}" ' if pattern else ""
+        until = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%d")
+        line = f'{SLASH_COMMAND} mute {payload.check_id} {quoted}reason="..." until={until}'
+        await private(
+            respond,
+            "To mute alerts and findings like this one, run (change the reason and the "
+            f"date; a `*` in the pattern matches any text):\n```{inert(line)}```",
+        )
+        return "shown"
+
     def on_click(
         source: str, job: Callable[[dict[str, Any], Responder], Coroutine[Any, Any, str]]
     ) -> Callable[[AsyncAck, dict[str, Any]], Coroutine[Any, Any, None]]:
@@ -195,3 +279,6 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     app.action(ACTION_REMEDIATION)(on_click("remediation", remediation))
     digest_client = app.client
     app.action(ACTION_DIGEST_FULL)(on_click("digest", digest_full_list))
+    alert_client = app.client
+    app.action(ACTION_ALERT_SCAN)(on_click("alert_scan", alert_scan))
+    app.action(ACTION_ALERT_MUTE)(on_click("alert_mute", alert_mute))

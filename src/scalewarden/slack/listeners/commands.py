@@ -33,7 +33,12 @@ from scalewarden.slack.commands import (
     parse_command,
     spec_of,
 )
-from scalewarden.slack.listeners.digests import handle_digest, handle_mute, handle_unmute
+from scalewarden.slack.listeners.digests import (
+    handle_alerts,
+    handle_digest,
+    handle_mute,
+    handle_unmute,
+)
 from scalewarden.slack.listeners.replies import BUSY, reply_to_question
 from scalewarden.slack.scan.flow import (
     ScanRequest,
@@ -190,6 +195,7 @@ HANDLERS: dict[str, Handler] = {
     "scan": handle_scan,
     "findings": handle_findings,
     "digest": handle_digest,
+    "alerts": handle_alerts,
     "mute": handle_mute,
     "unmute": handle_unmute,
     "help": handle_help,

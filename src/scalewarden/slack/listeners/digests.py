@@ -1,4 +1,5 @@
-"""``/scalewarden digest …``, ``mute …`` and ``unmute``, and the digest's "full list" button.
+"""``/scalewarden digest …``, ``alerts …``, ``mute …`` and ``unmute``, and the digest's
+"full list" button.
 
 All are for admins (the dispatcher applies the specs' ``admin_only``). Input was parsed and
 validated by ``slack/commands.py``; here come the checks that need the world: the channel
@@ -20,7 +21,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from scalewarden.slack.commands import SLASH_COMMAND, DigestCommand, MuteCommand, UnmuteCommand
+from scalewarden.slack.commands import (
+    SLASH_COMMAND,
+    AlertsCommand,
+    DigestCommand,
+    MuteCommand,
+    UnmuteCommand,
+)
 from scalewarden.slack.scan.flow import failure_message
 from scalewarden.slack.services import SlackServices, safe_call
 from scalewarden.slack.usertext import escape, inert
@@ -29,7 +36,7 @@ if TYPE_CHECKING:
     from scalewarden.digests.result import DigestResult
     from scalewarden.slack.listeners.commands import CommandContext
     from scalewarden.store import Store
-    from scalewarden.store.records import Subscription
+    from scalewarden.store.records import AlertSubscription, Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +44,10 @@ T = TypeVar("T")
 
 #: What a command answers when the database does not (locked, unreachable, failing over).
 TRY_AGAIN = "The database is not answering just now, so nothing was changed. Please try again."
-NO_DATABASE = "No database is configured, so there are no digests or mutes here."
+NO_DATABASE = "No database is configured, so there are no digests, alerts or mutes here."
+
+
+_INVITE = "Invite me first (`/invite @scalewarden`), then subscribe again."
 
 
 class Refused(Exception):
@@ -60,27 +70,33 @@ async def in_store(services: SlackServices, call: Callable[[Store], T]) -> T:
 
 
 async def channel_problem(client: AsyncWebClient, channel_id: str) -> str | None:
-    """Why digests may not post in ``channel_id``, or ``None`` when they may."""
-    invite = "Invite me first (`/invite @scalewarden`), then subscribe again."
+    """Why digests and alerts may not post in ``channel_id``, or ``None`` when they may."""
     try:
         response = await client.conversations_info(channel=channel_id)
     except SlackApiError as exc:
         error = exc.response.get("error") if exc.response is not None else None
         if error in ("channel_not_found", "not_in_channel"):
-            return f"I am not a member of this channel. {invite}"
+            return f"I am not a member of this channel. {_INVITE}"
         logger.warning("conversations.info failed: %s", error)
         return "I could not look this channel up in Slack just now. Please try again."
     except Exception as exc:
         logger.warning("conversations.info failed: %s", type(exc).__name__)
         return "I could not look this channel up in Slack just now. Please try again."
-    channel = response.get("channel") or {}
+    return problem_of_channel(response.get("channel") or {})
+
+
+def problem_of_channel(channel: Any) -> str | None:
+    """The channel rules, on ``conversations.info``'s ``channel``: the bot must be a member,
+    and a channel shared with another organisation is refused. ``None``: it may post there."""
+    if not isinstance(channel, dict):
+        channel = {}
     if channel.get("is_ext_shared"):
         return (
-            "This channel is shared with another organisation, and a digest names your "
-            "accounts' weak spots: subscribe a channel of your own workspace instead."
+            "This channel is shared with another organisation, and digests and alerts name "
+            "your accounts' weak spots: subscribe a channel of your own workspace instead."
         )
     if not channel.get("is_im") and not channel.get("is_member"):
-        return f"I am not a member of this channel. {invite}"
+        return f"I am not a member of this channel. {_INVITE}"
     return None
 
 
@@ -88,6 +104,12 @@ async def handle_digest(ctx: CommandContext, command: DigestCommand) -> None:
     """``digest subscribe|list|unsubscribe|preview``: acknowledge, then answer privately."""
     await ctx.ack(text=_ACKS[command.action], response_type="ephemeral")
     ctx.services.tasks.spawn(_run(ctx, _DIGEST_ACTIONS[command.action], command))
+
+
+async def handle_alerts(ctx: CommandContext, command: AlertsCommand) -> None:
+    """``alerts subscribe|list|unsubscribe``: acknowledge, then answer privately."""
+    await ctx.ack(text=_ALERT_ACKS[command.action], response_type="ephemeral")
+    ctx.services.tasks.spawn(_run(ctx, _ALERT_ACTIONS[command.action], command))
 
 
 async def handle_mute(ctx: CommandContext, command: MuteCommand) -> None:
@@ -314,6 +336,91 @@ async def _unmute(ctx: CommandContext, command: UnmuteCommand) -> Answer:
         raise Refused(f"There is no mute #{command.mute_id} (`mute list` shows them).")
     return f"Mute #{command.mute_id} removed.", None, f"mute #{command.mute_id}"
 
+
+def describe_alerts(subscription: AlertSubscription) -> str:
+    """One line for ``alerts list`` (Slack and the CLI)."""
+    regions = ", ".join(subscription.regions) or "every region"
+    accounts = ", ".join(subscription.accounts) or "every account"
+    return f"{subscription.min_severity} and above, {regions}, {accounts}"
+
+
+async def _alerts_subscribe(ctx: CommandContext, command: AlertsCommand) -> Answer:
+    from scalewarden.alerts.subscriptions import AlertSubscriptionRequest
+
+    problem = await channel_problem(ctx.client, ctx.channel_id)
+    if problem:
+        raise Refused(problem)
+    try:
+        request = AlertSubscriptionRequest.parse(
+            channel=ctx.channel_id,
+            min_severity=command.min_severity,
+            regions=",".join(command.regions) or None,
+            accounts=",".join(command.accounts) or None,
+        )
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
+    subscription = await in_store(
+        ctx.services,
+        lambda store: store.add_alert_subscription(
+            channel=request.channel,
+            min_severity=request.min_severity,
+            regions=request.regions,
+            accounts=request.accounts,
+            created_by=ctx.user_id,
+            now=datetime.now(UTC),
+        ),
+    )
+    text = (
+        f":rotating_light: Alerts #{subscription.id} subscribed: "
+        f"{escape(describe_alerts(subscription))}. Risky scaling changes now come here within "
+        "seconds of EventBridge sending them (`docs/alerts.md` says how to connect it)."
+    )
+    return text, None, f"alerts #{subscription.id}"
+
+
+async def _alerts_list(ctx: CommandContext, command: AlertsCommand) -> Answer:
+    def read(store: Store) -> list[AlertSubscription]:
+        return [s for s in store.alert_subscriptions() if s.channel == ctx.channel_id]
+
+    mine = await in_store(ctx.services, read)
+    if not mine:
+        return (
+            f"No alerts post in this channel. Subscribe with `{SLASH_COMMAND} alerts subscribe "
+            "min=medium`.",
+            None,
+            "0 alert subscriptions",
+        )
+    lines = []
+    for s in mine:
+        line = f"• #{s.id} {escape(describe_alerts(s))}"
+        if s.last_error:
+            line += f"\n    last error: {escape(s.last_error)}"
+        lines.append(line)
+    return "Alerts of this channel:\n" + "\n".join(lines), None, f"{len(mine)} alert subscriptions"
+
+
+async def _alerts_unsubscribe(ctx: CommandContext, command: AlertsCommand) -> Answer:
+    assert command.subscription_id is not None
+    number = command.subscription_id
+    subscription = await in_store(ctx.services, lambda store: store.alert_subscription(number))
+    if subscription is None:
+        raise Refused(f"There is no alert subscription #{number} (`alerts list` shows them).")
+    if subscription.channel != ctx.channel_id:
+        raise Refused(f"Alerts #{number} post in another channel; manage them from there.")
+    await in_store(ctx.services, lambda store: store.remove_alert_subscription(number))
+    return f"Alerts #{number} removed.", None, f"alerts #{number}"
+
+
+_ALERT_ACTIONS: dict[str, Any] = {
+    "subscribe": _alerts_subscribe,
+    "list": _alerts_list,
+    "unsubscribe": _alerts_unsubscribe,
+}
+_ALERT_ACKS = {
+    "subscribe": "Setting up alerts…",
+    "list": "Reading this channel's alerts…",
+    "unsubscribe": "Removing the alerts…",
+}
 
 _DIGEST_ACTIONS: dict[str, Any] = {
     "subscribe": _subscribe,

@@ -1,0 +1,143 @@
+"""`scalewarden alerts add|list|remove`: which channels get live alerts, from the command line.
+
+The same rules as Slack's ``/scalewarden alerts``: input is checked before anything is written
+(a bad channel id, severity, region or account id is exit 2 and stores nothing). With
+``SLACK_BOT_TOKEN`` set, ``add`` also applies the channel rules (the bot must be a member; a
+channel shared with another organisation is refused); without one it says the channel was not
+checked. Alerts themselves arrive at ``POST /aws/events`` of ``scalewarden serve``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from scalewarden.alerts.subscriptions import DEFAULT_MIN_SEVERITY
+from scalewarden.cli.app import EXIT_OK, app, open_store, usage_error
+
+alerts_app = typer.Typer(help="Live alerts on risky scaling changes: add, list, remove.")
+app.add_typer(alerts_app, name="alerts")
+
+
+@alerts_app.command("add")
+def add(
+    channel: str = typer.Option(..., "--channel", help="Slack channel id, e.g. C0123456789."),
+    min_severity: str = typer.Option(
+        DEFAULT_MIN_SEVERITY, "--min-severity", help="Leave out alerts below this severity."
+    ),
+    accounts: str | None = typer.Option(
+        None, "--accounts", help="Comma-separated account ids (default: every account)."
+    ),
+    regions: str | None = typer.Option(
+        None, "--regions", help="Comma-separated regions, or 'all' (the default)."
+    ),
+) -> None:
+    """Subscribe a channel to live alerts; prints the new subscription id."""
+    from datetime import UTC, datetime
+
+    from scalewarden.alerts.subscriptions import AlertSubscriptionRequest
+
+    try:
+        request = AlertSubscriptionRequest.parse(
+            channel=channel, min_severity=min_severity, regions=regions, accounts=accounts
+        )
+    except ValueError as exc:
+        raise usage_error(str(exc)) from None
+    problem = _channel_problem(request.channel)
+    if problem:
+        raise usage_error(problem)
+    with open_store() as store:
+        subscription = store.add_alert_subscription(
+            channel=request.channel,
+            min_severity=request.min_severity,
+            regions=request.regions,
+            accounts=request.accounts,
+            created_by="cli",
+            now=datetime.now(UTC),
+        )
+    typer.echo(subscription.id)
+    raise typer.Exit(EXIT_OK)
+
+
+def _channel_problem(channel: str) -> str | None:
+    """The Slack channel rules, when a bot token allows asking; a warning when it does not."""
+    from scalewarden.settings import get_settings
+
+    settings = get_settings()
+    token = settings.slack_bot_token.get_secret_value().strip() if settings.slack_bot_token else ""
+    if not token:
+        typer.echo(
+            "warning: SLACK_BOT_TOKEN is not set, so the channel was not checked "
+            "(the bot must be a member; shared channels are refused)",
+            err=True,
+        )
+        return None
+    from slack_sdk.errors import SlackApiError
+
+    from scalewarden.slack.digest_poster import digest_web_client
+    from scalewarden.slack.listeners.digests import problem_of_channel
+
+    client = digest_web_client(token, settings.slack_api_url)
+    try:
+        response = client.conversations_info(channel=channel)
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else None
+        if error in ("channel_not_found", "not_in_channel"):
+            return f"the bot is not a member of {channel}: invite it first"
+        return f"Slack could not look {channel} up: {error or 'error'}"
+    problem = problem_of_channel(response.get("channel") or {})
+    return f"{channel}: {problem}" if problem else None
+
+
+@alerts_app.command("list")
+def list_subscriptions(
+    json_output: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+) -> None:
+    """List alert subscriptions with their last error."""
+    import json
+
+    with open_store() as store:
+        subscriptions = store.alert_subscriptions()
+    rows: list[dict[str, Any]] = [
+        {
+            "id": s.id,
+            "channel": s.channel,
+            "min_severity": s.min_severity,
+            "regions": list(s.regions),
+            "accounts": list(s.accounts),
+            "created_by": s.created_by,
+            "created_at": s.created_at.isoformat(),
+            "last_error": s.last_error,
+            "last_error_at": s.last_error_at.isoformat() if s.last_error_at else None,
+        }
+        for s in subscriptions
+    ]
+    if json_output:
+        typer.echo(json.dumps(rows, indent=2))
+        raise typer.Exit(EXIT_OK)
+    if not rows:
+        typer.echo("No alert subscriptions (add one with `scalewarden alerts add`).")
+    for row in rows:
+        regions = ",".join(row["regions"]) or "every region"
+        accounts = ",".join(row["accounts"]) or "every account"
+        typer.echo(
+            f"#{row['id']} {row['channel']} min={row['min_severity']} ({regions}; {accounts})"
+        )
+        if row["last_error"]:
+            typer.echo(f"    last error: {row['last_error']}")
+    raise typer.Exit(EXIT_OK)
+
+
+@alerts_app.command("remove")
+def remove(subscription_id: int = typer.Argument(..., help="The id `alerts list` shows.")) -> None:
+    """Remove an alert subscription."""
+    try:
+        with open_store() as store:
+            removed = store.remove_alert_subscription(subscription_id)
+    except ValueError as exc:
+        raise usage_error(str(exc)) from None
+    if not removed:
+        raise usage_error(f"no alert subscription #{subscription_id}")
+    typer.echo(f"removed alert subscription #{subscription_id}")
+    raise typer.Exit(EXIT_OK)
