@@ -341,3 +341,19 @@ def test_handled_tells_known_kinds_from_others() -> None:
         "detail-type": "EC2 Instance State-change Notification",
     }
     assert not handled(other) and not handled([1]) and classify(other) is None
+
+
+def test_the_prefilter_never_changes_what_the_full_matcher_decides() -> None:
+    """Every sample and near-miss, and odd values the prefilter must leave to the matcher."""
+    from scalewarden.alerts.classify import _may_match
+    from scalewarden.checks.lib.event_pattern import matches
+
+    events = [e for _, e in RISKY] + [e for _, e in BENIGN]
+    odd = copy.deepcopy(dict(RISKY)["aas-scaling-suspended"])
+    odd["detail"]["eventName"] = ["RegisterScalableTarget"]
+    events.append(odd)
+    for event in events:
+        kind = (event.get("source"), event.get("detail-type"), event["detail"].get("eventName"))
+        for rule in RULES:
+            if matches(rule.pattern, event):
+                assert _may_match(rule.prefilter, kind), (rule.id, event["detail"].get("eventName"))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from scalewarden.alerts.classify import (
@@ -64,6 +65,25 @@ class Rule:
     judge: Judge
     #: The least severity the alert has, whatever the check's (``None``: the check's).
     floor: Severity | None = None
+
+    @cached_property
+    def prefilter(self) -> tuple[frozenset[str] | None, ...]:
+        """The plain strings the pattern allows for ``source``, ``detail-type`` and
+        ``detail.eventName`` (``None`` where it allows anything or uses another matcher):
+        an event outside them cannot match, so the full matcher need not run."""
+        detail = self.pattern.get("detail")
+        names = detail.get("eventName") if isinstance(detail, Mapping) else None
+        return (
+            _exact(self.pattern.get("source")),
+            _exact(self.pattern.get("detail-type")),
+            _exact(names),
+        )
+
+
+def _exact(values: Any) -> frozenset[str] | None:
+    if isinstance(values, list) and values and all(isinstance(v, str) for v in values):
+        return frozenset(values)
+    return None
 
 
 def aas_call(*names: str, **detail: Any) -> dict[str, Any]:
