@@ -221,6 +221,8 @@ class AlertPipeline:
     ) -> None:
         store = self._store()
         if store is None or self._client is None:
+            # Slack is off (no bot token): the alert was counted and cannot be posted.
+            self._metrics.alert_posts.labels(outcome="no_slack").inc()
             return
         now = datetime.now(UTC)
         delivery = store.claim_alert_delivery(
