@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 QUEUE_SIZE = 10_000
 #: Events classified per worker-thread hand-off.
 BATCH = 64
+#: Seconds the classifier waits for more events before a batch.
+LINGER = 0.02
 #: The prefix under which EventBridge ids share the de-duplication table with Slack's.
 EVENT_PREFIX = "aws:"
 
@@ -133,6 +135,9 @@ class AlertPipeline:
     async def _classify_forever(self) -> None:
         while True:
             first = await self._queue.get()
+            # Linger a moment, so a stream of events is classified in batches: one worker
+            # thread hand-off per batch instead of per event (alerts are seconds-scale).
+            await asyncio.sleep(LINGER)
             batch = [first]
             while len(batch) < BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())

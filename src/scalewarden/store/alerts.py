@@ -159,20 +159,18 @@ class AlertRecords:
             raise ValueError(f"state {state!r} does not end a delivery")
         text = " ".join(str(error).split())[:ERROR_LENGTH] if error else None
         now = _aware("now", now)
+        ts = validate.optional_text("message_ts", message_ts, max_length=SHORT_LENGTH)
         with self._writes.begin() as session:
-            row = session.get(DeliveryRow, validate.row_id(delivery_id))
-            if row is None:
-                return
-            row.state = state
-            row.updated_at = now
-            row.message_ts = validate.optional_text(
-                "message_ts", message_ts, max_length=SHORT_LENGTH
-            )
-            row.last_error = text
-            if state != "posted":
+            channel = session.scalars(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == validate.row_id(delivery_id))
+                .values(state=state, updated_at=now, message_ts=ts, last_error=text)
+                .returning(DeliveryRow.channel)
+            ).first()
+            if channel is not None and state != "posted":
                 session.execute(
                     update(SubscriptionRow)
-                    .where(SubscriptionRow.channel == row.channel)
+                    .where(SubscriptionRow.channel == channel)
                     .values(last_error=text or state, last_error_at=now)
                 )
 
