@@ -356,3 +356,14 @@ async def test_a_stored_mute_of_the_check_and_resource_silences_similar_alerts(
         assert await _metric(client, "muted") == 1
     (post,) = _posts(fake_slack)
     assert "other-cluster" in json.dumps(post.params["blocks"])
+
+
+async def test_a_key_with_non_ascii_characters_is_compared_as_sent(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+) -> None:
+    key = "schlüssel-ключ-0123456789"
+    async with served(make_settings, store, SCALEWARDEN_EVENTS_KEY=key) as (client, app):
+        event = dict(RISKY)["aas-scaling-suspended"]
+        assert (await _send(client, event, key=key.encode())).status_code == 202
+        assert (await _send(client, event, key=key.encode("latin-1", "replace"))).status_code == 401
+        await app.state.alerts.idle()
