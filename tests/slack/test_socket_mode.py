@@ -62,3 +62,48 @@ async def test_a_socket_mode_message_is_acknowledged_and_answered(make_harness: 
     (post,) = h.fake.api_calls("chat.postMessage")
     assert post.params["channel"] == CHANNEL and post.params["thread_ts"] == "7.1"
     assert "TLS" in json.dumps(post.params)
+
+
+async def test_over_socket_mode_a_refused_token_is_told_in_the_ack(
+    make_harness: Any, fake_slack: Any
+) -> None:
+    """The start-up check guards Socket Mode too: with the bot token refused, a slash command
+    is acknowledged at once with the reason, and nothing else is asked of Slack."""
+    from urllib.parse import parse_qsl
+
+    from harness import ADMIN, command_body
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from scalewarden.slack.workspace import NOT_CONNECTED, SlackStatus
+
+    fake_slack.fail("auth.test", 200, body={"ok": False, "error": "token_revoked"})
+    async with make_harness(
+        settings_env={"SLACK_SIGNING_SECRET": "", "SLACK_APP_TOKEN": APP_TOKEN},
+        socket_mode=True,
+    ) as h:
+        assert h.app.state.workspace.status is SlackStatus.UNAUTHORISED
+        handler = AsyncSocketModeHandler(h.app.state.bolt, APP_TOKEN)
+        await handler.connect_async()
+        try:
+            payload = dict(
+                parse_qsl(
+                    command_body(
+                        "scan", user=ADMIN, channel=CHANNEL, response_url=h.fake.response_url()
+                    ).decode()
+                )
+            )
+            await h.fake.push(
+                {
+                    "envelope_id": "env-cmd",
+                    "type": "slash_commands",
+                    "accepts_response_payload": True,
+                    "payload": payload,
+                }
+            )
+            await h.fake.wait_for(lambda: h.fake.socket_received)
+        finally:
+            await handler.close_async()
+    (ack,) = h.fake.socket_received
+    assert ack["envelope_id"] == "env-cmd"
+    assert ack["payload"]["text"] == NOT_CONNECTED[SlackStatus.UNAUTHORISED]
+    assert len(h.fake.api_calls("auth.test")) == 1 and h.fake.webhook_calls() == []
