@@ -83,3 +83,43 @@ def test_racing_claims_of_one_event_and_channel_have_one_winner(database_url: st
     for s in stores:
         s.close()
     assert len(won) == 4 and len([w for w in won if w is not None]) == 1
+
+
+def test_old_deliveries_are_pruned_and_recent_ones_kept(store: Store) -> None:
+    from datetime import timedelta
+
+    old = store.claim_alert_delivery(
+        event_key="aws:old",
+        channel="C0SEC",
+        rule_id="r",
+        severity="low",
+        now=NOW - timedelta(days=8),
+    )
+    new = store.claim_alert_delivery(
+        event_key="aws:new", channel="C0SEC", rule_id="r", severity="low", now=NOW
+    )
+    assert old is not None and new is not None
+    assert store.prune_alert_deliveries(before=NOW - timedelta(days=7)) == 1
+    assert [d.event_key for d in store.alert_deliveries()] == ["aws:new"]
+    with pytest.raises(ValueError):
+        store.prune_alert_deliveries(before=datetime(2026, 1, 1))
+
+
+async def test_the_services_clean_up_prunes_week_old_deliveries(store: Store) -> None:
+    import asyncio
+    from datetime import timedelta
+
+    from scalewarden.slack.housekeeping import prune_events_forever
+
+    now = datetime.now(UTC)
+    for key, age in (("aws:week-old", timedelta(days=8)), ("aws:recent", timedelta(hours=23))):
+        store.claim_alert_delivery(
+            event_key=key, channel="C0SEC", rule_id="r", severity="low", now=now - age
+        )
+    task = asyncio.create_task(prune_events_forever(lambda: store, interval=3600))
+    for _ in range(500):
+        if len(store.alert_deliveries()) == 1:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    assert [d.event_key for d in store.alert_deliveries()] == ["aws:recent"]

@@ -183,3 +183,14 @@ class AlertRecords:
             stmt = stmt.where(DeliveryRow.channel == channel)
         with self._reads() as session:
             return [_delivery(row) for row in session.scalars(stmt)]
+
+    def prune_alert_deliveries(self, *, before: datetime) -> int:
+        """Forget deliveries created before ``before``; returns how many rows went.
+
+        A delivery row is what keeps a retried event from posting again; EventBridge gives
+        up on an event after at most 24 hours, so rows older than that only take space.
+        """
+        before = _aware("before", before)
+        with self._writes.begin() as session:
+            result = session.execute(delete(DeliveryRow).where(DeliveryRow.created_at < before))
+            return int(getattr(result, "rowcount", 0) or 0)
