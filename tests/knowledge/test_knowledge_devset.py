@@ -8,6 +8,7 @@ import pytest
 
 from scalewarden.knowledge.devset import (
     HELD_OUT_FILE,
+    HELD_OUT_3_FILE,
     LABELLED_SETS,
     OFF_TOPIC_FILE,
     PRACTICE_FILE,
@@ -102,3 +103,4 @@ def test_every_set_is_present_even_when_empty() -> None:
     assert by_set([]) == {name: [] for name in LABELLED_SETS}
     assert set_of("anything-new.yaml") == "development"
     assert set_of(HELD_OUT_FILE) == "held-out"
+    assert set_of(HELD_OUT_3_FILE) == "held-out 3"
