@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from scalewarden.knowledge.devset import (
-    HELD_OUT_FILE,
     HELD_OUT_3_FILE,
+    HELD_OUT_FILE,
     LABELLED_SETS,
     OFF_TOPIC_FILE,
     PRACTICE_FILE,
