@@ -266,3 +266,41 @@ def test_a_question_naming_a_fact_gets_the_fact(
 def test_a_named_row_comes_without_the_rows_nobody_asked_for() -> None:
     snippet = engine().answer("which slr does the kafka namespace use", 3).results[0].snippet
     assert "_ECSService" not in snippet and "_DynamoDBTable" not in snippet
+
+
+#: (question, article, section): the everyday word for what the AWS pages name otherwise
+#: (limits for quotas, an outage for impairment, prod for production, deny for protect).
+EVERYDAY_WORDS = [
+    (
+        "app autoscaling service limits",
+        "resilience",
+        "What are the Application Auto Scaling service quotas?",
+    ),
+    (
+        "deny changes to prod scalable targets",
+        "tagging-abac",
+        "How do I stop people changing, suspending or deleting scaling on production targets?",
+    ),
+    (
+        "what happens to our tables during a cloudwatch outage",
+        "resilience",
+        "What happens to capacity when Application Auto Scaling or CloudWatch is impaired?",
+    ),
+    (
+        "how long is scaling activity retention",
+        "resilience",
+        "How long does Application Auto Scaling keep scaling activity history?",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "article", "section"), EVERYDAY_WORDS, ids=[c[0] for c in EVERYDAY_WORDS]
+)
+def test_everyday_words_find_the_section_that_uses_the_aws_word(
+    question: str, article: str, section: str
+) -> None:
+    answer = engine().answer(question, 3)
+    assert answer.answered, question
+    first = answer.results[0]
+    assert (first.article_id, first.section) == (article, section)

@@ -255,12 +255,12 @@ def test_trailing_results_far_below_the_best_are_left_out(
 
 def test_trailing_results_just_above_the_floor_are_kept(engine: Engine) -> None:
     """The floor sits at three tenths of the best score, no higher and no lower: here the
-    runners-up score 0.36 and 0.34 of the best and stay, the fourth (0.24) goes. A floor moved
+    runners-up score 0.36 and 0.32 of the best and stay, the fourth (0.23) goes. A floor moved
     to 0.35 would drop the third result, one moved to 0.2 would add the fourth."""
     question = "what is the endpoint service name"
     _, hits = engine.index.search(question, top=4)
     ratios = [round(h.score / hits[0].score, 2) for h in hits]
-    assert ratios == [1.0, 0.36, 0.34, 0.24]
+    assert ratios == [1.0, 0.36, 0.32, 0.23]
     answer = engine.answer(question, 4)
     assert [r.section for r in answer.results] == [
         "What is the endpoint service name?",

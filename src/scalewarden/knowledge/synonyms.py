@@ -172,6 +172,27 @@ SYNONYMS: dict[str, str] = {
     "who disabled": "who disabled cloudtrail api calls",
     "audit": "audit logging cloudtrail",
     "auditing": "audit logging cloudtrail",
+    # the everyday words for what the AWS pages call quotas, impairment, suspension,
+    # retention, denial and compliance (each keeps the word typed)
+    "limit": "limit quota",
+    "limits": "limits quotas",
+    "outage": "outage impaired",
+    "outages": "outages impaired",
+    "degraded": "degraded impaired",
+    "pause": "pause suspend",
+    "paused": "paused suspended",
+    "pausing": "pausing suspending",
+    "unpause": "resume",
+    "retention": "retention kept",
+    "retain": "retain kept",
+    "retained": "retained kept",
+    "prevent": "prevent deny",
+    "block": "block deny",
+    "forbid": "forbid deny",
+    "certified": "certified compliance",
+    "certification": "certification compliance",
+    "attestation": "attestation compliance",
+    "prod": "prod production",
 }
 
 #: Longest phrase in the table, in words (bounds the matching loop).
