@@ -40,7 +40,7 @@ from scalewarden.scanning.runner import ScanLimits, ScanRunner, ScanStore
 from scalewarden.service_scope import ServiceScope
 from scalewarden.serving import MAX_HEADER_BYTES
 from scalewarden.settings import Settings, get_settings
-from scalewarden.slack.access import AccessPolicy
+from scalewarden.slack.access import LOOKUP_TIMEOUT, AccessPolicy
 from scalewarden.slack.alert_delivery import AlertPipeline
 from scalewarden.slack.background import BackgroundTasks
 from scalewarden.slack.digest_poster import digest_web_client
@@ -323,6 +323,7 @@ def create_app(
     prune_interval: float = DEFAULT_PRUNE_INTERVAL,
     event_retention: timedelta = DEFAULT_EVENT_RETENTION,
     scheduler_owner: str | None = None,
+    admin_lookup_timeout: float = LOOKUP_TIMEOUT,
 ) -> FastAPI:
     """Build the service. Every argument after ``settings`` replaces a real part (tests).
 
@@ -338,7 +339,8 @@ def create_app(
     failures do not wait out production's half-second steps. ``digest_runner`` replaces the
     digests' scan (by default the scan runner's, like every other scan); the scheduler runs
     when ``settings.scheduler`` is on, a database and a bot token are there
-    (``scheduler_owner`` names it in the lease).
+    (``scheduler_owner`` names it in the lease). ``admin_lookup_timeout`` bounds the admin
+    group lookup (10 s, after the ack; tests of a stalled lookup shorten it).
     """
     settings = settings or get_settings()
     service_scope = ServiceScope.from_settings(settings)
@@ -356,7 +358,11 @@ def create_app(
         scans=build_scan_runner(settings, scanner, lambda: services.store),
         checks=checks or _default_checks,
         explainer=explainer or knowledge.explain,
-        access=AccessPolicy(settings.admin_user_ids, settings.admin_usergroup),
+        access=AccessPolicy(
+            settings.admin_user_ids,
+            settings.admin_usergroup,
+            lookup_timeout=admin_lookup_timeout,
+        ),
         metrics=metrics,
         tasks=BackgroundTasks(),
         progress_interval=progress_interval,

@@ -150,3 +150,16 @@ async def test_a_failed_group_lookup_refuses_and_logs_why(
     assert caplog.messages == [f"admin group lookup failed: {logged}"]
     # nothing half-read was cached: the next decision asks again and succeeds
     assert await policy.may_scan(USER, client) == AccessDecision(True)
+
+
+async def test_a_stalled_group_lookup_refuses_at_the_deadline_and_is_asked_again(
+    client: AsyncWebClient, fake_slack: FakeSlack
+) -> None:
+    """Every decision (commands, buttons, the Home tab) is bounded by the lookup deadline; a
+    lookup cut off there caches nothing, so the next decision asks Slack again."""
+    fake_slack.usergroups[GROUP] = [USER]
+    fake_slack.fail("usergroups.users.list", 200, delay=60.0)
+    policy = AccessPolicy(frozenset(), GROUP, clock=Clock(), lookup_timeout=0.05)
+    assert await policy.may_scan(USER, client) == AccessDecision(False, CANNOT_VERIFY)
+    assert await policy.may_scan(USER, client) == AccessDecision(True)
+    assert len(fake_slack.api_calls("usergroups.users.list")) == 2

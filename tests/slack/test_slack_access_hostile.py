@@ -40,13 +40,19 @@ async def test_findings_are_for_admins_only(make_harness: Any) -> None:
         {"status": 200, "body": {"ok": False, "error": "missing_scope"}},
         {"status": 500},
         {"status": 200, "body": {"ok": True, "users": "UUSER0001"}},
+        # A lookup that stalls (the stand-in answers only when it stops) outlives the
+        # deadline (10 s in production, after the ack): the refusal must not wait for it. The
+        # deadline is shortened to keep this fast; the stall is still far longer than it.
+        {"status": 200, "delay": 60.0},
     ],
+    ids=["refused", "server-error", "not-a-list", "stalled"],
 )
 async def test_admin_group_lookup_failures_refuse_and_say_why(
     make_harness: Any, scanner: RecordingScanner, failure: dict[str, Any]
 ) -> None:
     env = {"SCALEWARDEN_ADMIN_USERS": "", "SCALEWARDEN_ADMIN_USERGROUP": "S0ADMINS"}
-    async with make_harness(settings_env=env) as h:
+    deadline = {"admin_lookup_timeout": 0.05} if failure.get("delay") else {}
+    async with make_harness(settings_env=env, **deadline) as h:
         h.fake.usergroups["S0ADMINS"] = [USER]
         h.fake.fail("usergroups.users.list", times=5, **failure)
         response = await h.command("scan", user=USER)
@@ -56,6 +62,8 @@ async def test_admin_group_lookup_failures_refuse_and_say_why(
         (reply,) = h.fake.webhook_calls("cmd")
         assert "could not check your membership" in reply.params["text"]
         assert scanner.calls == []
+        # The refusal followed a lookup that was asked for (not a shortcut around it).
+        assert h.fake.api_calls("usergroups.users.list")
 
 
 async def test_admin_group_lookup_that_drops_the_connection_refuses(

@@ -49,8 +49,17 @@ class AccessDecision:
     reason: str = ""
 
 
+#: How long the admin-group lookup may take. It never holds up an ack (a command that needs it
+#: is acknowledged first, ``decided_now``), so it may take longer than Slack's 3 s.
+LOOKUP_TIMEOUT = 10.0
+
+
 class AccessPolicy:
-    """Decides scan access; one instance per app so that the group cache is shared."""
+    """Decides scan access; one instance per app so that the group cache is shared.
+
+    ``lookup_timeout`` bounds the group lookup of every decision (commands, buttons, the Home
+    tab): a lookup that takes longer refuses with :data:`CANNOT_VERIFY`.
+    """
 
     def __init__(
         self,
@@ -59,9 +68,11 @@ class AccessPolicy:
         *,
         cache_seconds: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        lookup_timeout: float = LOOKUP_TIMEOUT,
     ) -> None:
         self.admin_user_ids = admin_user_ids
         self.admin_usergroup = (admin_usergroup or "").strip() or None
+        self.lookup_timeout = lookup_timeout
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._members: frozenset[str] | None = None
@@ -129,7 +140,7 @@ class AccessPolicy:
         if not self.configured:
             return AccessDecision(False, NOT_CONFIGURED)
         try:
-            allowed = await self.is_admin(user_id, client)
+            allowed = await asyncio.wait_for(self.is_admin(user_id, client), self.lookup_timeout)
         except Exception as exc:  # whatever went wrong, an unverified user is not an admin
             error = exc.response.get("error") if isinstance(exc, SlackApiError) else None
             logger.warning("admin group lookup failed: %s %s", type(exc).__name__, error or "")

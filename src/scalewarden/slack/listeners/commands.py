@@ -22,7 +22,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.checks.model import Finding
-from scalewarden.slack.access import CANNOT_VERIFY, AccessDecision
+from scalewarden.slack.access import AccessDecision
 from scalewarden.slack.commands import (
     SLASH_COMMAND,
     SPECS,
@@ -54,8 +54,6 @@ from scalewarden.slack.views.scan import findings_blocks
 
 logger = logging.getLogger(__name__)
 
-#: How long the admin-group lookup may take (it runs after the ack, as background work).
-ACCESS_TIMEOUT = 10.0
 #: The ack of an admin-only command while the admin group is read from Slack.
 CHECKING_ACCESS = "Checking that you are a scalewarden admin…"
 
@@ -221,7 +219,8 @@ async def dispatch(ctx: CommandContext, command: object) -> None:
     await ctx.ack(text=CHECKING_ACCESS, response_type="ephemeral")
 
     async def later() -> None:
-        decision = await _decide(ctx.services, ctx.user_id, ctx.client)
+        # Bounded by the policy's lookup deadline (``AccessPolicy.lookup_timeout``).
+        decision = await ctx.services.access.may_scan(ctx.user_id, ctx.client)
         await _apply(replace(ctx, ack=_ack_by_reply(ctx.respond)), command, decision)
 
     ctx.services.tasks.spawn(later(), name="slack-access")
@@ -271,13 +270,6 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             channel_id=str(command.get("channel_id") or ""),
         )
         await dispatch(ctx, parsed)
-
-
-async def _decide(services: SlackServices, user_id: str, client: AsyncWebClient) -> AccessDecision:
-    try:
-        return await asyncio.wait_for(services.access.may_scan(user_id, client), ACCESS_TIMEOUT)
-    except TimeoutError:
-        return AccessDecision(False, CANNOT_VERIFY)
 
 
 def _unknown_checks(services: SlackServices, command: ScanCommand) -> list[str]:
