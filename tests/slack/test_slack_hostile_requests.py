@@ -30,64 +30,135 @@ JSON = "application/json"
 # -- signatures ---------------------------------------------------------------------------
 
 
-async def test_every_kind_of_request_needs_a_valid_signature(make_harness: Any) -> None:
-    """Commands, events, interactivity and url_verification alike: one check, before parsing."""
+#: One request of every kind the app serves, each with a body Slack could send.
+def _kinds(url: str) -> list[tuple[str, bytes, str]]:
+    return [
+        ("command", command_body("scan", user=ADMIN, channel=CHANNEL, response_url=url), FORM),
+        ("help command", command_body("help", user=USER, channel=CHANNEL, response_url=url), FORM),
+        (
+            "url_verification",
+            json.dumps({"type": "url_verification", "challenge": "c"}).encode(),
+            JSON,
+        ),
+        ("button", action_body(ACTION_SHARE, "{}", user=USER, response_url=url), FORM),
+        (
+            "event",
+            json.dumps({"type": "event_callback", "event_id": "Ev1", "event": {}}).encode(),
+            JSON,
+        ),
+    ]
+
+
+Headers = list[tuple[str, str | bytes]]
+
+
+def _unsigned_variants(body: bytes, now: int) -> list[tuple[str, bytes, Headers]]:
+    """Every way a request for ``body`` can arrive without a valid signature over it."""
+    good = sign(body, timestamp=now)
+    ts, sig = good["X-Slack-Request-Timestamp"], good["X-Slack-Signature"]
+    digest = sig.removeprefix("v0=")
+    forged = "v0=" + "0" * 64
+
+    def signed(**kwargs: Any) -> Headers:
+        return list(sign(body, **kwargs).items())
+
+    return [
+        ("unsigned", body, []),
+        ("timestamp only", body, [("X-Slack-Request-Timestamp", ts)]),
+        ("signature only", body, [("X-Slack-Signature", sig)]),
+        (
+            "forged signature",
+            body,
+            [("X-Slack-Request-Timestamp", ts), ("X-Slack-Signature", forged)],
+        ),
+        ("wrong secret", body, signed(secret="x" * 32, timestamp=now)),
+        ("stale by 6 minutes", body, signed(timestamp=now - 6 * 60)),
+        ("6 minutes ahead", body, signed(timestamp=now + 6 * 60)),
+        (
+            "v1 scheme",
+            body,
+            [("X-Slack-Request-Timestamp", ts), ("X-Slack-Signature", "v1=" + digest)],
+        ),
+        ("no scheme", body, [("X-Slack-Request-Timestamp", ts), ("X-Slack-Signature", digest)]),
+        ("timestamp 1e9", body, [("X-Slack-Request-Timestamp", "1e9"), ("X-Slack-Signature", sig)]),
+        (
+            "timestamp soon",
+            body,
+            [("X-Slack-Request-Timestamp", "soon"), ("X-Slack-Signature", sig)],
+        ),
+        (
+            "spaced timestamp",
+            body,
+            [("X-Slack-Request-Timestamp", f" {now}"), ("X-Slack-Signature", sig)],
+        ),
+        (
+            "Arabic-Indic digits",
+            body,
+            [("X-Slack-Request-Timestamp", "٣٣٣".encode()), ("X-Slack-Signature", sig)],
+        ),
+        # A forged signature first, the genuine one second: the first one counts.
+        (
+            "forged then genuine",
+            body,
+            [
+                ("X-Slack-Request-Timestamp", ts),
+                ("X-Slack-Signature", forged),
+                ("X-Slack-Signature", sig),
+            ],
+        ),
+        (
+            "stale then fresh timestamp",
+            body,
+            [
+                ("X-Slack-Request-Timestamp", str(now - 600)),
+                ("X-Slack-Request-Timestamp", ts),
+                ("X-Slack-Signature", sig),
+            ],
+        ),
+        # The genuine headers over a body altered after signing.
+        ("one byte altered", body[:-1] + bytes([body[-1] ^ 1]), [*good.items()]),
+        ("field appended", body + b"&extra=1", [*good.items()]),
+    ]
+
+
+async def test_every_request_without_a_valid_signature_gets_401_and_does_nothing(
+    make_harness: Any,
+) -> None:
+    """Commands, events, buttons and url_verification alike: one check, before parsing, and
+    every way of getting it wrong is refused. One app meets them all, as the service does."""
     async with make_harness() as h:
-        url = h.fake.response_url()
-        bodies = [
-            (command_body("scan", user=ADMIN, channel=CHANNEL, response_url=url), FORM),
-            (json.dumps({"type": "url_verification", "challenge": "c"}).encode(), JSON),
-            (action_body(ACTION_SHARE, "{}", user=USER, response_url=url), FORM),
-            (json.dumps({"type": "event_callback", "event_id": "Ev1", "event": {}}).encode(), JSON),
-        ]
         now = int(time.time())
-        for body, content_type in bodies:
-            good = sign(body, timestamp=now)
-            genuine = good["X-Slack-Signature"]
-            digest = genuine.removeprefix("v0=")
-            variants: list[list[tuple[str, str]]] = [
-                [("X-Slack-Request-Timestamp", good["X-Slack-Request-Timestamp"])],
-                [("X-Slack-Signature", good["X-Slack-Signature"])],
-                [("X-Slack-Request-Timestamp", str(now)), ("X-Slack-Signature", "v1=" + digest)],
-                [("X-Slack-Request-Timestamp", str(now)), ("X-Slack-Signature", digest)],
-                [
-                    ("X-Slack-Request-Timestamp", "1e9"),
-                    ("X-Slack-Signature", good["X-Slack-Signature"]),
-                ],
-                [
-                    ("X-Slack-Request-Timestamp", f" {now}"),
-                    ("X-Slack-Signature", good["X-Slack-Signature"]),
-                ],
-                [
-                    ("X-Slack-Request-Timestamp", "٣٣٣".encode()),
-                    ("X-Slack-Signature", good["X-Slack-Signature"]),
-                ],
-                # A forged signature first, the genuine one second: the first one counts.
-                [
-                    ("X-Slack-Request-Timestamp", str(now)),
-                    ("X-Slack-Signature", "v0=" + "0" * 64),
-                    ("X-Slack-Signature", good["X-Slack-Signature"]),
-                ],
-                [
-                    ("X-Slack-Request-Timestamp", str(now - 600)),
-                    ("X-Slack-Request-Timestamp", str(now)),
-                    ("X-Slack-Signature", good["X-Slack-Signature"]),
-                ],
-            ]
-            for headers in variants:
-                response = await h.client.post(
-                    "/slack/events",
-                    content=body,
-                    headers=[("Content-Type", content_type), *headers],
-                )
-                assert response.status_code == 401, (headers, response.text)
-            # The same signature over a body altered by one byte.
-            altered = body[:-1] + bytes([body[-1] ^ 1])
-            response = await h.post(altered, content_type, headers=good, signed=False)
-            assert response.status_code == 401
+        cases = [
+            (f"{kind}: {variant}", content_type, sent, headers)
+            for kind, body, content_type in _kinds(h.fake.response_url())
+            for variant, sent, headers in _unsigned_variants(body, now)
+        ]
+        # Bodies that would not even parse: the signature is checked before any parsing.
+        cases += [
+            ("unsigned JSON that does not parse", JSON, b"{not json", []),
+            (
+                "undecodable form signed over another body",
+                FORM,
+                b"\xff\xfe",
+                [*sign(b"other").items()],
+            ),
+        ]
+        accepted = []
+        for name, content_type, sent, headers in cases:
+            response = await h.client.post(
+                "/slack/events", content=sent, headers=[("Content-Type", content_type), *headers]
+            )
+            if response.status_code != 401:
+                accepted.append((name, response.status_code, response.text[:100]))
+        assert accepted == []
+        assert len(cases) == 5 * 17 + 2
+        # Nothing reached the listeners: no Slack call, no audit row.
         await h.settle()
         assert h.fake.calls == []
         assert h.store.audit_entries() == []
+        # The same app still serves a correctly signed request.
+        ok = await h.command("help", user=USER)
+        assert ok.status_code == 200 and "How to use" in ok.text
 
 
 # -- bodies -------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -14,38 +13,6 @@ from database_fixtures import BACKENDS
 pytestmark = pytest.mark.asyncio
 
 FORM = "application/x-www-form-urlencoded"
-
-
-async def test_forged_stale_unsigned_and_altered_requests_get_401(make_harness: Any) -> None:
-    async with make_harness() as h:
-        body = command_body("help", user=USER, channel=CHANNEL, response_url=h.fake.response_url())
-        good = sign(body)
-        forged = {**good, "X-Slack-Signature": "v0=" + "0" * 64}
-        stale_ts = int(time.time()) - 6 * 60
-        cases = [
-            await h.post(body, FORM, signed=False),
-            await h.post(body, FORM, headers=forged, signed=False),
-            await h.post(body, FORM, timestamp=stale_ts),
-            await h.post(body, FORM, timestamp=int(time.time()) + 6 * 60),
-            await h.post(body + b"&extra=1", FORM, headers=good, signed=False),
-            await h.post(
-                body, FORM, headers={**good, "X-Slack-Request-Timestamp": "soon"}, signed=False
-            ),
-            await h.post(b"{not json", "application/json", signed=False),
-            await h.post(b"\xff\xfe", FORM, headers=sign(b"other"), signed=False),
-        ]
-        assert [r.status_code for r in cases] == [401] * len(cases)
-        # Nothing reached the listeners: no Slack call, no audit row.
-        await h.settle()
-        assert h.fake.calls == []
-        assert h.store.audit_entries() == []
-
-
-async def test_signed_with_the_wrong_secret_is_refused(make_harness: Any) -> None:
-    async with make_harness() as h:
-        body = command_body("help", user=USER, channel=CHANNEL, response_url=h.fake.response_url())
-        response = await h.post(body, FORM, headers=sign(body, secret="x" * 32), signed=False)
-        assert response.status_code == 401
 
 
 async def test_bodies_over_one_mebibyte_get_413_before_anything_runs(make_harness: Any) -> None:
