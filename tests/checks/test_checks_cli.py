@@ -28,6 +28,7 @@ def test_json_lists_every_check_with_metadata() -> None:
         "remediation",
         "remediation_snippet",
         "kb_article",
+        "kb_section",
         "compliance",
         "sources",
         "scope",

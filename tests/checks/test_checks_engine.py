@@ -23,7 +23,7 @@ def _check(func: Any, *, scope: str = "region", requires: tuple[str, ...] = ()) 
         risk="r",
         remediation="fix",
         remediation_snippet="",
-        kb_article="resilience",
+        kb_section="resilience#suspended-scaling",
         func=func,
         requires=requires,
         scope=scope,  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ def _check(func: Any, *, scope: str = "region", **kinds: tuple[str, ...]) -> Che
         risk="r",
         remediation="fix",
         remediation_snippet="",
-        kb_article="resilience",
+        kb_section="resilience#suspended-scaling",
         func=func,
         scope=scope,  # type: ignore[arg-type]
         **kinds,  # type: ignore[arg-type]

@@ -61,9 +61,35 @@ def test_metadata_is_complete(check: Check) -> None:
     assert check.id.islower() and " " not in check.id
 
 
+def _shipped_section_ids() -> set[str]:
+    from scalewarden.knowledge.corpus import parse_sources, read_sources
+
+    corpus = parse_sources(read_sources(KNOWLEDGE))
+    assert not corpus.problems
+    return {section.section_id for article in corpus.articles for section in article.sections}
+
+
+SHIPPED_SECTIONS = _shipped_section_ids()
+
+
 @pytest.mark.parametrize("check", all_checks(), ids=lambda c: c.id)
-def test_kb_article_exists(check: Check) -> None:
-    assert (KNOWLEDGE / f"{check.kb_article}.md").is_file(), check.kb_article
+def test_every_check_links_to_a_section_of_the_shipped_knowledge_base(check: Check) -> None:
+    """The link is data beside the check (``kb_section``), an explicit ``{#anchor}`` of a
+    shipped article's heading: a renamed anchor or a removed section fails here."""
+    article, _, anchor = check.kb_section.partition("#")
+    assert anchor, f"{check.id}: {check.kb_section!r} names no section"
+    assert check.kb_section in SHIPPED_SECTIONS, check.kb_section
+    assert check.kb_article == article
+    lines = (KNOWLEDGE / f"{article}.md").read_text(encoding="utf-8").splitlines()
+    explicit = [
+        line for line in lines if line.startswith("## ") and line.endswith(f"{{#{anchor}}}")
+    ]
+    assert len(explicit) == 1, f"{check.kb_section}: not one explicit {{#{anchor}}} heading"
+
+
+def test_the_section_links_are_not_all_the_same() -> None:
+    """Sanity for the table above: the checks explain different things."""
+    assert len({check.kb_section for check in all_checks()}) >= 20
 
 
 def test_compliance_mappings_where_they_exist() -> None:

@@ -30,7 +30,7 @@ from scalewarden.settings import get_settings
 FIXTURES = Path(__file__).parent / "fixtures"
 EXTRA = FIXTURES / "extra"
 
-RESULT_KEYS = {"article_id", "title", "section", "snippet", "score", "sources"}
+RESULT_KEYS = {"article_id", "title", "section", "section_id", "snippet", "score", "sources"}
 
 
 def test_answer_holds_the_best_sections_with_snippets_and_sources(engine: Engine) -> None:
@@ -63,7 +63,7 @@ def test_to_dict_is_the_json_contract(engine: Engine) -> None:
 
 
 def test_answer_dataclasses_are_plain_data() -> None:
-    result = Result("a", "A", "Q?", "text", 1.5, ("https://x",))
+    result = Result("a", "A", "Q?", "text", 1.5, ("https://x",), "a#q")
     answer = Answer("q?", True, (result,))
     assert answer.to_dict() == {
         "question": "q?",
@@ -73,6 +73,7 @@ def test_answer_dataclasses_are_plain_data() -> None:
                 "article_id": "a",
                 "title": "A",
                 "section": "Q?",
+                "section_id": "a#q",
                 "snippet": "text",
                 "score": 1.5,
                 "sources": ["https://x"],

@@ -28,10 +28,15 @@ def test_json_output_is_the_contract(knowledge_env: Callable[..., Path]) -> None
     assert data["answered"] is True
     assert len(data["results"]) <= 2
     assert data["results"][0]["section"] == "How do I delete a service-linked role?"
+    # A heading without an explicit anchor is named by its slug.
+    assert data["results"][0]["section_id"] == (
+        data["results"][0]["article_id"] + "#how-do-i-delete-a-service-linked-role"
+    )
     assert set(data["results"][0]) == {
         "article_id",
         "title",
         "section",
+        "section_id",
         "snippet",
         "score",
         "sources",

@@ -192,3 +192,15 @@ def test_readme_in_the_shipped_folder_is_not_an_article(tmp_path: Path) -> None:
     corpus = load_corpus(tmp_path)
     assert corpus.problems == ()
     assert [a.id for a in corpus.articles] == ["sample"]
+
+
+def test_sections_are_named_by_their_explicit_anchor_or_their_heading() -> None:
+    """What checks link to: ``article#anchor``; the anchor is never shown in the heading."""
+    text = GOOD.replace("## Second question?", "## Second question? {#second}")
+    article = parse_article(text, "sample.md", "sample", shipped=True)
+    first, second = article.sections
+    assert (first.heading, first.section_id) == ("First question?", "sample#first-question")
+    assert (second.heading, second.section_id) == ("Second question?", "sample#second")
+    twice = text.replace("## First question?", "## First question? {#second}")
+    with pytest.raises(ArticleError, match="two sections share the anchor 'second'"):
+        parse_article(twice, "sample.md", "sample", shipped=True)

@@ -123,7 +123,7 @@ def sample_check(check_id: str = "dynamodb_table_autoscaling_enabled") -> Check:
         risk="A table without auto scaling is throttled when traffic grows.",
         remediation="Register the table's read and write capacity as scalable targets.",
         remediation_snippet="aws application-autoscaling register-scalable-target ...",
-        kb_article="service-integrations",
+        kb_section="service-integrations#amazon-dynamodb-dynamodb",
         func=lambda check, account, region: [],
         requires=(
             "https://docs.aws.amazon.com/autoscaling/application/userguide/services-that-can-integrate-dynamodb.html",

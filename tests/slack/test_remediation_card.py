@@ -1,5 +1,5 @@
-"""The remediation card explains a check from its own ``kb_article`` and never shows a check's
-data sources as links."""
+"""The remediation card explains a check from the section it links to (``kb_section``) and never
+shows a check's data sources as links."""
 
 from __future__ import annotations
 
@@ -18,13 +18,14 @@ from scalewarden.slack.views.checks import check_blocks
 SHIPPED = KnowledgeBase(DEFAULT_KNOWLEDGE_DIR)
 
 
-def test_explain_fetches_a_section_of_the_named_article_only() -> None:
+def test_explain_fetches_the_linked_section_or_a_section_of_the_named_article() -> None:
     from scalewarden.checks.registry import all_checks
 
     for check in all_checks():
-        explanation = SHIPPED.explain(check.kb_article, check.title)
+        explanation = SHIPPED.explain(check.kb_section, "words of some other section")
         assert explanation is not None, check.id
-        assert explanation.article_id == check.kb_article and explanation.snippet
+        assert explanation.section_id == check.kb_section and explanation.snippet
+    assert SHIPPED.explain("resilience#no-such-anchor", "suspended") is None
     title = "Scaling suspended on a target"
     explanation = SHIPPED.explain("resilience", title)
     assert explanation is not None
@@ -61,7 +62,7 @@ async def test_remediation_button_explains_from_the_checks_own_article(make_harn
 
 
 async def test_remediation_without_an_article_shows_no_data_sources(make_harness: Any) -> None:
-    check = replace(sample_check(), kb_article="no-such-article", requires=("dynamodb_tables",))
+    check = replace(sample_check(), kb_section="no-such-article#x", requires=("dynamodb_tables",))
     async with make_harness(checks=lambda: [check]) as h:
         await h.action(ACTION_REMEDIATION, RemediationPayload(check.id).encode())
         await h.fake.wait_for(lambda: h.fake.webhook_calls("act"))

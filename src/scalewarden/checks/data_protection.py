@@ -31,7 +31,6 @@ from scalewarden.checks.lib.redact import (
 from scalewarden.checks.model import Check, Finding, Severity, Status
 
 TOPIC = "data-protection"
-KB = "data-protection"
 
 
 def _sensitive_names(
@@ -177,7 +176,7 @@ CHECKS: tuple[Check, ...] = (
             "aws application-autoscaling untag-resource --resource-arn <target-arn> "
             "--tag-keys <key>"
         ),
-        kb_article=KB,
+        kb_section="data-protection#sensitive-names",
         func=_sensitive_names,
         requires=(Source.SCALABLE_TARGETS, Source.SCALING_POLICIES, Source.SCHEDULED_ACTIONS),
         # Names are judged without tags (SecurityAudit cannot read them); "nothing found"
@@ -206,7 +205,7 @@ CHECKS: tuple[Check, ...] = (
             "custom-resource --scalable-dimension custom-resource:ResourceType:Property "
             "--resource-id <url>"
         ),
-        kb_article=KB,
+        kb_section="data-protection#custom-resource-endpoint",
         func=_url_credentials,
         requires=(Source.SCALABLE_TARGETS,),
     ),

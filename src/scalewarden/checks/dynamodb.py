@@ -98,7 +98,7 @@ CHECKS: tuple[Check, ...] = (
             "--resource-id table/orders --scalable-dimension dynamodb:table:ReadCapacityUnits "
             "--min-capacity 5 --max-capacity 500"
         ),
-        kb_article="compliance-validation",
+        kb_section="compliance-validation#security-hub-control",
         func=_autoscaling_enabled,
         # A table's verdict reads DynamoDB's own targets and policies, all of them: without
         # them every table would look unscaled. Other namespaces are none of its business.

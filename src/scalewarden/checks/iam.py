@@ -483,7 +483,7 @@ CHECKS: tuple[Check, ...] = (
             '{"StringEquals": {"application-autoscaling:service-namespace": "ecs", '
             '"aws:ResourceTag/team": "payments"}}}'
         ),
-        kb_article="iam-policy-examples",
+        kb_section="iam-policy-examples#unrestricted-writes",
         func=_aas_write_unrestricted,
         requires=(Source.IAM_AUTHORIZATION,),
         scope="account",
@@ -506,7 +506,7 @@ CHECKS: tuple[Check, ...] = (
         remediation_snippet=(
             "aws iam list-entities-for-policy --policy-arn arn:aws:iam::aws:policy/PowerUserAccess"
         ),
-        kb_article="iam-managed-policies",
+        kb_section="iam-managed-policies#who-can-change-scaling",
         func=_principal_write_access,
         requires=(Source.IAM_AUTHORIZATION,),
         scope="account",
@@ -534,7 +534,7 @@ CHECKS: tuple[Check, ...] = (
             'AWSServiceRoleForApplicationAutoScaling_ECSService", "Condition": {"StringLike": '
             '{"iam:AWSServiceName": "ecs.application-autoscaling.amazonaws.com"}}}'
         ),
-        kb_article="service-linked-roles",
+        kb_section="service-linked-roles#create-permissions",
         func=_create_slr_unscoped,
         requires=(Source.IAM_AUTHORIZATION,),
         scope="account",

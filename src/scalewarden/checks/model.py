@@ -252,7 +252,11 @@ class Check:
     risk: str
     remediation: str
     remediation_snippet: str
-    kb_article: str
+    #: The knowledge-base section that explains this check (``article-id#anchor``, the
+    #: heading's ``{#anchor}``): the remediation card shows it, and an answer from that section
+    #: tells admins how their account fares on this check. A test holds every link to an
+    #: existing section of the shipped articles.
+    kb_section: str
     func: CheckFunc = field(compare=False, repr=False)
     #: The inventory sources (``Source`` values) its per-resource verdicts read: a whole one
     #: missing makes the scope an ERROR; one namespace of one missing leaves that namespace
@@ -266,6 +270,11 @@ class Check:
     absence_requires: tuple[str, ...] = ()
     scope: Scope = "region"
     compliance: Mapping[str, list[str]] = field(default_factory=dict, hash=False)
+
+    @property
+    def kb_article(self) -> str:
+        """The article of :attr:`kb_section` (what findings and report formats carry)."""
+        return self.kb_section.partition("#")[0]
 
     def finding(
         self,
@@ -317,6 +326,7 @@ class Check:
             "remediation": self.remediation,
             "remediation_snippet": self.remediation_snippet,
             "kb_article": self.kb_article,
+            "kb_section": self.kb_section,
             "compliance": {k: list(v) for k, v in self.compliance.items()},
             # Published as "sources" since the first release; kept for existing consumers.
             "sources": list(self.requires),

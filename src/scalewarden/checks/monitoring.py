@@ -415,7 +415,7 @@ CHECKS: tuple[Check, ...] = (
             "--is-multi-region-trail --enable-log-file-validation && "
             "aws cloudtrail start-logging --name org-trail"
         ),
-        kb_article="monitoring-cloudtrail",
+        kb_section="monitoring-cloudtrail#durable-audit-log",
         func=_multiregion,
         requires=(Source.TRAILS,),
         scope="account",
@@ -432,7 +432,7 @@ CHECKS: tuple[Check, ...] = (
         remediation_snippet=(
             "aws cloudtrail update-trail --name org-trail --enable-log-file-validation"
         ),
-        kb_article="monitoring-cloudtrail",
+        kb_section="monitoring-cloudtrail#durable-audit-log",
         func=_log_validation,
         requires=(Source.TRAILS,),
         scope="account",
@@ -463,7 +463,7 @@ CHECKS: tuple[Check, ...] = (
             '["DeregisterScalableTarget","DeleteScalingPolicy","DeleteScheduledAction"],'
             '"additionalEventData":{"service":["application-autoscaling"]}}}\''
         ),
-        kb_article="monitoring-eventbridge",
+        kb_section="monitoring-eventbridge#destructive-calls",
         func=_destructive_alerting,
         requires=(Source.SCALABLE_TARGETS, Source.EVENT_RULES),
     ),
@@ -486,7 +486,7 @@ CHECKS: tuple[Check, ...] = (
             '\'{"source":["aws.application-autoscaling"],"detail-type":["Application Auto '
             'Scaling Scaling Activity State Change"],"detail":{"scaledToMax":[true]}}\''
         ),
-        kb_article="monitoring-eventbridge",
+        kb_section="monitoring-eventbridge#max-capacity-alerts",
         func=_scaled_to_max_alerting,
         requires=(Source.SCALABLE_TARGETS, Source.EVENT_RULES),
     ),
@@ -503,7 +503,7 @@ CHECKS: tuple[Check, ...] = (
         remediation="Create a configuration recorder and start it.",
         remediation_snippet="aws configservice start-configuration-recorder "
         "--configuration-recorder-name default",
-        kb_article="compliance-validation",
+        kb_section="compliance-validation#aws-config",
         func=_config_recorder,
         requires=(Source.SCALABLE_TARGETS, Source.CONFIG_RECORDERS),
     ),
@@ -519,7 +519,7 @@ CHECKS: tuple[Check, ...] = (
         ),
         remediation="Enable Security Hub in the region (ideally through the organization).",
         remediation_snippet="aws securityhub enable-security-hub --enable-default-standards",
-        kb_article="compliance-validation",
+        kb_section="compliance-validation#security-hub-control",
         func=_securityhub,
         requires=(Source.SCALABLE_TARGETS, Source.SECURITY_HUB),
     ),

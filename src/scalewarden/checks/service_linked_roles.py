@@ -167,7 +167,7 @@ CHECKS: tuple[Check, ...] = (
             "aws iam create-service-linked-role --aws-service-name "
             "ecs.application-autoscaling.amazonaws.com"
         ),
-        kb_article="service-linked-roles",
+        kb_section="service-linked-roles#role-per-namespace",
         func=_slr_missing,
         requires=(Source.IAM_AUTHORIZATION, Source.SCALABLE_TARGETS),
         scope="account",
@@ -193,7 +193,7 @@ CHECKS: tuple[Check, ...] = (
             "aws iam delete-service-linked-role --role-name "
             "AWSServiceRoleForApplicationAutoScaling_ECSService"
         ),
-        kb_article="service-linked-roles",
+        kb_section="service-linked-roles#delete",
         func=_slr_unused,
         # "Unused" is a claim about every namespace in every region: any one unread voids it.
         requires=(Source.IAM_AUTHORIZATION, f"{Source.SCALABLE_TARGETS}:*"),

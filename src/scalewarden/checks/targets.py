@@ -25,7 +25,6 @@ from scalewarden.checks.lib.redact import safe_arn, safe_resource_id
 from scalewarden.checks.model import Check, Finding, Severity, Status
 
 TOPIC = "resilience"
-KB = "resilience"
 
 #: Dimensions whose capacity is instances or tasks spread over Availability Zones.
 ZONAL_CAPACITY_DIMENSIONS = frozenset(
@@ -254,7 +253,7 @@ CHECKS: tuple[Check, ...] = (
             '--suspended-state \'{"DynamicScalingInSuspended":false,'
             '"DynamicScalingOutSuspended":false,"ScheduledScalingSuspended":false}\''
         ),
-        kb_article=KB,
+        kb_section="resilience#suspended-scaling",
         func=_suspended,
         requires=(Source.SCALABLE_TARGETS,),
     ),
@@ -271,7 +270,7 @@ CHECKS: tuple[Check, ...] = (
             "--scalable-dimension ecs:service:DesiredCount --resource-id service/c/s "
             "--min-capacity 2 --max-capacity 10"
         ),
-        kb_article=KB,
+        kb_section="resilience#fixed-capacity",
         func=_fixed,
         requires=(Source.SCALABLE_TARGETS,),
     ),
@@ -290,7 +289,7 @@ CHECKS: tuple[Check, ...] = (
             "--resource-id service/c/s --policy-type TargetTrackingScaling "
             "--target-tracking-scaling-policy-configuration file://config.json"
         ),
-        kb_article=KB,
+        kb_section="resilience#fixed-capacity",
         func=_without_policy,
         requires=(Source.SCALABLE_TARGETS, Source.SCALING_POLICIES, Source.SCHEDULED_ACTIONS),
     ),
@@ -310,7 +309,7 @@ CHECKS: tuple[Check, ...] = (
             "--scalable-dimension ecs:service:DesiredCount --resource-id service/c/s "
             "--min-capacity 2"
         ),
-        kb_article=KB,
+        kb_section="resilience#minimum-of-one",
         func=_single_minimum,
         requires=(Source.SCALABLE_TARGETS,),
     ),
@@ -334,7 +333,7 @@ CHECKS: tuple[Check, ...] = (
             "--period 60 --evaluation-periods 3 --threshold 70 "
             "--comparison-operator GreaterThanThreshold"
         ),
-        kb_article=KB,
+        kb_section="resilience#missing-alarms",
         func=_alarms_missing,
         # Policies are only read for namespaces whose targets were read: without the
         # targets, a namespace's policies (and their alarms) were never looked at.
@@ -355,7 +354,7 @@ CHECKS: tuple[Check, ...] = (
             "aws application-autoscaling describe-scaling-activities --service-namespace ecs "
             "--resource-id service/c/s --include-not-scaled-activities"
         ),
-        kb_article="monitoring-health-dashboard",
+        kb_section="monitoring-health-dashboard#failed-scaling",
         func=_activity_failures,
         requires=(Source.SCALABLE_TARGETS, Source.SCALING_ACTIVITIES),
     ),

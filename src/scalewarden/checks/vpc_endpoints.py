@@ -30,7 +30,6 @@ from scalewarden.checks.lib.iam_policy import (
 from scalewarden.checks.model import Check, Finding, Severity, Status
 
 TOPIC = "vpc-endpoints"
-KB = "vpc-endpoints"
 _OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 
 
@@ -287,7 +286,7 @@ CHECKS: tuple[Check, ...] = (
             "--service-name com.amazonaws.us-east-1.application-autoscaling "
             "--subnet-ids subnet-0abc --security-group-ids sg-0abc --private-dns-enabled"
         ),
-        kb_article=KB,
+        kb_section="vpc-endpoints#privatelink",
         func=_endpoint_missing,
         requires=(Source.SCALABLE_TARGETS, Source.VPCS, Source.VPC_ENDPOINTS),
     ),
@@ -312,7 +311,7 @@ CHECKS: tuple[Check, ...] = (
             "aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-0abc --policy-document "
             "file://aas-endpoint-policy.json"
         ),
-        kb_article=KB,
+        kb_section="vpc-endpoints#full-access-policy",
         func=_policy_full_access,
         requires=(Source.VPC_ENDPOINTS,),
     ),
@@ -330,7 +329,7 @@ CHECKS: tuple[Check, ...] = (
         remediation_snippet=(
             "aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-0abc --private-dns-enabled"
         ),
-        kb_article=KB,
+        kb_section="vpc-endpoints#private-dns",
         func=_private_dns,
         requires=(Source.VPC_ENDPOINTS,),
     ),
@@ -352,7 +351,7 @@ CHECKS: tuple[Check, ...] = (
             "aws ec2 revoke-security-group-ingress --group-id sg-0abc --protocol tcp "
             "--port 443 --cidr 0.0.0.0/0"
         ),
-        kb_article=KB,
+        kb_section="vpc-endpoints#open-security-group",
         func=_sg_open,
         requires=(Source.VPC_ENDPOINTS, Source.SECURITY_GROUPS),
     ),

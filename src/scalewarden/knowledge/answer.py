@@ -85,12 +85,15 @@ class Result:
     snippet: str
     score: float
     sources: tuple[str, ...]
+    #: ``article-id#anchor``: what checks link to (``Check.kb_section``).
+    section_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "article_id": self.article_id,
             "title": self.title,
             "section": self.section,
+            "section_id": self.section_id,
             "snippet": self.snippet,
             "score": self.score,
             "sources": list(self.sources),
@@ -187,19 +190,23 @@ class Engine:
                     self._snippet(hit.index, weights),
                     round(hit.score, 3),
                     section.sources,
+                    section.section_id,
                 )
             )
         return Answer(text, True, tuple(results), (), corrections=query.corrections)
 
     def explain(self, article_id: str, about: str = "") -> Result | None:
-        """The section of article ``article_id`` that best fits ``about`` (e.g. a check's title).
+        """The section ``article_id`` names, or the one of that article that best fits ``about``.
 
-        The article is looked up by id, not searched for: a check names the article that
-        explains it (``kb_article``), and a search for its title could rank another article
-        first. ``about`` only picks the section within that article (the first one when no
-        word of it matches). ``None`` when no such article is loaded.
+        A section id (``article-id#anchor``, what a check links to: ``Check.kb_section``) names
+        exactly one section. A bare article id is looked up by id, not searched for, and
+        ``about`` (e.g. a check's title) only picks the section within it (the first one when
+        no word of it matches). ``None`` when no such section or article is loaded.
         """
-        sections = [i for i, s in enumerate(self.index.sections) if s.article_id == article_id]
+        if "#" in article_id:
+            sections = [i for i, s in enumerate(self.index.sections) if s.section_id == article_id]
+        else:
+            sections = [i for i, s in enumerate(self.index.sections) if s.article_id == article_id]
         if not sections:
             return None
         query = self.index.analyse(about)
@@ -213,6 +220,7 @@ class Engine:
             self._snippet(best, self.index.term_weights(query)),
             round(float(scores[best]), 3),
             section.sources,
+            section.section_id,
         )
 
     def _snippet(self, index: int, weights: dict[str, float]) -> str:
@@ -312,7 +320,7 @@ class KnowledgeBase:
         return self.engine().answer(question, top)
 
     def explain(self, article_id: str, about: str = "") -> Result | None:
-        """The section of one article that best fits ``about`` (see :meth:`Engine.explain`)."""
+        """One section by id, or the best of one article (see :meth:`Engine.explain`)."""
         return self.engine().explain(article_id, about)
 
 

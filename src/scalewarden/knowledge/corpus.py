@@ -50,7 +50,12 @@ class ArticleError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """One ``##`` section: what a search returns and what a snippet is cut from."""
+    """One ``##`` section: what a search returns and what a snippet is cut from.
+
+    ``anchor`` names the section within its article: the heading's explicit ``{#anchor}``
+    when it has one (what checks link to, so rewording a heading breaks no link), else the
+    heading's slug. ``section_id`` (``article-id#anchor``) names it in the whole base.
+    """
 
     article_id: str
     title: str
@@ -60,6 +65,21 @@ class Section:
     aliases: tuple[str, ...] = ()
     topic: str | None = None
     path: str = ""
+    anchor: str = ""
+
+    @property
+    def section_id(self) -> str:
+        return section_id(self.article_id, self.anchor or slug(self.heading))
+
+
+def slug(heading: str) -> str:
+    """A heading as an anchor: lower case, letters and digits, words joined by hyphens."""
+    return "-".join(re.findall(r"[a-z0-9]+", heading.lower()))
+
+
+def section_id(article_id: str, anchor: str) -> str:
+    """The id of a section in the whole knowledge base: ``article-id#anchor``."""
+    return f"{article_id}#{anchor}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +235,7 @@ def _reviewed(value: Any, path: str) -> dt.date:
 class _RawSection:
     heading: str
     lines: list[str]
+    anchor: str = ""
 
 
 def _split_sections(body: str) -> tuple[str | None, list[str], list[_RawSection]]:
@@ -234,13 +255,23 @@ def _split_sections(body: str) -> tuple[str | None, list[str], list[_RawSection]
         elif fence is None:
             stripped = line.strip()
             if stripped.startswith("## ") or stripped == "##":
-                sections.append(_RawSection(_heading_text(stripped[2:]), []))
+                heading = _heading_text(stripped[2:])
+                sections.append(_RawSection(heading, [], _anchor(stripped[2:]) or slug(heading)))
                 continue
             if title is None and stripped.startswith("# ") and not sections:
                 title = _heading_text(stripped[1:])
                 continue
         (sections[-1].lines if sections else intro).append(line)
     return title, intro, sections
+
+
+_ANCHOR_RE = re.compile(r"\{#([a-z0-9][a-z0-9-]*)\}$")
+
+
+def _anchor(raw: str) -> str:
+    """The explicit ``{#anchor}`` at the end of a heading, or ``""``."""
+    match = _ANCHOR_RE.search(raw.strip().rstrip("#").strip())
+    return match.group(1) if match else ""
 
 
 def _heading_text(raw: str) -> str:
@@ -319,24 +350,30 @@ def parse_article(text: str, path: str, rel_id: str, *, shipped: bool) -> Articl
 
     sections: list[Section] = []
 
-    def add(heading: str, lines: list[str]) -> None:
+    def add(heading: str, lines: list[str], anchor: str) -> None:
         body_lines, section_sources = _section_sources(lines, sources, path, heading, shipped)
         text = "\n".join(body_lines).strip()
         if text:
             sections.append(
-                Section(article_id, title, heading, text, section_sources, aliases, topic, path)
+                Section(
+                    article_id, title, heading, text, section_sources, aliases, topic, path, anchor
+                )
             )
 
     # Shipped articles answer in their ``##`` sections (the contract); their introduction is
     # an overview. Plain Markdown may have no ``##`` at all, or a real answer before it.
     if not shipped and (_words_in(intro) >= MIN_INTRO_WORDS or not raw_sections):
-        add(title, intro)
+        add(title, intro, slug(title))
     seen: set[str] = set()
+    anchors: set[str] = set()
     for raw in raw_sections:
         if shipped and raw.heading in seen:
             raise ArticleError(path, f"two sections share the heading '{raw.heading}'")
+        if shipped and raw.anchor in anchors:
+            raise ArticleError(path, f"two sections share the anchor '{raw.anchor}'")
         seen.add(raw.heading)
-        add(raw.heading, raw.lines)
+        anchors.add(raw.anchor)
+        add(raw.heading, raw.lines, raw.anchor)
     if shipped and not sections:
         raise ArticleError(path, "no '##' sections with text")
     return Article(

@@ -450,6 +450,7 @@ class SearchIndex:
                     "aliases": list(s.aliases),
                     "topic": s.topic,
                     "path": s.path,
+                    "anchor": s.anchor,
                 }
                 for s in self.sections
             ],
@@ -469,6 +470,7 @@ class SearchIndex:
                 tuple(s["aliases"]),
                 s["topic"],
                 s["path"],
+                s.get("anchor", ""),
             )
             for s in meta["sections"]
         ]

@@ -85,14 +85,14 @@ def mentioned_check(services: SlackServices, question: str) -> Check | None:
 
 
 async def kb_explanation(services: SlackServices, check: Check) -> Result | None:
-    """The section of the check's own ``kb_article`` that explains it, fetched by id."""
+    """The section the check links to (``kb_section``), fetched by id."""
     try:
-        explanation = await services.explain(check.kb_article, check.title)
+        explanation = await services.explain(check.kb_section, check.title)
     except (LookupError, OSError) as exc:
         logger.warning("no knowledge base explanation for %s: %s", check.id, exc)
         return None
     if explanation is None:
-        logger.warning("the knowledge base has no article %r for %s", check.kb_article, check.id)
+        logger.warning("the knowledge base has no section %r for %s", check.kb_section, check.id)
     return explanation
 
 

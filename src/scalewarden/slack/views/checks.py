@@ -1,6 +1,6 @@
 """The remediation card: what a check looks for, why it matters, how to fix it.
 
-The explanation below the fix is the section of the check's own ``kb_article``, fetched by id
+The explanation below the fix is the check's own section (``kb_section``), fetched by id
 (``SlackServices.explain``), never a search for the check's title, which could return another
 article. Without one the card simply ends with the fix: a check's ``requires`` names inventory
 data sources, not pages anyone could follow.
