@@ -332,3 +332,40 @@ def test_scan_findings_filter_and_page_in_the_database(
     for bad in ({"offset": -1}, {"limit": 0}, {"status": "BROKEN"}, {"min_severity": "huge"}):
         with pytest.raises(ValueError):
             store.scan_findings(scan_id, **bad)  # type: ignore[arg-type]
+
+
+def test_check_findings_reads_one_scans_verdicts_on_some_checks(
+    store: Store, make_report: ReportFactory, make_finding: FindingFactory
+) -> None:
+    """What an answer needs about the account: counted and filtered in the database, the
+    worst FAIL first, of the newest scan or of the one named."""
+    assert store.check_findings(["target_fixed_capacity"]) is None
+    older = make_report([make_finding(severity="critical", resource_id="service/old/x")])
+    store.save_scan(older, checks=["target_fixed_capacity"])
+    findings = [
+        make_finding(severity="low", resource_id="service/a/low"),
+        make_finding(severity="high", resource_id="service/a/high"),
+        make_finding(severity="high", resource_id="service/a/high-second"),
+        make_finding(status="ERROR", resource_id="service/a/unknown"),
+        make_finding(status="PASS", resource_id="service/a/fine"),
+        make_finding("target_scaling_suspended", severity="critical", resource_id="service/b/s"),
+    ]
+    newest = make_report(findings)
+    store.save_scan(newest, checks=["target_fixed_capacity", "target_scaling_suspended"])
+
+    seen = store.check_findings(["target_fixed_capacity"], limit=2)
+    assert seen is not None
+    assert seen.scan_id == newest["scan_id"]
+    assert seen.scanned_at.isoformat() == newest["finished_at"]
+    assert seen.checks == ("target_fixed_capacity", "target_scaling_suspended")
+    assert seen.counts == {"FAIL": 3, "ERROR": 1, "PASS": 1}
+    assert [f["resource_id"] for f in seen.failing] == ["service/a/high", "service/a/high-second"]
+
+    both = store.check_findings(["target_fixed_capacity", "target_scaling_suspended"])
+    assert both is not None and both.failing[0]["resource_id"] == "service/b/s"
+    assert both.counts["FAIL"] == 4
+
+    named = store.check_findings(["target_fixed_capacity"], scan_id=older["scan_id"], limit=10)
+    assert named is not None and [f["resource_id"] for f in named.failing] == ["service/old/x"]
+    assert store.check_findings(["target_fixed_capacity"], scan_id="no-such-scan") is None
+    assert store.check_findings(["no_such_check"]) is not None  # a scan, with nothing to say

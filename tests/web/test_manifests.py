@@ -14,6 +14,7 @@ SLACK_SOURCE = Path(__file__).resolve().parents[2] / "src" / "scalewarden" / "sl
 #: The bot scope each Web API method we call needs (None: no scope, or not the Web API).
 METHOD_SCOPES: dict[str, str | tuple[str, ...] | None] = {
     "chat_postMessage": "chat:write",
+    "chat_postEphemeral": "chat:write",  # an answer's account line after a mention
     # the bot's membership and is_ext_shared of a public or private channel
     "conversations_info": ("channels:read", "groups:read"),
     "conversations_open": "im:write",  # scan results by DM

@@ -26,7 +26,7 @@ from scalewarden.slack.access import AccessPolicy
 from scalewarden.slack.audit import AuditLog
 from scalewarden.slack.background import BackgroundTasks
 from scalewarden.slack.metrics import Metrics
-from scalewarden.store.records import ScanSummary, StoredScan
+from scalewarden.store.records import CheckFindings, ScanSummary, StoredScan
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,9 @@ class ServiceStore(Protocol):
         offset: int = ...,
     ) -> tuple[list[dict], bool] | None: ...
     def latest_findings(self, *, min_severity: str | None = ...) -> list[dict]: ...
+    def check_findings(
+        self, check_ids: Sequence[str], *, scan_id: str | None = ..., limit: int = ...
+    ) -> CheckFindings | None: ...
     def mutes(self) -> list[Any]: ...
 
 

@@ -27,6 +27,23 @@ class StoredScan:
 
 
 @dataclass(frozen=True)
+class CheckFindings:
+    """What one stored scan says about some checks (``Store.check_findings``): enough for an
+    answer to tell an admin how the account fares, without reading the whole report.
+
+    ``checks`` are the checks the scan ran (``None`` for scans stored before they were
+    recorded); ``counts`` the asked checks' findings per status; ``failing`` their FAIL
+    findings, worst first, at most the limit asked for.
+    """
+
+    scan_id: str
+    scanned_at: datetime
+    checks: tuple[str, ...] | None
+    counts: dict[str, int]
+    failing: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
 class ScanSummary:
     """One line of ``scalewarden history``: when, what scope, how many of each status."""
 

@@ -41,7 +41,7 @@ from scalewarden.store.models import (
     Scan,
 )
 from scalewarden.store.mutes import MuteRecords
-from scalewarden.store.records import ScanSummary, StoredScan
+from scalewarden.store.records import CheckFindings, ScanSummary, StoredScan
 from scalewarden.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -407,6 +407,43 @@ class Store(DigestRecords, MuteRecords, AlertRecords):
             stmt = stmt.where(Finding.severity_rank >= floor)
         with self._reads() as session:
             return [dict(payload) for payload in session.scalars(stmt)]
+
+    def check_findings(
+        self, check_ids: Sequence[str], *, scan_id: str | None = None, limit: int = 1
+    ) -> CheckFindings | None:
+        """What scan ``scan_id`` (by default the newest stored) says about ``check_ids``: its
+        time, the checks it ran, their findings counted per status, and up to ``limit`` of
+        their FAIL findings, worst first. ``None`` when no such scan is stored.
+
+        Filtered and counted in the database: an answer reads a few rows, not the report.
+        """
+        ids = validate.names("checks", check_ids)
+        size = validate.limit(limit)
+        with self._reads.begin() as session:
+            if scan_id is None:
+                scan = session.scalars(_newest_first(select(Scan)).limit(1)).first()
+            else:
+                wanted = validate.text("scan_id", scan_id, max_length=ID_LENGTH)
+                scan = session.scalars(select(Scan).where(Scan.scan_id == wanted)).first()
+            if scan is None:
+                return None
+            of_checks = (Finding.scan_pk == scan.id, Finding.check_id.in_(ids))
+            counts = session.execute(
+                select(Finding.status, func.count()).where(*of_checks).group_by(Finding.status)
+            )
+            failing = session.scalars(
+                select(Finding.payload)
+                .where(*of_checks, Finding.status == "FAIL")
+                .order_by(Finding.severity_rank.desc(), Finding.position)
+                .limit(size)
+            )
+            return CheckFindings(
+                scan_id=scan.scan_id,
+                scanned_at=scan.finished_at or scan.started_at,
+                checks=None if scan.checks is None else tuple(scan.checks),
+                counts={str(status): int(count) for status, count in counts},
+                failing=tuple(dict(payload) for payload in failing),
+            )
 
     def scan_findings(
         self,

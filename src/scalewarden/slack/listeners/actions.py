@@ -1,5 +1,6 @@
 """Button clicks: 👍/👎 feedback, "Share to channel", "Remediation", a digest's full list,
-and an alert's "Scan this target now" and "Mute similar" (admins).
+an alert's "Scan this target now" and "Mute similar" (admins), and an answer's "List them"
+(the asker's failing findings).
 
 Each handler acknowledges at once and answers through the ``response_url`` of the message
 the button was on, so it works in channels the bot has not joined and on ephemeral messages.
@@ -16,11 +17,13 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from scalewarden.slack.audit import Actor
+from scalewarden.slack.listeners.account import show_failing
 from scalewarden.slack.listeners.digests import show_full_list
 from scalewarden.slack.listeners.replies import busy_response, check_reply, reply_to_question
 from scalewarden.slack.services import Responder, SlackServices, safe_call
 from scalewarden.slack.usertext import inert, mention
 from scalewarden.slack.views.buttons import (
+    ACTION_ACCOUNT_FINDINGS,
     ACTION_ALERT_MUTE,
     ACTION_ALERT_SCAN,
     ACTION_DIGEST_FULL,
@@ -28,6 +31,7 @@ from scalewarden.slack.views.buttons import (
     ACTION_FEEDBACK_UP,
     ACTION_REMEDIATION,
     ACTION_SHARE,
+    AccountPayload,
     AlertTargetPayload,
     AnswerPayload,
     DigestPayload,
@@ -231,6 +235,14 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         )
         return "shown"
 
+    async def account_findings(body: dict[str, Any], respond: Responder) -> str:
+        payload = AccountPayload.decode(_action(body).get("value"))
+        if payload is None:
+            return "ignored"
+        return await show_failing(
+            services, digest_client, respond, user_id=_user_id(body), payload=payload
+        )
+
     def on_click(
         source: str, job: Callable[[dict[str, Any], Responder], Coroutine[Any, Any, str]]
     ) -> Callable[[AsyncAck, dict[str, Any]], Coroutine[Any, Any, None]]:
@@ -282,3 +294,4 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     alert_client = app.client
     app.action(ACTION_ALERT_SCAN)(on_click("alert_scan", alert_scan))
     app.action(ACTION_ALERT_MUTE)(on_click("alert_mute", alert_mute))
+    app.action(ACTION_ACCOUNT_FINDINGS)(on_click("account", account_findings))

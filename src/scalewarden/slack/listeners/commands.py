@@ -39,7 +39,7 @@ from scalewarden.slack.listeners.digests import (
     handle_mute,
     handle_unmute,
 )
-from scalewarden.slack.listeners.replies import BUSY, reply_to_question
+from scalewarden.slack.listeners.replies import BUSY, Asker, reply_to_question
 from scalewarden.slack.scan.flow import (
     ScanRequest,
     admission_text,
@@ -116,9 +116,15 @@ async def handle_ask(ctx: CommandContext, command: AskCommand) -> None:
 
     async def answer() -> None:
         reply = await reply_to_question(
-            services, command.question, source="command", shareable=True
+            services,
+            command.question,
+            source="command",
+            shareable=True,
+            asker=Asker(ctx.user_id, ctx.client),
         )
-        await ctx.reply(reply.text, blocks=reply.blocks, replace_original=True)
+        # The reply is ephemeral: the asker's account line can end it.
+        blocks, text = reply.with_account()
+        await ctx.reply(text, blocks=blocks, replace_original=True)
         # The audit row is written outside the quick slot: an answer waiting on the
         # database would hold the slot from the next question, and rows written one
         # at a time would each cost a transaction instead of sharing a batch.

@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.checks.model import ScanReport
 from scalewarden.slack.audit import Actor
-from scalewarden.slack.listeners.replies import BUSY, reply_to_question, strip_mentions
+from scalewarden.slack.listeners.replies import BUSY, Asker, reply_to_question, strip_mentions
 from scalewarden.slack.services import SlackServices, safe_call
 from scalewarden.slack.views.home import home_view
 
@@ -52,22 +52,49 @@ class _Place:
 
 
 async def _answer_in(
-    services: SlackServices, client: AsyncWebClient, place: _Place, question: str
+    services: SlackServices,
+    client: AsyncWebClient,
+    place: _Place,
+    question: str,
+    user_id: str | None,
 ) -> str:
-    """Post the answer (or the greeting, for an empty question); returns the outcome."""
+    """Post the answer (or the greeting, for an empty question); returns the outcome.
+
+    The asker's account line ends the answer in a DM, which only they read; after a mention,
+    whose answer the whole channel reads, it follows as a message only the asker sees.
+    """
     text: str = GREETING
     blocks: Any = None
     outcome = "greeted"
+    reply = None
     if question:
-        reply = await reply_to_question(services, question, source=place.source, shareable=False)
+        asker = Asker(user_id, client) if user_id else None
+        reply = await reply_to_question(
+            services, question, source=place.source, shareable=False, asker=asker
+        )
         text, blocks, outcome = reply.text, reply.blocks, reply.outcome
+        if place.source == "dm":
+            blocks, text = reply.with_account()
     posted = await safe_call(
         "chat.postMessage",
         client.chat_postMessage(
             channel=place.channel, text=text, blocks=blocks, thread_ts=place.thread_ts
         ),
     )
-    return outcome if posted is not None else "failed"
+    if posted is None:
+        return "failed"
+    if reply is not None and reply.account and place.source != "dm" and user_id:
+        await safe_call(
+            "chat.postEphemeral",
+            client.chat_postEphemeral(
+                channel=place.channel,
+                user=user_id,
+                text=reply.account_text,
+                blocks=reply.account,
+                thread_ts=place.thread_ts,
+            ),
+        )
+    return outcome
 
 
 async def _busy_in(services: SlackServices, client: AsyncWebClient, place: _Place) -> str:
@@ -90,6 +117,7 @@ def _spawn_answer(
     """Answer as a quick job (or say "busy"), then audit who asked what and how it ended."""
     question = strip_mentions(str(event.get("text") or ""))
     actor = Actor.of_event(body, event)
+    asker_id = event.get("user") if isinstance(event.get("user"), str) else None
 
     def audited(job: Callable[[], Coroutine[Any, Any, str]]) -> Coroutine[Any, Any, None]:
         async def run() -> None:
@@ -113,7 +141,7 @@ def _spawn_answer(
         return run()
 
     services.tasks.spawn(
-        audited(lambda: _answer_in(services, client, place, question)),
+        audited(lambda: _answer_in(services, client, place, question, asker_id)),
         name=f"slack-{place.source}",
         limited=True,
         when_busy=lambda: audited(lambda: _busy_in(services, client, place)),

@@ -16,11 +16,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.checks.model import Check
 from scalewarden.knowledge.answer import QuestionError, Result
+from scalewarden.slack.listeners.account import account_reply
 from scalewarden.slack.redact import redact
 from scalewarden.slack.services import Responder, SlackServices, safe_call
 from scalewarden.slack.usertext import clean
@@ -59,11 +62,24 @@ def busy_response(
 
 @dataclass(frozen=True)
 class Reply:
-    """Blocks plus notification text, and the outcome for metrics and the audit log."""
+    """Blocks plus notification text, and the outcome for metrics and the audit log.
+
+    ``account`` is the line for the asker alone (``listeners/account.py``): how their account
+    fares on what the answer explains (admins), or how an admin can check (others). Empty when
+    the answer explains no check or no asker was named.
+    """
 
     blocks: Blocks
     text: str
     outcome: str
+    account: Blocks = field(default_factory=list)
+    account_text: str = ""
+
+    def with_account(self) -> tuple[Blocks, str]:
+        """Blocks and text with the account line at the end (for replies only the asker sees)."""
+        if not self.account:
+            return self.blocks, self.text
+        return [*self.blocks, *self.account], self.text
 
 
 def strip_mentions(text: str) -> str:
@@ -107,21 +123,35 @@ async def check_reply(
     )
 
 
+@dataclass(frozen=True)
+class Asker:
+    """Who asked (for the account line), and the client to check whether they are an admin."""
+
+    user_id: str
+    client: AsyncWebClient
+
+
 async def reply_to_question(
-    services: SlackServices, question: str, *, source: str, shareable: bool
+    services: SlackServices,
+    question: str,
+    *,
+    source: str,
+    shareable: bool,
+    asker: Asker | None = None,
 ) -> Reply:
     """The reply for ``question``; never raises for bad input (the reply explains it).
 
     Secret-looking text (a pasted token or key) is masked first, so it is neither searched
     for nor echoed back in a no-answer or a button value. Control and invisible characters
-    (often pasted along with text) become spaces rather than a refusal.
+    (often pasted along with text) become spaces rather than a refusal. With an ``asker``,
+    an answer whose section explains checks carries the asker's account line.
     """
     question = clean(redact(question)).strip()
     check = mentioned_check(services, question)
     if check is not None:
         reply = await check_reply(services, check)
         services.metrics.answers.labels(source=source, outcome="check").inc()
-        return reply
+        return await _with_account(services, reply, asker, check.kb_section)
     try:
         answer = await services.answer(question)
     except QuestionError as exc:
@@ -130,4 +160,16 @@ async def reply_to_question(
         return Reply(help_blocks(message), message, "invalid")
     outcome = "answered" if answer.answered and answer.results else "no_answer"
     services.metrics.answers.labels(source=source, outcome=outcome).inc()
-    return Reply(answer_blocks(answer, shareable=shareable), answer_text(answer), outcome)
+    reply = Reply(answer_blocks(answer, shareable=shareable), answer_text(answer), outcome)
+    if outcome != "answered":
+        return reply
+    return await _with_account(services, reply, asker, answer.results[0].section_id)
+
+
+async def _with_account(
+    services: SlackServices, reply: Reply, asker: Asker | None, section_id: str
+) -> Reply:
+    if asker is None or not section_id:
+        return reply
+    blocks, text = await account_reply(services, asker.client, asker.user_id, section_id)
+    return replace(reply, account=blocks, account_text=text)

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from scalewarden.knowledge.answer import Answer, Result
 from scalewarden.slack.usertext import escape, inert
 from scalewarden.slack.views.buttons import (
+    ACTION_ACCOUNT_FINDINGS,
     ACTION_FEEDBACK_DOWN,
     ACTION_FEEDBACK_UP,
     ACTION_SHARE,
+    AccountPayload,
     AnswerPayload,
     button,
 )
@@ -119,3 +121,16 @@ def answer_text(answer: Answer) -> str:
         best = answer.results[0]
         return fallback(f"{best.title} — {best.section}:", best.snippet)
     return "I don't have a good answer to that yet."
+
+
+def account_blocks(line: str, payload: AccountPayload | None) -> Blocks:
+    """The line that ends an answer for its asker (``account_answers.note_text`` or
+    ``non_admin_text``, already mrkdwn-safe), with "List them" when findings fail."""
+    block: dict[str, object] = {
+        "type": "section",
+        "block_id": "account_note",
+        "text": md_dict(line),
+    }
+    if payload is not None:
+        block["accessory"] = button("List them", ACTION_ACCOUNT_FINDINGS, payload.encode())
+    return [block]

@@ -28,6 +28,9 @@ ACTION_REMEDIATION = "show_remediation"
 ACTION_DIGEST_FULL = "digest_full_list"
 ACTION_ALERT_SCAN = "alert_scan_target"
 ACTION_ALERT_MUTE = "alert_mute_similar"
+ACTION_ACCOUNT_FINDINGS = "account_findings"
+#: Longest section id an account button carries (``article-id#anchor``).
+MAX_VALUE_SECTION = 300
 
 
 def encode_value(data: Mapping[str, Any], shrink: str) -> str:
@@ -181,6 +184,33 @@ class AlertTargetPayload:
         if region and not re.fullmatch(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}", region):
             region = ""
         return cls(check, account, region, clip(_text(data, "r"), MAX_VALUE_RESOURCE))
+
+
+@dataclass(frozen=True)
+class AccountPayload:
+    """What an answer's "List them" button carries: the answered section and the scan.
+
+    Wire keys: ``k`` (section id), ``s`` (scan id). The click reads the failing findings of
+    the section's checks from that stored scan again, after checking the clicker is an
+    admin, so the value carries nothing from an account.
+    """
+
+    section_id: str
+    scan_id: str
+
+    def encode(self) -> str:
+        return encode_value({"k": self.section_id, "s": self.scan_id}, "k")
+
+    @classmethod
+    def decode(cls, value: str | None) -> AccountPayload | None:
+        """The payload of a click, or ``None`` when it is not one of ours."""
+        data = parse_button_value(value)
+        section, scan = data.get("k"), data.get("s")
+        if not isinstance(section, str) or not 0 < len(section) <= MAX_VALUE_SECTION:
+            return None
+        if not isinstance(scan, str) or not scan or len(scan) > 64:
+            return None
+        return cls(section, scan)
 
 
 def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:

@@ -213,15 +213,17 @@ def scan_messages(report: ScanReport, *, title: str = "Scan results") -> ScanMes
     )
 
 
-def findings_blocks(findings: Sequence[Finding], *, min_severity: str | None) -> Blocks:
-    """The latest stored findings for an ephemeral reply; what does not fit is counted."""
+def findings_blocks(
+    findings: Sequence[Finding], *, min_severity: str | None, title: str = "Latest findings"
+) -> Blocks:
+    """Stored findings for an ephemeral reply; what does not fit is counted."""
     shown = shown_findings(findings)
     label = f" at {min_severity} or above" if min_severity else ""
     packer = Packer()
     packer.add(
         render(
             [
-                HeaderBlock(text=PlainTextObject(text="Latest findings")),
+                HeaderBlock(text=PlainTextObject(text=clip(title, 150))),
                 SectionBlock(text=md(f"{len(shown)} open finding(s){escape(label)}.")),
             ]
         )
