@@ -156,6 +156,14 @@ def test_tag_values_are_masked_whole_only_when_the_key_names_a_secret(
         ("3f2b9c1e-8a7d-4e2f-9b1c-0d4e5f6a7b8c", False),  # an id, not a credential
         ("aaaaaaaabbbbbbbbccccccccdddddddd1A", False),  # no lower-upper-digit mix throughout
         ("_" * 32, False),
+        # Lower-case runs without a vowel ("kq", "bc") are not words, however short: a key
+        # cut into such runs is still a key.
+        ("Tkq7Zbc2Wdf9Hgh4Mjk8Rlm3Npq6Sst5", True),
+        # Words make a name only when they are half of it or more: three words and a 22-
+        # character key glued on (14 of 36) are a key; a generated name that is exactly half
+        # words (16 of 32, CloudFormation's suffix after the logical id) stays readable.
+        ("SalesOrderItem7K2Q9X4Z1W8R5T3V6N0M2P", True),
+        ("ProdServiceCache-7K2Q9X4Z1W8R5T3V", False),
     ],
 )
 def test_long_tokens_are_masked_only_when_they_look_random(text: str, masked: bool) -> None:

@@ -23,6 +23,9 @@ def test_long_resource_ids_keep_both_ends_within_the_limit() -> None:
     shown = redact_resource(longer)
     assert shown == longer[:59] + "…" + longer[-59:]
     assert len(shown) == 119 and shown.endswith("0123456789Z")
+    # An odd limit is used in full: as much of both ends as fits, never more.
+    assert len(redact_resource(longer, max_length=81)) == 81
+    assert len(redact_resource(longer, max_length=80)) == 79
 
 
 def test_chat_masking_uses_the_checks_detector_but_keeps_what_is_not_a_secret() -> None:
