@@ -1,4 +1,5 @@
-"""Every request to /slack/events: signatures, sizes, hostile bodies, retries, duplicates."""
+"""Requests to /slack/events: Bolt's own signature check, sizes, retries, duplicates (every
+unsigned variant of every request kind is one table in `test_slack_hostile_requests.py`)."""
 
 from __future__ import annotations
 
