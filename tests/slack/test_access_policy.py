@@ -7,6 +7,7 @@ cache invalidation, failed lookups) quickly and with a controlled clock.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -158,8 +159,11 @@ async def test_a_stalled_group_lookup_refuses_at_the_deadline_and_is_asked_again
     """Every decision (commands, buttons, the Home tab) is bounded by the lookup deadline; a
     lookup cut off there caches nothing, so the next decision asks Slack again."""
     fake_slack.usergroups[GROUP] = [USER]
-    fake_slack.fail("usergroups.users.list", 200, delay=60.0)
+    fake_slack.fail("usergroups.users.list", 200, delay=60.0)  # answers when the fake stops
     policy = AccessPolicy(frozenset(), GROUP, clock=Clock(), lookup_timeout=0.05)
-    assert await policy.may_scan(USER, client) == AccessDecision(False, CANNOT_VERIFY)
+    # The client's own timeout (30 s) would also refuse, much later: the guard makes a
+    # decision that waits for it (the deadline not applied) fail instead of pass.
+    decision = await asyncio.wait_for(policy.may_scan(USER, client), 10)
+    assert decision == AccessDecision(False, CANNOT_VERIFY)
     assert await policy.may_scan(USER, client) == AccessDecision(True)
     assert len(fake_slack.api_calls("usergroups.users.list")) == 2
