@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from scalewarden.checks.model import Check, Severity
+from scalewarden.slack.commands import SLASH_COMMAND
 from scalewarden.slack.redact import redact_resource
 from scalewarden.slack.usertext import clean, escape
 from scalewarden.store.records import CheckFindings
@@ -32,7 +33,6 @@ from scalewarden.store.records import CheckFindings
 STALE_AFTER = timedelta(hours=24)
 #: The longest resource name the line shows (the middle of a longer one is cut).
 MAX_RESOURCE_CHARS = 80
-SLASH_COMMAND = "/scalewarden"
 
 
 class Standing(StrEnum):

@@ -289,3 +289,13 @@ def test_answers_carry_the_question_titles_rounded_scores_and_corrections(engine
     assert not declined.answered and declined.question == "scaling policy alarms"
     typo = engine.answer("scalng policy alarms")
     assert not typo.answered and typo.corrections == (("scalng", "scaling"),)
+
+
+def test_every_result_names_its_section(engine: Engine) -> None:
+    """What an answer says it answered from (checks link to these ids)."""
+    from scalewarden.knowledge.corpus import slug
+
+    results = engine.answer("how do i delete a service linked role", top=3).results
+    assert results
+    for result in results:
+        assert result.section_id == f"{result.article_id}#{slug(result.section)}"
