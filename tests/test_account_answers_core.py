@@ -11,10 +11,10 @@ from scalewarden.account_answers import (
     Standing,
     account_note,
     age_text,
-    code,
     linked_checks,
     non_admin_text,
     note_text,
+    resource_code,
 )
 from scalewarden.checks.registry import all_checks, get_check
 from scalewarden.store.records import CheckFindings
@@ -121,13 +121,13 @@ def test_ages(age: timedelta, text: str) -> None:
 
 
 def test_hostile_names_become_one_inert_bounded_code_span() -> None:
-    shown = code("a`b\n*c* <!here> <@U123> &amp; " + "x" * 500)
+    shown = resource_code("a`b\n*c* <!here> <@U123> &amp; " + "x" * 500)
     assert shown.startswith("`") and shown.endswith("`") and shown.count("`") == 2
     assert "\n" not in shown and "<" not in shown and ">" not in shown
     assert "&amp;amp;" in shown  # shown as typed, not decoded into markup
     assert len(shown) < 120
-    assert code("") == "`(unnamed)`"
-    assert "xoxb" not in code("svc/xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQr")
+    assert resource_code("") == "`(unnamed)`"
+    assert "xoxb" not in resource_code("svc/xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQr")
 
 
 def test_non_admins_are_told_the_command_and_nothing_else() -> None:

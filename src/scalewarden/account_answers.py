@@ -26,7 +26,7 @@ from enum import StrEnum
 from scalewarden.checks.model import Check, Severity
 from scalewarden.slack.commands import SLASH_COMMAND
 from scalewarden.slack.redact import redact_resource
-from scalewarden.slack.usertext import clean, escape
+from scalewarden.slack.usertext import code
 from scalewarden.store.records import CheckFindings
 
 #: A scan older than this is called out as possibly out of date (digests run daily).
@@ -118,12 +118,10 @@ def age_text(age: timedelta) -> str:
     return f"{hours // 24} days ago"
 
 
-def code(text: str) -> str:
-    """Hostile text as an inline code span: secrets masked, control characters gone, length
-    bounded, ``&<>`` escaped (no mention, link or channel ping) and no backtick to close the
-    span early (so no ``*bold*`` or ``_italic_`` outside it either)."""
-    shown = escape(clean(redact_resource(text, max_length=MAX_RESOURCE_CHARS)))
-    return "`" + (shown.replace("`", "'").strip() or "(unnamed)") + "`"
+def resource_code(text: str) -> str:
+    """A hostile resource name as an inline code span: secrets masked and length bounded
+    first, then made inert by the one code-span rule (``usertext.code``)."""
+    return code(redact_resource(text, max_length=MAX_RESOURCE_CHARS), empty="`(unnamed)`")
 
 
 def scan_command(check_ids: Sequence[str]) -> str:
@@ -139,7 +137,7 @@ def note_text(note: AccountNote) -> str:
     scanned = f"scanned {age_text(note.age)}"
     if note.standing is Standing.FAILING:
         severity = note.worst_severity.value if note.worst_severity else "unknown"
-        resource = code(note.worst_resource or "")
+        resource = resource_code(note.worst_resource or "")
         if note.failing == 1:
             line = f"In your account: 1 resource fails this, {resource} ({severity}), {scanned}."
         else:

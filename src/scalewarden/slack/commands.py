@@ -20,6 +20,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from scalewarden.checks.model import Severity
+from scalewarden.slack.usertext import code
 from scalewarden.topics import TOPICS
 
 #: The slash command itself (as declared in ``deploy/slack/manifest*.yml``).
@@ -178,19 +179,19 @@ def parse_scan_args(args: list[str], topics: Collection[str]) -> ScanCommand | H
             key = key.lower()
             values = _split_values(value)
             if not values:
-                return HelpCommand(problem=f"`{key}=` needs a value")
+                return HelpCommand(problem=f"{code(key + '=')} needs a value")
             if key in ("region", "regions"):
                 bad = [v for v in values if not _REGION.match(v.lower())]
                 if bad:
-                    return HelpCommand(problem=f"`{bad[0]}` is not an AWS region name")
+                    return HelpCommand(problem=f"{code(bad[0])} is not an AWS region name")
                 regions.extend(v.lower() for v in values)
             elif key in ("account", "accounts"):
                 bad = [v for v in values if not _ACCOUNT.match(v)]
                 if bad:
-                    return HelpCommand(problem=f"`{bad[0]}` is not a 12-digit AWS account id")
+                    return HelpCommand(problem=f"{code(bad[0])} is not a 12-digit AWS account id")
                 accounts.extend(values)
             else:
-                return HelpCommand(problem=f"unknown scan option `{key}=`")
+                return HelpCommand(problem=f"unknown scan option {code(key + '=')}")
             continue
         for name in _split_values(token.lower()):
             if name in topics:
@@ -313,7 +314,7 @@ def _parse_subscribe(args: list[str]) -> Command:
         if key not in ("tz", "min", "regions", "accounts"):
             return HelpCommand(problem=f"unknown digest option `{key[:40]}=`")
         if not value.strip():
-            return HelpCommand(problem=f"`{key}=` needs a value")
+            return HelpCommand(problem=f"{code(key + '=')} needs a value")
         options[key] = value.strip()
     if not plain:
         return HelpCommand(
@@ -377,7 +378,7 @@ def _parse_alerts(rest: str, _: ParseContext) -> Command:
         if not sep or key not in ("min", "regions", "accounts"):
             return HelpCommand(problem=f"unknown alerts option `{word[:40]}`: use {_ALERTS_USAGE}")
         if not value.strip():
-            return HelpCommand(problem=f"`{key}=` needs a value")
+            return HelpCommand(problem=f"{code(key + '=')} needs a value")
         options[key] = value.strip()
     severity = severity_name(options.get("min", "medium"))
     if severity is None:

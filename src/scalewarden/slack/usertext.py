@@ -38,6 +38,19 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def code(text: str, *, empty: str = "") -> str:
+    """``text`` as an inline code span, fit for mrkdwn whoever wrote it.
+
+    A code span cannot hold a backtick: one inside the text would end the span early and let
+    the rest be read as ``*bold*``, ``_italic_`` or a quote, so each becomes an apostrophe.
+    Control and invisible characters go, ``&<>`` are escaped (no ping, mention or disguised
+    link). Text that is empty once cleaned gives ``empty`` (Slack shows an empty span as two
+    stray backticks).
+    """
+    shown = escape(clean(text)).replace("`", "'").strip()
+    return f"`{shown}`" if shown else empty
+
+
 def inert(text: str) -> str:
     """User text fit for mrkdwn: secrets masked, invisible characters gone, no markup."""
     return escape(clean(redact(unescape(text))))

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 
 from scalewarden.alerts.model import Alert
 from scalewarden.slack.redact import redact_resource
-from scalewarden.slack.usertext import escape
+from scalewarden.slack.usertext import code, escape
 from scalewarden.slack.views.buttons import (
     ACTION_ALERT_MUTE,
     ACTION_ALERT_SCAN,
@@ -36,11 +36,6 @@ from scalewarden.slack.views.text import SEVERITY_EMOJI, Blocks, clip, fallback,
 
 #: Longest text of one field (Slack allows 2,000 per field).
 MAX_FIELD_CHARS = 1900
-
-
-def code(text: str) -> str:
-    """``text`` as an inline code span: escaped, with no backtick to end the span early."""
-    return "`" + escape(text.replace("`", "'")) + "`" if text else ""
 
 
 @dataclass(frozen=True)

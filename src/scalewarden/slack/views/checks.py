@@ -20,8 +20,8 @@ from slack_sdk.models.blocks import (
 
 from scalewarden.checks.model import Check
 from scalewarden.knowledge.answer import Result
-from scalewarden.slack.redact import redact_resource
-from scalewarden.slack.usertext import escape, inert
+from scalewarden.slack.redact import redact, redact_resource
+from scalewarden.slack.usertext import code, escape, inert, unescape
 from scalewarden.slack.views.answers import result_text
 from scalewarden.slack.views.text import SEVERITY_EMOJI, Blocks, clip, md, render, source_links
 
@@ -48,7 +48,7 @@ def check_blocks(
             part
             for part in (
                 # Button values are user input: everything here is shown as inert text.
-                f"`{inert(redact_resource(finding.get('resource', '')))}`"
+                code(redact(unescape(redact_resource(finding.get("resource", "")))))
                 if finding.get("resource")
                 else "",
                 f"account {inert(clip(finding['account'], 64))}" if finding.get("account") else "",

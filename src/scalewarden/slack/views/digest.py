@@ -25,7 +25,7 @@ from slack_sdk.models.blocks import (
 from scalewarden.checks.model import Finding, Severity
 from scalewarden.digests.compose import DigestOutline
 from scalewarden.slack.redact import plain_masks, redact_resource
-from scalewarden.slack.usertext import escape
+from scalewarden.slack.usertext import code, escape
 from scalewarden.slack.views.buttons import ACTION_DIGEST_FULL
 from scalewarden.slack.views.scan import MAX_THREAD_MESSAGES, Packer, finding_block
 from scalewarden.slack.views.text import SEVERITY_EMOJI, Blocks, clip, md, render
@@ -65,7 +65,7 @@ def _resolved_block(finding: Finding) -> SectionBlock:
     return SectionBlock(
         text=md(
             f":white_check_mark: ~{escape(finding.title)}~\n"
-            f"`{escape(redact_resource(finding.resource_id))}` · account "
+            f"{code(redact_resource(finding.resource_id))} · account "
             f"{escape(finding.account_id)} · {escape(finding.region)}"
         )
     )
@@ -98,7 +98,7 @@ def _notes(outline: DigestOutline) -> list[Block]:
     blocks: list[Block] = []
     if outline.lapsed_mutes:
         lines = [
-            f"• #{m.id} `{escape(m.check_id)}` {escape(m.resource_pattern or '*')}: "
+            f"• #{m.id} {code(m.check_id)} {escape(m.resource_pattern or '*')}: "
             f"{escape(clip(m.reason, 200))}"
             for m in outline.lapsed_mutes[:MAX_LISTED]
         ]
@@ -115,7 +115,7 @@ def _notes(outline: DigestOutline) -> list[Block]:
         )
     if outline.unchecked:
         lines = [
-            f"• `{escape(c.check_id)}` ({c.places} place{'s' if c.places != 1 else ''}): "
+            f"• {code(c.check_id)} ({c.places} place{'s' if c.places != 1 else ''}): "
             f"{escape(clip(c.reason, 200))}"
             for c in outline.unchecked[:MAX_LISTED]
         ]

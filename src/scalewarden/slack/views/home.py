@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 from scalewarden.checks.model import ScanReport
 from scalewarden.slack.commands import SLASH_COMMAND, SPECS
 from scalewarden.slack.redact import redact_resource
-from scalewarden.slack.usertext import escape
+from scalewarden.slack.usertext import code, escape
 from scalewarden.slack.views.scan import scan_summary_text, shown_findings
 from scalewarden.slack.views.text import SEVERITY_EMOJI, md, render
 
@@ -68,7 +68,7 @@ def home_view(
         if worst:
             lines = "\n".join(
                 f"{SEVERITY_EMOJI[f.severity]} {escape(f.title)} · "
-                f"`{escape(redact_resource(f.resource_id, max_length=60))}`"
+                f"{code(redact_resource(f.resource_id, max_length=60))}"
                 for f in worst
             )
             blocks.append(SectionBlock(text=md(f"*Worst findings*\n{lines}")))
