@@ -5,10 +5,10 @@ Pure: no I/O, no clock (``now`` is passed in), no Slack client. The Slack edge
 
 * which checks an answered section explains (:func:`linked_checks`: each check links to one
   section, ``Check.kb_section``, as data beside the check);
-* what the newest stored scan says about them (:func:`account_note`), honestly: a FAIL seen is
-  reported with the worst resource, a scan that could not judge says so, "nothing fails" only
-  when the checks ran and neither failed nor erred, and with no stored scan (or one that did
-  not run these checks) nothing about the account is claimed;
+* what the newest stored scan that ran them says about them (:func:`account_note`), honestly:
+  a FAIL seen is reported with the worst resource, a scan that could not judge says so,
+  "nothing fails" only when the checks ran and neither failed nor erred, and with no stored
+  scan (or none that ran these checks) nothing about the account is claimed;
 * the one line an admin reads (:func:`note_text`) and the one a non-admin reads
   (:func:`non_admin_text`, never anything from a scan).
 

@@ -369,3 +369,24 @@ def test_check_findings_reads_one_scans_verdicts_on_some_checks(
     assert named is not None and [f["resource_id"] for f in named.failing] == ["service/old/x"]
     assert store.check_findings(["target_fixed_capacity"], scan_id="no-such-scan") is None
     assert store.check_findings(["no_such_check"]) is not None  # a scan, with nothing to say
+
+
+def test_check_findings_skip_later_scans_of_other_checks(
+    store: Store, make_report: ReportFactory, make_finding: FindingFactory
+) -> None:
+    """A later scan of one other check must not hide what an earlier scan found: an answer
+    about a check reads the newest scan that ran it; with none, the newest scan says so."""
+    full = make_report([make_finding(severity="high", resource_id="service/prod/api")])
+    store.save_scan(full, checks=["target_fixed_capacity", "slr_unused"])
+    narrow = make_report([make_finding("slr_unused", status="PASS", resource_id="slr")])
+    store.save_scan(narrow, checks=["slr_unused"])
+
+    seen = store.check_findings(["target_fixed_capacity"])
+    assert seen is not None and seen.scan_id == full["scan_id"]
+    assert [f["resource_id"] for f in seen.failing] == ["service/prod/api"]
+    # The narrow scan is the newest that ran slr_unused.
+    assert store.check_findings(["slr_unused"]).scan_id == narrow["scan_id"]  # type: ignore[union-attr]
+    # No stored scan ran this check: the newest scan answers, and it did not run it.
+    none_ran = store.check_findings(["target_scaling_suspended"])
+    assert none_ran is not None and none_ran.scan_id == narrow["scan_id"]
+    assert none_ran.checks == ("slr_unused",) and none_ran.counts == {}

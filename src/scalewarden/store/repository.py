@@ -411,9 +411,14 @@ class Store(DigestRecords, MuteRecords, AlertRecords):
     def check_findings(
         self, check_ids: Sequence[str], *, scan_id: str | None = None, limit: int = 1
     ) -> CheckFindings | None:
-        """What scan ``scan_id`` (by default the newest stored) says about ``check_ids``: its
-        time, the checks it ran, their findings counted per status, and up to ``limit`` of
-        their FAIL findings, worst first. ``None`` when no such scan is stored.
+        """What scan ``scan_id`` says about ``check_ids``: its time, the checks it ran, their
+        findings counted per status, and up to ``limit`` of their FAIL findings, worst first.
+        ``None`` when no such scan is stored.
+
+        By default the scan is the newest that ran any of ``check_ids`` (among the newest
+        ``RECENT_SCANS``): a later scan of one other check says nothing about these, and must
+        not hide what an earlier full scan found. When none of them ran these checks, the
+        newest scan is used, and it says that they were not run.
 
         Filtered and counted in the database: an answer reads a few rows, not the report.
         """
@@ -421,7 +426,15 @@ class Store(DigestRecords, MuteRecords, AlertRecords):
         size = validate.limit(limit)
         with self._reads.begin() as session:
             if scan_id is None:
-                scan = session.scalars(_newest_first(select(Scan)).limit(1)).first()
+                wanted_checks = set(ids)
+                recent = session.execute(
+                    _newest_first(select(Scan.id, Scan.checks)).limit(RECENT_SCANS)
+                ).all()
+                chosen = next(
+                    (pk for pk, ran in recent if ran is None or wanted_checks.intersection(ran)),
+                    recent[0][0] if recent else None,
+                )
+                scan = None if chosen is None else session.get(Scan, chosen)
             else:
                 wanted = validate.text("scan_id", scan_id, max_length=ID_LENGTH)
                 scan = session.scalars(select(Scan).where(Scan.scan_id == wanted)).first()
@@ -566,6 +579,10 @@ class Store(DigestRecords, MuteRecords, AlertRecords):
             select(Finding.payload).where(Finding.scan_pk == scan.id).order_by(Finding.position)
         )
         return {**scan.report, "findings": [dict(payload) for payload in findings]}
+
+
+#: How many of the newest scans an answer looks through for one that ran its checks.
+RECENT_SCANS = 100
 
 
 def _newest_first(stmt: Select[Any]) -> Select[Any]:
