@@ -427,12 +427,19 @@ class Store(DigestRecords, MuteRecords, AlertRecords):
         with self._reads.begin() as session:
             if scan_id is None:
                 wanted_checks = set(ids)
+                # Only the ids and the checks are read, newest first (as _newest_first orders).
                 recent = session.execute(
-                    _newest_first(select(Scan.id, Scan.checks)).limit(RECENT_SCANS)
+                    select(Scan.id, Scan.checks)
+                    .order_by(Scan.started_at.desc(), Scan.id.desc())
+                    .limit(RECENT_SCANS)
                 ).all()
                 chosen = next(
-                    (pk for pk, ran in recent if ran is None or wanted_checks.intersection(ran)),
-                    recent[0][0] if recent else None,
+                    (
+                        row.id
+                        for row in recent
+                        if row.checks is None or wanted_checks.intersection(row.checks)
+                    ),
+                    recent[0].id if recent else None,
                 )
                 scan = None if chosen is None else session.get(Scan, chosen)
             else:
