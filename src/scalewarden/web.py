@@ -464,7 +464,12 @@ def create_app(
                 poster=lambda store: SlackDigestPoster(client, store),
                 owner=scheduler_owner or new_owner_id(),
                 interval=settings.scheduler_interval,
-                config=SchedulerConfig(grace=settings.digest_grace, service_scope=service_scope),
+                config=SchedulerConfig(
+                    grace=settings.digest_grace,
+                    service_scope=service_scope,
+                    # As many groups at once as the digests have places in the scan queue.
+                    concurrency=settings.scan_queue_per_user,
+                ),
                 drain_timeout=drain_timeout,
             ),
             name="digest-scheduler",

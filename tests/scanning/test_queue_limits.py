@@ -17,7 +17,13 @@ from harness import ADMIN, RecordingScanner, build_report
 from scalewarden.scan import ScanScope
 from scalewarden.scanning.executors import ThreadExecutor
 from scalewarden.scanning.jobs import ScanJob
-from scalewarden.scanning.runner import Admission, ScanLimits, ScanRefused, ScanRunner
+from scalewarden.scanning.runner import (
+    Admission,
+    ScanCancelled,
+    ScanLimits,
+    ScanRefused,
+    ScanRunner,
+)
 
 A, B = "target_fixed_capacity", "slr_unused"
 REGIONS = [
@@ -139,8 +145,10 @@ async def test_a_scope_with_unknown_checks_is_refused_with_the_reason() -> None:
     assert runner.active() == []
 
 
-async def test_a_digest_thread_scans_through_the_runner_and_is_refused_past_the_limit() -> None:
-    """The blocking form (for the digest scheduler's thread): same queue, same limits."""
+async def test_a_digest_thread_scans_through_the_runner_and_waits_its_turn_past_the_limit() -> None:
+    """The blocking form (for the digest scheduler's threads): same queue, same limits; past
+    a limit a scheduled scan waits for a place instead of failing, and a person's request for
+    the scope being scanned joins it."""
     gate = threading.Event()
     slow = RecordingScanner(build_report(2), gate=gate)
     runner = ScanRunner(ThreadExecutor(slow), limits=ScanLimits(per_requester=1))
@@ -148,11 +156,37 @@ async def test_a_digest_thread_scans_through_the_runner_and_is_refused_past_the_
     first = asyncio.create_task(asyncio.to_thread(scan, ScanScope(regions=["us-east-1"]), None))
     while not slow.calls:
         await asyncio.sleep(0.01)
-    with pytest.raises(ScanRefused, match="limit is 1"):
-        await asyncio.to_thread(scan, ScanScope(regions=["eu-west-1"]), None)
+    second = asyncio.create_task(asyncio.to_thread(scan, ScanScope(regions=["eu-west-1"]), None))
     # The same scope joins the running scan instead.
     joined = runner.submit(ScanJob(ScanScope(regions=["us-east-1"])), requester="U1", source="t")
     assert joined.admission is Admission.MERGED
+    # A person is still refused past their own limit; the digest's second scan is not queued
+    # behind the limit, it waits outside the queue.
+    while not runner._place_waiters:
+        await asyncio.sleep(0.01)
+    assert [r.job.scope.regions for r in runner.active()] == [["us-east-1"]]
+    assert not second.done()
     gate.set()
     report = await first
-    assert report.scan_id == slow.report.scan_id and len(slow.calls) == 1
+    assert report.scan_id == slow.report.scan_id
+    await asyncio.wait_for(second, 30)
+    assert [c.regions for c in slow.calls] == [["us-east-1"], ["eu-west-1"]]
+
+
+async def test_a_digest_waiting_for_a_place_is_refused_at_shutdown() -> None:
+    gate = threading.Event()
+    slow = RecordingScanner(build_report(2), gate=gate)
+    runner = ScanRunner(ThreadExecutor(slow), limits=ScanLimits(per_requester=1))
+    scan = runner.blocking(asyncio.get_running_loop(), requester="digest", source="digest")
+    first = asyncio.create_task(asyncio.to_thread(scan, ScanScope(regions=["us-east-1"]), None))
+    while not slow.calls:
+        await asyncio.sleep(0.01)
+    waiting = asyncio.create_task(asyncio.to_thread(scan, ScanScope(regions=["eu-west-1"]), None))
+    while not runner._place_waiters:  # it has been told to wait for a place
+        await asyncio.sleep(0.01)
+    assert await runner.close() == 1
+    with pytest.raises(ScanRefused, match="restarting"):
+        await asyncio.wait_for(waiting, 30)
+    with pytest.raises(ScanCancelled):
+        await asyncio.wait_for(first, 30)
+    gate.set()

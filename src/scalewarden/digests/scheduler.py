@@ -14,7 +14,12 @@ One tick, on the replica holding the lease:
    if it is within the grace window, so a long outage catches up once.
 4. Claim those (subscription, fire time) pairs through their unique key.
 5. Group the claimed deliveries by scope and fire time: one scan serves every subscription of
-   a group. Store the scan, record ``scanned``, diff it with the previous scan of the scope.
+   a group. Up to ``concurrency`` groups are worked on at once, each in a thread of the tick
+   that hands its scan to the runner and waits: in the service that is the one scan queue
+   (a worker process per scan, merged by scope, its limits), so distinct scopes scan side by
+   side as far as its slots allow. Store the scan, record ``scanned``, diff it with the
+   previous scan of the scope. A scan that fails (a crashed worker included) fails its
+   group's deliveries with the reason, to be retried on a later tick.
 6. For each delivery: record ``posting`` *before* posting, post, record ``posted`` (or
    ``failed``/``uncertain``). A replica that lost a delivery finds its compare-and-set
    matching nothing and does not post.
@@ -29,6 +34,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -79,6 +85,14 @@ class SchedulerConfig:
     heartbeat: timedelta | None = None
     #: The service's configured scan scope, for subscriptions that name no accounts/regions.
     service_scope: ServiceScope | None = None
+    #: Groups (distinct scopes) scanned and posted at once. The scan runner's own limits
+    #: still apply: ``serve`` sets this to the places one requester has in its queue
+    #: (``SCALEWARDEN_SCAN_QUEUE_PER_USER``), and its slots decide how many scans execute.
+    concurrency: int = 3
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
 
     @property
     def heartbeat_interval(self) -> timedelta:
@@ -277,13 +291,57 @@ def tick(
         now=now,
     )
     work = [d for d in [*taken, *claimed] if d.subscription_id in subscriptions]
-    for group in _groups(work, subscriptions, cfg.service_scope):
+    groups = _groups(work, subscriptions, cfg.service_scope)
+    if not groups:
+        return report
+
+    def one(group: list[Delivery]) -> TickReport:
+        part = TickReport(leader=True)
         if not store.acquire_lease(cfg.lease_name, owner=owner, now=clock(), ttl=cfg.lease_ttl):
-            report.lost.extend(d.id for d in group)  # another replica will take them over
-            continue
-        with _Heartbeat(store, [d.id for d in group], owner=owner, config=cfg, clock=clock):
-            _deliver_group(group, subscriptions, store, runner, poster, owner, clock, report, cfg)
+            part.lost.extend(d.id for d in group)  # another replica will take them over
+            return part
+        _deliver_group(group, subscriptions, store, runner, poster, owner, clock, part, cfg)
+        return part
+
+    with _Heartbeat(store, [d.id for d in work], owner=owner, config=cfg, clock=clock):
+        for part in _each(one, groups, cfg.concurrency):
+            report.scans += part.scans
+            report.posted.extend(part.posted)
+            report.failed.extend(part.failed)
+            report.uncertain.extend(part.uncertain)
+            report.lost.extend(part.lost)
     return report
+
+
+def _each(
+    work: Callable[[list[Delivery]], TickReport], groups: list[list[Delivery]], concurrency: int
+) -> list[TickReport]:
+    """``work`` for every group, up to ``concurrency`` at once, results in group order.
+
+    If one group raises, the groups not yet started are dropped, those running finish, and
+    the first exception is raised: as when the tick ran the groups in turn, nothing is
+    started after a failure the tick cannot handle (their deliveries stay claimed, and
+    recovery takes them over).
+    """
+    if concurrency == 1 or len(groups) == 1:
+        return [work(group) for group in groups]
+    with ThreadPoolExecutor(
+        max_workers=min(concurrency, len(groups)), thread_name_prefix="scalewarden-digest"
+    ) as pool:
+        futures = [pool.submit(work, group) for group in groups]
+        results: list[TickReport] = []
+        failure: BaseException | None = None
+        for future in futures:
+            try:
+                results.append(future.result())
+            except BaseException as exc:
+                if failure is None:
+                    failure = exc
+                    for pending in futures:
+                        pending.cancel()
+        if failure is not None:
+            raise failure
+        return results
 
 
 def _groups(

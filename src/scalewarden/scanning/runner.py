@@ -147,6 +147,9 @@ class Ticket:
     admission: Admission
     run: ScanRun | None = None
     reason: str | None = None
+    #: Refused for the queue's limits only: the same request may be admitted once a scan
+    #: ends (a scheduled scan waits for that instead of failing).
+    limited: bool = False
 
 
 class ScanRunner:
@@ -168,6 +171,8 @@ class ScanRunner:
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots: asyncio.Semaphore | None = None
         self._closing = False
+        #: Woken when a run ends: callers of ``submit_when_possible`` waiting for a place.
+        self._place_waiters: list[asyncio.Future[None]] = []
 
     # Admission -----------------------------------------------------------------------
 
@@ -193,6 +198,7 @@ class ScanRunner:
                     f"you already have {mine} scan{'s' if mine != 1 else ''} queued or running "
                     f"(the limit is {self.limits.per_requester}); wait for one to finish"
                 ),
+                limited=True,
             )
         if len(active) >= self.limits.total:
             return Ticket(
@@ -201,6 +207,7 @@ class ScanRunner:
                     f"{len(active)} scans are already queued or running (the limit is "
                     f"{self.limits.total}); please try again when they have finished"
                 ),
+                limited=True,
             )
         run_id = uuid.uuid4().hex
         loop = asyncio.get_running_loop()
@@ -221,6 +228,29 @@ class ScanRunner:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return Ticket(Admission.STARTED if starts_now else Admission.QUEUED, run)
+
+    async def submit_when_possible(self, job: ScanJob, *, requester: str, source: str) -> Ticket:
+        """``submit``, but a request refused only for the queue's limits waits until a scan
+        ends and asks again, instead of being refused: scheduled work (digests) takes its turn
+        in the same bounded queue rather than failing because people are scanning. Refusals
+        for any other reason (shutdown, unknown checks) come back at once."""
+        while True:
+            ticket = self.submit(job, requester=requester, source=source)
+            if not ticket.limited:
+                return ticket
+            waiter = asyncio.get_running_loop().create_future()
+            self._place_waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                with contextlib.suppress(ValueError):
+                    self._place_waiters.remove(waiter)
+
+    def _wake_place_waiters(self) -> None:
+        waiters, self._place_waiters = self._place_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     def active(self) -> list[ScanRun]:
         """Queued and running scans, oldest first."""
@@ -291,6 +321,7 @@ class ScanRunner:
     ) -> None:
         assert run._done is not None
         run.state, run.finished_at, run.error = state, datetime.now(UTC), error
+        self._wake_place_waiters()  # a place in the queue is free
         if run._done.done():
             return
         if report is not None:
@@ -309,6 +340,7 @@ class ScanRunner:
         """Refuse new scans and stop the ones queued or running (their workers are killed);
         returns how many were stopped. Call it after the requesters' drain time is over."""
         self._closing = True
+        self._wake_place_waiters()  # they ask again and are refused: the service is stopping
         pending = [task for task in self._tasks if not task.done()]
         for task in pending:
             task.cancel()
@@ -321,14 +353,16 @@ class ScanRunner:
         self, loop: asyncio.AbstractEventLoop, *, requester: str, source: str
     ) -> Callable[[ScanScope, Any], ScanReport]:
         """``scan(scope, mutelist) -> report`` for code in a worker thread (the digest
-        scheduler's tick takes this shape): the scan goes through this runner, with its limits
-        and merging, and is stored by it (saving it again is a no-op). A refusal raises
-        ``ScanRefused``."""
+        scheduler's tick takes this shape): the scan goes through this runner, merged with a
+        queued or running scan of the same scope, run in a worker process, and stored by the
+        runner (saving it again is a no-op). Past the queue's limits it waits for a place
+        (``submit_when_possible``); a refusal for another reason raises ``ScanRefused``, and
+        the scan's own failure (a crashed worker: ``WorkerCrashed``) is raised as it is."""
 
         def scan(scope: ScanScope, mutelist: Any) -> ScanReport:
             async def submit_and_wait() -> ScanReport:
                 job = ScanJob(scope, mutelist=mutelist)
-                ticket = self.submit(job, requester=requester, source=source)
+                ticket = await self.submit_when_possible(job, requester=requester, source=source)
                 if ticket.run is None:
                     raise ScanRefused(ticket.reason or "refused")
                 return await ticket.run.wait()

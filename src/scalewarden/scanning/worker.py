@@ -84,12 +84,6 @@ def scan_and_mute(scan: ScanFunction, job: ScanJob, progress: Any) -> ScanReport
 WORKER_NICENESS = 10
 
 
-#: How much lower a worker's CPU priority is than the serving process's (``nice``). Where a
-#: worker and the server share a core, the scheduler then gives the acks most of it (weight
-#: 110 against 1024 at 10), and the scan takes the rest and every idle moment.
-WORKER_NICENESS = 10
-
-
 def main(conn: Connection, scan: ScanFunction, job: ScanJob) -> None:
     """A worker process's entry point: run ``scan(job, progress)`` and report over ``conn``.
 
