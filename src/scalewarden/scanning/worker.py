@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -84,11 +85,81 @@ def scan_and_mute(scan: ScanFunction, job: ScanJob, progress: Any) -> ScanReport
 WORKER_NICENESS = 10
 
 
+#: Seconds between two progress messages a worker sends to the service. The collector
+#: reports every AWS call (thousands a minute on a large account); each message crossing the
+#: pipe costs the service an unpickling and a hop onto its event loop, where the acks are
+#: served. Slack's progress message changes at most once a second, the API's status is read
+#: on request: four a second is plenty for both.
+PROGRESS_INTERVAL = 0.25
+
+
+class ThrottledProgress:
+    """Coalesces progress in the worker: at most one ``Progress`` message per ``interval``,
+    always the latest event, and the last event of the scan is never lost (``close`` sends
+    what is pending). Called from the collector's threads."""
+
+    def __init__(
+        self, send: Callable[[Message], None], interval: float = PROGRESS_INTERVAL
+    ) -> None:
+        self._send = send
+        self._interval = interval
+        self._cond = threading.Condition()
+        self._pending: Any = None
+        self._has_pending = False
+        self._closed = False
+        #: Events seen and messages sent (the difference is what coalescing spared).
+        self.seen = 0
+        self.sent = 0
+        self._thread = threading.Thread(target=self._run, name="scalewarden-progress", daemon=True)
+        self._thread.start()
+
+    def __call__(self, event: Any) -> None:
+        with self._cond:
+            self._pending, self._has_pending = event, True
+            self.seen += 1
+            self._cond.notify()
+
+    def _take(self) -> tuple[bool, Any]:
+        with self._cond:
+            while not self._has_pending and not self._closed:
+                self._cond.wait()
+            taken = self._has_pending, self._pending
+            self._pending, self._has_pending = None, False
+            return taken
+
+    def _run(self) -> None:
+        while True:
+            has, event = self._take()
+            if not has:
+                return  # closed with nothing pending
+            self._send(Progress(event))
+            self.sent += 1
+            with self._cond:  # wait out the interval, unless closed meanwhile
+                if self._cond.wait_for(lambda: self._closed, self._interval):
+                    closing = True
+                else:
+                    closing = False
+            if closing:
+                has, event = self._take()
+                if has:
+                    self._send(Progress(event))
+                    self.sent += 1
+                return
+
+    def close(self) -> None:
+        """Send the pending event, if any, and stop; returns once it has been sent."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join()
+
+
 def main(conn: Connection, scan: ScanFunction, job: ScanJob) -> None:
     """A worker process's entry point: run ``scan(job, progress)`` and report over ``conn``.
 
-    Progress comes from the collector's threads, and a pipe is not safe to write from two
-    threads at once, hence the lock.
+    Progress comes from the collector's threads, coalesced by :class:`ThrottledProgress`
+    (whose own thread sends), and a pipe is not safe to write from two threads at once,
+    hence the lock. The last progress event goes out before the result.
     """
     with contextlib.suppress(OSError, AttributeError):  # not on every platform
         os.nice(WORKER_NICENESS)
@@ -98,14 +169,14 @@ def main(conn: Connection, scan: ScanFunction, job: ScanJob) -> None:
         with lock:
             conn.send(message)
 
-    def progress(event: Any) -> None:
-        send(Progress(event))
-
+    progress = ThrottledProgress(send)
     try:
         report = scan_and_mute(scan, job, progress)
     except BaseException as exc:  # every failure, even an exit, must reach the service
+        progress.close()
         send(describe_failure(exc))
     else:
+        progress.close()
         send(Finished(report))
     finally:
         conn.close()
