@@ -83,6 +83,19 @@ class ServiceScope:
             )
         return None
 
+    def region_problem(self, requested: Sequence[str]) -> str | None:
+        """Why ``requested`` regions lie outside the configured ones, or ``None``. Without
+        ``SCALEWARDEN_SCAN_REGIONS`` (or with ``all``) every region is the service's."""
+        if not requested or not self.regions or "all" in self.regions:
+            return None
+        outside = [r for r in requested if r not in self.regions]
+        if outside:
+            return (
+                f"region(s) {', '.join(outside)} are not among the regions this service "
+                f"scans ({', '.join(self.regions)})"
+            )
+        return None
+
     def scope(
         self,
         *,

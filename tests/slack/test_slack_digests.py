@@ -315,3 +315,100 @@ async def test_a_locked_sqlite_database_fails_readyz_until_the_lock_goes(
             holder.execute("ROLLBACK")
             holder.close()
         assert (await h.client.get("/readyz")).json()["database"] == "reachable"
+
+
+@pytest.mark.parametrize("store", BACKENDS, indirect=True)
+async def test_a_mute_narrowed_to_accounts_and_regions_mutes_only_there(
+    make_harness: Any, scanner: RecordingScanner
+) -> None:
+    """``accounts=`` and ``regions=`` are stored with the mute and matched by the one matcher:
+    the table in eu-west-1 is MUTED, the same check's tables in us-east-1 are not."""
+    env = {"SCALEWARDEN_SCAN_ACCOUNTS": "123456789012", "SCALEWARDEN_SCAN_REGIONS": "all"}
+    async with make_harness(settings_env=env) as h:
+        await h.command(
+            'mute dynamodb_table_autoscaling_enabled reason="eu load tests" '
+            "accounts=123456789012 region=EU-West-1",
+            hook="mute",
+        )
+        reply = await _reply(h, "mute")
+        (mute,) = h.store.mutes()
+        assert (mute.accounts, mute.regions) == (("123456789012",), ("eu-west-1",))
+        assert "in 123456789012 / eu-west-1" in reply
+        await h.command("mute list", hook="list")
+        assert f"#{mute.id} `dynamodb_table_autoscaling_enabled` * in 123456789012 / eu-west-1" in (
+            await _reply(h, "list")
+        )
+        await h.command("scan")
+        await h.fake.wait_for(lambda: len(h.store.audit_entries()) == 3)
+        stored = h.store.latest_scan()
+        assert stored is not None
+        status = {
+            (f["region"], f["status"])
+            for f in stored["findings"]
+            if f["check_id"] == "dynamodb_table_autoscaling_enabled"
+        }
+        assert status == {("eu-west-1", "MUTED"), ("us-east-1", "FAIL")}
+
+
+@pytest.mark.parametrize(
+    ("env", "text", "reason"),
+    [
+        (
+            {"SCALEWARDEN_SCAN_ACCOUNTS": "111111111111"},
+            "accounts=111111111111,222222222222",
+            "222222222222 are not among the accounts this service scans",
+        ),
+        ({}, "accounts=111111111111", "scans only its own account"),
+        (
+            {"SCALEWARDEN_SCAN_REGIONS": "eu-west-1,us-east-1"},
+            "regions=eu-west-1,ap-south-1",
+            "ap-south-1 are not among the regions this service scans (eu-west-1, us-east-1)",
+        ),
+        ({}, "regions=mars-north-1", "unknown region(s): mars-north-1"),
+        ({}, "accounts=12345", "account ids must be 12 digits: 12345"),
+        ({}, "regions=", "`regions=` needs a value"),
+    ],
+)
+async def test_a_mute_outside_the_service_scope_is_refused_and_nothing_is_written(
+    make_harness: Any, env: dict, text: str, reason: str
+) -> None:
+    async with make_harness(settings_env=env) as h:
+        response = await h.command(f'mute dynamodb_table_autoscaling_enabled reason="x" {text}')
+        await h.settle()
+        answered = response.text + json.dumps([c.params for c in h.fake.webhook_calls()])
+        assert reason in answered
+        assert h.store.mutes() == []
+
+
+async def test_commands_on_a_locked_sqlite_database_say_try_again_and_write_nothing(
+    make_harness: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Another process holds SQLite's write lock past the busy timeout: `mute` and `digest
+    subscribe` answer "try again", and once the lock is gone no row of theirs exists."""
+    from scalewarden.slack.listeners.digests import TRY_AGAIN
+    from scalewarden.store import engine
+
+    monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_S", 0.3)  # production waits 15 s
+    store = Store.open(f"sqlite:///{tmp_path / 'locked.db'}")
+    try:
+        async with make_harness(store=store) as h:
+            holder = sqlite3.connect(str(tmp_path / "locked.db"), isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")
+            try:
+                await h.command(
+                    'mute dynamodb_table_autoscaling_enabled reason="x" until=2099-01-01',
+                    hook="mute",
+                )
+                await h.command("digest subscribe daily 09:00 min=high", hook="sub")
+                await h.command("unmute 1", hook="unmute")
+                for hook in ("mute", "sub", "unmute"):
+                    assert TRY_AGAIN in await _reply(h, hook)
+            finally:
+                holder.execute("ROLLBACK")
+                holder.close()
+            assert h.store.mutes() == [] and h.store.subscriptions() == []
+            # The database is back: the same command now works.
+            await h.command('mute dynamodb_table_autoscaling_enabled reason="x"', hook="again")
+            assert "Mute #1" in await _reply(h, "again")
+    finally:
+        store.close()

@@ -95,13 +95,16 @@ class DigestCommand:
 
 @dataclass(frozen=True)
 class MuteCommand:
-    """``mute <check> [resource pattern] reason="…" until=YYYY-MM-DD`` or ``mute list``."""
+    """``mute <check> [resource pattern] reason="…" until=YYYY-MM-DD [accounts=…]
+    [regions=…]`` or ``mute list``. No accounts/regions: every account/region scanned."""
 
     action: str
     check_id: str = ""
     resource_pattern: str | None = None
     reason: str = ""
     until: str | None = None
+    accounts: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -407,14 +410,28 @@ def _parse_mute(rest: str, _: ParseContext) -> Command:
             if len(words) == 1
             else HelpCommand(problem="`mute list` takes nothing")
         )
+    from scalewarden.aws.accounts import parse_account_ids
+    from scalewarden.aws.regions import parse_regions
+
     plain: list[str] = []
     options: dict[str, str] = {}
     for word in words:
         key, sep, value = word.partition("=")
-        if sep and key.lower() in ("reason", "until"):
-            options[key.lower()] = value.strip()
+        key = {"account": "accounts", "region": "regions"}.get(key.lower(), key.lower())
+        if sep and key in ("reason", "until", "accounts", "regions"):
+            options[key] = value.strip()
         else:
             plain.append(word)
+    for key in ("accounts", "regions"):
+        if key in options and not options[key]:
+            return HelpCommand(problem=f"`{key}=` needs a value")
+    try:
+        regions = parse_regions(options.get("regions")) or []
+        accounts = parse_account_ids(options.get("accounts")) or []
+    except ValueError as exc:
+        return HelpCommand(problem=str(exc))
+    if "all" in regions:
+        regions = []  # every region: the same as naming none
     if not plain:
         return HelpCommand(problem='`mute` needs a check id: `mute <check_id> reason="..."`')
     if len(plain) > 2:
@@ -432,6 +449,8 @@ def _parse_mute(rest: str, _: ParseContext) -> Command:
         resource_pattern=plain[1] if len(plain) == 2 else None,
         reason=options["reason"],
         until=options.get("until") or None,
+        accounts=tuple(accounts),
+        regions=tuple(regions),
     )
 
 
@@ -500,7 +519,8 @@ SPECS: tuple[CommandSpec, ...] = (
     CommandSpec(
         name="mute",
         command=MuteCommand,
-        args='<check_id> [resource pattern] reason="..." until=YYYY-MM-DD | mute list',
+        args='<check_id> [resource pattern] reason="..." until=YYYY-MM-DD [accounts=...] '
+        "[regions=...] | mute list",
         summary="Accept a risk: show a finding as MUTED until a date",
         admin_only=True,
         parse=_parse_mute,

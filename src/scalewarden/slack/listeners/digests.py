@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from scalewarden.digests.result import DigestResult
     from scalewarden.slack.listeners.commands import CommandContext
     from scalewarden.store import Store
-    from scalewarden.store.records import AlertSubscription, Subscription
+    from scalewarden.store.records import AlertSubscription, StoredMute, Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -282,6 +282,11 @@ async def _mute_add(ctx: CommandContext, command: MuteCommand) -> Answer:
         raise Refused(
             f"I don't know the check `{inert(command.check_id)}`. `scalewarden checks` lists them."
         )
+    # A mute names only what the service scans: the same rule as `scan` and `digest`.
+    scope = ctx.services.scan_scope
+    problem = scope.account_problem(command.accounts) or scope.region_problem(command.regions)
+    if problem:
+        raise Refused(f"I cannot add that mute: {problem}.")
     try:
         request = MuteRequest.parse(
             check_id=command.check_id,
@@ -289,6 +294,8 @@ async def _mute_add(ctx: CommandContext, command: MuteCommand) -> Answer:
             now=now,
             resource_pattern=command.resource_pattern,
             until=command.until,
+            accounts=",".join(command.accounts) or None,
+            regions=",".join(command.regions) or None,
         )
     except ValueError as exc:
         raise Refused(inert(str(exc))) from None
@@ -308,8 +315,8 @@ async def _mute_add(ctx: CommandContext, command: MuteCommand) -> Answer:
     until = f" until {mute.expires_at:%Y-%m-%d}" if mute.expires_at else ""
     return (
         f":mute: Mute #{mute.id}: `{escape(mute.check_id)}` "
-        f"{escape(mute.resource_pattern or 'everywhere')}{until}. Its findings now show as "
-        "MUTED, counted apart.",
+        f"{escape(mute.resource_pattern or 'everywhere')}{escape(_mute_scope(mute))}{until}. "
+        "Its findings now show as MUTED, counted apart.",
         None,
         f"mute #{mute.id}",
     )
@@ -322,12 +329,19 @@ async def _mute_list(ctx: CommandContext, command: MuteCommand) -> Answer:
     if not active:
         return "No active mutes.", None, "0 mutes"
     lines = [
-        f"• #{m.id} `{escape(m.check_id)}` {escape(m.resource_pattern or '*')}: "
+        f"• #{m.id} `{escape(m.check_id)}` {escape(m.resource_pattern or '*')}"
+        f"{escape(_mute_scope(m))}: "
         f"{escape(m.reason)} (by {escape(m.author)}"
         + (f", until {m.expires_at:%Y-%m-%d})" if m.expires_at else ")")
         for m in active
     ]
     return "Active mutes:\n" + "\n".join(lines), None, f"{len(active)} mutes"
+
+
+def _mute_scope(mute: StoredMute) -> str:
+    """`` in 111111111111 / eu-west-1`` when a mute is narrowed, else nothing."""
+    parts = [", ".join(part) for part in (mute.accounts, mute.regions) if part]
+    return " in " + " / ".join(parts) if parts else ""
 
 
 async def _unmute(ctx: CommandContext, command: UnmuteCommand) -> Answer:
