@@ -7,23 +7,30 @@ What it does:
 2. Starts a recording stand-in of Slack's Web API on loopback (a threaded HTTP server: it
    answers ``chat.postMessage`` with a ``ts`` and records the channel and the time).
 3. One replica, SQLite: stores 200 subscriptions (10 per scope; each scope is one region of
-   20), all firing at the same minute, and runs the real scheduler tick: the real
-   ``run_scan`` with the stored mutes, the real store, the real Block Kit poster with the
-   SDK's retry handlers. Reports the scans run (they must equal the distinct scopes), the time
-   from the fire time to the last post (the tick starts at the fire time: a scheduler in
-   ``serve`` adds at most one ``SCALEWARDEN_SCHEDULER_INTERVAL``), and the database round trips
-   per delivery (every statement the store's engine sends, counted with SQLAlchemy's
-   ``before_cursor_execute`` event).
+   20), all firing at the same minute, and runs the real scheduler tick as ``serve`` does:
+   the tick in a thread, its scans through the service's ``ScanRunner`` on an event loop
+   (a worker process per scan running the real ``run_scan``, the stored mutes applied, the
+   queue's limits and merging), the real store, the real Block Kit poster with the SDK's
+   retry handlers. Once with one scan slot (``SCALEWARDEN_SCAN_SLOTS`` 1, the default: scans
+   one after another) and once with ``--slots`` (default 4; the digests' places in the queue
+   and the tick's concurrency equal to it), side by side. Reports the scans run (they must
+   equal the distinct scopes), the time from the fire time to the last post (the tick starts
+   at the fire time: a scheduler in ``serve`` adds at most one
+   ``SCALEWARDEN_SCHEDULER_INTERVAL``), and the database round trips per delivery (every
+   statement the store's engine sends, counted with SQLAlchemy's ``before_cursor_execute``
+   event).
 4. Two replicas, PostgreSQL (``--postgres URL``; a private schema is created and dropped):
    two processes start together and tick every 0.2 s on one database until every delivery
-   is done; every subscription must get exactly one post.
+   is done, each with its own scan runner of ``--slots`` slots; every subscription must get
+   exactly one post.
 
-Usage: ``python bench/digests.py [--postgres URL] [--latency 0.02] [--json]``
+Usage: ``python bench/digests.py [--postgres URL] [--latency 0.02] [--slots 4] [--json]``
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib.util
 import json
 import os
@@ -134,12 +141,43 @@ def subscribe(url: str, fire: datetime) -> None:
             )
 
 
-def replica(url: str, slack_url: str, owner: str, until_done: bool) -> dict[str, Any]:
+class ServiceRunner:
+    """The service's scan queue outside the service: a ``ScanRunner`` with a worker process
+    per scan, on an event loop of its own thread (``serve``'s loop), and the blocking form
+    the scheduler's tick calls from its thread."""
+
+    def __init__(self, store: Any, slots: int) -> None:
+        from functools import partial
+
+        from scalewarden.scan import ScanOptions
+        from scalewarden.scanning.executors import ProcessExecutor
+        from scalewarden.scanning.runner import ScanLimits, ScanRunner
+        from scalewarden.scanning.worker import run_job
+
+        self.runner = ScanRunner(
+            ProcessExecutor(partial(run_job, options=ScanOptions(region="us-east-1"))),
+            limits=ScanLimits(slots=slots, per_requester=slots, total=max(10, slots)),
+            store=lambda: store,
+        )
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.scan = self.runner.blocking(self.loop, requester="digest", source="digest")
+
+    def scans(self) -> int:
+        return len(self.runner.runs())
+
+    def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.runner.close(), self.loop).result(60)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+def replica(url: str, slack_url: str, owner: str, until_done: bool, slots: int) -> dict[str, Any]:
     """Tick (as ``serve`` does) until every delivery is finished; the figures as a dict."""
     from sqlalchemy import event
 
     from scalewarden.digests.scheduler import SchedulerConfig, tick
-    from scalewarden.scan import ScanOptions, run_scan
     from scalewarden.slack.digest_poster import SlackDigestPoster, digest_web_client
     from scalewarden.store import Store
 
@@ -150,13 +188,7 @@ def replica(url: str, slack_url: str, owner: str, until_done: bool) -> dict[str,
     def count(*_: Any) -> None:
         trips[0] += 1
 
-    options = ScanOptions(region="us-east-1")
-    scans = [0]
-
-    def runner(scope: Any, mutelist: Any) -> Any:
-        scans[0] += 1
-        return run_scan(scope, mutelist=mutelist, options=options)
-
+    service = ServiceRunner(store, slots)
     poster = SlackDigestPoster(digest_web_client(TOKEN, slack_url), store)
     started = time.time()
     posted: list[int] = []
@@ -165,10 +197,10 @@ def replica(url: str, slack_url: str, owner: str, until_done: bool) -> dict[str,
         report = tick(
             datetime.now(UTC),
             store=store,
-            runner=runner,
+            runner=service.scan,
             poster=poster,
             owner=owner,
-            config=SchedulerConfig(),
+            config=SchedulerConfig(concurrency=slots),
         )
         ticks += 1
         posted.extend(report.posted)
@@ -179,29 +211,33 @@ def replica(url: str, slack_url: str, owner: str, until_done: bool) -> dict[str,
         if done or not until_done or time.time() - started > 600:
             break
         time.sleep(0.2)
+    scans = service.scans()
+    service.close()
     store.release_lease("digests", owner=owner)
     store.close()
     return {
         "owner": owner,
         "ticks": ticks,
-        "scans": scans[0],
+        "scans": scans,
         "posted": len(posted),
         "round_trips": trips[0],
         "started": started,
     }
 
 
-def one_replica(slack: SlackStandIn, env: dict[str, str]) -> dict[str, Any]:
+def one_replica(slack: SlackStandIn, env: dict[str, str], slots: int) -> dict[str, Any]:
+    slack.posts.clear()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         fire = datetime.now(UTC).replace(second=0, microsecond=0)
         subscribe(url, fire)
         os.environ.update(env)
-        result = replica(url, slack.url, "bench-1", until_done=False)
+        result = replica(url, slack.url, "bench-1", until_done=False, slots=slots)
         last = max(t for _, t in slack.posts)
         per_channel = _per_channel(slack)
         return {
             "database": "sqlite",
+            "scan_slots": slots,
             "scans": result["scans"],
             "distinct_scopes": len(SCOPES),
             "subscriptions": SUBSCRIPTIONS,
@@ -226,7 +262,9 @@ def _per_channel(slack: SlackStandIn) -> dict[str, int]:
 # --------------------------------------------------------------------------------------------
 
 
-def two_replicas(slack: SlackStandIn, env: dict[str, str], postgres: str) -> dict[str, Any]:
+def two_replicas(
+    slack: SlackStandIn, env: dict[str, str], postgres: str, slots: int
+) -> dict[str, Any]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -245,7 +283,16 @@ def two_replicas(slack: SlackStandIn, env: dict[str, str], postgres: str) -> dic
         child_env = {**os.environ, **env}
         procs = [
             subprocess.Popen(
-                [sys.executable, __file__, "--replica", url, slack.url, f"replica-{i}"],
+                [
+                    sys.executable,
+                    __file__,
+                    "--slots",
+                    str(slots),
+                    "--replica",
+                    url,
+                    slack.url,
+                    f"replica-{i}",
+                ],
                 env=child_env,
                 stdout=subprocess.PIPE,
                 text=True,
@@ -257,6 +304,7 @@ def two_replicas(slack: SlackStandIn, env: dict[str, str], postgres: str) -> dic
         started = min(r["started"] for r in results)
         return {
             "database": "postgresql",
+            "scan_slots": slots,
             "replicas": results,
             "scans": sum(r["scans"] for r in results),
             "posts": len(slack.posts),
@@ -278,11 +326,12 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--postgres", default=os.environ.get("SCALEWARDEN_TEST_POSTGRES_URL"))
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--slots", type=int, default=4, help="scan slots of the parallel runs")
     parser.add_argument("--replica", nargs=3, metavar=("URL", "SLACK_URL", "OWNER"))
     args = parser.parse_args()
     if args.replica:
         url, slack_url, owner = args.replica
-        print(json.dumps(replica(url, slack_url, owner, until_done=True)))
+        print(json.dumps(replica(url, slack_url, owner, until_done=True, slots=args.slots)))
         return
     scan_bench = _scan_bench()
     summary: dict[str, Any] = {"latency_s": args.latency}
@@ -290,12 +339,13 @@ def main() -> None:
         env = scan_bench.aws_env(aws.url)
         env = {k: v for k, v in env.items() if k.startswith("AWS_")}
         slack = SlackStandIn()
-        summary["one_replica"] = one_replica(slack, env)
+        for slots in (1, args.slots):
+            summary[f"one_replica_{slots}_slots"] = one_replica(slack, env, slots)
+            print(json.dumps(summary[f"one_replica_{slots}_slots"]), file=sys.stderr)
         slack.stop()
-        print(json.dumps(summary["one_replica"]), file=sys.stderr)
         if args.postgres:
             slack = SlackStandIn()
-            summary["two_replicas"] = two_replicas(slack, env, args.postgres)
+            summary["two_replicas"] = two_replicas(slack, env, args.postgres, args.slots)
             slack.stop()
     print(json.dumps(summary, indent=None if not args.json else 2))
 
