@@ -10,7 +10,9 @@ the response (a reference). Each server's CPU time per command is read from ``/p
 
     .venv/bin/python bench/http.py [--requests 2000] [--concurrency 50] [--rounds 5]
 
-Targets (issue 4): our p99 ≤ 100 ms, and our p50 at most 1.5× the bare app's.
+Targets (issue 4): our p99 ≤ 100 ms, and our p50 at most 1.5× the bare app's. Our app is
+served as ``scalewarden serve`` serves it (h11 and the limits of ``serving.py``); each round
+also runs it on httptools (``ours-httptools``), so the cost of h11 is measured in the same run.
 
 ``--during-scan`` (issue 12) measures our app alone, twice per round: idle, then while an
 admin's ``/scalewarden scan`` of the large benchmark account (``bench/scan.py``'s 2,000
@@ -71,8 +73,12 @@ QUESTIONS = _questions()
 #: the reverse), and gives both apps the same conditions.
 SERVER_CPUS = {0}
 #: The apps measured, in the order each round runs them. ``bare`` is the baseline the targets
-#: name; ``bare-inline`` is shown beside it for reference (see ``_serve``).
-KINDS = ("bare", "bare-inline", "ours")
+#: name; ``bare-inline`` is shown beside it for reference (see ``_serve``). ``ours`` is served
+#: as ``scalewarden serve`` serves it (h11 with ``DeadlineProtocol`` and the connection
+#: limits of ``serving.server_config``); ``ours-httptools`` is the same app on uvicorn's
+#: httptools protocol with the same limits where httptools has them, to show what h11 costs.
+KINDS = ("bare", "bare-inline", "ours", "ours-httptools")
+OURS = ("ours", "ours-httptools")
 CLIENT_CPUS = {1}
 
 
@@ -124,7 +130,7 @@ def _serve(kind: str, port: int, api_url: str, db: str) -> None:
     import uvicorn
 
     logging.basicConfig(level=logging.WARNING)
-    if kind == "ours":
+    if kind in OURS:
         os.environ.update(
             {
                 "SLACK_SIGNING_SECRET": SECRET,
@@ -134,10 +140,35 @@ def _serve(kind: str, port: int, api_url: str, db: str) -> None:
                 "SCALEWARDEN_ADMIN_USERS": ADMIN,
             }
         )
+        from scalewarden.serving import KEEP_ALIVE_SECONDS, server_config
         from scalewarden.settings import Settings
         from scalewarden.web import create_app
 
-        app = create_app(Settings(), authorize=_authorize)  # type: ignore[arg-type]
+        settings = Settings()
+        app = create_app(settings, authorize=_authorize)  # type: ignore[arg-type]
+        if kind == "ours":
+            # As ``scalewarden serve`` runs it (``cli/serve.py``), logging aside.
+            config = server_config(
+                app,
+                host="127.0.0.1",
+                port=port,
+                request_timeout=settings.request_timeout,
+                max_connections=settings.max_connections,
+                log_level="warning",
+            )
+        else:
+            config = uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=port,
+                http="httptools",
+                limit_concurrency=settings.max_connections,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                access_log=False,
+                log_level="warning",
+            )
+        uvicorn.Server(config).run()
+        return
     else:
         from fastapi import FastAPI
         from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
@@ -336,7 +367,7 @@ async def _one(kind: str, args: argparse.Namespace, stand_in: str, db: Path) -> 
     )
     try:
         url = f"http://127.0.0.1:{port}/slack/events"
-        await _wait_ready(url, f"http://127.0.0.1:{port}/readyz" if kind == "ours" else None)
+        await _wait_ready(url, f"http://127.0.0.1:{port}/readyz" if kind in OURS else None)
         before = await _answers(stand_in)
         busy_before = await _answers(stand_in, "busy")
         cpu_before = _cpu_seconds(proc.pid)
@@ -347,7 +378,7 @@ async def _one(kind: str, args: argparse.Namespace, stand_in: str, db: Path) -> 
         deadline = load_ended + 120
         # Every question is answered, the warm-up's too, except those shed in the ack.
         expected = args.requests + args.concurrency - result["shed_in_ack"]
-        while kind == "ours" and await _answers(stand_in) - before < expected:
+        while kind in OURS and await _answers(stand_in) - before < expected:
             if time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.05)
@@ -361,7 +392,7 @@ async def _one(kind: str, args: argparse.Namespace, stand_in: str, db: Path) -> 
             # Everything the server did for these commands: acks, answers and audit rows.
             commands = args.requests + args.concurrency
             result["server_cpu_us_per_command"] = (cpu_after - cpu_before) / commands * 1e6
-        if kind == "ours":
+        if kind in OURS:
             done = time.monotonic()
             result["answers_done_after_load_s"] = done - load_ended
             answered = result["answers_delivered"] - posted_busy
@@ -408,7 +439,8 @@ async def _run(args: argparse.Namespace) -> dict:
             for key in ("p50_ms", "p99_ms", "throughput_rps", "server_cpu_us_per_command")
             if all(key in r[kind] for r in rounds)
         }
-    summary["ours"]["answers_per_s"] = statistics.median(r["ours"]["answers_per_s"] for r in rounds)
+    for kind in OURS:
+        summary[kind]["answers_per_s"] = statistics.median(r[kind]["answers_per_s"] for r in rounds)
     ratio = summary["ours"]["p50_ms"] / summary["bare"]["p50_ms"]
     return {
         "requests": args.requests,
@@ -416,6 +448,8 @@ async def _run(args: argparse.Namespace) -> dict:
         "rounds": rounds,
         "median": summary,
         "ratio_p50": ratio,
+        "h11_over_httptools_p50": summary["ours"]["p50_ms"] / summary["ours-httptools"]["p50_ms"],
+        "h11_over_httptools_p99": summary["ours"]["p99_ms"] / summary["ours-httptools"]["p99_ms"],
         "ratio_p50_inline": summary["ours"]["p50_ms"] / summary["bare-inline"]["p50_ms"],
         "targets_met": summary["ours"]["p99_ms"] <= 100 and ratio <= 1.5,
     }
@@ -605,6 +639,10 @@ def main() -> None:
     print(
         f"p50 ratio ours/bare: {results['ratio_p50']:.2f} (ours/bare-inline: "
         f"{results['ratio_p50_inline']:.2f})  targets met: {results['targets_met']}"
+    )
+    print(
+        f"h11 (as served) / httptools: p50 {results['h11_over_httptools_p50']:.2f}  "
+        f"p99 {results['h11_over_httptools_p99']:.2f}"
     )
 
 
