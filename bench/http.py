@@ -14,11 +14,14 @@ Targets (issue 4): our p99 ≤ 100 ms, and our p50 at most 1.5× the bare app's.
 served as ``scalewarden serve`` serves it (h11 and the limits of ``serving.py``); each round
 also runs it on httptools (``ours-httptools``), so the cost of h11 is measured in the same run.
 
-``--during-scan`` (issue 12) measures our app alone, twice per round: idle, then while an
-admin's ``/scalewarden scan`` of the large benchmark account (``bench/scan.py``'s 2,000
-targets over 4 regions and 200 IAM policies, 20 ms per AWS call, served by a local AWS in its
-own process) runs; the load goes on from the scan command until its results are posted, so
-the end of the scan (report back, stored, delivered) is measured too. ``--hostile`` adds
+``--during-scan`` (issue 12) measures our app alone (served as ``scalewarden serve`` serves
+it), three times per round: idle for ``--idle-seconds``, then while an admin's
+``/scalewarden scan`` of the large benchmark account (``bench/scan.py``'s 2,000 targets over 4
+regions and 200 IAM policies, 20 ms per AWS call, served by a local AWS in its own process at
+``--aws-nice`` 10: it stands in for a remote service and shares the load generator's core)
+runs, then idle again; the idle figures pool both idle phases, which bracket the scan in time.
+The load goes on from the scan command until its results are posted, so the end of the scan
+(report back, stored, delivered) is measured too. ``--hostile`` adds
 worst-case wildcard IAM policies to that account (``bench/hostile.py``'s documents). Target:
 p99 during the scan ≤ 1.5× idle p99, and never above 100 ms.
 """
@@ -344,7 +347,32 @@ async def _load(
         "throughput_rps": len(latencies) / elapsed,
         # Questions (warm-up included) whose ack said "busy": they get no answer.
         "shed_in_ack": len(shed_in_ack),
+        "elapsed_s": elapsed,
+        # Every latency, sorted (for pooling phases; dropped from the printed figures).
+        "_latencies": latencies,
     }
+
+
+def _figures(latencies: list[float], elapsed: float) -> dict:
+    """p50, p99, max and throughput of pooled latencies (seconds) over ``elapsed`` seconds."""
+    latencies = sorted(latencies)
+    return {
+        "requests": len(latencies),
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        "max_ms": latencies[-1] * 1000,
+        "throughput_rps": len(latencies) / elapsed,
+    }
+
+
+async def _load_for(url: str, response_url: str, concurrency: int, seconds: float) -> dict:
+    """``_load`` for ``seconds`` of wall time."""
+    stop = asyncio.Event()
+    timer = asyncio.get_running_loop().call_later(seconds, stop.set)
+    try:
+        return await _load(url, response_url, 0, concurrency, until=stop)
+    finally:
+        timer.cancel()
 
 
 async def _one(kind: str, args: argparse.Namespace, stand_in: str, db: Path) -> dict:
@@ -373,6 +401,7 @@ async def _one(kind: str, args: argparse.Namespace, stand_in: str, db: Path) -> 
         cpu_before = _cpu_seconds(proc.pid)
         first_sent = time.monotonic()  # the warm-up's first request: its answers count too
         result = await _load(url, f"{stand_in}/webhook", args.requests, args.concurrency)
+        result.pop("_latencies")
         # Let the background answers land so that they are counted (and not cut).
         load_ended = time.monotonic()
         deadline = load_ended + 120
@@ -504,10 +533,15 @@ async def _during_scan_round(
         url = f"http://127.0.0.1:{port}/slack/events"
         await _wait_ready(url, f"http://127.0.0.1:{port}/readyz")
         webhook = f"{stand_in}/webhook"
+        # Idle before and after the scan, each as long as ``--idle-seconds``, pooled: on a
+        # shared machine the others' load drifts, and bracketing the scan in time spreads
+        # that drift over both phases.
         before = await _answers(stand_in)
-        idle = await _load(url, webhook, args.requests, args.concurrency)
-        await _wait_answers(stand_in, before, args.requests + args.concurrency)
+        idle_before = await _load_for(url, webhook, args.concurrency, args.idle_seconds)
+        sent = idle_before["requests"] + args.concurrency - idle_before["shed_in_ack"]
+        await _wait_answers(stand_in, before, sent)
         results_before = await _answers(stand_in, "results")
+        answers_before_scan = await _answers(stand_in)
         regions = ",".join(bench_scan.REGIONS)
         body = _body(0, webhook, text=f"scan region={regions}", user=ADMIN)
         finished = asyncio.Event()
@@ -530,7 +564,25 @@ async def _during_scan_round(
         watcher = asyncio.create_task(watch())
         during = await _load(url, webhook, 0, args.concurrency, until=finished)
         await watcher
-        return {"idle": idle, "during_scan": during, "scan_s": scan_seconds[0]}
+        # The during-scan questions' answers (warm-up included) land before the idle load.
+        await _wait_answers(
+            stand_in,
+            answers_before_scan,
+            during["requests"] + args.concurrency - during["shed_in_ack"],
+        )
+        idle_after = await _load_for(url, webhook, args.concurrency, args.idle_seconds)
+        idle = _figures(
+            idle_before.pop("_latencies") + idle_after.pop("_latencies"),
+            idle_before["elapsed_s"] + idle_after["elapsed_s"],
+        )
+        during.pop("_latencies")
+        return {
+            "idle": idle,
+            "idle_before": idle_before,
+            "idle_after": idle_after,
+            "during_scan": during,
+            "scan_s": scan_seconds[0],
+        }
     finally:
         proc.terminate()
         await asyncio.to_thread(proc.wait, 60)
@@ -552,7 +604,10 @@ async def _run_during_scan(args: argparse.Namespace) -> dict:
             await asyncio.sleep(0.1)
     rounds: list[dict] = []
     mode = "big-hostile" if args.hostile else "big"
-    with bench_scan.Child(mode, 0.02) as aws, tempfile.TemporaryDirectory() as tmp:
+    with (
+        bench_scan.Child(mode, 0.02, nice=args.aws_nice) as aws,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         for i in range(args.rounds):
             rounds.append(
                 await _during_scan_round(
@@ -572,6 +627,7 @@ async def _run_during_scan(args: argparse.Namespace) -> dict:
     return {
         "concurrency": args.concurrency,
         "hostile": args.hostile,
+        "aws_nice": args.aws_nice,
         "rounds": rounds,
         "median": median,
         "scan_s": statistics.median(r["scan_s"] for r in rounds),
@@ -590,6 +646,19 @@ def main() -> None:
     )
     parser.add_argument(
         "--hostile", action="store_true", help="with --during-scan: hostile IAM policies too"
+    )
+    parser.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=30.0,
+        help="with --during-scan: seconds of idle load before and after each scan",
+    )
+    parser.add_argument(
+        "--aws-nice",
+        type=int,
+        default=10,
+        help="with --during-scan: the local AWS's CPU niceness (it shares the load "
+        "generator's core and stands in for a remote service; 0 to give it full priority)",
     )
     parser.add_argument("--serve", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--stand-in", action="store_true", help=argparse.SUPPRESS)

@@ -183,8 +183,10 @@ def create_hostile_policies() -> None:
 class Child:
     """A child-process local AWS (context manager)."""
 
-    def __init__(self, mode: str, latency: float, accounts: int = 0) -> None:
-        self.mode, self.latency, self.accounts = mode, latency, accounts
+    def __init__(self, mode: str, latency: float, accounts: int = 0, nice: int = 0) -> None:
+        """``nice``: a lower CPU priority for the local AWS (``bench/http.py --during-scan``:
+        it stands in for a remote service, whose CPU would not be taken from this machine)."""
+        self.mode, self.latency, self.accounts, self.nice = mode, latency, accounts, nice
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
 
@@ -203,6 +205,8 @@ class Child:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            # Set before the server starts: its request threads inherit it.
+            preexec_fn=(lambda: os.nice(self.nice)) if self.nice else None,
         )
         assert self.proc.stdout is not None
         self.url = self.proc.stdout.readline().strip()
