@@ -63,7 +63,7 @@ def _scope(body: ScanBody, service: ServiceScope) -> ScanScope:
         )
     except ValueError as exc:
         raise ScopeError(str(exc)) from exc
-    problem = service.account_problem(accounts or ())
+    problem = service.problem(accounts=accounts or (), regions=regions or ())
     if problem:
         raise ScopeError(problem)
     scope = service.scope(

@@ -3,8 +3,9 @@
 The CLI names its scope on the command line; the service takes it from the settings
 (``SCALEWARDEN_SCAN_REGIONS``, ``SCALEWARDEN_SCAN_ACCOUNTS`` or ``SCALEWARDEN_SCAN_ORGANIZATION``,
 ``SCALEWARDEN_ROLE_NAME``, ``SCALEWARDEN_EXTERNAL_ID``). A Slack user may narrow it (``region=``,
-``account=``) but never widen it to an account the operator did not configure: that is checked
-here, once, for ``/scalewarden scan`` and ``digest subscribe`` alike.
+``account=``) but never widen it to an account or a region the operator did not configure: that
+is checked here, once (:meth:`ServiceScope.problem`), for ``/scalewarden scan``, ``digest
+subscribe``, ``mute`` and the API's scans alike.
 """
 
 from __future__ import annotations
@@ -96,6 +97,12 @@ class ServiceScope:
             )
         return None
 
+    def problem(self, *, accounts: Sequence[str] = (), regions: Sequence[str] = ()) -> str | None:
+        """Why a request for ``accounts`` and ``regions`` (narrowing the service's scope) may
+        not be served, or ``None``: the one check behind Slack's ``scan``, ``digest
+        subscribe`` and ``mute``, and the API's scans."""
+        return self.account_problem(accounts) or self.region_problem(regions)
+
     def scope(
         self,
         *,
@@ -104,7 +111,7 @@ class ServiceScope:
         checks: str | None = None,
     ) -> ScanScope:
         """The scan for a request narrowed to ``regions``/``accounts`` (empty: the whole
-        configured scope). Call :meth:`account_problem` first."""
+        configured scope). Call :meth:`problem` first."""
         from scalewarden.scan import ScanScope
 
         return ScanScope(

@@ -192,3 +192,29 @@ async def test_api_scans_share_the_queue_merge_and_limits(make_harness: Any) -> 
         outcomes = [e["outcome"] for e in h.store.audit_entries() if e["user_id"] == "api"]
         # Each accepted request is audited when its scan ends, the merged one included.
         assert outcomes.count("refused") == 37 and outcomes.count("completed") == 4
+
+
+async def test_regions_outside_the_configured_ones_are_refused_on_every_path(
+    make_harness: Any,
+) -> None:
+    """``SCALEWARDEN_SCAN_REGIONS`` bounds what anyone may ask for: the API, a Slack scan and
+    a digest subscription are refused with the reason, and nothing starts or is stored."""
+    import json
+
+    env = {**ENV, "SCALEWARDEN_SCAN_REGIONS": "eu-west-1,us-east-1"}
+    async with make_harness(settings_env=env) as h:
+        for regions in (["ap-south-1"], ["eu-west-1", "ap-south-1"], ["all"]):
+            response = await h.client.post("/api/v1/scans", json={"regions": regions}, headers=AUTH)
+            assert response.status_code == 400, regions
+            assert "are not among the regions this service scans" in response.json()["error"]
+        scan = await h.command("scan region=ap-south-1", hook="scan")
+        assert "region(s) ap-south-1 are not among the regions" in scan.json()["text"]
+        await h.command("digest subscribe daily 09:00 regions=ap-south-1", hook="sub")
+        await h.fake.wait_for(lambda: h.fake.webhook_calls("sub"))
+        await h.settle()
+        reply = json.dumps([c.params for c in h.fake.webhook_calls("sub")])
+        assert "region(s) ap-south-1 are not among the regions" in reply
+        assert h.services.scans.runs() == [] and h.store.subscriptions() == []
+        # Within the configured regions, the same paths work.
+        ok = await h.client.post("/api/v1/scans", json={"regions": ["eu-west-1"]}, headers=AUTH)
+        assert ok.status_code == 202

@@ -151,7 +151,7 @@ async def handle_scan(ctx: CommandContext, command: ScanCommand) -> None:
         await ctx.ack(text=message, response_type="ephemeral")
         ctx.services.tasks.spawn(ctx.audit("usage_error", message))
         return
-    problem = ctx.services.scan_scope.account_problem(command.accounts)
+    problem = ctx.services.scan_scope.problem(accounts=command.accounts, regions=command.regions)
     if problem:
         message = f"I cannot scan that: {problem}."
         await ctx.ack(text=message, response_type="ephemeral")

@@ -143,7 +143,7 @@ Answer = tuple[str, Any, str | None]
 async def _subscribe(ctx: CommandContext, command: DigestCommand) -> Answer:
     from scalewarden.digests.subscriptions import SubscriptionRequest
 
-    problem = ctx.services.scan_scope.account_problem(command.accounts)
+    problem = ctx.services.scan_scope.problem(accounts=command.accounts, regions=command.regions)
     if problem:
         raise Refused(f"I cannot subscribe that digest: {problem}.")
     problem = await channel_problem(ctx.client, ctx.channel_id)
@@ -283,8 +283,7 @@ async def _mute_add(ctx: CommandContext, command: MuteCommand) -> Answer:
             f"I don't know the check `{inert(command.check_id)}`. `scalewarden checks` lists them."
         )
     # A mute names only what the service scans: the same rule as `scan` and `digest`.
-    scope = ctx.services.scan_scope
-    problem = scope.account_problem(command.accounts) or scope.region_problem(command.regions)
+    problem = ctx.services.scan_scope.problem(accounts=command.accounts, regions=command.regions)
     if problem:
         raise Refused(f"I cannot add that mute: {problem}.")
     try:
