@@ -82,7 +82,8 @@ class Settings(BaseSettings):
         default="all",
         description="Regions the service scans: comma-separated, or `all` (each account's "
         "enabled regions where Application Auto Scaling exists); empty: the one region "
-        "SCALEWARDEN_AWS_REGION (or boto3) names.",
+        "SCALEWARDEN_AWS_REGION (or boto3) names. When regions are listed, `region=` in Slack "
+        "and the API's scans must stay within them.",
     )
     scan_accounts: str = Field(
         default="",
