@@ -3,11 +3,15 @@
 An unsigned client can reach the Slack request URL, so the server itself must bound what one
 connection costs before any signature is checked:
 
-- **Header size.** uvicorn's h11 protocol refuses a header block that is still incomplete
-  past ``h11_max_incomplete_event_size`` (64 KiB) with a 400, so a stalled connection buffers
-  at most that much; the app refuses a complete block over 64 KiB or 200 fields with a 431
-  (``HeaderLimitMiddleware``). The httptools protocol has no such bound (a 20 MB header line
-  was answered 200), so the service runs on h11.
+- **Header size.** A header block that is still incomplete past 64 KiB is refused with a
+  400 and the connection closed, so a stalled connection buffers at most that much (plus one
+  read); the app refuses a complete block over 64 KiB or 200 fields with a 431
+  (``HeaderLimitMiddleware``). The service runs on httptools (a C parser): uvicorn's
+  httptools protocol has no such bound (a 20 MB header line was answered 200), so
+  :class:`LimitedHttpToolsProtocol` counts the bytes of an incomplete block itself. uvicorn's
+  h11 protocol bounds it (``h11_max_incomplete_event_size``), and :class:`DeadlineProtocol`
+  serves on h11 with the same deadline; it costs more CPU per request (``bench/http.py``
+  measures both in one run), so it is kept for comparison only.
 - **A deadline per request** (``SCALEWARDEN_REQUEST_TIMEOUT``, 10 s). uvicorn has no header or
   body read timeout: a client sending a byte a second held a connection for minutes, and a
   connection that never sends anything was never closed. :class:`DeadlineProtocol` closes the
@@ -32,6 +36,7 @@ from typing import Any
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 logger = logging.getLogger(__name__)
 
@@ -41,34 +46,17 @@ MAX_HEADER_BYTES = 64 * 1024
 KEEP_ALIVE_SECONDS = 5
 
 
-class DeadlineProtocol(H11Protocol):
-    """uvicorn's h11 protocol with a deadline for each request on the connection.
-
-    The timer starts when the connection opens and again when a response ends; it stops once
-    the request is complete (h11 has seen its end). When it fires first, the connection is
-    closed: the app sees a disconnect if it was reading the body, and nothing else waits.
-    """
+class _RequestDeadline:
+    """The deadline shared by both protocols: armed when the connection opens and again when
+    a response ends, disarmed once the request is complete; when it fires first, the
+    connection is closed (the app sees a disconnect if it was reading the body, and nothing
+    else waits)."""
 
     request_deadline: float = 10.0
     _deadline: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm()
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if self.conn.their_state in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED):
-            self._disarm()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
-            self._arm()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    client: tuple[str, int] | None
 
     def _arm(self) -> None:
         self._disarm()
@@ -79,9 +67,12 @@ class DeadlineProtocol(H11Protocol):
             self._deadline.cancel()
             self._deadline = None
 
+    def _request_complete(self) -> bool:
+        raise NotImplementedError
+
     def _expired(self) -> None:
         self._deadline = None
-        if self.transport.is_closing() or self.conn.their_state is h11.DONE:
+        if self.transport.is_closing() or self._request_complete():
             return
         logger.info(
             "closed a connection from %s: no complete request within %.0f s",
@@ -91,9 +82,94 @@ class DeadlineProtocol(H11Protocol):
         self.transport.close()
 
 
-def deadline_protocol(seconds: float) -> type[DeadlineProtocol]:
-    """:class:`DeadlineProtocol` with its deadline set (uvicorn builds the protocol itself)."""
-    return type("DeadlineProtocol", (DeadlineProtocol,), {"request_deadline": seconds})
+class DeadlineProtocol(_RequestDeadline, H11Protocol):
+    """uvicorn's h11 protocol with a deadline for each request on the connection (h11 bounds
+    an incomplete header block itself: ``h11_max_incomplete_event_size``)."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._request_complete():
+            self._disarm()
+
+    def _request_complete(self) -> bool:
+        return self.conn.their_state in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+
+class LimitedHttpToolsProtocol(_RequestDeadline, HttpToolsProtocol):
+    """uvicorn's httptools protocol (a C parser: less CPU per request than h11) with the same
+    deadline, and a bound on an incomplete header block, which httptools lacks: the bytes
+    received while a request's header block is still incomplete are counted, and past
+    ``MAX_HEADER_BYTES`` the request is refused with a 400 and the connection closed. So a
+    stalled or endless header costs at most that much (plus one read) per connection."""
+
+    _header_bytes = 0
+    _in_headers = True
+    _complete = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        counting = self._in_headers
+        super().data_received(data)
+        if counting and self._in_headers and not self.transport.is_closing():
+            self._header_bytes += len(data)
+            if self._header_bytes > MAX_HEADER_BYTES:
+                self._disarm()
+                self.send_400_response("Request header fields too large.")
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._complete = False
+
+    def on_headers_complete(self) -> None:
+        self._in_headers = False
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._complete = True
+        self._disarm()
+        super().on_message_complete()
+
+    def _request_complete(self) -> bool:
+        return self._complete
+
+    def on_response_complete(self) -> None:
+        self._in_headers, self._header_bytes = True, 0
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+
+#: The HTTP implementations the service can run on, with the limits above.
+PROTOCOLS: dict[str, type[_RequestDeadline]] = {
+    "httptools": LimitedHttpToolsProtocol,
+    "h11": DeadlineProtocol,
+}
+
+
+def deadline_protocol(seconds: float, http: str = "httptools") -> type[asyncio.Protocol]:
+    """The protocol class for ``http`` with its deadline set (uvicorn builds the protocol)."""
+    base = PROTOCOLS[http]
+    return type(base.__name__, (base,), {"request_deadline": seconds})
 
 
 def server_config(
@@ -103,14 +179,16 @@ def server_config(
     port: int,
     request_timeout: float,
     max_connections: int,
+    http: str = "httptools",
     **extra: Any,
 ) -> uvicorn.Config:
-    """The uvicorn configuration ``scalewarden serve`` runs with (and the tests serve)."""
+    """The uvicorn configuration ``scalewarden serve`` runs with (and the tests serve);
+    ``http="h11"`` gives the pure-Python parser with the same limits (for comparison)."""
     return uvicorn.Config(
         app,
         host=host,
         port=port,
-        http=deadline_protocol(request_timeout),
+        http=deadline_protocol(request_timeout, http),
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         limit_concurrency=max_connections,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,

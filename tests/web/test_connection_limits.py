@@ -25,9 +25,16 @@ CLOSED_WITHIN = 15.0
 FORM = "application/x-www-form-urlencoded"
 
 
+@pytest.fixture(params=["httptools", "h11"])
+def http(request: pytest.FixtureRequest) -> str:
+    """Every attack runs against both HTTP implementations ``serving.py`` offers (the service
+    serves on httptools)."""
+    return str(request.param)
+
+
 @contextlib.asynccontextmanager
 async def serving(
-    make_settings: Callable[..., Any], store: Any, *, max_connections: int = 100
+    make_settings: Callable[..., Any], store: Any, http: str, *, max_connections: int = 100
 ) -> AsyncIterator[str]:
     app = create_app(
         make_settings(),
@@ -43,6 +50,7 @@ async def serving(
         port=0,
         request_timeout=DEADLINE,
         max_connections=max_connections,
+        http=http,
         log_level="warning",
     )
     server = uvicorn.Server(config)
@@ -66,7 +74,7 @@ async def _closed_by_server(reader: asyncio.StreamReader) -> bytes:
         while True:
             try:
                 chunk = await reader.read(65536)
-            except ConnectionResetError:
+            except (ConnectionResetError, BrokenPipeError):  # closed while we still wrote
                 return received
             if not chunk:
                 return received
@@ -80,9 +88,9 @@ async def _signed_help(client: httpx.AsyncClient, base: str, hook: str) -> httpx
 
 
 async def test_a_slow_client_is_closed_at_the_deadline_while_signed_requests_ack(
-    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+    make_settings: Callable[..., Any], store: Any, http: str, fake_slack: Any
 ) -> None:
-    async with serving(make_settings, store) as base:
+    async with serving(make_settings, store, http) as base:
         host, port = base.split(":")
         reader, writer = await asyncio.open_connection(host, int(port))
         head = (
@@ -118,9 +126,9 @@ async def test_a_slow_client_is_closed_at_the_deadline_while_signed_requests_ack
 
 
 async def test_idle_and_slow_body_connections_are_closed(
-    make_settings: Callable[..., Any], store: Any
+    make_settings: Callable[..., Any], store: Any, http: str
 ) -> None:
-    async with serving(make_settings, store) as base:
+    async with serving(make_settings, store, http) as base:
         host, port = base.split(":")
         idle_reader, idle_writer = await asyncio.open_connection(host, int(port))
         body_reader, body_writer = await asyncio.open_connection(host, int(port))
@@ -150,9 +158,9 @@ async def test_idle_and_slow_body_connections_are_closed(
     ids=["one-100KiB-header", "20000-headers"],
 )
 async def test_header_blocks_over_64_kib_are_refused(
-    make_settings: Callable[..., Any], store: Any, headers: list[tuple[str, str]]
+    make_settings: Callable[..., Any], store: Any, http: str, headers: list[tuple[str, str]]
 ) -> None:
-    async with serving(make_settings, store) as base, httpx.AsyncClient(timeout=10) as client:
+    async with serving(make_settings, store, http) as base, httpx.AsyncClient(timeout=10) as client:
         try:
             response = await client.get(f"http://{base}/healthz", headers=headers)
         except httpx.TransportError:
@@ -164,11 +172,11 @@ async def test_header_blocks_over_64_kib_are_refused(
 
 
 async def test_connections_are_bounded_and_the_bound_heals(
-    make_settings: Callable[..., Any], store: Any
+    make_settings: Callable[..., Any], store: Any, http: str
 ) -> None:
     """Past ``max_connections`` requests get 503; stalled connections are closed at the
     deadline, after which requests are served again."""
-    async with serving(make_settings, store, max_connections=20) as base:
+    async with serving(make_settings, store, http, max_connections=20) as base:
         host, port = base.split(":")
         stalled = [await asyncio.open_connection(host, int(port)) for _ in range(25)]
         async with httpx.AsyncClient(timeout=10) as client:
@@ -180,3 +188,28 @@ async def test_connections_are_bounded_and_the_bound_heals(
             assert healed.status_code == 200
         for _, writer in stalled:
             writer.close()
+
+
+async def test_an_endless_header_is_refused_once_past_64_kib(
+    make_settings: Callable[..., Any], store: Any, http: str
+) -> None:
+    """A header block that never ends: refused with a 400 as soon as it passes 64 KiB (not
+    buffered until the deadline), so a connection never holds much more than that."""
+    async with serving(make_settings, store, http) as base:
+        host, port = base.split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        # In 8 KiB pieces, each read by the server before the next, and no more once it has
+        # answered: writing into a closed connection would reset it and lose the answer.
+        answered = b""
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Endless: ")
+        for _ in range(40):
+            writer.write(b"a" * 8192)
+            await writer.drain()
+            try:
+                answered = await asyncio.wait_for(reader.read(65536), 0.02)
+            except TimeoutError:
+                continue
+            break
+        answered += await _closed_by_server(reader)
+        assert answered.startswith(b"HTTP/1.1 400"), answered[:80]
+        writer.close()
