@@ -143,13 +143,14 @@ class LimitedHttpToolsProtocol(_RequestDeadline, HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._complete = True
         self._disarm()
+        # Whatever arrives next is the next request's header block (keep-alive, pipelining).
+        self._in_headers, self._header_bytes = True, 0
         super().on_message_complete()
 
     def _request_complete(self) -> bool:
         return self._complete
 
     def on_response_complete(self) -> None:
-        self._in_headers, self._header_bytes = True, 0
         super().on_response_complete()
         if not self.transport.is_closing():
             self._arm()
