@@ -118,15 +118,20 @@ class LimitedHttpToolsProtocol(_RequestDeadline, HttpToolsProtocol):
     _header_bytes = 0
     _in_headers = True
     _complete = False
+    #: A header block or a request ended during the current read.
+    _boundary = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()
 
     def data_received(self, data: bytes) -> None:
-        counting = self._in_headers
+        counting, self._boundary = self._in_headers, False
         super().data_received(data)
-        if counting and self._in_headers and not self.transport.is_closing():
+        # Only a read that stayed inside one incomplete header block counts: a read in which
+        # a header block or a whole request ended also carries body bytes, which the body
+        # limits bound (so the next request's first read is not counted: at most one read).
+        if counting and not self._boundary and not self.transport.is_closing():
             self._header_bytes += len(data)
             if self._header_bytes > MAX_HEADER_BYTES:
                 self._disarm()
@@ -137,11 +142,11 @@ class LimitedHttpToolsProtocol(_RequestDeadline, HttpToolsProtocol):
         self._complete = False
 
     def on_headers_complete(self) -> None:
-        self._in_headers = False
+        self._in_headers, self._boundary = False, True
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
-        self._complete = True
+        self._complete, self._boundary = True, True
         self._disarm()
         # Whatever arrives next is the next request's header block (keep-alive, pipelining).
         self._in_headers, self._header_bytes = True, 0

@@ -213,3 +213,16 @@ async def test_an_endless_header_is_refused_once_past_64_kib(
         answered += await _closed_by_server(reader)
         assert answered.startswith(b"HTTP/1.1 400"), answered[:80]
         writer.close()
+
+
+async def test_a_large_body_after_small_headers_reaches_the_app(
+    make_settings: Callable[..., Any], store: Any, http: str
+) -> None:
+    """The header bound counts header bytes only: a request whose 200 KB body arrives in the
+    same reads as its headers (and ends in them) is the app's to answer, and so is the next
+    request on the connection."""
+    async with serving(make_settings, store, http) as base, httpx.AsyncClient(timeout=10) as client:
+        for _ in range(2):
+            response = await client.post(f"http://{base}/healthz", content=b"[" * 200_000)
+            assert response.status_code == 405, response.text[:80]
+        assert (await client.get(f"http://{base}/healthz")).status_code == 200
