@@ -129,3 +129,5 @@ async def test_mute_similar_fills_in_the_mute_command_for_admins(make_harness: A
         parsed = parse_command(typed)
         assert isinstance(parsed, MuteCommand)
         assert parsed.resource_pattern == "service/prod-cluster/api"
+        # Scoped to the alert's account and region, not every account scanned.
+        assert parsed.accounts == ("123456789012",) and parsed.regions == ("us-west-2",)

@@ -227,7 +227,14 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         pattern = pattern.replace('"', "").replace("\\", "").strip()
         quoted = f'"{pattern}" ' if pattern else ""
         until = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%d")
-        line = f'{SLASH_COMMAND} mute {payload.check_id} {quoted}reason="..." until={until}'
+        # Scoped to where the change happened (the payload keeps only well-formed ids), so
+        # the mute does not silence the same check in every other account and region.
+        scope = "".join(
+            f" {key}={value}"
+            for key, value in (("accounts", payload.account), ("regions", payload.region))
+            if value
+        )
+        line = f'{SLASH_COMMAND} mute {payload.check_id} {quoted}reason="..." until={until}{scope}'
         await private(
             respond,
             "To mute alerts and findings like this one, run (change the reason and the "
