@@ -227,7 +227,20 @@ async def _stored_report(services: SlackServices, scan_id: str) -> dict[str, Any
 
 
 def _not_found(scan_id: str) -> JSONResponse:
-    return api_error(404, "not_found", f"no scan has the id {scan_id!r}")
+    return api_error(404, "not_found", f"no scan has the id {scan_id[:80]!r}")
+
+
+def _impossible_id(scan_id: str) -> bool:
+    """True for an id no scan can have (blank, only whitespace such as U+0085, too long): the
+    store refuses to look such an id up, and the answer is a 404, not its error."""
+    from scalewarden.store import validate
+    from scalewarden.store.models import ID_LENGTH
+
+    try:
+        validate.text("scan_id", scan_id, max_length=ID_LENGTH)
+    except ValueError:
+        return True
+    return False
 
 
 def _not_finished(run: ScanRun) -> JSONResponse | None:
@@ -242,6 +255,8 @@ def _not_finished(run: ScanRun) -> JSONResponse | None:
 @router.get("/{scan_id}", responses=error_responses(404))
 async def scan_status(scan_id: str, services: Services, _caller: TokenRequired) -> JSONResponse:
     """A scan's status and summary (and its progress while it runs, its error if it failed)."""
+    if _impossible_id(scan_id):
+        return _not_found(scan_id)
     run = services.scans.find(scan_id)
     if run is not None:
         return JSONResponse(_run_view(run))
@@ -264,6 +279,8 @@ async def scan_findings(
 ) -> JSONResponse:
     """One page of a completed scan's findings, worst first: at or above ``severity``, with
     ``status`` (PASS, FAIL, ERROR, MUTED), of check ``check``."""
+    if _impossible_id(scan_id):
+        return _not_found(scan_id)
     run = services.scans.find(scan_id)
     if run is not None and (refusal := _not_finished(run)) is not None:
         return refusal
@@ -313,6 +330,8 @@ async def scan_report(
         output = resolve_format(format)
     except ValueError as exc:
         return api_error(400, "unknown_format", str(exc))
+    if _impossible_id(scan_id):
+        return _not_found(scan_id)
     run = services.scans.find(scan_id)
     if run is not None and (refusal := _not_finished(run)) is not None:
         return refusal

@@ -99,3 +99,18 @@ async def test_an_unexpected_failure_is_a_500_in_the_same_shape(make_harness: An
             response = await client.get("/api/v1/checks")
         message = _error(response, 500, "internal_error")
         assert "secret-internal-detail" not in message
+
+
+@pytest.mark.parametrize(
+    "scan_id", ["%C2%85", "%20%20", "x" * 300], ids=["nel", "spaces", "too-long"]
+)
+async def test_a_scan_id_no_scan_can_have_is_a_404(make_harness: Any, scan_id: str) -> None:
+    """Found by the schema fuzzer: a path id of only U+0085 reached the store, which refuses
+    a blank id, and the API answered 500."""
+    token = "polish-api-token-0123456789abcdef"
+    async with make_harness(settings_env={"SCALEWARDEN_API_TOKEN": token}) as h:
+        auth = {"Authorization": f"Bearer {token}"}
+        for tail in ("", "/findings", "/report"):
+            response = await h.client.get(f"/api/v1/scans/{scan_id}{tail}", headers=auth)
+            message = _error(response, 404, "not_found")
+            assert len(message) < 200
