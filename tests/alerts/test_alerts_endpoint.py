@@ -367,3 +367,38 @@ async def test_a_key_with_non_ascii_characters_is_compared_as_sent(
         assert (await _send(client, event, key=key.encode())).status_code == 202
         assert (await _send(client, event, key=key.encode("latin-1", "replace"))).status_code == 401
         await app.state.alerts.idle()
+
+
+async def test_alerts_held_up_by_slack_never_starve_the_slack_acks_or_readiness(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+) -> None:
+    """A slow or rate-limiting Slack holds each channel's post (and its SDK retries) for
+    seconds to minutes. With more subscribed channels than the loop's default worker threads,
+    those posts must not take every thread: the Slack edge claims event ids and ``/readyz``
+    pings the database in such threads, and Slack wants its ack within 3 seconds."""
+    import os
+
+    from harness import event_body, mention, sign
+
+    cpus = getattr(os, "process_cpu_count", os.cpu_count)() or 1
+    channels = [f"C{n:08d}" for n in range(min(32, cpus + 4) + 1)]
+    for channel in channels:
+        _subscribe(store, channel)
+    async with served(make_settings, store) as (client, app):
+        fake_slack.hold()
+        try:
+            response = await _send(client, dict(RISKY)["aas-scaling-suspended"])
+            assert response.status_code == 202
+            # Once one post is held, every channel's delivery has been handed to a thread.
+            await fake_slack.wait_for(lambda: _posts(fake_slack))
+            ready = await client.get("/readyz", timeout=8)
+            assert ready.status_code == 200, ready.text
+            body = event_body(mention("hello", ts="1733500000.000100"), "Ev0STARVED01")
+            headers = {"Content-Type": "application/json", **sign(body)}
+            acked = await client.post("/slack/events", content=body, headers=headers, timeout=8)
+            assert acked.status_code == 200
+        finally:
+            fake_slack.release()
+        await app.state.alerts.idle()
+    posted = [p.params["channel"] for p in _posts(fake_slack) if p.params["channel"] in channels]
+    assert sorted(posted) == channels  # every channel's alert, once, after the release

@@ -24,6 +24,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,11 @@ QUEUE_SIZE = 10_000
 BATCH = 64
 #: Seconds the classifier waits for more events before a batch.
 LINGER = 0.02
+#: Threads that post alerts. A post can hold its thread for minutes (Slack's ``Retry-After``,
+#: backoff after 5xx, a hung connection), so posts never run on the loop's default threads:
+#: with a few channels held up those would all be taken, and the Slack edge's event-id claim
+#: and ``/readyz`` (which run there) would wait behind them, past Slack's 3-second ack.
+POST_THREADS = 4
 #: The prefix under which EventBridge ids share the de-duplication table with Slack's.
 EVENT_PREFIX = "aws:"
 
@@ -97,6 +103,10 @@ class AlertPipeline:
         self._queue: asyncio.Queue[tuple[Mapping[str, Any], float]] = asyncio.Queue(queue_size)
         self._channels: dict[str, _Channel] = {}
         self._runner: asyncio.Task[None] | None = None
+        # Classification and de-duplication (one batch at a time; a stalled database holds
+        # this thread only), and the posts: both off the loop's default threads.
+        self._classifier = ThreadPoolExecutor(1, thread_name_prefix="alert-classify")
+        self._posters = ThreadPoolExecutor(POST_THREADS, thread_name_prefix="alert-post")
 
     # The endpoint's side --------------------------------------------------------------
 
@@ -123,6 +133,8 @@ class AlertPipeline:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for pool in (self._classifier, self._posters):
+            pool.shutdown(wait=False, cancel_futures=True)
 
     async def idle(self) -> None:
         """Wait until every accepted event has been classified and every alert posted."""
@@ -142,8 +154,9 @@ class AlertPipeline:
             while len(batch) < BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                alerts = await asyncio.to_thread(self._classify, batch)
-                routed = await asyncio.to_thread(self._route, alerts)
+                loop = asyncio.get_running_loop()
+                alerts = await loop.run_in_executor(self._classifier, self._classify, batch)
+                routed = await loop.run_in_executor(self._classifier, self._route, alerts)
                 for alert, key, channels, received in routed:
                     for channel in channels:
                         self._channel(channel).queue.put_nowait((alert, key, received))
@@ -215,7 +228,9 @@ class AlertPipeline:
         while True:
             alert, key, received = await channel.queue.get()
             try:
-                await asyncio.to_thread(self._deliver, channel_id, channel, alert, key, received)
+                await asyncio.get_running_loop().run_in_executor(
+                    self._posters, self._deliver, channel_id, channel, alert, key, received
+                )
             except Exception:
                 logger.exception("alert delivery to %s failed", channel_id)
             finally:
