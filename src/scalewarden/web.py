@@ -629,7 +629,7 @@ def create_app(
         if not handled(event):
             metrics.aws_events.labels(outcome="unhandled").inc()
             return JSONResponse({"status": "ignored"}, status_code=202)
-        if not alerts.offer(event):
+        if not alerts.offer(event, len(raw)):
             metrics.aws_events.labels(outcome="busy").inc()
             return api_error(
                 503, "busy", "Too many events queued; retry later.", {"Retry-After": "1"}

@@ -402,3 +402,33 @@ async def test_alerts_held_up_by_slack_never_starve_the_slack_acks_or_readiness(
         await app.state.alerts.idle()
     posted = [p.params["channel"] for p in _posts(fake_slack) if p.params["channel"] in channels]
     assert sorted(posted) == channels  # every channel's alert, once, after the release
+
+
+async def test_the_queue_behind_the_202_is_bounded_in_bytes_not_only_in_events(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+) -> None:
+    """Up to 10,000 events wait while the database is stalled; at up to 1 MiB each that is
+    gigabytes. Past a byte budget the endpoint must answer 503 (EventBridge retries later)."""
+    import sqlite3
+
+    _subscribe(store, SEC)
+    event = copy.deepcopy(dict(RISKY)["aas-scaling-suspended"])
+    event["detail"]["requestParameters"]["padding"] = "x" * 900_000
+    locker = sqlite3.connect(store.engine.url.database, timeout=1, isolation_level=None)
+    statuses: list[int] = []
+    async with served(make_settings, store) as (client, app):
+        locker.execute("BEGIN EXCLUSIVE")  # the classifier's claim waits on this lock
+        try:
+            for n in range(150):  # 135 MB offered
+                event["id"] = f"big-{n}"
+                response = await _send(client, event)
+                statuses.append(response.status_code)
+                if response.status_code == 503:
+                    assert response.headers["Retry-After"] == "1"
+                    break
+        finally:
+            locker.rollback()
+            locker.close()
+        await app.state.alerts.idle()
+    assert statuses[-1] == 503, f"{len(statuses)} events of 900 KB all queued"
+    assert set(statuses[:-1]) == {202}

@@ -48,6 +48,9 @@ logger = logging.getLogger(__name__)
 #: Events accepted but not yet classified; past it the endpoint answers 503 and EventBridge
 #: retries later (it retries 429 and 5xx answers for up to a day).
 QUEUE_SIZE = 10_000
+#: Bytes of request bodies accepted but not yet classified: the count alone would let 10,000
+#: events of up to 1 MiB each (gigabytes once parsed) wait for a stalled database.
+QUEUE_BYTES = 32 * 1024 * 1024
 #: Events classified per worker-thread hand-off.
 BATCH = 64
 #: Seconds the classifier waits for more events before a batch.
@@ -91,6 +94,7 @@ class AlertPipeline:
         burst: int = 3,
         rate: int = 20,
         queue_size: int = QUEUE_SIZE,
+        queue_bytes: int = QUEUE_BYTES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
@@ -100,7 +104,10 @@ class AlertPipeline:
         self._burst = burst
         self._rate = rate
         self._clock = clock
-        self._queue: asyncio.Queue[tuple[Mapping[str, Any], float]] = asyncio.Queue(queue_size)
+        self._queue: asyncio.Queue[tuple[Mapping[str, Any], float, int]] = asyncio.Queue(queue_size)
+        self._queue_bytes = queue_bytes
+        #: Body bytes of the events queued or being classified (the loop's thread only).
+        self._queued_bytes = 0
         self._channels: dict[str, _Channel] = {}
         self._runner: asyncio.Task[None] | None = None
         # Classification and de-duplication (one batch at a time; a stalled database holds
@@ -110,16 +117,20 @@ class AlertPipeline:
 
     # The endpoint's side --------------------------------------------------------------
 
-    def offer(self, event: Mapping[str, Any]) -> bool:
-        """Queue a validated event; ``False`` when the queue is full (the caller says 503)."""
+    def offer(self, event: Mapping[str, Any], size: int = 0) -> bool:
+        """Queue a validated event whose body had ``size`` bytes; ``False`` when the queue is
+        full, in events or in bytes (the caller says 503)."""
         if self._runner is None:
             self._runner = asyncio.get_running_loop().create_task(
                 self._classify_forever(), name="alert-classifier"
             )
+        if self._queued_bytes + size > self._queue_bytes and self._queued_bytes:
+            return False
         try:
-            self._queue.put_nowait((event, time.monotonic()))
+            self._queue.put_nowait((event, time.monotonic(), size))
         except asyncio.QueueFull:
             return False
+        self._queued_bytes += size
         return True
 
     async def close(self, timeout: float) -> None:
@@ -163,16 +174,17 @@ class AlertPipeline:
             except Exception:
                 logger.exception("alert processing failed for %d event(s)", len(batch))
             finally:
-                for _ in batch:
+                for _event, _received, size in batch:
+                    self._queued_bytes -= size
                     self._queue.task_done()
 
     def _classify(
-        self, events: list[tuple[Mapping[str, Any], float]]
+        self, events: list[tuple[Mapping[str, Any], float, int]]
     ) -> list[tuple[Alert, str, float]]:
         """The alerts of ``events``, each with its event's raw id (the alert's own is
         redacted and cut for showing; de-duplication needs the id as sent)."""
         alerts = []
-        for event, received in events:
+        for event, received, _size in events:
             try:
                 alert = classify(event, self._context)
             except Exception:  # a rule's bug must not stop the others' events
