@@ -432,3 +432,38 @@ async def test_the_queue_behind_the_202_is_bounded_in_bytes_not_only_in_events(
         await app.state.alerts.idle()
     assert statuses[-1] == 503, f"{len(statuses)} events of 900 KB all queued"
     assert set(statuses[:-1]) == {202}
+
+
+async def test_alerts_waiting_for_a_held_up_slack_are_bounded_and_push_back(
+    make_settings: Callable[..., Any],
+    store: Any,
+    fake_slack: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While Slack holds a channel's posts, its alerts wait; they must not pile up without
+    bound behind an emptied event queue. Past the channel's bound the event queue fills and
+    the endpoint answers 503; every event that got a 202 is still posted once afterwards."""
+    from scalewarden.slack import alert_delivery
+
+    monkeypatch.setattr(alert_delivery, "QUEUE_SIZE", 20)
+    monkeypatch.setattr(alert_delivery, "CHANNEL_QUEUE", 5, raising=False)
+    _subscribe(store, SEC)
+    event = copy.deepcopy(dict(RISKY)["aas-scaling-suspended"])
+    statuses: list[int] = []
+    async with served(make_settings, store) as (client, app):
+        fake_slack.hold()
+        try:
+            for n in range(300):
+                event["id"] = f"held-{n}"
+                response = await _send(client, event)
+                statuses.append(response.status_code)
+                if response.status_code == 503:
+                    break
+                await asyncio.sleep(0)
+        finally:
+            fake_slack.release()
+        await app.state.alerts.idle()
+    assert statuses[-1] == 503, f"{len(statuses)} risky events accepted behind a held Slack"
+    posted = [p for p in _posts(fake_slack) if p.params["channel"] == SEC]
+    assert len(posted) == statuses.count(202)
+    assert {d.state for d in store.alert_deliveries()} == {"posted"}

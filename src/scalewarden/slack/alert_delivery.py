@@ -51,6 +51,10 @@ QUEUE_SIZE = 10_000
 #: Bytes of request bodies accepted but not yet classified: the count alone would let 10,000
 #: events of up to 1 MiB each (gigabytes once parsed) wait for a stalled database.
 QUEUE_BYTES = 32 * 1024 * 1024
+#: Alerts waiting for one channel's poster. A held-up Slack (429s, outages) would otherwise
+#: let them pile up without bound behind an emptied event queue; past it the classifier
+#: waits, the event queue fills and the endpoint answers 503, so EventBridge keeps the rest.
+CHANNEL_QUEUE = 1_000
 #: Events classified per worker-thread hand-off.
 BATCH = 64
 #: Seconds the classifier waits for more events before a batch.
@@ -93,7 +97,7 @@ class AlertPipeline:
         context: AlertContext | None = None,
         burst: int = 3,
         rate: int = 20,
-        queue_size: int = QUEUE_SIZE,
+        queue_size: int | None = None,
         queue_bytes: int = QUEUE_BYTES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -104,7 +108,9 @@ class AlertPipeline:
         self._burst = burst
         self._rate = rate
         self._clock = clock
-        self._queue: asyncio.Queue[tuple[Mapping[str, Any], float, int]] = asyncio.Queue(queue_size)
+        self._queue: asyncio.Queue[tuple[Mapping[str, Any], float, int]] = asyncio.Queue(
+            queue_size or QUEUE_SIZE
+        )
         self._queue_bytes = queue_bytes
         #: Body bytes of the events queued or being classified (the loop's thread only).
         self._queued_bytes = 0
@@ -170,7 +176,7 @@ class AlertPipeline:
                 routed = await loop.run_in_executor(self._classifier, self._route, alerts)
                 for alert, key, channels, received in routed:
                     for channel in channels:
-                        self._channel(channel).queue.put_nowait((alert, key, received))
+                        await self._channel(channel).queue.put((alert, key, received))
             except Exception:
                 logger.exception("alert processing failed for %d event(s)", len(batch))
             finally:
@@ -228,7 +234,9 @@ class AlertPipeline:
     def _channel(self, channel_id: str) -> _Channel:
         channel = self._channels.get(channel_id)
         if channel is None:
-            channel = _Channel(ChannelPlanner(burst=self._burst, rate=self._rate), asyncio.Queue())
+            channel = _Channel(
+                ChannelPlanner(burst=self._burst, rate=self._rate), asyncio.Queue(CHANNEL_QUEUE)
+            )
             self._channels[channel_id] = channel
         if channel.worker is None or channel.worker.done():
             channel.worker = asyncio.get_running_loop().create_task(
