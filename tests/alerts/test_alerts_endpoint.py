@@ -467,3 +467,28 @@ async def test_alerts_waiting_for_a_held_up_slack_are_bounded_and_push_back(
     posted = [p for p in _posts(fake_slack) if p.params["channel"] == SEC]
     assert len(posted) == statuses.count(202)
     assert {d.state for d in store.alert_deliveries()} == {"posted"}
+
+
+async def test_when_a_thread_head_fails_the_next_alert_heads_the_thread_not_the_channel(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+) -> None:
+    """The channel's rate limit sends the rest of a storm to one thread. If Slack refused the
+    post that was to head it, the later alerts must not each land in the channel instead:
+    the next one heads the thread."""
+    _subscribe(store, SEC)
+    env = {"SCALEWARDEN_ALERT_CHANNEL_RATE": "1", "SCALEWARDEN_ALERT_BURST": "100"}
+    async with served(make_settings, store, **env) as (client, app):
+        for i in range(6):
+            if i == 1:  # the overflow head: refused
+                fake_slack.fail("chat.postMessage", 200, body={"ok": False, "error": "fatal"})
+            event = aas_event("DeleteScalingPolicy", {**ECS_TARGET, "policyName": f"p{i}"})
+            event["id"] = f"storm-{i}"
+            assert (await _send(client, event)).status_code == 202
+            await app.state.alerts.idle()
+    posts = _posts(fake_slack)
+    assert len(posts) == 6
+    top = [p for p in posts[2:] if not p.params.get("thread_ts")]
+    assert len(top) == 1, "every alert after the refused head went to the channel"
+    assert "More than 1 alerts in this channel" in json.dumps(top[0].params["blocks"])
+    # The new head is the fake's second answered post (the refused one got no ts).
+    assert {p.params.get("thread_ts") for p in posts[3:]} == {"1700000000.000002"}

@@ -33,7 +33,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from scalewarden.alerts import AlertContext, classify
-from scalewarden.alerts.delivery import ChannelPlanner, channels_for, mute_of, principal_of
+from scalewarden.alerts.delivery import (
+    ChannelPlanner,
+    Placement,
+    PlacementKind,
+    channels_for,
+    mute_of,
+    principal_of,
+)
 from scalewarden.alerts.model import Alert
 from scalewarden.checks.mutelist import Mutelist
 from scalewarden.slack.digest_poster import refusal
@@ -277,6 +284,12 @@ class AlertPipeline:
             return
         principal = principal_of(alert)
         placement = channel.planner.place(principal, self._clock())
+        if placement.kind == "thread" and placement.key not in channel.heads:
+            # The head of this burst or overflow was never posted (Slack refused it, or it
+            # timed out): this alert heads the thread instead, so the rest still go to one
+            # thread rather than each to the channel, past its rate limit.
+            head: PlacementKind = "burst" if placement.key.startswith("burst") else "overflow"
+            placement = Placement(head, placement.key)
         lead = ""
         thread_ts = None
         if placement.kind == "burst":
