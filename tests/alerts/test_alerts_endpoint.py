@@ -492,3 +492,21 @@ async def test_when_a_thread_head_fails_the_next_alert_heads_the_thread_not_the_
     assert "More than 1 alerts in this channel" in json.dumps(top[0].params["blocks"])
     # The new head is the fake's second answered post (the refused one got no ts).
     assert {p.params.get("thread_ts") for p in posts[3:]} == {"1700000000.000002"}
+
+
+async def test_a_policy_document_nested_too_deeply_is_an_alert_to_review_not_an_error(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any
+) -> None:
+    """A policy document the evaluator cannot read is alerted as "could not be evaluated";
+    one nested past the JSON reader's depth raised instead, and no alert was posted."""
+    _subscribe(store, SEC)
+    event = copy.deepcopy(dict(RISKY)["iam-policy-grants-aas-writes"])
+    event["detail"]["requestParameters"]["policyDocument"] = (
+        '{"Statement":' + '{"a":' * 5000 + "1" + "}" * 5000 + "}"
+    )
+    async with served(make_settings, store) as (client, app):
+        assert (await _send(client, event)).status_code == 202
+        await app.state.alerts.idle()
+        assert await _metric(client, "error") == 0
+    (post,) = _posts(fake_slack)
+    assert "could not be evaluated" in json.dumps(post.params["blocks"])

@@ -74,6 +74,9 @@ def load_document(document: str | Mapping[str, Any] | None) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PolicyParseError(f"the policy document is not valid JSON ({exc.msg})") from exc
+    except RecursionError:
+        # Valid JSON nested deeper than the reader goes: no policy grammar allows that.
+        raise PolicyParseError("the policy document is nested too deeply") from None
     if not isinstance(data, dict):
         raise PolicyParseError("the policy document is not a JSON object")
     return data
