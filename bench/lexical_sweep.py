@@ -38,9 +38,23 @@ SETTINGS: list[tuple[str, dict[str, Any]]] = [
     *(
         (
             f"weights heading/body/article {h}/{b}/{a}",
-            {"FIELD_WEIGHTS": {"heading": h, "body": b, "article": a}},
+            {
+                "FIELD_WEIGHTS": {
+                    **index_module.FIELD_WEIGHTS,
+                    "heading": h,
+                    "body": b,
+                    "article": a,
+                }
+            },
         )
         for h, b, a in ((1.5, 1.0, 0.5), (2.0, 1.0, 0.5), (1.2, 1.0, 0.3), (1.0, 1.0, 0.25))
+    ),
+    *(
+        (
+            f"section questions weight {q}",
+            {"FIELD_WEIGHTS": {**index_module.FIELD_WEIGHTS, "questions": q}},
+        )
+        for q in (0.0, 0.3, 1.0)
     ),
     *((f"coordination {c}", {"COORDINATION": c}) for c in (0.0, 0.5, 1.0)),
     *((f"phrase weight {p}", {"PHRASE_WEIGHT": p}) for p in (0.0, 0.1, 0.2)),

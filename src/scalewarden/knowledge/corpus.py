@@ -31,6 +31,10 @@ _PAGE_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _SOURCES_LINE_RE = re.compile(r"^[*_]*sources?[*_]*\s*:\s*(.*?)[*_]*\s*$", re.IGNORECASE)
 _FENCE_RE = re.compile(r"^\s{0,3}(```+|~~~+)")
+_QUESTIONS_FENCE_RE = re.compile(r"^\s{0,3}```\s*questions\s*$")
+#: Most questions one section may list, and the longest one (a question, not a paragraph).
+MAX_SECTION_QUESTIONS = 20
+MAX_QUESTION_CHARS = 200
 _REQUIRED_FIELDS = ("id", "title", "topic", "sources", "reviewed")
 _MARKDOWN_SUFFIXES = (".md", ".markdown")
 
@@ -66,6 +70,8 @@ class Section:
     topic: str | None = None
     path: str = ""
     anchor: str = ""
+    #: questions this section answers, as people phrase them (indexed, never shown)
+    questions: tuple[str, ...] = ()
 
     @property
     def section_id(self) -> str:
@@ -302,6 +308,47 @@ def _section_sources(
     return lines, tuple(inherited)
 
 
+def _section_questions(
+    lines: list[str], path: str, heading: str
+) -> tuple[list[str], tuple[str, ...]]:
+    """Pull an optional fenced ``questions`` block from the top of a section.
+
+    The block is a YAML list of the questions the section answers, phrased the way people ask
+    them (abbreviations, plain words). They are indexed as a field of their own so that a
+    question worded unlike the article still finds it, and are never shown in an answer:
+    returns (body without the block, questions).
+    """
+    start = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if start is None or not _QUESTIONS_FENCE_RE.match(lines[start]):
+        return lines, ()
+    for end in range(start + 1, len(lines)):
+        if lines[end].strip() == "```":
+            break
+    else:
+        raise ArticleError(path, f"section '{heading}': questions block never ends")
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        value = yaml.load("\n".join(lines[start + 1 : end]), Loader=loader)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ArticleError(
+            path, f"section '{heading}': invalid questions block: {problem}"
+        ) from None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ArticleError(
+            path, f"section '{heading}': the questions block must be a YAML list of questions"
+        )
+    if len(value) > MAX_SECTION_QUESTIONS or any(len(v) > MAX_QUESTION_CHARS for v in value):
+        raise ArticleError(
+            path,
+            f"section '{heading}': at most {MAX_SECTION_QUESTIONS} questions of at most "
+            f"{MAX_QUESTION_CHARS} characters",
+        )
+    return lines[:start] + lines[end + 1 :], tuple(v.strip() for v in value)
+
+
 def _words_in(lines: Iterable[str]) -> int:
     return sum(len(line.split()) for line in lines)
 
@@ -352,11 +399,21 @@ def parse_article(text: str, path: str, rel_id: str, *, shipped: bool) -> Articl
 
     def add(heading: str, lines: list[str], anchor: str) -> None:
         body_lines, section_sources = _section_sources(lines, sources, path, heading, shipped)
+        body_lines, questions = _section_questions(body_lines, path, heading)
         text = "\n".join(body_lines).strip()
         if text:
             sections.append(
                 Section(
-                    article_id, title, heading, text, section_sources, aliases, topic, path, anchor
+                    article_id,
+                    title,
+                    heading,
+                    text,
+                    section_sources,
+                    aliases,
+                    topic,
+                    path,
+                    anchor,
+                    questions,
                 )
             )
 

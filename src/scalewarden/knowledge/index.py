@@ -4,7 +4,10 @@ Each section is indexed as three fields, each its own BM25 matrix built by ``bm2
 
 * ``heading`` – the ``##`` heading, which in our articles is the question the section answers;
 * ``body`` – the section text;
-* ``article`` – the article title and its ``aliases`` (other phrasings, acronyms).
+* ``article`` – the article title and its ``aliases`` (other phrasings, acronyms);
+* ``questions`` – the questions the section lists as the ones it answers, phrased as people
+  type them (:func:`.corpus._section_questions`): the words people use that the article
+  does not (document expansion by hand, the "doc2query" idea). Indexed, never shown.
 
 A section's score is the weighted sum of its field scores (a BM25F-like mix: each field keeps
 its own length normalisation, so a short heading that matches is not drowned by a long body).
@@ -47,8 +50,8 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 #: Field names, in storage order, and how much each contributes to a section's score.
-FIELDS: tuple[str, ...] = ("heading", "body", "article")
-FIELD_WEIGHTS: dict[str, float] = {"heading": 1.2, "body": 1.0, "article": 0.5}
+FIELDS: tuple[str, ...] = ("heading", "body", "article", "questions")
+FIELD_WEIGHTS: dict[str, float] = {"heading": 1.2, "body": 1.0, "article": 0.5, "questions": 0.6}
 
 #: BM25 parameters (the Lucene variant of ``bm25s``).
 K1 = 1.2
@@ -124,6 +127,7 @@ def section_fields(section: Section) -> dict[str, list[str]]:
         "heading": words(section.heading),
         "body": words(section.body),
         "article": article,
+        "questions": [w for q in section.questions for w in words(q)],
     }
 
 
@@ -451,6 +455,7 @@ class SearchIndex:
                     "topic": s.topic,
                     "path": s.path,
                     "anchor": s.anchor,
+                    "questions": list(s.questions),
                 }
                 for s in self.sections
             ],
@@ -471,6 +476,7 @@ class SearchIndex:
                 s["topic"],
                 s["path"],
                 s.get("anchor", ""),
+                tuple(s.get("questions", ())),
             )
             for s in meta["sections"]
         ]
