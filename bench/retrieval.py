@@ -512,8 +512,9 @@ def main() -> int:
         "held-out file (`heldout.yaml`, `heldout2.yaml`, `heldout3.yaml`) was opened or read; "
         "their figures (totals only) were measured twice with the questions in place: after "
         "the first full draft (held-out 0.808, held-out 2 0.855, held-out 3 0.811) and for "
-        "this report, after four questions were changed to keep the existing pinned "
-        "retrieval tests green, not in response to the held-out figures. The development and "
+        "this report (after a rebase onto main's article edits), after four questions were "
+        "changed to keep the existing pinned retrieval tests green, not in response to the "
+        "held-out figures. The development and "
         "practice figures flatter the questions: their misses guided which sections got more "
         "questions.",
         "",
