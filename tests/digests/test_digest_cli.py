@@ -244,3 +244,25 @@ def test_a_posted_digest_shows_hostile_names_literally(db: str, slack: FakeSlack
     text = post.params["text"]
     assert "<" not in text and ">" not in text
     assert "svc/&lt;!channel&gt;/&lt;http://" in text and "U0ADMIN&gt;" in text
+
+
+def test_add_with_a_token_applies_the_channel_rules_and_stores_nothing_refused(
+    db: str, slack: FakeSlack
+) -> None:
+    """The same channel rules as ``/scalewarden digest subscribe`` and ``alerts add``."""
+    slack.channels["C0SHARED"] = {"is_member": True, "is_ext_shared": True}
+    slack.channels["C0OUTSIDE"] = {"is_member": False}
+    base = ("digest", "add", "--schedule", "daily 09:00", "--channel")
+    code, _, err = cli(*base, "C0SHARED")
+    assert code == 2 and "shared with another organisation" in err
+    code, _, err = cli(*base, "C0OUTSIDE")
+    assert code == 2 and "not a member" in err
+    with Store.open(db) as store:
+        assert store.subscriptions() == []
+    code, out, err = cli(*base, "C0MINE")
+    assert code == 0 and out.strip() == "1" and "not checked" not in err
+
+
+def test_add_without_a_token_says_the_channel_was_not_checked(db: str) -> None:
+    code, out, err = cli("digest", "add", "--channel", "C0SECURITY", "--schedule", "daily 09:00")
+    assert code == 0 and out.strip() == "1" and "not checked" in err

@@ -15,6 +15,7 @@ import typer
 
 from scalewarden.alerts.subscriptions import DEFAULT_MIN_SEVERITY
 from scalewarden.cli.app import EXIT_OK, app, open_store, usage_error
+from scalewarden.cli.channels import channel_problem
 
 alerts_app = typer.Typer(help="Live alerts on risky scaling changes: add, list, remove.")
 app.add_typer(alerts_app, name="alerts")
@@ -44,7 +45,7 @@ def add(
         )
     except ValueError as exc:
         raise usage_error(str(exc)) from None
-    problem = _channel_problem(request.channel)
+    problem = channel_problem(request.channel)
     if problem:
         raise usage_error(problem)
     with open_store() as store:
@@ -58,36 +59,6 @@ def add(
         )
     typer.echo(subscription.id)
     raise typer.Exit(EXIT_OK)
-
-
-def _channel_problem(channel: str) -> str | None:
-    """The Slack channel rules, when a bot token allows asking; a warning when it does not."""
-    from scalewarden.settings import get_settings
-
-    settings = get_settings()
-    token = settings.slack_bot_token.get_secret_value().strip() if settings.slack_bot_token else ""
-    if not token:
-        typer.echo(
-            "warning: SLACK_BOT_TOKEN is not set, so the channel was not checked "
-            "(the bot must be a member; shared channels are refused)",
-            err=True,
-        )
-        return None
-    from slack_sdk.errors import SlackApiError
-
-    from scalewarden.slack.digest_poster import digest_web_client
-    from scalewarden.slack.listeners.digests import problem_of_channel
-
-    client = digest_web_client(token, settings.slack_api_url)
-    try:
-        response = client.conversations_info(channel=channel)
-    except SlackApiError as exc:
-        error = exc.response.get("error") if exc.response is not None else None
-        if error in ("channel_not_found", "not_in_channel"):
-            return f"the bot is not a member of {channel}: invite it first"
-        return f"Slack could not look {channel} up: {error or 'error'}"
-    problem = problem_of_channel(response.get("channel") or {})
-    return f"{channel}: {problem}" if problem else None
 
 
 @alerts_app.command("list")

@@ -2,7 +2,8 @@
 
 The same rules as Slack's ``/scalewarden digest``: input is checked before anything is
 written (a bad schedule, time zone, severity, region or account id is exit 2 and stores
-nothing). ``digest run`` scans now and prints or posts the digest; the schedule itself is kept
+nothing), and with ``SLACK_BOT_TOKEN`` set ``add`` applies the channel rules (``cli.channels``).
+``digest run`` scans now and prints or posts the digest; the schedule itself is kept
 by the scheduler inside ``scalewarden serve``.
 """
 
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from scalewarden.cli.app import EXIT_OK, app, cannot_run, open_store, usage_error
+from scalewarden.cli.channels import channel_problem
 
 if TYPE_CHECKING:
     from scalewarden.digests.result import DigestResult
@@ -55,6 +57,9 @@ def add(
         )
     except ValueError as exc:
         raise usage_error(str(exc)) from None
+    problem = channel_problem(request.channel)
+    if problem:
+        raise usage_error(problem)
     with open_store() as store:
         subscription = store.add_subscription(
             channel=request.channel,
