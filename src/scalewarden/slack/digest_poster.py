@@ -32,7 +32,8 @@ from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryInterv
 from scalewarden.digests.compose import compose
 from scalewarden.digests.scheduler import PostFailed
 from scalewarden.slack.views.buttons import DigestPayload
-from scalewarden.slack.views.digest import DigestMessages, digest_messages
+from scalewarden.slack.views.digest import digest_messages
+from scalewarden.slack.views.text import SplitMessages
 
 if TYPE_CHECKING:
     from scalewarden.digests.result import DigestResult
@@ -108,7 +109,7 @@ class SlackDigestPoster:
         return str(ts) if ts else None
 
     def _follow_up(
-        self, channel: str, ts: str, messages: DigestMessages, result: DigestResult
+        self, channel: str, ts: str, messages: SplitMessages, result: DigestResult
     ) -> None:
         """The thread replies and the file; a failure here is logged, the digest is posted."""
         try:

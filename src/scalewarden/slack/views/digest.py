@@ -10,7 +10,6 @@ text read from an account is escaped and redacted as in the scan views.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -28,7 +27,7 @@ from scalewarden.slack.redact import plain_masks, redact_resource
 from scalewarden.slack.usertext import code, escape
 from scalewarden.slack.views.buttons import ACTION_DIGEST_FULL
 from scalewarden.slack.views.scan import MAX_THREAD_MESSAGES, Packer, finding_block
-from scalewarden.slack.views.text import SEVERITY_EMOJI, Blocks, clip, md, render
+from scalewarden.slack.views.text import SEVERITY_EMOJI, Blocks, SplitMessages, clip, md, render
 
 #: Lapsed mutes and unchecked checks listed by name; more are counted.
 MAX_LISTED = 10
@@ -36,23 +35,6 @@ MAX_LISTED = 10
 MAX_FALLBACK_CHARS = 3000
 #: Ephemeral replies the "full list" button may send (a ``response_url`` takes five).
 MAX_FULL_LIST_MESSAGES = 5
-
-
-@dataclass
-class DigestMessages:
-    """A digest split into what Slack accepts: the message, thread replies, and whether the
-    file must carry what neither could."""
-
-    text: str
-    blocks: Blocks
-    thread: list[Blocks]
-    in_message: int
-    in_thread: int
-    total_shown: int
-
-    @property
-    def needs_file(self) -> bool:
-        return self.in_message < self.total_shown
 
 
 def _fallback(outline: DigestOutline) -> str:
@@ -134,12 +116,12 @@ def _notes(outline: DigestOutline) -> list[Block]:
 
 def digest_messages(
     outline: DigestOutline, *, title: str, button_value: str | None = None
-) -> DigestMessages:
+) -> SplitMessages:
     """The digest's message (and thread replies). ``button_value``, when given, adds the
     "Show the full list" button (a ``DigestPayload``)."""
     if outline.quiet:
         line = f":zzz: {title}: {outline.headline}"
-        return DigestMessages(
+        return SplitMessages(
             text=_fallback(outline),
             blocks=render([SectionBlock(text=md(escape(line)))]),
             thread=[],
@@ -189,7 +171,7 @@ def digest_messages(
             f"{in_thread} more in the thread, and the whole scan in the attached file."
         )
         blocks.append(ContextBlock(elements=[md(note)]).to_dict())
-    return DigestMessages(
+    return SplitMessages(
         text=_fallback(outline),
         blocks=blocks,
         thread=thread,

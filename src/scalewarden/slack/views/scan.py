@@ -32,6 +32,7 @@ from scalewarden.slack.views.text import (
     MAX_MESSAGE_CHARS,
     SEVERITY_EMOJI,
     Blocks,
+    SplitMessages,
     block_text_length,
     clip,
     fallback,
@@ -122,23 +123,6 @@ def _pack(
     return len(findings)
 
 
-@dataclass
-class ScanMessages:
-    """A scan report split into what Slack accepts: the message, thread replies, a file."""
-
-    text: str
-    blocks: Blocks
-    thread: list[Blocks]
-    in_message: int
-    in_thread: int
-    total_shown: int
-
-    @property
-    def needs_file(self) -> bool:
-        """True when findings overflowed the main message (the file then has all of them)."""
-        return self.in_message < self.total_shown
-
-
 def scan_summary_text(report: ScanReport) -> str:
     """One line: failing counts by severity, errors, scope and duration."""
     summary = report.summary
@@ -160,7 +144,7 @@ def scan_summary_text(report: ScanReport) -> str:
     return text
 
 
-def scan_messages(report: ScanReport, *, title: str = "Scan results") -> ScanMessages:
+def scan_messages(report: ScanReport, *, title: str = "Scan results") -> SplitMessages:
     """Lay out a report worst first, grouped by severity, within Slack's limits."""
     findings = shown_findings(report.findings)
     counts = _group_counts(findings)
@@ -203,7 +187,7 @@ def scan_messages(report: ScanReport, *, title: str = "Scan results") -> ScanMes
             f"{in_thread} more in the thread, and all of them in the attached file."
         )
         blocks.append(ContextBlock(elements=[md(note)]).to_dict())
-    return ScanMessages(
+    return SplitMessages(
         text=fallback(f"{title}:", summary),
         blocks=blocks,
         thread=thread,

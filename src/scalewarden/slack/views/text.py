@@ -9,6 +9,7 @@ tests, not in a customer's channel. The answer path builds the same shapes as pl
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -34,6 +35,25 @@ SEVERITY_EMOJI: dict[Severity, str] = {
 }
 
 Blocks = list[dict[str, Any]]
+
+
+@dataclass
+class SplitMessages:
+    """A list of findings split into what Slack accepts: the message, its thread replies, and
+    whether the uploaded file must carry what neither could. Scan results and digests share
+    it (``views/scan.py``, ``views/digest.py``)."""
+
+    text: str
+    blocks: Blocks
+    thread: list[Blocks]
+    in_message: int
+    in_thread: int
+    total_shown: int
+
+    @property
+    def needs_file(self) -> bool:
+        """True when findings overflowed the main message (the file then has all of them)."""
+        return self.in_message < self.total_shown
 
 
 def clip(text: str, limit: int) -> str:
