@@ -254,7 +254,7 @@ def pages(items: int, size: int) -> int:
 
 def minimum_calls_per_region(total: int) -> int:
     """The fewest calls that read one bench region completely, given the API."""
-    from scalewarden.aws.collector import aas_namespaces
+    from scalewarden.aws.sources.application_autoscaling import aas_namespaces
 
     layout = region_layout(total)
     policies = {"ecs": layout["ecs"]}

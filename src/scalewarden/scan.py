@@ -218,7 +218,7 @@ class _Account:
 def _home_region(session: boto3.Session, named: list[str] | None) -> str:
     """Where to call STS and Organizations from: the configured region, else the home region
     of the partition the named regions are in (China credentials do not work in us-east-1)."""
-    from scalewarden.aws.collector import global_region
+    from scalewarden.aws.regions import global_region
 
     return session.region_name or global_region(named or ())
 

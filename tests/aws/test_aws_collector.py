@@ -10,12 +10,12 @@ import boto3
 from scalewarden.aws.collector import (
     CollectorOptions,
     ProgressUpdate,
-    aas_namespaces,
     collect_accounts,
     sources_closure,
 )
 from scalewarden.aws.inventory import AccountInventory, Source
 from scalewarden.aws.session import ClientFactory, ClientSettings, make_config, make_session
+from scalewarden.aws.sources.application_autoscaling import aas_namespaces
 from scalewarden.localaws import (
     DEFAULT_ACCOUNT_ID,
     add_scaling_activity,

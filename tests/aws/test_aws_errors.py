@@ -311,14 +311,14 @@ def test_disabled_region_is_recognised_once_and_skipped(aws_env: str, local_aws:
 def test_a_collector_bug_costs_coverage_not_the_scan(
     aws_env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from scalewarden.aws import collector
+    from scalewarden.aws.sources import application_autoscaling
 
     seed_scenario("us-east-1", with_endpoint=False, with_trail=False)
 
     def broken(raw: dict[str, Any]) -> Any:
         raise KeyError("PolicyName")
 
-    monkeypatch.setattr(collector, "to_policy", broken)
+    monkeypatch.setattr(application_autoscaling, "to_policy", broken)
     report = scan("target_without_scaling_policy,target_fixed_capacity")
     statuses = {
         f.check_id: {x.status for x in report.findings if x.check_id == f.check_id}

@@ -12,7 +12,8 @@ from typing import Any
 
 import boto3
 
-from scalewarden.aws.collector import CollectorOptions, KnownFailures, collect_accounts
+from scalewarden.aws.calls import KnownFailures
+from scalewarden.aws.collector import CollectorOptions, collect_accounts
 from scalewarden.aws.inventory import REGIONAL_SOURCES, RegionInventory, Source
 from scalewarden.aws.session import ClientFactory, ClientSettings, make_config, make_session
 from scalewarden.localaws import DEFAULT_ACCOUNT_ID, LocalAws

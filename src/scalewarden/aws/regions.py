@@ -8,6 +8,7 @@ the account has not enabled would only produce a wall of errors.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -101,3 +102,17 @@ def aas_endpoint_service_names(region: str) -> tuple[str, ...]:
     if region.startswith("cn-"):
         return (f"cn.{plain}", plain)
     return (plain,)
+
+
+def global_region(regions: Iterable[str]) -> str:
+    """The region to address global services (IAM) from, in the scanned partition.
+
+    IAM has one endpoint per partition; using its home region rather than the first scanned
+    region keeps account-wide data independent of whether that region is enabled.
+    """
+    first = next(iter(regions), "us-east-1")
+    if first.startswith("cn-"):
+        return "cn-north-1"
+    if first.startswith("us-gov-"):
+        return "us-gov-west-1"
+    return "us-east-1"
