@@ -26,6 +26,7 @@ from scalewarden.store.models import (
 from scalewarden.store.models import AlertDelivery as DeliveryRow
 from scalewarden.store.models import AlertSubscription as SubscriptionRow
 from scalewarden.store.records import AlertDelivery, AlertSubscription
+from scalewarden.store.subscriptions import SubscriptionTable, common_columns, common_fields
 
 #: Longest error text kept on a delivery or subscription.
 ERROR_LENGTH = 500
@@ -38,17 +39,10 @@ def _aware(name: str, value: object) -> datetime:
 
 
 def _subscription(row: SubscriptionRow) -> AlertSubscription:
-    return AlertSubscription(
-        id=row.id,
-        channel=row.channel,
-        min_severity=row.min_severity,
-        regions=tuple(row.regions),
-        accounts=tuple(row.accounts),
-        created_by=row.created_by,
-        created_at=row.created_at,
-        last_error=row.last_error,
-        last_error_at=row.last_error_at,
-    )
+    return AlertSubscription(**common_fields(row))
+
+
+_SUBSCRIPTIONS = SubscriptionTable(SubscriptionRow, _subscription)
 
 
 def _delivery(row: DeliveryRow) -> AlertDelivery:
@@ -85,36 +79,28 @@ class AlertRecords:
     ) -> AlertSubscription:
         """Store a subscription the caller has already checked; returns it."""
         row = SubscriptionRow(
-            channel=validate.text("channel", channel, max_length=ID_LENGTH),
-            min_severity=validate.severity(min_severity, name="min_severity"),
-            regions=validate.names("regions", regions, max_length=SHORT_LENGTH),
-            accounts=validate.names("accounts", accounts, max_length=SHORT_LENGTH),
-            created_by=validate.text("created_by", created_by, max_length=ID_LENGTH),
-            created_at=_aware("now", now),
+            **common_columns(
+                channel=channel,
+                min_severity=min_severity,
+                regions=regions,
+                accounts=accounts,
+                created_by=created_by,
+                now=now,
+            )
         )
-        with self._writes.begin() as session:
-            session.add(row)
-            session.flush()
-            return _subscription(row)
+        return _SUBSCRIPTIONS.add(self._writes, row)
 
     def alert_subscriptions(self) -> list[AlertSubscription]:
         """Every alert subscription, oldest first."""
-        with self._reads() as session:
-            rows = session.scalars(select(SubscriptionRow).order_by(SubscriptionRow.id))
-            return [_subscription(row) for row in rows]
+        return _SUBSCRIPTIONS.all(self._reads)
 
     def alert_subscription(self, subscription_id: int) -> AlertSubscription | None:
-        with self._reads() as session:
-            row = session.get(SubscriptionRow, validate.row_id(subscription_id))
-            return None if row is None else _subscription(row)
+        return _SUBSCRIPTIONS.get(self._reads, subscription_id)
 
     def remove_alert_subscription(self, subscription_id: int) -> bool:
         """Delete an alert subscription; False when there was none. Its channel's delivery
         rows stay: they are what keeps a retried event from posting there again."""
-        sid = validate.row_id(subscription_id)
-        with self._writes.begin() as session:
-            result = session.execute(delete(SubscriptionRow).where(SubscriptionRow.id == sid))
-            return bool(getattr(result, "rowcount", 0))
+        return _SUBSCRIPTIONS.remove(self._writes, subscription_id)
 
     def claim_alert_delivery(
         self, *, event_key: str, channel: str, rule_id: str, severity: str, now: datetime

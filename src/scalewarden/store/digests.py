@@ -34,6 +34,12 @@ from scalewarden.store.models import (
     SchedulerLease,
 )
 from scalewarden.store.records import Delivery, Subscription
+from scalewarden.store.subscriptions import (
+    SubscriptionTable,
+    aware,
+    common_columns,
+    common_fields,
+)
 
 #: Longest error text kept on a delivery or subscription (one line for ``digest list``).
 ERROR_LENGTH = 500
@@ -41,30 +47,15 @@ ERROR_LENGTH = 500
 IN_FLIGHT = ("claimed", "scanned", "posting")
 
 
-def _aware(name: str, value: object) -> datetime:
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise ValueError(f"{name} must be a timezone-aware datetime")
-    return value
-
-
 def _error_text(error: str) -> str:
     return " ".join(str(error).split())[:ERROR_LENGTH] or "unknown error"
 
 
 def _subscription(row: DigestSubscription) -> Subscription:
-    return Subscription(
-        id=row.id,
-        channel=row.channel,
-        schedule=row.schedule,
-        timezone=row.timezone,
-        min_severity=row.min_severity,
-        regions=tuple(row.regions),
-        accounts=tuple(row.accounts),
-        created_by=row.created_by,
-        created_at=row.created_at,
-        last_error=row.last_error,
-        last_error_at=row.last_error_at,
-    )
+    return Subscription(**common_fields(row), schedule=row.schedule, timezone=row.timezone)
+
+
+_SUBSCRIPTIONS = SubscriptionTable(DigestSubscription, _subscription)
 
 
 def _delivery(row: DigestDelivery) -> Delivery:
@@ -106,38 +97,31 @@ class DigestRecords:
     ) -> Subscription:
         """Store a subscription whose schedule the caller has already parsed; returns it."""
         row = DigestSubscription(
-            channel=validate.text("channel", channel, max_length=ID_LENGTH),
+            **common_columns(
+                channel=channel,
+                min_severity=min_severity,
+                regions=regions,
+                accounts=accounts,
+                created_by=created_by,
+                now=now,
+            ),
             schedule=validate.text("schedule", schedule, max_length=NAME_LENGTH),
             timezone=validate.text("timezone", timezone, max_length=NAME_LENGTH),
-            min_severity=validate.severity(min_severity, name="min_severity"),
-            regions=validate.names("regions", regions, max_length=SHORT_LENGTH),
-            accounts=validate.names("accounts", accounts, max_length=SHORT_LENGTH),
-            created_by=validate.text("created_by", created_by, max_length=ID_LENGTH),
-            created_at=_aware("now", now),
         )
-        with self._writes.begin() as session:
-            session.add(row)
-            session.flush()
-            return _subscription(row)
+        return _SUBSCRIPTIONS.add(self._writes, row)
 
     def subscriptions(self) -> list[Subscription]:
         """Every subscription, oldest first."""
-        with self._reads() as session:
-            rows = session.scalars(select(DigestSubscription).order_by(DigestSubscription.id))
-            return [_subscription(row) for row in rows]
+        return _SUBSCRIPTIONS.all(self._reads)
 
     def subscription(self, subscription_id: int) -> Subscription | None:
-        with self._reads() as session:
-            row = session.get(DigestSubscription, validate.row_id(subscription_id))
-            return None if row is None else _subscription(row)
+        return _SUBSCRIPTIONS.get(self._reads, subscription_id)
 
     def remove_subscription(self, subscription_id: int) -> bool:
         """Delete a subscription and its deliveries; False when there was none."""
-        sid = validate.row_id(subscription_id)
-        with self._writes.begin() as session:
-            session.execute(delete(DigestDelivery).where(DigestDelivery.subscription_id == sid))
-            result = session.execute(delete(DigestSubscription).where(DigestSubscription.id == sid))
-            return bool(getattr(result, "rowcount", 0))
+        return _SUBSCRIPTIONS.remove(
+            self._writes, subscription_id, dependents=[DigestDelivery.subscription_id]
+        )
 
     # Deliveries --------------------------------------------------------------------------
 
@@ -151,7 +135,7 @@ class DigestRecords:
         if subscription_id is not None:
             stmt = stmt.where(DigestDelivery.subscription_id == validate.row_id(subscription_id))
         if since is not None:
-            stmt = stmt.where(DigestDelivery.fire_time >= _aware("since", since))
+            stmt = stmt.where(DigestDelivery.fire_time >= aware("since", since))
         with self._reads() as session:
             return [_delivery(row) for row in session.scalars(stmt)]
 
@@ -164,11 +148,11 @@ class DigestRecords:
         replica claimed first is simply not returned.
         """
         owner = validate.text("owner", owner, max_length=ID_LENGTH)
-        now = _aware("now", now)
+        now = aware("now", now)
         rows = [
             {
                 "subscription_id": validate.row_id(sid),
-                "fire_time": _aware("fire_time", fire),
+                "fire_time": aware("fire_time", fire),
                 "state": "claimed",
                 "owner": owner,
                 "attempts": 1,
@@ -226,9 +210,9 @@ class DigestRecords:
         (deliveries taken over for another attempt, deliveries marked uncertain).
         """
         owner = validate.text("owner", owner, max_length=ID_LENGTH)
-        now = _aware("now", now)
-        stale_before = _aware("stale_before", stale_before)
-        retry_since = _aware("retry_since", retry_since)
+        now = aware("now", now)
+        stale_before = aware("stale_before", stale_before)
+        retry_since = aware("retry_since", retry_since)
         taken: list[Delivery] = []
         uncertain: list[Delivery] = []
         with self._writes.begin() as session:
@@ -325,7 +309,7 @@ class DigestRecords:
         """``posting`` → ``posted``. Also from ``uncertain``: a replica that was presumed dead
         but did post says so, and the outcome becomes known."""
         ts = validate.optional_text("message_ts", message_ts, max_length=SHORT_LENGTH)
-        now = _aware("now", now)
+        now = aware("now", now)
         with self._writes.begin() as session:
             changed = session.execute(
                 update(DigestDelivery)
@@ -375,7 +359,7 @@ class DigestRecords:
         """Compare-and-set ``values`` on the deliveries ``owner`` still holds in ``from_states``."""
         ids = [validate.row_id(i) for i in delivery_ids]
         owner = validate.text("owner", owner, max_length=ID_LENGTH)
-        now = _aware("now", now)
+        now = aware("now", now)
         if not ids:
             return []
         with self._writes.begin() as session:
@@ -411,7 +395,7 @@ class DigestRecords:
         """
         name = validate.text("name", name, max_length=NAME_LENGTH)
         owner = validate.text("owner", owner, max_length=ID_LENGTH)
-        now = _aware("now", now)
+        now = aware("now", now)
         if ttl <= timedelta(0):
             raise ValueError("ttl must be positive")
         expires = now + ttl

@@ -155,15 +155,16 @@ class Finding(Base):
 DELIVERY_STATES = ("claimed", "scanned", "posting", "posted", "failed", "uncertain")
 
 
-class DigestSubscription(Base):
-    """A scheduled digest: which channel gets which scope, when, above which severity."""
+class SubscriptionColumns:
+    """The columns every channel subscription has (digests and alerts): which channel, above
+    which severity, from which regions and accounts, who made it, and its last failure.
 
-    __tablename__ = "digest_subscriptions"
+    ``id`` and ``channel`` sort first, so a table's own columns follow them, as in its
+    migration.
+    """
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    channel: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
-    schedule: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    timezone: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True, sort_order=-1)
+    channel: Mapped[str] = mapped_column(String(ID_LENGTH), index=True, sort_order=-1)
     min_severity: Mapped[str] = mapped_column(String(SHORT_LENGTH))
     regions: Mapped[list[str]] = mapped_column(JSON)
     accounts: Mapped[list[str]] = mapped_column(JSON)
@@ -171,6 +172,15 @@ class DigestSubscription(Base):
     created_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None]
+
+
+class DigestSubscription(SubscriptionColumns, Base):
+    """A scheduled digest: which channel gets which scope, when, above which severity."""
+
+    __tablename__ = "digest_subscriptions"
+
+    schedule: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    timezone: Mapped[str] = mapped_column(String(NAME_LENGTH))
 
 
 class DigestDelivery(Base):
@@ -233,20 +243,10 @@ class Mute(Base):
 ALERT_DELIVERY_STATES = ("posting", "posted", "failed", "uncertain")
 
 
-class AlertSubscription(Base):
+class AlertSubscription(SubscriptionColumns, Base):
     """A channel that gets live alerts: above which severity, from which accounts and regions."""
 
     __tablename__ = "alert_subscriptions"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    channel: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
-    min_severity: Mapped[str] = mapped_column(String(SHORT_LENGTH))
-    regions: Mapped[list[str]] = mapped_column(JSON)
-    accounts: Mapped[list[str]] = mapped_column(JSON)
-    created_by: Mapped[str] = mapped_column(String(ID_LENGTH))
-    created_at: Mapped[datetime]
-    last_error: Mapped[str | None] = mapped_column(Text)
-    last_error_at: Mapped[datetime | None]
 
 
 class AlertDelivery(Base):

@@ -60,14 +60,14 @@ class ScanSummary:
     deliveries: tuple[tuple[int, str], ...] = ()
 
 
-@dataclass(frozen=True)
-class Subscription:
-    """A scheduled digest as stored."""
+@dataclass(frozen=True, kw_only=True)
+class ChannelSubscription:
+    """What every stored channel subscription has (digests and alerts): the channel, the
+    severity floor, the regions and accounts (empty: see the subscription kind), who made it
+    and when, and its last failure."""
 
     id: int
     channel: str
-    schedule: str
-    timezone: str
     min_severity: str
     regions: tuple[str, ...]
     accounts: tuple[str, ...]
@@ -75,6 +75,14 @@ class Subscription:
     created_at: datetime
     last_error: str | None = None
     last_error_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subscription(ChannelSubscription):
+    """A scheduled digest as stored."""
+
+    schedule: str
+    timezone: str
 
 
 @dataclass(frozen=True)
@@ -113,20 +121,10 @@ class StoredMute:
         return self.expires_at is None or now < self.expires_at
 
 
-@dataclass(frozen=True)
-class AlertSubscription:
+@dataclass(frozen=True, kw_only=True)
+class AlertSubscription(ChannelSubscription):
     """A channel's live alerts as stored: above which severity, from which accounts/regions
     (empty: all)."""
-
-    id: int
-    channel: str
-    min_severity: str
-    regions: tuple[str, ...]
-    accounts: tuple[str, ...]
-    created_by: str
-    created_at: datetime
-    last_error: str | None = None
-    last_error_at: datetime | None = None
 
 
 @dataclass(frozen=True)
