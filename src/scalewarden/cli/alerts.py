@@ -14,8 +14,12 @@ from typing import Any
 import typer
 
 from scalewarden.alerts.subscriptions import DEFAULT_MIN_SEVERITY
-from scalewarden.cli.app import EXIT_OK, app, open_store, usage_error
-from scalewarden.cli.channels import channel_problem
+from scalewarden.cli.app import EXIT_OK, app, open_store, remove_stored
+from scalewarden.cli.subscriptions import (
+    checked_request,
+    echo_subscription,
+    subscription_json,
+)
 
 alerts_app = typer.Typer(help="Live alerts on risky scaling changes: add, list, remove.")
 app.add_typer(alerts_app, name="alerts")
@@ -39,15 +43,11 @@ def add(
 
     from scalewarden.alerts.subscriptions import AlertSubscriptionRequest
 
-    try:
-        request = AlertSubscriptionRequest.parse(
+    request = checked_request(
+        lambda: AlertSubscriptionRequest.parse(
             channel=channel, min_severity=min_severity, regions=regions, accounts=accounts
         )
-    except ValueError as exc:
-        raise usage_error(str(exc)) from None
-    problem = channel_problem(request.channel)
-    if problem:
-        raise usage_error(problem)
+    )
     with open_store() as store:
         subscription = store.add_alert_subscription(
             channel=request.channel,
@@ -70,20 +70,7 @@ def list_subscriptions(
 
     with open_store() as store:
         subscriptions = store.alert_subscriptions()
-    rows: list[dict[str, Any]] = [
-        {
-            "id": s.id,
-            "channel": s.channel,
-            "min_severity": s.min_severity,
-            "regions": list(s.regions),
-            "accounts": list(s.accounts),
-            "created_by": s.created_by,
-            "created_at": s.created_at.isoformat(),
-            "last_error": s.last_error,
-            "last_error_at": s.last_error_at.isoformat() if s.last_error_at else None,
-        }
-        for s in subscriptions
-    ]
+    rows: list[dict[str, Any]] = [subscription_json(s) for s in subscriptions]
     if json_output:
         typer.echo(json.dumps(rows, indent=2))
         raise typer.Exit(EXIT_OK)
@@ -92,23 +79,18 @@ def list_subscriptions(
     for row in rows:
         regions = ",".join(row["regions"]) or "every region"
         accounts = ",".join(row["accounts"]) or "every account"
-        typer.echo(
-            f"#{row['id']} {row['channel']} min={row['min_severity']} ({regions}; {accounts})"
+        echo_subscription(
+            f"#{row['id']} {row['channel']} min={row['min_severity']} ({regions}; {accounts})",
+            row,
         )
-        if row["last_error"]:
-            typer.echo(f"    last error: {row['last_error']}")
     raise typer.Exit(EXIT_OK)
 
 
 @alerts_app.command("remove")
 def remove(subscription_id: int = typer.Argument(..., help="The id `alerts list` shows.")) -> None:
     """Remove an alert subscription."""
-    try:
-        with open_store() as store:
-            removed = store.remove_alert_subscription(subscription_id)
-    except ValueError as exc:
-        raise usage_error(str(exc)) from None
-    if not removed:
-        raise usage_error(f"no alert subscription #{subscription_id}")
-    typer.echo(f"removed alert subscription #{subscription_id}")
-    raise typer.Exit(EXIT_OK)
+    remove_stored(
+        "alert subscription",
+        subscription_id,
+        lambda store, sid: store.remove_alert_subscription(sid),
+    )

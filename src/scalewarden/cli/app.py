@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
@@ -70,3 +71,17 @@ def open_store() -> Store:
         return Store.open(get_settings().database_url)
     except (StoreError, ValueError) as exc:
         raise cannot_run(str(exc)) from None
+
+
+def remove_stored(what: str, row_id: int, remove: Callable[[Store, int], bool]) -> NoReturn:
+    """``remove`` the stored ``what`` (``mute``, ``digest subscription`` …) #``row_id`` and
+    say so; exit 2 when there is none or the id is not one."""
+    try:
+        with open_store() as store:
+            removed = remove(store, row_id)
+    except ValueError as exc:
+        raise usage_error(str(exc)) from None
+    if not removed:
+        raise usage_error(f"no {what} #{row_id}")
+    typer.echo(f"removed {what} #{row_id}")
+    raise typer.Exit(EXIT_OK)

@@ -2,9 +2,9 @@
 
 The same rules as Slack's ``/scalewarden digest``: input is checked before anything is
 written (a bad schedule, time zone, severity, region or account id is exit 2 and stores
-nothing), and with ``SLACK_BOT_TOKEN`` set ``add`` applies the channel rules (``cli.channels``).
-``digest run`` scans now and prints or posts the digest; the schedule itself is kept
-by the scheduler inside ``scalewarden serve``.
+nothing), and with ``SLACK_BOT_TOKEN`` set ``add`` applies the channel rules
+(``cli.subscriptions``). ``digest run`` scans now and prints or posts the digest; the
+schedule itself is kept by the scheduler inside ``scalewarden serve``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from scalewarden.cli.app import EXIT_OK, app, cannot_run, open_store, usage_error
-from scalewarden.cli.channels import channel_problem
+from scalewarden.cli.app import EXIT_OK, app, cannot_run, open_store, remove_stored, usage_error
+from scalewarden.cli.subscriptions import (
+    checked_request,
+    echo_subscription,
+    subscription_json,
+)
 
 if TYPE_CHECKING:
     from scalewarden.digests.result import DigestResult
@@ -46,8 +50,8 @@ def add(
 
     from scalewarden.digests.subscriptions import SubscriptionRequest
 
-    try:
-        request = SubscriptionRequest.parse(
+    request = checked_request(
+        lambda: SubscriptionRequest.parse(
             channel=channel,
             schedule=schedule,
             timezone=timezone,
@@ -55,11 +59,7 @@ def add(
             regions=regions,
             accounts=accounts,
         )
-    except ValueError as exc:
-        raise usage_error(str(exc)) from None
-    problem = channel_problem(request.channel)
-    if problem:
-        raise usage_error(problem)
+    )
     with open_store() as store:
         subscription = store.add_subscription(
             channel=request.channel,
@@ -101,27 +101,20 @@ def list_subscriptions(
             upcoming = None
         latest = last.get(s.id)
         rows.append(
-            {
-                "id": s.id,
-                "channel": s.channel,
-                "schedule": s.schedule,
-                "timezone": s.timezone,
-                "min_severity": s.min_severity,
-                "regions": list(s.regions),
-                "accounts": list(s.accounts),
-                "created_by": s.created_by,
-                "created_at": s.created_at.isoformat(),
-                "next_fire_time": upcoming,
-                "last_delivery": None
-                if latest is None
-                else {
-                    "fire_time": latest.fire_time.isoformat(),
-                    "state": latest.state,
-                    "attempts": latest.attempts,
+            subscription_json(
+                s,
+                details={"schedule": s.schedule, "timezone": s.timezone},
+                status={
+                    "next_fire_time": upcoming,
+                    "last_delivery": None
+                    if latest is None
+                    else {
+                        "fire_time": latest.fire_time.isoformat(),
+                        "state": latest.state,
+                        "attempts": latest.attempts,
+                    },
                 },
-                "last_error": s.last_error,
-                "last_error_at": s.last_error_at.isoformat() if s.last_error_at else None,
-            }
+            )
         )
     if json_output:
         typer.echo(json.dumps(rows, indent=2))
@@ -138,24 +131,16 @@ def list_subscriptions(
         )
         if row["last_delivery"]:
             line += f"; last {row['last_delivery']['state']}"
-        typer.echo(line)
-        if row["last_error"]:
-            typer.echo(f"    last error: {row['last_error']}")
+        echo_subscription(line, row)
     raise typer.Exit(EXIT_OK)
 
 
 @digest_app.command("remove")
 def remove(subscription_id: int = typer.Argument(..., help="The id `digest list` shows.")) -> None:
     """Remove a subscription (and its delivery records)."""
-    try:
-        with open_store() as store:
-            removed = store.remove_subscription(subscription_id)
-    except ValueError as exc:
-        raise usage_error(str(exc)) from None
-    if not removed:
-        raise usage_error(f"no digest subscription #{subscription_id}")
-    typer.echo(f"removed digest subscription #{subscription_id}")
-    raise typer.Exit(EXIT_OK)
+    remove_stored(
+        "digest subscription", subscription_id, lambda store, sid: store.remove_subscription(sid)
+    )
 
 
 @digest_app.command("run")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from scalewarden.cli.app import EXIT_OK, app, open_store, usage_error
+from scalewarden.cli.app import EXIT_OK, app, open_store, remove_stored, usage_error
 
 mute_app = typer.Typer(help="Accepted risks: add, list, remove.")
 app.add_typer(mute_app, name="mute")
@@ -96,12 +96,4 @@ def list_mutes(
 @mute_app.command("remove")
 def remove(mute_id: int = typer.Argument(..., help="The id `mute list` shows.")) -> None:
     """Remove a stored mute."""
-    try:
-        with open_store() as store:
-            removed = store.remove_mute(mute_id)
-    except ValueError as exc:
-        raise usage_error(str(exc)) from None
-    if not removed:
-        raise usage_error(f"no mute #{mute_id}")
-    typer.echo(f"removed mute #{mute_id}")
-    raise typer.Exit(EXIT_OK)
+    remove_stored("mute", mute_id, lambda store, mid: store.remove_mute(mid))

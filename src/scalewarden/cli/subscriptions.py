@@ -1,14 +1,77 @@
-"""The Slack channel rules for subscriptions made from the command line.
+"""What ``digest add|list|remove`` and ``alerts add|list|remove`` share.
 
-``digest add`` and ``alerts add`` follow the rules Slack's ``/scalewarden digest subscribe``
-and ``alerts subscribe`` apply (``slack.listeners.digests.problem_of_channel``): the bot must be
-a member, and a channel shared with another organisation is refused. The command line may run
-without Slack credentials; then the channel cannot be asked about, and it says so.
+A new subscription is checked the same way (``checked_request``): its input (exit 2 naming
+the problem, nothing stored), then the rules Slack's ``/scalewarden digest subscribe`` and
+``alerts subscribe`` apply to the channel (``slack.listeners.digests.problem_of_channel``):
+the bot must be a member, and a channel shared with another organisation is refused. The
+command line may run without Slack credentials; then the channel cannot be asked about, and
+it says so. ``list`` prints the same fields of either kind (``subscription_json``) and the
+same last-error line; ``remove`` is ``app.remove_stored``, as for mutes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
 import typer
+
+from scalewarden.cli.app import usage_error
+
+if TYPE_CHECKING:
+    from scalewarden.store.records import ChannelSubscription
+
+
+class _Request(Protocol):
+    @property
+    def channel(self) -> str: ...
+
+
+RequestT = TypeVar("RequestT", bound=_Request)
+
+
+def checked_request(parse: Callable[[], RequestT]) -> RequestT:
+    """``parse()``'s request, its input and channel checked; exit 2 with the problem."""
+    try:
+        request = parse()
+    except ValueError as exc:
+        raise usage_error(str(exc)) from None
+    problem = channel_problem(request.channel)
+    if problem:
+        raise usage_error(problem)
+    return request
+
+
+def subscription_json(
+    subscription: ChannelSubscription,
+    *,
+    details: dict[str, Any] | None = None,
+    status: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One subscription for ``list --json``: the shared fields, with the kind's ``details``
+    after the channel and its ``status`` before the last error."""
+    return {
+        "id": subscription.id,
+        "channel": subscription.channel,
+        **(details or {}),
+        "min_severity": subscription.min_severity,
+        "regions": list(subscription.regions),
+        "accounts": list(subscription.accounts),
+        "created_by": subscription.created_by,
+        "created_at": subscription.created_at.isoformat(),
+        **(status or {}),
+        "last_error": subscription.last_error,
+        "last_error_at": subscription.last_error_at.isoformat()
+        if subscription.last_error_at
+        else None,
+    }
+
+
+def echo_subscription(line: str, row: dict[str, Any]) -> None:
+    """``line``, and under it the subscription's last error when it has one."""
+    typer.echo(line)
+    if row["last_error"]:
+        typer.echo(f"    last error: {row['last_error']}")
 
 
 def channel_problem(channel: str) -> str | None:
