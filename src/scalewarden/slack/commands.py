@@ -269,6 +269,89 @@ def _row_id(word: str, what: str) -> int | HelpCommand:
     return int(text)
 
 
+def _parse_subscription_command(
+    rest: str,
+    *,
+    name: str,
+    usage: str,
+    command: Callable[..., Command],
+    id_actions: tuple[str, ...],
+    subscribe: Callable[[list[str]], Command],
+) -> Command:
+    """``<name> list``, ``<name> <id action> ID`` or ``<name> subscribe …`` (read by
+    ``subscribe``): what ``digest`` and ``alerts`` share. ``command(action, id)`` builds the
+    parsed command of the other actions."""
+    words = _words(rest)
+    if isinstance(words, HelpCommand):
+        return words
+    if not words:
+        return HelpCommand(problem=f"use {usage}")
+    action, args = words[0].lower(), words[1:]
+    if action == "list":
+        return command("list") if not args else HelpCommand(problem=f"`{name} list` takes nothing")
+    if action in id_actions:
+        if len(args) != 1:
+            return HelpCommand(problem=f"`{name} {action}` takes one subscription id")
+        number = _row_id(args[0], "subscription")
+        return number if isinstance(number, HelpCommand) else command(action, number)
+    if action != "subscribe":
+        return HelpCommand(problem=f"use {usage}")
+    return subscribe(args)
+
+
+#: Other spellings of the subscription options, as people type them.
+_OPTION_NAMES = {
+    "timezone": "tz",
+    "min_severity": "min",
+    "region": "regions",
+    "account": "accounts",
+}
+
+
+def _subscription_options(
+    args: list[str],
+    allowed: Collection[str],
+    unknown: Callable[[str, str], str],
+    *,
+    plain_words: bool,
+) -> tuple[list[str], dict[str, str]] | HelpCommand:
+    """The ``key=value`` options of a subscribe (``_OPTION_NAMES`` read as their names) and,
+    with ``plain_words``, the other words; ``unknown(word, key)`` says what is wrong with the
+    first word that is neither. Every option needs a value."""
+    plain: list[str] = []
+    options: dict[str, str] = {}
+    for word in args:
+        key, sep, value = word.partition("=")
+        key = _OPTION_NAMES.get(key.lower(), key.lower())
+        if not sep and plain_words:
+            plain.append(word)
+            continue
+        if not sep or key not in allowed:
+            return HelpCommand(problem=unknown(word, key))
+        if not value.strip():
+            return HelpCommand(problem=f"{code(key + '=')} needs a value")
+        options[key] = value.strip()
+    return plain, options
+
+
+def _scope_options(
+    options: dict[str, str], *, all_regions_as_none: bool
+) -> tuple[tuple[str, ...], tuple[str, ...]] | HelpCommand:
+    """(regions, accounts) from ``regions=``/``accounts=``, checked; ``all_regions_as_none``
+    when ``regions=all`` means the same as naming none (alerts, mutes)."""
+    from scalewarden.aws.accounts import parse_account_ids
+    from scalewarden.aws.regions import parse_regions
+
+    try:
+        regions = parse_regions(options.get("regions")) or []
+        accounts = parse_account_ids(options.get("accounts")) or []
+    except ValueError as exc:
+        return HelpCommand(problem=str(exc))
+    if all_regions_as_none and "all" in regions:
+        regions = []  # every region: the same as naming none
+    return tuple(regions), tuple(accounts)
+
+
 _DIGEST_USAGE = (
     "`digest subscribe daily 09:00 [tz=Europe/Berlin] [min=medium] [regions=...] "
     "[accounts=...]`, `digest list`, `digest unsubscribe ID` or `digest preview ID`"
@@ -276,49 +359,28 @@ _DIGEST_USAGE = (
 
 
 def _parse_digest(rest: str, _: ParseContext) -> Command:
-    words = _words(rest)
-    if isinstance(words, HelpCommand):
-        return words
-    if not words:
-        return HelpCommand(problem=f"use {_DIGEST_USAGE}")
-    action, args = words[0].lower(), words[1:]
-    if action == "list":
-        return (
-            DigestCommand("list")
-            if not args
-            else HelpCommand(problem="`digest list` takes nothing")
-        )
-    if action in ("unsubscribe", "preview"):
-        if len(args) != 1:
-            return HelpCommand(problem=f"`digest {action}` takes one subscription id")
-        number = _row_id(args[0], "subscription")
-        return number if isinstance(number, HelpCommand) else DigestCommand(action, number)
-    if action != "subscribe":
-        return HelpCommand(problem=f"use {_DIGEST_USAGE}")
-    return _parse_subscribe(args)
+    return _parse_subscription_command(
+        rest,
+        name="digest",
+        usage=_DIGEST_USAGE,
+        command=DigestCommand,
+        id_actions=("unsubscribe", "preview"),
+        subscribe=_parse_subscribe,
+    )
 
 
 def _parse_subscribe(args: list[str]) -> Command:
-    from scalewarden.aws.accounts import parse_account_ids
-    from scalewarden.aws.regions import parse_regions
     from scalewarden.digests.schedule import Schedule
 
-    plain = [a for a in args if "=" not in a]
-    options: dict[str, str] = {}
-    for word in args:
-        key, sep, value = word.partition("=")
-        if not sep:
-            continue
-        key = {"timezone": "tz", "min_severity": "min", "region": "regions"}.get(
-            key.lower(), key.lower()
-        )
-        if key == "account":
-            key = "accounts"
-        if key not in ("tz", "min", "regions", "accounts"):
-            return HelpCommand(problem=f"unknown digest option `{key[:40]}=`")
-        if not value.strip():
-            return HelpCommand(problem=f"{code(key + '=')} needs a value")
-        options[key] = value.strip()
+    read = _subscription_options(
+        args,
+        ("tz", "min", "regions", "accounts"),
+        lambda word, key: f"unknown digest option `{key[:40]}=`",
+        plain_words=True,
+    )
+    if isinstance(read, HelpCommand):
+        return read
+    plain, options = read
     if not plain:
         return HelpCommand(
             problem="say when: `daily 09:00`, `weekdays 09:00`, "
@@ -329,17 +391,19 @@ def _parse_subscribe(args: list[str]) -> Command:
         severity = severity_name(options.get("min", "low"))
         if severity is None:
             raise ValueError(f"`{options['min']}` is not a severity ({', '.join(SEVERITY_NAMES)})")
-        regions = parse_regions(options.get("regions")) or []
-        accounts = parse_account_ids(options.get("accounts")) or []
     except ValueError as exc:
         return HelpCommand(problem=str(exc))
+    scope = _scope_options(options, all_regions_as_none=False)
+    if isinstance(scope, HelpCommand):
+        return scope
+    regions, accounts = scope
     return DigestCommand(
         "subscribe",
         schedule=schedule.expression,
         timezone=schedule.timezone,
         min_severity=severity,
-        regions=tuple(regions),
-        accounts=tuple(accounts),
+        regions=regions,
+        accounts=accounts,
     )
 
 
@@ -350,54 +414,36 @@ _ALERTS_USAGE = (
 
 
 def _parse_alerts(rest: str, _: ParseContext) -> Command:
-    from scalewarden.aws.accounts import parse_account_ids
-    from scalewarden.aws.regions import parse_regions
+    return _parse_subscription_command(
+        rest,
+        name="alerts",
+        usage=_ALERTS_USAGE,
+        command=AlertsCommand,
+        id_actions=("unsubscribe",),
+        subscribe=_parse_alerts_subscribe,
+    )
 
-    words = _words(rest)
-    if isinstance(words, HelpCommand):
-        return words
-    if not words:
-        return HelpCommand(problem=f"use {_ALERTS_USAGE}")
-    action, args = words[0].lower(), words[1:]
-    if action == "list":
-        return (
-            AlertsCommand("list")
-            if not args
-            else HelpCommand(problem="`alerts list` takes nothing")
-        )
-    if action == "unsubscribe":
-        if len(args) != 1:
-            return HelpCommand(problem="`alerts unsubscribe` takes one subscription id")
-        number = _row_id(args[0], "subscription")
-        return number if isinstance(number, HelpCommand) else AlertsCommand(action, number)
-    if action != "subscribe":
-        return HelpCommand(problem=f"use {_ALERTS_USAGE}")
-    options: dict[str, str] = {}
-    for word in args:
-        key, sep, value = word.partition("=")
-        key = {"min_severity": "min", "region": "regions", "account": "accounts"}.get(
-            key.lower(), key.lower()
-        )
-        if not sep or key not in ("min", "regions", "accounts"):
-            return HelpCommand(problem=f"unknown alerts option `{word[:40]}`: use {_ALERTS_USAGE}")
-        if not value.strip():
-            return HelpCommand(problem=f"{code(key + '=')} needs a value")
-        options[key] = value.strip()
+
+def _parse_alerts_subscribe(args: list[str]) -> Command:
+    read = _subscription_options(
+        args,
+        ("min", "regions", "accounts"),
+        lambda word, key: f"unknown alerts option `{word[:40]}`: use {_ALERTS_USAGE}",
+        plain_words=False,
+    )
+    if isinstance(read, HelpCommand):
+        return read
+    _, options = read
     severity = severity_name(options.get("min", "medium"))
     if severity is None:
         return HelpCommand(
             problem=f"`{options['min'][:40]}` is not a severity ({', '.join(SEVERITY_NAMES)})"
         )
-    try:
-        regions = parse_regions(options.get("regions")) or []
-        accounts = parse_account_ids(options.get("accounts")) or []
-    except ValueError as exc:
-        return HelpCommand(problem=str(exc))
-    if regions == ["all"]:
-        regions = []
-    return AlertsCommand(
-        "subscribe", min_severity=severity, regions=tuple(regions), accounts=tuple(accounts)
-    )
+    scope = _scope_options(options, all_regions_as_none=True)
+    if isinstance(scope, HelpCommand):
+        return scope
+    regions, accounts = scope
+    return AlertsCommand("subscribe", min_severity=severity, regions=regions, accounts=accounts)
 
 
 def _parse_mute(rest: str, _: ParseContext) -> Command:
@@ -410,9 +456,6 @@ def _parse_mute(rest: str, _: ParseContext) -> Command:
             if len(words) == 1
             else HelpCommand(problem="`mute list` takes nothing")
         )
-    from scalewarden.aws.accounts import parse_account_ids
-    from scalewarden.aws.regions import parse_regions
-
     plain: list[str] = []
     options: dict[str, str] = {}
     for word in words:
@@ -425,13 +468,10 @@ def _parse_mute(rest: str, _: ParseContext) -> Command:
     for key in ("accounts", "regions"):
         if key in options and not options[key]:
             return HelpCommand(problem=f"`{key}=` needs a value")
-    try:
-        regions = parse_regions(options.get("regions")) or []
-        accounts = parse_account_ids(options.get("accounts")) or []
-    except ValueError as exc:
-        return HelpCommand(problem=str(exc))
-    if "all" in regions:
-        regions = []  # every region: the same as naming none
+    scope = _scope_options(options, all_regions_as_none=True)
+    if isinstance(scope, HelpCommand):
+        return scope
+    regions, accounts = scope
     if not plain:
         return HelpCommand(problem='`mute` needs a check id: `mute <check_id> reason="..."`')
     if len(plain) > 2:
@@ -449,8 +489,8 @@ def _parse_mute(rest: str, _: ParseContext) -> Command:
         resource_pattern=plain[1] if len(plain) == 2 else None,
         reason=options["reason"],
         until=options.get("until") or None,
-        accounts=tuple(accounts),
-        regions=tuple(regions),
+        accounts=accounts,
+        regions=regions,
     )
 
 

@@ -36,7 +36,13 @@ if TYPE_CHECKING:
     from scalewarden.digests.result import DigestResult
     from scalewarden.slack.listeners.commands import CommandContext
     from scalewarden.store import Store
-    from scalewarden.store.records import AlertSubscription, StoredMute, Subscription
+    from scalewarden.store.records import (
+        AlertSubscription,
+        ChannelSubscription,
+        StoredMute,
+        Subscription,
+    )
+    from scalewarden.subscriptions import ChannelSubscriptionRequest
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +145,46 @@ async def _run(ctx: CommandContext, action: Any, command: Any) -> None:
 
 Answer = tuple[str, Any, str | None]
 
+SubscriptionT = TypeVar("SubscriptionT", bound="ChannelSubscription")
+RequestT = TypeVar("RequestT", bound="ChannelSubscriptionRequest")
+
+
+async def _checked_request(ctx: CommandContext, parse: Callable[[], RequestT]) -> RequestT:
+    """A new digest or alert subscription of this channel: the channel rules first, then
+    ``parse()``'s checks; :class:`Refused` with the problem."""
+    problem = await channel_problem(ctx.client, ctx.channel_id)
+    if problem:
+        raise Refused(problem)
+    try:
+        return parse()
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
+
+
+async def _owned_subscription(
+    ctx: CommandContext,
+    read: Callable[[Store], SubscriptionT | None],
+    *,
+    missing: str,
+    elsewhere: str,
+) -> SubscriptionT:
+    """The subscription ``read`` finds, if it posts in this channel: a subscription is
+    managed from its own channel. :class:`Refused` with ``missing`` or ``elsewhere``."""
+    subscription = await in_store(ctx.services, read)
+    if subscription is None:
+        raise Refused(missing)
+    if subscription.channel != ctx.channel_id:
+        raise Refused(elsewhere)
+    return subscription
+
+
+def _listed(subscription: ChannelSubscription, description: str, status: str = "") -> str:
+    """One subscription of ``digest list``/``alerts list``, with its last error under it."""
+    line = f"• #{subscription.id} {escape(description)}{status}"
+    if subscription.last_error:
+        line += f"\n    last error: {escape(subscription.last_error)}"
+    return line
+
 
 async def _subscribe(ctx: CommandContext, command: DigestCommand) -> Answer:
     from scalewarden.digests.subscriptions import SubscriptionRequest
@@ -146,20 +192,17 @@ async def _subscribe(ctx: CommandContext, command: DigestCommand) -> Answer:
     problem = ctx.services.scan_scope.problem(accounts=command.accounts, regions=command.regions)
     if problem:
         raise Refused(f"I cannot subscribe that digest: {problem}.")
-    problem = await channel_problem(ctx.client, ctx.channel_id)
-    if problem:
-        raise Refused(problem)
-    try:
-        request = SubscriptionRequest.parse(
+    request = await _checked_request(
+        ctx,
+        lambda: SubscriptionRequest.parse(
             channel=ctx.channel_id,
             schedule=command.schedule,
             timezone=command.timezone,
             min_severity=command.min_severity,
             regions=",".join(command.regions) or None,
             accounts=",".join(command.accounts) or None,
-        )
-    except ValueError as exc:
-        raise Refused(str(exc)) from None
+        ),
+    )
     now = datetime.now(UTC)
     subscription = await in_store(
         ctx.services,
@@ -211,23 +254,23 @@ async def _list(ctx: CommandContext, command: DigestCommand) -> Answer:
         )
     lines = []
     for s in mine:
-        line = f"• #{s.id} {escape(_describe(s))}"
         delivery = last.get(s.id)
-        if delivery is not None:
-            line += f"; last {delivery.state} ({delivery.fire_time:%Y-%m-%d %H:%M} UTC)"
-        if s.last_error:
-            line += f"\n    last error: {escape(s.last_error)}"
-        lines.append(line)
+        status = (
+            f"; last {delivery.state} ({delivery.fire_time:%Y-%m-%d %H:%M} UTC)"
+            if delivery is not None
+            else ""
+        )
+        lines.append(_listed(s, _describe(s), status))
     return "Digests of this channel:\n" + "\n".join(lines), None, f"{len(mine)} digests"
 
 
 async def _owned(ctx: CommandContext, subscription_id: int) -> Subscription:
-    subscription = await in_store(ctx.services, lambda store: store.subscription(subscription_id))
-    if subscription is None:
-        raise Refused(f"There is no digest #{subscription_id} (`digest list` shows them).")
-    if subscription.channel != ctx.channel_id:
-        raise Refused(f"Digest #{subscription_id} posts in another channel; manage it from there.")
-    return subscription
+    return await _owned_subscription(
+        ctx,
+        lambda store: store.subscription(subscription_id),
+        missing=f"There is no digest #{subscription_id} (`digest list` shows them).",
+        elsewhere=f"Digest #{subscription_id} posts in another channel; manage it from there.",
+    )
 
 
 async def _unsubscribe(ctx: CommandContext, command: DigestCommand) -> Answer:
@@ -360,18 +403,15 @@ def describe_alerts(subscription: AlertSubscription) -> str:
 async def _alerts_subscribe(ctx: CommandContext, command: AlertsCommand) -> Answer:
     from scalewarden.alerts.subscriptions import AlertSubscriptionRequest
 
-    problem = await channel_problem(ctx.client, ctx.channel_id)
-    if problem:
-        raise Refused(problem)
-    try:
-        request = AlertSubscriptionRequest.parse(
+    request = await _checked_request(
+        ctx,
+        lambda: AlertSubscriptionRequest.parse(
             channel=ctx.channel_id,
             min_severity=command.min_severity,
             regions=",".join(command.regions) or None,
             accounts=",".join(command.accounts) or None,
-        )
-    except ValueError as exc:
-        raise Refused(str(exc)) from None
+        ),
+    )
     subscription = await in_store(
         ctx.services,
         lambda store: store.add_alert_subscription(
@@ -403,23 +443,19 @@ async def _alerts_list(ctx: CommandContext, command: AlertsCommand) -> Answer:
             None,
             "0 alert subscriptions",
         )
-    lines = []
-    for s in mine:
-        line = f"• #{s.id} {escape(describe_alerts(s))}"
-        if s.last_error:
-            line += f"\n    last error: {escape(s.last_error)}"
-        lines.append(line)
+    lines = [_listed(s, describe_alerts(s)) for s in mine]
     return "Alerts of this channel:\n" + "\n".join(lines), None, f"{len(mine)} alert subscriptions"
 
 
 async def _alerts_unsubscribe(ctx: CommandContext, command: AlertsCommand) -> Answer:
     assert command.subscription_id is not None
     number = command.subscription_id
-    subscription = await in_store(ctx.services, lambda store: store.alert_subscription(number))
-    if subscription is None:
-        raise Refused(f"There is no alert subscription #{number} (`alerts list` shows them).")
-    if subscription.channel != ctx.channel_id:
-        raise Refused(f"Alerts #{number} post in another channel; manage them from there.")
+    await _owned_subscription(
+        ctx,
+        lambda store: store.alert_subscription(number),
+        missing=f"There is no alert subscription #{number} (`alerts list` shows them).",
+        elsewhere=f"Alerts #{number} post in another channel; manage them from there.",
+    )
     await in_store(ctx.services, lambda store: store.remove_alert_subscription(number))
     return f"Alerts #{number} removed.", None, f"alerts #{number}"
 
