@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 #: A Slack conversation id (C…, G…, D…): a subscription belongs to one channel, by id, so a
 #: renamed channel keeps its digests and alerts.
@@ -60,3 +61,13 @@ class ChannelSubscriptionRequest:
     min_severity: str
     regions: tuple[str, ...]
     accounts: tuple[str, ...]
+
+    def stored(self) -> dict[str, Any]:
+        """What the store keeps of the request: the keyword arguments of its ``add_…``
+        method but who made it and when."""
+        return {
+            "channel": self.channel,
+            "min_severity": self.min_severity,
+            "regions": self.regions,
+            "accounts": self.accounts,
+        }

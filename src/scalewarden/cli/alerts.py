@@ -50,12 +50,7 @@ def add(
     )
     with open_store() as store:
         subscription = store.add_alert_subscription(
-            channel=request.channel,
-            min_severity=request.min_severity,
-            regions=request.regions,
-            accounts=request.accounts,
-            created_by="cli",
-            now=datetime.now(UTC),
+            **request.stored(), created_by="cli", now=datetime.now(UTC)
         )
     typer.echo(subscription.id)
     raise typer.Exit(EXIT_OK)

@@ -62,14 +62,7 @@ def add(
     )
     with open_store() as store:
         subscription = store.add_subscription(
-            channel=request.channel,
-            schedule=request.schedule.expression,
-            timezone=request.schedule.timezone,
-            min_severity=request.min_severity,
-            regions=request.regions,
-            accounts=request.accounts,
-            created_by="cli",
-            now=datetime.now(UTC),
+            **request.stored(), created_by="cli", now=datetime.now(UTC)
         )
     typer.echo(subscription.id)
     raise typer.Exit(EXIT_OK)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from scalewarden.digests.schedule import Schedule
 from scalewarden.subscriptions import ChannelSubscriptionRequest, ScopeFilters, checked_channel
@@ -14,6 +15,14 @@ class SubscriptionRequest(ChannelSubscriptionRequest):
     the configured ones), and when to post."""
 
     schedule: Schedule
+
+    def stored(self) -> dict[str, Any]:
+        """The shared fields, and the schedule as its expression and time zone."""
+        return {
+            **super().stored(),
+            "schedule": self.schedule.expression,
+            "timezone": self.schedule.timezone,
+        }
 
     @classmethod
     def parse(

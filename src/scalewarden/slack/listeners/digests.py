@@ -206,16 +206,7 @@ async def _subscribe(ctx: CommandContext, command: DigestCommand) -> Answer:
     now = datetime.now(UTC)
     subscription = await in_store(
         ctx.services,
-        lambda store: store.add_subscription(
-            channel=request.channel,
-            schedule=request.schedule.expression,
-            timezone=request.schedule.timezone,
-            min_severity=request.min_severity,
-            regions=request.regions,
-            accounts=request.accounts,
-            created_by=ctx.user_id,
-            now=now,
-        ),
+        lambda store: store.add_subscription(**request.stored(), created_by=ctx.user_id, now=now),
     )
     upcoming = request.schedule.next_after(now).astimezone(request.schedule.zone)
     text = (
@@ -415,12 +406,7 @@ async def _alerts_subscribe(ctx: CommandContext, command: AlertsCommand) -> Answ
     subscription = await in_store(
         ctx.services,
         lambda store: store.add_alert_subscription(
-            channel=request.channel,
-            min_severity=request.min_severity,
-            regions=request.regions,
-            accounts=request.accounts,
-            created_by=ctx.user_id,
-            now=datetime.now(UTC),
+            **request.stored(), created_by=ctx.user_id, now=datetime.now(UTC)
         ),
     )
     text = (
