@@ -16,7 +16,7 @@ import typer
 from scalewarden.alerts.subscriptions import DEFAULT_MIN_SEVERITY
 from scalewarden.cli.app import EXIT_OK, app, open_store, remove_stored
 from scalewarden.cli.subscriptions import (
-    checked_request,
+    add_subscription,
     echo_subscription,
     subscription_json,
 )
@@ -43,17 +43,14 @@ def add(
 
     from scalewarden.alerts.subscriptions import AlertSubscriptionRequest
 
-    request = checked_request(
+    add_subscription(
         lambda: AlertSubscriptionRequest.parse(
             channel=channel, min_severity=min_severity, regions=regions, accounts=accounts
-        )
-    )
-    with open_store() as store:
-        subscription = store.add_alert_subscription(
+        ),
+        lambda store, request: store.add_alert_subscription(
             **request.stored(), created_by="cli", now=datetime.now(UTC)
-        )
-    typer.echo(subscription.id)
-    raise typer.Exit(EXIT_OK)
+        ),
+    )
 
 
 @alerts_app.command("list")

@@ -15,7 +15,7 @@ import typer
 
 from scalewarden.cli.app import EXIT_OK, app, cannot_run, open_store, remove_stored, usage_error
 from scalewarden.cli.subscriptions import (
-    checked_request,
+    add_subscription,
     echo_subscription,
     subscription_json,
 )
@@ -50,7 +50,7 @@ def add(
 
     from scalewarden.digests.subscriptions import SubscriptionRequest
 
-    request = checked_request(
+    add_subscription(
         lambda: SubscriptionRequest.parse(
             channel=channel,
             schedule=schedule,
@@ -58,14 +58,11 @@ def add(
             min_severity=min_severity,
             regions=regions,
             accounts=accounts,
-        )
-    )
-    with open_store() as store:
-        subscription = store.add_subscription(
+        ),
+        lambda store, request: store.add_subscription(
             **request.stored(), created_by="cli", now=datetime.now(UTC)
-        )
-    typer.echo(subscription.id)
-    raise typer.Exit(EXIT_OK)
+        ),
+    )
 
 
 @digest_app.command("list")

@@ -1,24 +1,26 @@
 """What ``digest add|list|remove`` and ``alerts add|list|remove`` share.
 
-A new subscription is checked the same way (``checked_request``): its input (exit 2 naming
-the problem, nothing stored), then the rules Slack's ``/scalewarden digest subscribe`` and
-``alerts subscribe`` apply to the channel (``slack.listeners.digests.problem_of_channel``):
-the bot must be a member, and a channel shared with another organisation is refused. The
-command line may run without Slack credentials; then the channel cannot be asked about, and
-it says so. ``list`` prints the same fields of either kind (``subscription_json``) and the
-same last-error line; ``remove`` is ``app.remove_stored``, as for mutes.
+A new subscription is checked and stored the same way (``add_subscription``): its input
+(exit 2 naming the problem, nothing stored), then the rules Slack's ``/scalewarden digest
+subscribe`` and ``alerts subscribe`` apply to the channel
+(``slack.listeners.digests.problem_of_channel``): the bot must be a member, and a channel
+shared with another organisation is refused. The command line may run without Slack
+credentials; then the channel cannot be asked about, and it says so. ``list`` prints the
+same fields of either kind (``subscription_json``) and the same last-error line; ``remove``
+is ``app.remove_stored``, as for mutes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 import typer
 
-from scalewarden.cli.app import usage_error
+from scalewarden.cli.app import EXIT_OK, open_store, usage_error
 
 if TYPE_CHECKING:
+    from scalewarden.store import Store
     from scalewarden.store.records import ChannelSubscription
 
 
@@ -30,8 +32,11 @@ class _Request(Protocol):
 RequestT = TypeVar("RequestT", bound=_Request)
 
 
-def checked_request(parse: Callable[[], RequestT]) -> RequestT:
-    """``parse()``'s request, its input and channel checked; exit 2 with the problem."""
+def add_subscription(
+    parse: Callable[[], RequestT], add: Callable[[Store, RequestT], ChannelSubscription]
+) -> NoReturn:
+    """Check ``parse()``'s request (its input, then the channel rules; exit 2 with the
+    problem, nothing stored), store it with ``add`` and print the new subscription's id."""
     try:
         request = parse()
     except ValueError as exc:
@@ -39,7 +44,10 @@ def checked_request(parse: Callable[[], RequestT]) -> RequestT:
     problem = channel_problem(request.channel)
     if problem:
         raise usage_error(problem)
-    return request
+    with open_store() as store:
+        subscription = add(store, request)
+    typer.echo(subscription.id)
+    raise typer.Exit(EXIT_OK)
 
 
 def subscription_json(
