@@ -1,7 +1,7 @@
 """The parts of the collector's one call wrapper that hold no collection state.
 
 ``Answer`` is what a call gave a source; ``KnownFailures`` is the rule that stops an
-operation from being asked again after a failure retrying cannot fix; the paging helpers
+operation from being asked again after a failure retrying cannot fix; the paging functions
 turn a listing into pages of the size each source declares. ``collector.py`` applies them in
 ``AccountCollector._ask``, the only place an AWS call is made.
 """
