@@ -11,6 +11,7 @@ from scalewarden.knowledge.devset import (
     HELD_OUT_FILE,
     LABELLED_SETS,
     OFF_TOPIC_FILE,
+    PRACTICE_2_FILE,
     PRACTICE_FILE,
     DevsetError,
     LabelledQuestion,
@@ -91,11 +92,13 @@ def test_held_out_and_practice_files_are_set_apart_from_the_development_set(
     write(tmp_path, "platform.yaml", LABELLED.replace("perms for the slr", "tls version"))
     write(tmp_path, HELD_OUT_FILE, LABELLED.replace("perms for the slr", "slr perms?"))
     write(tmp_path, PRACTICE_FILE, LABELLED.replace("perms for the slr", "what perms, slr"))
+    write(tmp_path, PRACTICE_2_FILE, LABELLED.replace("perms for the slr", "slr perms pls"))
     write(tmp_path, OFF_TOPIC_FILE, OFF_TOPIC)
     groups = by_set(load_labelled(tmp_path))
     assert list(groups) == list(LABELLED_SETS)
     assert [q.q for q in groups["development"]] == ["perms for the slr", "tls version"]
     assert [q.q for q in groups["practice"]] == ["what perms, slr"]
+    assert [q.q for q in groups["practice 2"]] == ["slr perms pls"]
     assert [q.q for q in groups["held-out"]] == ["slr perms?"]
 
 

@@ -31,10 +31,14 @@ HELD_OUT_2_FILE = "heldout2.yaml"
 HELD_OUT_3_FILE = "heldout3.yaml"
 #: Labelled questions written like the held-out ones, which tuning may look at.
 PRACTICE_FILE = "practice.yaml"
+#: A second practice set, written in Slack shorthand from the AWS pages and the coverage list,
+#: committed before it was tuned on; a tuning set from then on, reported apart from the first.
+PRACTICE_2_FILE = "practice2.yaml"
 #: The labelled sets, in report order. Every other labelled file is part of ``development``.
 LABELLED_SETS: tuple[str, ...] = (
     "development",
     "practice",
+    "practice 2",
     "held-out",
     "held-out 2",
     "held-out 3",
@@ -44,6 +48,7 @@ _SET_OF_FILE = {
     HELD_OUT_2_FILE: "held-out 2",
     HELD_OUT_3_FILE: "held-out 3",
     PRACTICE_FILE: "practice",
+    PRACTICE_2_FILE: "practice 2",
 }
 
 
