@@ -237,6 +237,12 @@ NAMED_FACTS = [
         "com.amazonaws.<region>.application-autoscaling",
     ),
     (
+        "vpce service name",
+        "vpc-endpoints",
+        "What is the VPC endpoint service name, and how do I create the endpoint?",
+        "com.amazonaws.<region>.application-autoscaling",
+    ),
+    (
         "what happens if someone deletes the ECS service-linked role",
         "service-linked-roles",
         "How do I delete a service-linked role, and what happens if someone does?",

@@ -29,6 +29,12 @@ _FENCE_RE = re.compile(r"^\s{0,3}(```+|~~~+)")
 _LIST_RE = re.compile(r"^\s{0,3}(?:[-*+]|\d+[.)])\s")
 
 
+#: A code block's words count for this share of their weight when blocks compete. Its words
+#: are mostly flags and placeholders (``--service-name``, ``--vpc-endpoint-type``): "vpce service
+#: name" matched the CLI example more fully than the sentence that gives the name. A code block
+#: still wins when it holds clearly more of the question than the prose.
+CODE_WEIGHT = 0.5
+
 #: A row must hold at least this share of the question's missing weight to be added.
 MIN_ROW_SHARE = 0.5
 
@@ -153,7 +159,11 @@ def choose_snippet(
     if not analysed:
         return ""
     parts = [a.block for a in analysed]
-    masses = [sum(w for t, w in term_weights.items() if t in a.terms) for a in analysed]
+    masses = [
+        sum(w for t, w in term_weights.items() if t in a.terms)
+        * (CODE_WEIGHT if a.block.kind == "code" else 1.0)
+        for a in analysed
+    ]
     first_paragraph = next((i for i, b in enumerate(parts) if b.kind == "paragraph"), 0)
     best = first_paragraph
     for i, mass in enumerate(masses):
