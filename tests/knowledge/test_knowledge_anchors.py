@@ -103,8 +103,11 @@ def test_a_neighbouring_product_beside_the_service_itself_is_answered(engine: En
 @pytest.mark.parametrize(
     ("question", "found"),
     [
-        ("instance refresh on my ASG", ("asg",)),
-        ("lifecycle hook on the auto scaling group", ("scaling group",)),
+        ("instance refresh on my ASG", ("asg", "instance refresh")),
+        ("lifecycle hook on the auto scaling group", ("lifecycle hook", "scaling group")),
+        ("ec2 auto scaling warm pool", ("ec2 auto scaling", "warm pool")),
+        ("EC2 autoscaling for spot fleet", ("ec2 autoscaling",)),
+        ("ec2 spot fleet auto scaling", ()),
         ("EKS pods and Karpenter", ("eks", "pods", "karpenter")),
         ("register a scalable target", ()),
         ("scaling groups of targets", ("scaling groups",)),
@@ -173,6 +176,14 @@ def test_a_concept_of_the_service_anchors_alone(shipped: Engine, question: str, 
     anchors = anchoring(shipped.index, query, hits[0].index, hits[0].coverage)
     assert core in anchors.core and anchors.anchored
     assert shipped.answer(question).answered
+
+
+def test_ec2_auto_scaling_features_are_declined_unless_the_service_is_named(
+    shipped: Engine,
+) -> None:
+    """Warm pools belong to EC2 Auto Scaling groups; "pool" alone matched WorkSpaces pools."""
+    assert not shipped.answer("ec2 auto scaling warm pool").answered
+    assert shipped.answer("does aas share cloudtrail event names with ec2 auto scaling").answered
 
 
 def test_one_anchor_in_the_heading_with_the_question_covered_answers(shipped: Engine) -> None:

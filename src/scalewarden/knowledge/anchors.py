@@ -117,6 +117,14 @@ NEIGHBOUR_PHRASES: tuple[tuple[str, ...], ...] = (
     ("scaling", "groups"),
     ("autoscaling", "group"),
     ("autoscaling", "groups"),
+    # the product's own name, and features only EC2 Auto Scaling groups have
+    ("ec2", "auto", "scaling"),
+    ("ec2", "autoscaling"),
+    ("warm", "pool"),
+    ("warm", "pools"),
+    ("lifecycle", "hook"),
+    ("lifecycle", "hooks"),
+    ("instance", "refresh"),
 )
 
 _PHRASE_STARTS: frozenset[str] = frozenset(p[0] for p in NEIGHBOUR_PHRASES)
