@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from scalewarden.knowledge import cache
+from scalewarden.knowledge.answer import Engine
 from scalewarden.knowledge.corpus import (
     Article,
     Corpus,
@@ -114,6 +115,25 @@ def test_state_round_trip_gives_identical_results(index: SearchIndex) -> None:
         scores_b = again.score(again.analyse(question))[0]
         assert np.array_equal(scores_a, scores_b)
     assert again.sections == index.sections
+    assert again.common_words == index.common_words and "exactly" in again.common_words
+
+
+def test_everyday_words_weigh_less_in_coverage_but_not_in_the_score(shipped: Engine) -> None:
+    """Words people type around the subject ("far", "back", "exactly") are in no section; a
+    question made mostly of them is still covered by the section holding its informative words.
+    The ranking keeps the plain share: the everyday words only move the no-answer decision."""
+    index = shipped.index
+    question = "how far back does the scaling activity history go, exactly"
+    _, hits = index.search(question, 3)
+    _, matched, total = index.score(index.analyse(question))
+    plain = [float(matched[h.index]) / total for h in hits]
+    assert all(h.coverage > share for h, share in zip(hits, plain, strict=True))
+    answer = shipped.answer(question)
+    assert answer.answered
+    assert (
+        answer.results[0].section
+        == "How long does Application Auto Scaling keep scaling activity history?"
+    )
 
 
 def test_cache_round_trip_and_key(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ import numpy as np
 from scalewarden.knowledge.corpus import Corpus, LoadProblem, Section
 from scalewarden.knowledge.synonyms import SYNONYMS, expand, spans
 from scalewarden.knowledge.text import STOP_WORDS, stem, words
-from scalewarden.knowledge.wordlist import is_english_word
+from scalewarden.knowledge.wordlist import common_english_words, is_english_word
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -65,6 +65,12 @@ COORDINATION = 0.25
 #: section's heading adds ``PHRASE_WEIGHT * idf(pair among headings)``. A tie-breaker: a rare
 #: pair adds about a fifth of what one rare word does.
 PHRASE_WEIGHT = 0.05
+
+#: An everyday English word ("far", "back", "exactly") counts for this share of its IDF mass in
+#: a question's coverage (:attr:`Hit.coverage`), not in its score: such words are what people
+#: type around the subject, so a section that lacks them still covers the question. Measured on
+#: the development, practice and tuning off-topic sets (``bench/retrieval.py``).
+COMMON_WORD_COVERAGE = 0.5
 
 #: A corrected word is probably, not certainly, what the user meant.
 CORRECTION_WEIGHT = 0.8
@@ -99,7 +105,8 @@ class Hit:
 
     ``matched`` is the IDF-weighted mass of the question's terms that the section contains at
     all, in any field; ``coverage`` is that mass as a share of the whole question's (1.0 means
-    every meaningful word of the question appears in the section).
+    every meaningful word of the question appears in the section), with everyday English words
+    counting less (:data:`COMMON_WORD_COVERAGE`). Ranking uses the plain share.
     """
 
     index: int
@@ -163,6 +170,7 @@ class SearchIndex:
         surface_vocab: dict[str, int],
         df: NDArray[np.int32],
         problems: Sequence[LoadProblem] = (),
+        common_words: frozenset[str] = frozenset(),
     ) -> None:
         self.sections: tuple[Section, ...] = tuple(sections)
         self.vocab = vocab
@@ -172,6 +180,9 @@ class SearchIndex:
         #: surface word → number of sections it appears in (for typo correction)
         self.surface_vocab = surface_vocab
         self.problems: tuple[LoadProblem, ...] = tuple(problems)
+        #: everyday English words (:data:`COMMON_WORD_COVERAGE`), kept with the index so that
+        #: a query never loads the dictionary for them
+        self.common_words = common_words
         self._correctable = sorted(
             w for w in surface_vocab if len(w) >= MIN_CORRECTION_LENGTH - 1 and w.isalpha()
         )
@@ -218,7 +229,15 @@ class SearchIndex:
                 np.asarray(scores["indptr"], dtype=np.int64),
             )
         df = _document_frequencies(postings, len(vocab))
-        return cls(sections, vocab, postings, dict(surface_df), df, corpus.problems)
+        return cls(
+            sections,
+            vocab,
+            postings,
+            dict(surface_df),
+            df,
+            corpus.problems,
+            common_english_words(),
+        )
 
     # ------------------------------------------------------------------ queries
 
@@ -424,11 +443,19 @@ class SearchIndex:
         k = min(top, len(scores))
         best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         order = sorted(best.tolist(), key=lambda i: (-float(scores[i]), i))
-        hits = [
-            Hit(i, float(scores[i]), float(matched[i]) / total, float(matched[i]))
-            for i in order
-            if scores[i] > 0
+        typed_everyday = {qt.term for qt in query.terms if qt.origin in self.common_words}
+        everyday = [
+            (term, mass * (1.0 - COMMON_WORD_COVERAGE))
+            for term, mass in self.term_weights(query).items()
+            if term in typed_everyday
         ]
+        spare = total - sum(mass for _, mass in everyday)
+        hits = []
+        for i in order:
+            if scores[i] <= 0:
+                continue
+            held = float(matched[i]) - sum(m for t, m in everyday if self.contains(t, i))
+            hits.append(Hit(i, float(scores[i]), held / spare, float(matched[i])))
         return query, hits
 
     # ------------------------------------------------------------------ persistence
@@ -460,6 +487,7 @@ class SearchIndex:
                 for s in self.sections
             ],
             "problems": [{"path": p.path, "message": p.message} for p in self.problems],
+            "common_words": sorted(self.common_words),
         }
         return arrays, meta
 
@@ -489,7 +517,8 @@ class SearchIndex:
         vocab = {term: i for i, term in enumerate(meta["vocab"])}
         problems = [LoadProblem(p["path"], p["message"]) for p in meta["problems"]]
         surface = dict(meta["surface_vocab"])
-        return cls(sections, vocab, postings, surface, arrays["df"], problems)
+        common = frozenset(meta.get("common_words", ()))
+        return cls(sections, vocab, postings, surface, arrays["df"], problems, common)
 
 
 def adjacent_pairs(terms: Sequence[str]) -> list[tuple[str, str]]:

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from functools import cache
 
+#: Occurrences in pyspellchecker's frequency list at and above which a word is everyday
+#: English: about the 1,000 most frequent words ("far", "back", "exactly", "anything").
+COMMON_FREQUENCY = 100_000
+
 
 @cache
 def english_words() -> frozenset[str]:
@@ -23,3 +27,16 @@ def english_words() -> frozenset[str]:
 def is_english_word(word: str) -> bool:
     """Whether ``word`` (lower case) is a real English word."""
     return word in english_words()
+
+
+def common_english_words(min_frequency: int = COMMON_FREQUENCY) -> frozenset[str]:
+    """The everyday English words: those the dictionary counts at least ``min_frequency`` times.
+
+    A question is mostly covered by a section when the section holds its informative words;
+    "how far back can i see scaling activities" should not look uncovered because "far" and
+    "back" appear in no section. The index stores this small set so queries need no dictionary.
+    """
+    from spellchecker import SpellChecker
+
+    frequency = SpellChecker(language="en", distance=1).word_frequency.dictionary
+    return frozenset(w for w, n in frequency.items() if n >= min_frequency and w.isalpha())
