@@ -234,3 +234,27 @@ def test_adjacent_pairs_skip_expansions_and_repeats() -> None:
     index = SearchIndex.build(_mirror_corpus())
     # "slr" is expanded by the synonym table: its words are not phrases the user typed
     assert index.analyse("delete the slr").pairs == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [
+        (
+            "let devs manage scheduled actions but not touch scaling policies",
+            "Policy example: manage scheduled actions but not scaling policies",
+        ),
+        (
+            "people may edit scaling policies, not scheduled actions",
+            "Policy example: manage scaling policies but not scheduled actions",
+        ),
+        (
+            "deny scheduled actions, allow scaling policies",
+            "Policy example: manage scaling policies but not scheduled actions",
+        ),
+    ],
+)
+def test_a_heading_that_excludes_something_wins_over_its_mirror_image(
+    shipped: Engine, question: str, section: str
+) -> None:
+    """The two headings hold the same words; what the question excludes decides."""
+    assert shipped.answer(question).results[0].section == section

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from scalewarden.knowledge.synonyms import SYNONYMS, expand, spans
-from scalewarden.knowledge.text import STOP_WORDS, analyse, plain_words, stem, words
+from scalewarden.knowledge.text import STOP_WORDS, analyse, negated_terms, plain_words, stem, words
 
 
 def test_words_lower_case_and_split_camel_case_identifiers() -> None:
@@ -116,3 +118,34 @@ def test_chat_filler_words_are_stop_words() -> None:
     # unknown filler would count against the question's coverage and could make the engine
     # decline a real question
     assert analyse("tbh idk which tls version, btw asap") == ["tls", "version"]
+
+
+@pytest.mark.parametrize(
+    ("text", "contrast_only", "excluded"),
+    [
+        (
+            "let devs manage scheduled actions but not touch scaling policies",
+            False,
+            {"touch", "scal", "polici"},
+        ),
+        ("edit scaling policies only, no schedules", False, {"schedul"}),
+        (
+            "let sre manage scaling policies but block scheduled actions",
+            False,
+            {"schedul", "action"},
+        ),
+        (
+            "Policy example: manage scaling policies but not scheduled actions",
+            True,
+            {"schedul", "action"},
+        ),
+        # a heading naming an error excludes nothing: only "but not", "without", "except" count
+        ("Not authorized to perform iam:PassRole when registering a scalable target", True, set()),
+        ("why is it not scaling - min capacity is 1", False, {"scal"}),
+        ("register a scalable target", False, set()),
+    ],
+)
+def test_negated_terms_stop_at_the_end_of_the_clause(
+    text: str, contrast_only: bool, excluded: set[str]
+) -> None:
+    assert negated_terms(text, contrast_only=contrast_only) == excluded

@@ -43,7 +43,7 @@ import numpy as np
 
 from scalewarden.knowledge.corpus import Corpus, LoadProblem, Section
 from scalewarden.knowledge.synonyms import SYNONYMS, expand, spans
-from scalewarden.knowledge.text import STOP_WORDS, stem, words
+from scalewarden.knowledge.text import STOP_WORDS, negated_terms, stem, words
 from scalewarden.knowledge.wordlist import common_english_words, is_english_word
 
 if TYPE_CHECKING:
@@ -71,6 +71,14 @@ PHRASE_WEIGHT = 0.05
 #: type around the subject, so a section that lacks them still covers the question. Measured on
 #: the development, practice and tuning off-topic sets (``bench/retrieval.py``).
 COMMON_WORD_COVERAGE = 0.5
+
+#: Contrast: a section whose heading excludes something ("manage scaling policies but not
+#: scheduled actions") has its score multiplied by ``1 + CONTRAST_WEIGHT * net``, where ``net``
+#: is the share of the excluded terms the question excludes too, less the share it asks for.
+#: Without it that heading and its mirror image ("scheduled actions but not scaling policies")
+#: hold the same words and tie. A share, not IDF mass: the excluded words ("scaling",
+#: "policies") are in nearly every section, so their IDF is close to nothing.
+CONTRAST_WEIGHT = 0.3
 
 #: A corrected word is probably, not certainly, what the user meant.
 CORRECTION_WEIGHT = 0.8
@@ -188,6 +196,8 @@ class SearchIndex:
         )
         self._corrections: dict[str, str | None] = {}
         self._phrases: dict[tuple[str, str], tuple[NDArray[np.int32], float]] | None = None
+        #: (section, terms its heading keeps, terms it excludes) of contrasting headings
+        self._contrasts: list[tuple[int, frozenset[str], frozenset[str]]] | None = None
 
     # ------------------------------------------------------------------ building
 
@@ -399,6 +409,34 @@ class SearchIndex:
                 scores[rows] += PHRASE_WEIGHT * idf
         return scores
 
+    def contrast_factors(self, query: Query) -> NDArray[np.float32] | None:
+        """Per-section contrast factor (see :data:`CONTRAST_WEIGHT`), or ``None`` when no
+        heading excludes anything. Derived from the headings on first use, like the phrases.
+
+        A contrast has two sides: the factor applies only when the question also asks for part
+        of what the heading keeps. "target with no scaling policy or scheduled action" excludes
+        both sides of "scheduled actions but not scaling policies": it is about neither.
+        """
+        if self._contrasts is None:
+            self._contrasts = []
+            for i, section in enumerate(self.sections):
+                excluded = negated_terms(section.heading, contrast_only=True)
+                if excluded:
+                    kept = frozenset(document_terms(words(section.heading))) - excluded
+                    self._contrasts.append((i, kept, excluded))
+        if not self._contrasts or not CONTRAST_WEIGHT:
+            return None
+        excluded_by_question = negated_terms(query.text)
+        wanted = {qt.term for qt in query.terms} - excluded_by_question
+        factors = np.ones(len(self.sections), dtype=np.float32)
+        for i, kept, excluded in self._contrasts:
+            if not kept & wanted:
+                continue
+            agree = len(excluded & excluded_by_question)
+            conflict = len(excluded & wanted)
+            factors[i] += CONTRAST_WEIGHT * (agree - conflict) / len(excluded)
+        return factors
+
     def contains(self, term: str, section: int, fields: Sequence[str] = FIELDS) -> bool:
         """Whether ``section`` contains the stemmed ``term`` in any of ``fields``.
 
@@ -438,6 +476,9 @@ class SearchIndex:
             return query, []
         if query.pairs:
             scores = scores + self.phrase_scores(query)
+        contrast = self.contrast_factors(query)
+        if contrast is not None:
+            scores = scores * contrast
         if COORDINATION and total > 0:
             scores = scores * (matched / total) ** COORDINATION
         k = min(top, len(scores))

@@ -117,3 +117,60 @@ def terms(surface: Iterable[str], *, keep_stop_words: bool = False) -> list[str]
 def plain_words(text: str) -> list[str]:
     """Lower-cased words with punctuation stripped (for the own-words overlap check)."""
     return _TOKEN_RE.findall(normalise(text).lower())
+
+
+#: Words that put what follows them, up to the end of the clause, out of what is wanted:
+#: "manage scheduled actions but not scaling policies", "scaling policies only, no schedules".
+NEGATORS: frozenset[str] = frozenset(
+    {
+        "not",
+        "no",
+        "without",
+        "except",
+        "never",
+        "nor",
+        "dont",
+        "don't",
+        "doesnt",
+        "doesn't",
+        "block",
+        "blocks",
+        "deny",
+        "denies",
+        "prevent",
+        "prevents",
+        "forbid",
+        "disallow",
+    }
+)
+_CLAUSE_RE = re.compile(r"[,.;:!?()\[\]]|\s-+\s|\bbut\b(?!\s+not\b)")
+
+
+#: The negators of a contrast ("X but not Y", "X without Y"), the only ones a heading is read
+#: for: a heading such as "Not authorized to perform iam:PassRole" names an error, it does not
+#: exclude iam:PassRole from its subject.
+CONTRAST = frozenset({"without", "except"})
+
+
+def negated_terms(text: str, *, contrast_only: bool = False) -> frozenset[str]:
+    """The stemmed terms a text puts after a negator in the same clause (see :data:`NEGATORS`).
+
+    "let devs manage scheduled actions but not touch scaling policies" negates ``touch``,
+    ``scal`` and ``polici``. Bag-of-words scoring cannot tell that question from its mirror
+    image; this lets the index prefer the section whose heading excludes the same things.
+    With ``contrast_only`` only "but not", "without" and "except" negate.
+    """
+    out: set[str] = set()
+    for clause in _CLAUSE_RE.split(normalise(text).lower()):
+        found = False
+        previous = ""
+        for raw in clause.split():
+            word = raw.strip("\"'`*")
+            if found:
+                out.update(terms(words(word)))
+            elif contrast_only:
+                found = word in CONTRAST or (word == "not" and previous == "but")
+            else:
+                found = word in NEGATORS
+            previous = word
+    return frozenset(out)
