@@ -563,7 +563,11 @@ def main() -> int:
         "does not count as our time; the p99 of every raw sample is given alongside. The "
         "synthetic corpus is the shipped sections plus filler drawn from their own word "
         "distribution. The cold process time is dominated by imports (Typer, pydantic, "
-        "numpy); the index itself loads from the cache in milliseconds.",
+        "numpy); the index itself loads from the cache in milliseconds. Quality figures are "
+        "deterministic; latency is not: the 2-core machine is shared and was busy during "
+        "these runs, so the same code measures differently from run to run (compare the p99 "
+        "columns of one run only). Building the index also loads pyspellchecker's dictionary "
+        "once, for the everyday words it stores; a cached index does not.",
         "",
     ]
     if columns:
