@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -26,6 +27,8 @@ DEFAULT_QUICK_SLOTS = 2
 #: (``docs/benchmarks.md``, HTTP) that is some five seconds of backlog: an answer later than
 #: that is worth less than being told at once to ask again. Past it, new jobs are shed.
 DEFAULT_MAX_WAITING = 5000
+#: Seconds between two warnings about shed jobs (each says how many were shed meanwhile).
+SHED_LOG_INTERVAL = 10.0
 
 
 class BackgroundTasks:
@@ -51,6 +54,8 @@ class BackgroundTasks:
         self._max_waiting = max_waiting
         self._waiting = 0
         self._shed = 0
+        self._shed_logged_at: float | None = None
+        self._shed_at_log = 0
         self._slots: asyncio.Semaphore | None = None
 
     def __len__(self) -> int:
@@ -88,9 +93,7 @@ class BackgroundTasks:
             if self._waiting >= self._max_waiting:
                 coro.close()
                 self._shed += 1
-                logger.warning(
-                    "shed %s: %d quick jobs already waiting", name or "a job", self._waiting
-                )
+                self._log_shed(name)
                 return self.spawn(when_busy(), name=f"{name}-busy") if when_busy else None
             self._waiting += 1
             coro = self._in_slot(coro)
@@ -98,6 +101,22 @@ class BackgroundTasks:
         self._tasks.add(task)
         task.add_done_callback(self._finished)
         return task
+
+    def _log_shed(self, name: str | None) -> None:
+        """One warning for the first job shed, then at most one per ``SHED_LOG_INTERVAL``
+        with how many were shed meanwhile: under a flood a line per shed job would cost the
+        serving process more than shedding does, and say nothing more."""
+        now = time.monotonic()
+        if self._shed_logged_at is not None and now - self._shed_logged_at < SHED_LOG_INTERVAL:
+            return
+        shed = self._shed - self._shed_at_log
+        self._shed_logged_at, self._shed_at_log = now, self._shed
+        logger.warning(
+            "shed %d job(s) (the latest %s): %d quick jobs already waiting",
+            shed,
+            name or "unnamed",
+            self._waiting,
+        )
 
     async def _in_slot(self, coro: Coroutine[Any, Any, Any]) -> Any:
         if self._slots is None:  # created lazily: it must belong to the running loop
