@@ -325,8 +325,10 @@ async def _load(
         if until is not None:
             counter = iter(range(concurrency, 10**9))
         began = time.perf_counter()
+        cpu_began = time.process_time()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - began
+        client_cpu = time.process_time() - cpu_began
     latencies.sort()
     return {
         "requests": len(latencies),
@@ -338,6 +340,9 @@ async def _load(
         # Questions (warm-up included) whose ack said "busy": they get no answer.
         "shed_in_ack": len(shed_in_ack),
         "elapsed_s": elapsed,
+        # The load generator's own CPU over the phase, as a share of one core (it has one):
+        # near 1.0, the client, not the server, would be what limits the load.
+        "client_cpu_share": client_cpu / elapsed,
         # Every latency, sorted (for pooling phases; dropped from the printed figures).
         "_latencies": latencies,
     }
@@ -613,6 +618,13 @@ async def _run_during_scan(args: argparse.Namespace) -> dict:
         }
         for phase in ("idle", "during_scan")
     }
+    median["idle"]["client_cpu_share"] = statistics.median(
+        max(r["idle_before"]["client_cpu_share"], r["idle_after"]["client_cpu_share"])
+        for r in rounds
+    )
+    median["during_scan"]["client_cpu_share"] = statistics.median(
+        r["during_scan"]["client_cpu_share"] for r in rounds
+    )
     ratio = median["during_scan"]["p99_ms"] / median["idle"]["p99_ms"]
     return {
         "concurrency": args.concurrency,
@@ -673,7 +685,8 @@ def main() -> None:
             print(
                 f"{phase:>11}: p50 {r['p50_ms']:.1f} ms  p99 {r['p99_ms']:.1f} ms  "
                 f"max {r['max_ms']:.1f} ms  {r['throughput_rps']:.0f} req/s  "
-                f"{r['requests']:.0f} requests (median of {args.rounds} rounds)"
+                f"{r['requests']:.0f} requests, load generator CPU "
+                f"{r['client_cpu_share']:.0%} of its core (median of {args.rounds} rounds)"
             )
         print(
             f"scan: {scan_results['scan_s']:.1f} s from command to results; p99 during/idle "
