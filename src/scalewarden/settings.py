@@ -149,6 +149,14 @@ class Settings(BaseSettings):
         description="Slack's Web API base URL; changed only to reach a stand-in or a proxy.",
     )
 
+    # Answers
+    answer_worker: bool = Field(
+        default=True,
+        description="Search and render answers to questions in a process of their own at a "
+        "lower CPU priority, so that a stream of questions never slows Slack's acks (on/off; "
+        "off: in the serving process).",
+    )
+
     # HTTP server (``scalewarden serve``)
     request_timeout: float = Field(
         default=10.0,

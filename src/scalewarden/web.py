@@ -42,7 +42,7 @@ from scalewarden.serving import MAX_HEADER_BYTES
 from scalewarden.settings import Settings, get_settings
 from scalewarden.slack.access import LOOKUP_TIMEOUT, AccessPolicy
 from scalewarden.slack.alert_delivery import AlertPipeline
-from scalewarden.slack.background import BackgroundTasks
+from scalewarden.slack.background import DEFAULT_QUICK_SLOTS, BackgroundTasks
 from scalewarden.slack.digest_poster import digest_web_client
 from scalewarden.slack.housekeeping import (
     DEFAULT_EVENT_RETENTION,
@@ -67,6 +67,9 @@ logger = logging.getLogger(__name__)
 
 #: Seconds before an outgoing call (Web API, ``response_url``) is abandoned and retried.
 DEFAULT_HTTP_TIMEOUT = 10
+#: Questions in the answer worker's hands at once (each holds a quick slot until its reply is
+#: posted): enough that the worker always has the next question while this process posts.
+WORKER_QUICK_SLOTS = 8
 #: Largest request body accepted (Slack's own payloads are far smaller).
 MAX_BODY_BYTES = 1024 * 1024
 SLACK_OFF = (
@@ -348,6 +351,13 @@ def create_app(
     loader = index_loader
     knowledge = KnowledgeBase.from_settings(settings)
     api_access = _api_access(settings, knowledge)
+    # Questions are composed in the answer worker's process when every part of an answer is
+    # the service's own (substitutes given here live in this process's memory).
+    answer_worker = None
+    if settings.answer_worker and answerer is None and checks is None and explainer is None:
+        from scalewarden.slack.answer_worker import AnswerWorker, WorkerConfig
+
+        answer_worker = AnswerWorker(WorkerConfig(knowledge))
     if answerer is None:
         answerer = knowledge.answer
         if loader is None:
@@ -364,7 +374,10 @@ def create_app(
             lookup_timeout=admin_lookup_timeout,
         ),
         metrics=metrics,
-        tasks=BackgroundTasks(),
+        tasks=BackgroundTasks(
+            quick_slots=WORKER_QUICK_SLOTS if answer_worker is not None else DEFAULT_QUICK_SLOTS
+        ),
+        answer_worker=answer_worker,
         progress_interval=progress_interval,
         scan_scope=service_scope,
         security_channels=settings.security_channel_ids,
@@ -489,6 +502,9 @@ def create_app(
         if bolt is not None:
             bolt.client.session = session
         loading = asyncio.create_task(load_index()) if loader is not None else None
+        if services.answer_worker is not None:
+            # Its index loads in the child meanwhile; a question before then waits for it.
+            await services.answer_worker.start()
         learning = (
             asyncio.create_task(workspace.check_until_known(), name="slack-auth-test")
             if workspace is not None
@@ -519,6 +535,8 @@ def create_app(
             cancelled = await services.tasks.close(drain_timeout)
             if cancelled:
                 logger.warning("%d Slack task(s) did not finish before shutdown", cancelled)
+            if services.answer_worker is not None:
+                await services.answer_worker.close()
             # Whatever scan is still queued or running now is stopped: its worker is killed,
             # so the process exits without waiting for the scan's last AWS read.
             await services.scans.close()

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -27,6 +27,10 @@ from scalewarden.slack.audit import AuditLog
 from scalewarden.slack.background import BackgroundTasks
 from scalewarden.slack.metrics import Metrics
 from scalewarden.store.records import CheckFindings, ScanSummary, StoredScan
+
+if TYPE_CHECKING:
+    from scalewarden.slack.answer_worker import AnswerWorker
+    from scalewarden.slack.listeners.replies import Composed
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +104,9 @@ class SlackServices:
     #: True once the shipped index is loaded: searches then run on the event loop, where a
     #: sub-millisecond search is cheaper than a thread hand-off (``listeners/replies.py``).
     answer_on_loop: bool = False
+    #: Where questions are composed when the service has an answer worker process
+    #: (``slack/answer_worker.py``); ``None``: in this process (:meth:`compose`).
+    answer_worker: AnswerWorker | None = None
     #: What the service scans (``SCALEWARDEN_SCAN_*``): Slack scans and digests stay within it.
     scan_scope: ServiceScope = field(default_factory=ServiceScope)
     #: Channels where ``/scalewarden scan`` posts results in the channel (else privately).
@@ -107,6 +114,28 @@ class SlackServices:
     #: The scan behind ``digest preview`` and the scheduler (``None``: no digests here).
     digest_runner: DigestRunner | None = None
     audit: AuditLog = field(init=False, repr=False)
+
+    async def compose(self, question: str, shareable: bool) -> Composed:
+        """The knowledge part of the reply to ``question`` (``replies.compose_reply``): in
+        the answer worker's process when there is one, so that its CPU is not the acks';
+        otherwise here, where :meth:`_search` says. Raises ``AnswerWorkerError`` when the
+        worker could not answer."""
+        from functools import partial
+
+        from scalewarden.slack.listeners.replies import compose_reply
+
+        if self.answer_worker is not None:
+            return await self.answer_worker.compose(question, shareable)
+        return await self._search(
+            partial(
+                compose_reply,
+                shareable=shareable,
+                checks=self.checks,
+                answer=self.answerer,
+                explain=self.explainer,
+            ),
+            question,
+        )
 
     async def answer(self, question: str, top: int = 3) -> Answer:
         """``answerer(question, top)``, where :meth:`_search` says."""

@@ -3,26 +3,30 @@
 A question that names a check ("why did dynamodb_table_autoscaling_enabled fail?") gets that
 check's explanation and remediation; anything else goes to the knowledge base.
 
-Where the search runs: once the shipped index is in memory a search costs well under a
-millisecond (``docs/benchmarks.md``), less than handing it to a worker thread and back, which
-under load waits on the GIL for up to its 5 ms switch interval at each hand-off. So a ready
-index is searched on the event loop (``SlackServices.answer_on_loop``); until then, and for any
-other answerer, the search runs in a worker thread so that it can never stall the acks
-(``SlackServices.answer``).
+Where the knowledge part runs (:func:`compose_reply`: search and rendering): in the answer
+worker's process when the service has one (``slack/answer_worker.py``), so that a stream of
+questions never takes the acks' CPU. Otherwise in this process: once the shipped index is in
+memory a search costs well under a millisecond (``docs/benchmarks.md``), less than handing it
+to a worker thread and back, which under load waits on the GIL for up to its 5 ms switch
+interval at each hand-off; so a ready index is searched on the event loop
+(``SlackServices.answer_on_loop``), and until then, or for any other answerer, in a worker
+thread so that it can never stall the acks (``SlackServices.compose``).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.checks.model import Check
-from scalewarden.knowledge.answer import QuestionError, Result
+from scalewarden.knowledge.answer import Answer, QuestionError, Result
+from scalewarden.slack.answer_worker import AnswerWorkerError
 from scalewarden.slack.listeners.account import account_reply
 from scalewarden.slack.redact import redact
 from scalewarden.slack.services import Responder, SlackServices, safe_call
@@ -30,7 +34,7 @@ from scalewarden.slack.usertext import clean
 from scalewarden.slack.views.answers import answer_blocks, answer_text
 from scalewarden.slack.views.checks import check_blocks
 from scalewarden.slack.views.help import help_blocks
-from scalewarden.slack.views.text import Blocks, fallback
+from scalewarden.slack.views.text import Blocks, fallback, md, render
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +46,13 @@ _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 BUSY = (
     "I'm answering a great many questions right now and could not get to this one. "
     "Please try again in a minute."
+)
+
+
+#: What someone gets when the answer worker could not answer (it stopped mid-question).
+NOT_ANSWERED = (
+    "Something went wrong while I was looking that up, and I could not answer this one. "
+    "Please ask again."
 )
 
 
@@ -87,10 +98,10 @@ def strip_mentions(text: str) -> str:
     return _MENTION.sub(" ", text or "").strip()
 
 
-def mentioned_check(services: SlackServices, question: str) -> Check | None:
+def mentioned_check(checks: Callable[[], Sequence[Check]], question: str) -> Check | None:
     """The first known check id named in ``question``, if any."""
     try:
-        catalog = {c.id: c for c in services.checks()}
+        catalog = {c.id: c for c in checks()}
     except Exception as exc:  # the registry is optional for Q&A; never fail a question on it
         logger.warning("check catalogue unavailable: %s", type(exc).__name__)
         return None
@@ -107,6 +118,20 @@ async def kb_explanation(services: SlackServices, check: Check) -> Result | None
     except (LookupError, OSError) as exc:
         logger.warning("no knowledge base explanation for %s: %s", check.id, exc)
         return None
+    return _reported(explanation, check)
+
+
+def _explanation(explain: Callable[[str, str], Result | None], check: Check) -> Result | None:
+    """:func:`kb_explanation`, blocking (for :func:`compose_reply`)."""
+    try:
+        explanation = explain(check.kb_section, check.title)
+    except (LookupError, OSError) as exc:
+        logger.warning("no knowledge base explanation for %s: %s", check.id, exc)
+        return None
+    return _reported(explanation, check)
+
+
+def _reported(explanation: Result | None, check: Check) -> Result | None:
     if explanation is None:
         logger.warning("the knowledge base has no section %r for %s", check.kb_section, check.id)
     return explanation
@@ -131,6 +156,52 @@ class Asker:
     client: AsyncWebClient
 
 
+@dataclass(frozen=True)
+class Composed:
+    """A reply before its account line: what the knowledge part of an answer produced, as
+    plain data (it crosses from the answer worker's process), with the section it is from."""
+
+    reply: Reply
+    #: The section the reply explains (for the account line); empty when none.
+    section_id: str = ""
+
+
+def compose_reply(
+    question: str,
+    *,
+    shareable: bool,
+    checks: Callable[[], Sequence[Check]],
+    answer: Callable[[str, int], Answer],
+    explain: Callable[[str, str], Result | None],
+) -> Composed:
+    """The knowledge part of a reply: blocking and CPU-bound (search, rendering), no I/O
+    besides what ``answer`` and ``explain`` read, so that it can run in the answer worker's
+    process (``slack/answer_worker.py``) or in this one alike. Never raises for bad input.
+
+    Secret-looking text (a pasted token or key) is masked first, so it is neither searched
+    for nor echoed back in a no-answer or a button value. Control and invisible characters
+    (often pasted along with text) become spaces rather than a refusal.
+    """
+    question = clean(redact(question)).strip()
+    check = mentioned_check(checks, question)
+    if check is not None:
+        explanation = _explanation(explain, check)
+        reply = Reply(
+            check_blocks(check, explanation=explanation),
+            fallback(f"{check.title}:", check.remediation),
+            "check",
+        )
+        return Composed(reply, check.kb_section)
+    try:
+        found = answer(question, 3)
+    except QuestionError as exc:
+        message = f"I can't search for that: {exc}."
+        return Composed(Reply(help_blocks(message), message, "invalid"))
+    outcome = "answered" if found.answered and found.results else "no_answer"
+    reply = Reply(answer_blocks(found, shareable=shareable), answer_text(found), outcome)
+    return Composed(reply, found.results[0].section_id if outcome == "answered" else "")
+
+
 async def reply_to_question(
     services: SlackServices,
     question: str,
@@ -141,29 +212,25 @@ async def reply_to_question(
 ) -> Reply:
     """The reply for ``question``; never raises for bad input (the reply explains it).
 
-    Secret-looking text (a pasted token or key) is masked first, so it is neither searched
-    for nor echoed back in a no-answer or a button value. Control and invisible characters
-    (often pasted along with text) become spaces rather than a refusal. With an ``asker``,
-    an answer whose section explains checks carries the asker's account line.
+    The knowledge part (:func:`compose_reply`) runs where :meth:`SlackServices.compose`
+    says: in the answer worker's process when there is one, so that its CPU never competes
+    with the acks on this process's event loop. With an ``asker``, an answer whose section
+    explains checks carries the asker's account line (read here: it needs the store and the
+    admin check).
     """
-    question = clean(redact(question)).strip()
-    check = mentioned_check(services, question)
-    if check is not None:
-        reply = await check_reply(services, check)
-        services.metrics.answers.labels(source=source, outcome="check").inc()
-        return await _with_account(services, reply, asker, check.kb_section)
     try:
-        answer = await services.answer(question)
-    except QuestionError as exc:
-        services.metrics.answers.labels(source=source, outcome="invalid").inc()
-        message = f"I can't search for that: {exc}."
-        return Reply(help_blocks(message), message, "invalid")
-    outcome = "answered" if answer.answered and answer.results else "no_answer"
-    services.metrics.answers.labels(source=source, outcome=outcome).inc()
-    reply = Reply(answer_blocks(answer, shareable=shareable), answer_text(answer), outcome)
-    if outcome != "answered":
+        composed = await services.compose(question, shareable)
+    except AnswerWorkerError as exc:
+        logger.error("a question went unanswered: %s", exc)
+        services.metrics.answers.labels(source=source, outcome="failed").inc()
+        return Reply(
+            render([SectionBlock(text=md(f":warning: {NOT_ANSWERED}"))]), NOT_ANSWERED, "failed"
+        )
+    reply = composed.reply
+    services.metrics.answers.labels(source=source, outcome=reply.outcome).inc()
+    if reply.outcome not in ("answered", "check"):
         return reply
-    return await _with_account(services, reply, asker, answer.results[0].section_id)
+    return await _with_account(services, reply, asker, composed.section_id)
 
 
 async def _with_account(

@@ -1,0 +1,275 @@
+"""The answer worker: questions are searched and their replies rendered in a process of their own.
+
+Under a stream of questions the knowledge part of an answer (search, Block Kit rendering:
+``listeners/replies.compose_reply``) is most of the serving process's CPU, and on its event
+loop every answer's callbacks queue in front of the next acks: the loop has no priorities.
+Here that work runs in one long-lived child process at a lower CPU priority (``nice``, like
+the scan workers), so where the two share a core the kernel gives the acks the CPU first and
+the answers every moment the acks leave. The serving process keeps what needs its state: the
+admin check and the asker's account line, the post through ``response_url``, metrics, audit.
+
+The child is ``python -m scalewarden.slack.answer_worker``, spoken to over its stdin and
+stdout as asyncio streams: no thread of the serving process waits on it, and nothing hops
+between threads per answer. Each message is a length-prefixed pickle: a request is ``(id,
+question, shareable)``, an answer ``(id, True, Composed)`` or ``(id, False, error text)``.
+The first message configures the child (the knowledge base's folders). Pickle is safe here:
+both ends are this program, and what crosses is our own plain data.
+
+A child that dies (killed, out of memory, a native crash) closes its stdout; every question
+then waiting for it fails with :class:`AnswerWorkerCrashed` (the asker is told to ask again)
+and the next question starts a new child. How many questions wait in the child's pipe is
+bounded by the caller's quick slots (``BackgroundTasks``), so a write never blocks the loop
+for long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import pickle
+import struct
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scalewarden.knowledge.answer import KnowledgeBase
+    from scalewarden.slack.listeners.replies import Composed
+
+logger = logging.getLogger(__name__)
+
+#: As much lower a CPU priority as the scan workers have (``scanning/worker.py``).
+WORKER_NICENESS = 10
+_HEADER = struct.Struct("!I")
+#: Largest message accepted from either end (a reply's blocks are a few KiB).
+MAX_MESSAGE = 16 * 1024 * 1024
+#: Seconds a closing child has to exit before it is killed.
+EXIT_GRACE = 5.0
+
+
+class AnswerWorkerError(RuntimeError):
+    """The answer could not be composed (the child stopped, or composing failed there)."""
+
+
+class AnswerWorkerCrashed(AnswerWorkerError):
+    """The child process ended with questions still waiting for it."""
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What the child needs to answer as this process would: the knowledge base's folders."""
+
+    knowledge: KnowledgeBase
+
+
+def _frame(message: object) -> bytes:
+    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(body)) + body
+
+
+class AnswerWorker:
+    """The serving side: starts the child on first use (and after a crash), sends questions,
+    and resolves each question's future when its answer comes back."""
+
+    def __init__(self, config: WorkerConfig, *, python: str = sys.executable) -> None:
+        self._config = config
+        self._python = python
+        self._process: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._starting: asyncio.Lock | None = None
+        self._pending: dict[int, asyncio.Future[Composed]] = {}
+        self._next_id = 0
+        self._closed = False
+        #: Children started so far (the first, then one after each crash).
+        self.started = 0
+
+    @property
+    def pid(self) -> int | None:
+        """The running child's process id (``None`` before the first question or after a
+        crash)."""
+        return self._process.pid if self._process is not None else None
+
+    async def compose(self, question: str, shareable: bool) -> Composed:
+        """The composed reply to ``question``, from the child; raises
+        :class:`AnswerWorkerError` when it cannot be had."""
+        if self._closed:
+            raise AnswerWorkerError("the service is shutting down")
+        process = await self._running()
+        assert process.stdin is not None
+        self._next_id += 1
+        ident = self._next_id
+        future: asyncio.Future[Composed] = asyncio.get_running_loop().create_future()
+        self._pending[ident] = future
+        try:
+            process.stdin.write(_frame((ident, question, shareable)))
+            await process.stdin.drain()
+            return await future
+        except (ConnectionError, BrokenPipeError) as exc:
+            raise AnswerWorkerCrashed("the answering process stopped unexpectedly") from exc
+        finally:
+            self._pending.pop(ident, None)
+
+    async def start(self) -> None:
+        """Start the child now (the service does at start-up, so that its index loads
+        while the service loads its own) rather than on the first question."""
+        await self._running()
+
+    async def _running(self) -> asyncio.subprocess.Process:
+        if self._starting is None:  # created lazily: it must belong to the running loop
+            self._starting = asyncio.Lock()
+        async with self._starting:
+            if self._process is None:
+                self._process = await self._spawn()
+            return self._process
+
+    async def _spawn(self) -> asyncio.subprocess.Process:
+        process = await asyncio.create_subprocess_exec(
+            self._python,
+            "-m",
+            "scalewarden.slack.answer_worker",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=MAX_MESSAGE,
+            env=_child_environment(),
+        )
+        self.started += 1
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(_frame(self._config))
+        self._reader = asyncio.create_task(self._read(process), name="answer-worker-reader")
+        logger.info("answer worker started (pid %s)", process.pid)
+        return process
+
+    async def _read(self, process: asyncio.subprocess.Process) -> None:
+        """Resolve answers as they arrive; on end of file, fail whatever still waits."""
+        assert process.stdout is not None
+        try:
+            while True:
+                header = await process.stdout.readexactly(_HEADER.size)
+                (size,) = _HEADER.unpack(header)
+                if size > MAX_MESSAGE:
+                    raise ValueError(f"a message of {size} bytes from the answer worker")
+                ident, ok, payload = pickle.loads(await process.stdout.readexactly(size))
+                future = self._pending.get(ident)
+                if future is None or future.done():
+                    continue  # its asker stopped waiting (cancelled at shutdown)
+                if ok:
+                    future.set_result(payload)
+                else:
+                    future.set_exception(AnswerWorkerError(payload))
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError, pickle.PickleError):
+            pass
+        await self._lost(process)
+
+    async def _lost(self, process: asyncio.subprocess.Process) -> None:
+        """The child's output ended: fail the questions sent to it, and let the next
+        question start a new child."""
+        if self._process is process:
+            self._process = None
+        # Taken before any await: questions sent from now on go to the next child.
+        waiting = [future for future in self._pending.values() if not future.done()]
+        if process.returncode is None:
+            process.kill()
+        code = await process.wait()
+        if self._closed and not waiting:
+            return
+        from scalewarden.scanning.executors import describe_exit
+
+        how = describe_exit(code)
+        logger.error(
+            "the answer worker (pid %s) stopped: %s; %d question(s) were waiting for it",
+            process.pid,
+            how,
+            len(waiting),
+        )
+        error = AnswerWorkerCrashed(f"the answering process stopped unexpectedly ({how})")
+        for future in waiting:
+            if not future.done():
+                future.set_exception(error)
+
+    async def close(self) -> None:
+        """Stop the child (after the service's background work has drained)."""
+        self._closed = True
+        process = self._process
+        if process is None:
+            return
+        assert process.stdin is not None
+        with contextlib.suppress(ConnectionError, BrokenPipeError):
+            process.stdin.close()  # end of input: the child exits
+        try:
+            await asyncio.wait_for(process.wait(), EXIT_GRACE)
+        except TimeoutError:
+            process.kill()
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+
+def _child_environment() -> dict[str, str]:
+    """This environment, with the folder this very ``scalewarden`` was imported from first
+    on the child's import path: the child runs the same code as the service."""
+    import scalewarden
+
+    source = str(Path(scalewarden.__file__).resolve().parents[1])
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": source + (os.pathsep + path if path else "")}
+
+
+def _read_message(stream: IO[bytes]) -> Any:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError
+    (size,) = _HEADER.unpack(header)
+    body = stream.read(size)
+    if len(body) < size:
+        raise EOFError
+    return pickle.loads(body)
+
+
+def main() -> None:
+    """The child: configure, load the index, then answer until stdin closes.
+
+    Its stdout is the answer channel alone: whatever else writes to stdout (a stray print)
+    goes to stderr instead, where the service's own logs go.
+    """
+    from scalewarden.checks.registry import all_checks
+    from scalewarden.slack.listeners.replies import compose_reply
+
+    with contextlib.suppress(OSError, AttributeError):  # not on every platform
+        os.nice(WORKER_NICENESS)
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    requests = sys.stdin.buffer
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    try:
+        config: WorkerConfig = _read_message(requests)
+    except EOFError:
+        return
+    knowledge = config.knowledge
+    knowledge.engine()  # load the index before the first question, not during it
+    catalogue = list(all_checks())
+    while True:
+        try:
+            ident, question, shareable = _read_message(requests)
+        except EOFError:
+            return
+        try:
+            composed = compose_reply(
+                question,
+                shareable=shareable,
+                checks=lambda: catalogue,
+                answer=knowledge.answer,
+                explain=knowledge.explain,
+            )
+            message: tuple[int, bool, Any] = (ident, True, composed)
+        except Exception as exc:  # a bug: say so for this question, keep serving the next
+            logger.exception("composing an answer failed")
+            message = (ident, False, f"composing the answer failed ({type(exc).__name__})")
+        answers.write(_frame(message))
+        answers.flush()
+
+
+if __name__ == "__main__":
+    main()
