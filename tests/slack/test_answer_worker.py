@@ -117,9 +117,9 @@ async def test_a_flood_is_shed_at_the_door_and_every_accepted_question_is_answer
             "/webhook/f2",
         ]
         await h.fake.wait_for(lambda: len(h.store.audit_entries()) == 5)
-        assert sorted(e["outcome"] for e in h.store.audit_entries()) == ["answered"] * 3 + [
-            "busy"
-        ] * 2
+        assert (
+            sorted(e["outcome"] for e in h.store.audit_entries()) == ["answered"] * 3 + ["busy"] * 2
+        )
 
 
 async def test_a_worker_killed_mid_question_is_reported_and_replaced(

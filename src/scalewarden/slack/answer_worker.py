@@ -122,7 +122,11 @@ class AnswerWorker:
             self._starting = asyncio.Lock()
         async with self._starting:
             if self._process is None:
-                self._process = await self._spawn()
+                try:
+                    self._process = await self._spawn()
+                except OSError as exc:  # no such interpreter, no processes left
+                    logger.error("the answer worker could not start: %s", exc)
+                    raise AnswerWorkerError("the answering process could not start") from exc
             return self._process
 
     async def _spawn(self) -> asyncio.subprocess.Process:
@@ -248,7 +252,12 @@ def main() -> None:
     except EOFError:
         return
     knowledge = config.knowledge
-    knowledge.engine()  # load the index before the first question, not during it
+    try:
+        knowledge.engine()  # load the index before the first question, not during it
+    except Exception:
+        # Each question will say it could not be answered (the service's /readyz says why);
+        # exiting instead would start a new child, and fail again, for every question.
+        logger.exception("the answer worker could not load the knowledge index")
     catalogue = list(all_checks())
     while True:
         try:
