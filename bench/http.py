@@ -21,6 +21,8 @@ it), three times per round: idle for ``--idle-seconds``, then while an admin's
 regions and 200 IAM policies, 20 ms per AWS call, served by a local AWS in its own process at
 ``--aws-nice`` 10: it stands in for a remote service and shares the load generator's core)
 runs, then idle again; the idle figures pool both idle phases, which bracket the scan in time.
+Our app composes answers in its answer worker process (``slack/answer_worker.py``, at ``nice``
+10), which inherits the server's core like the scan's worker: both share core 0 with the acks.
 The load goes on from the scan command until its results are posted, so the end of the scan
 (report back, stored, delivered) is measured too. ``--hostile`` adds
 worst-case wildcard IAM policies to that account (``bench/hostile.py``'s documents). Target:

@@ -233,7 +233,8 @@ def _read_message(stream: IO[bytes]) -> Any:
 
 
 def main() -> None:
-    """The child: configure, load the index, then answer until stdin closes.
+    """The child: configure, load the index, lower its priority, then answer until stdin
+    closes.
 
     Its stdout is the answer channel alone: whatever else writes to stdout (a stray print)
     goes to stderr instead, where the service's own logs go.
@@ -241,8 +242,6 @@ def main() -> None:
     from scalewarden.checks.registry import all_checks
     from scalewarden.slack.listeners.replies import compose_reply
 
-    with contextlib.suppress(OSError, AttributeError):  # not on every platform
-        os.nice(WORKER_NICENESS)
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     requests = sys.stdin.buffer
@@ -259,6 +258,10 @@ def main() -> None:
         # exiting instead would start a new child, and fail again, for every question.
         logger.exception("the answer worker could not load the knowledge index")
     catalogue = list(all_checks())
+    # Loaded at the service's own priority, as its own index loads (the service is not ready
+    # before either); only the answers run at the lower one.
+    with contextlib.suppress(OSError, AttributeError):  # not on every platform
+        os.nice(WORKER_NICENESS)
     while True:
         try:
             ident, question, shareable = _read_message(requests)

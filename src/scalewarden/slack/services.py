@@ -118,7 +118,7 @@ class SlackServices:
     async def compose(self, question: str, shareable: bool) -> Composed:
         """The knowledge part of the reply to ``question`` (``replies.compose_reply``): in
         the answer worker's process when there is one, so that its CPU is not the acks';
-        otherwise here, where :meth:`_search` says. Raises ``AnswerWorkerError`` when the
+        otherwise here, where :meth:`run_search` says. Raises ``AnswerWorkerError`` when the
         worker could not answer."""
         from functools import partial
 
@@ -126,7 +126,7 @@ class SlackServices:
 
         if self.answer_worker is not None:
             return await self.answer_worker.compose(question, shareable)
-        return await self._search(
+        return await self.run_search(
             partial(
                 compose_reply,
                 shareable=shareable,
@@ -138,14 +138,10 @@ class SlackServices:
         )
 
     async def answer(self, question: str, top: int = 3) -> Answer:
-        """``answerer(question, top)``, where :meth:`_search` says."""
-        return await self._search(self.answerer, question, top)
+        """``answerer(question, top)``, where :meth:`run_search` says."""
+        return await self.run_search(self.answerer, question, top)
 
-    async def explain(self, article_id: str, about: str) -> Result | None:
-        """``explainer(article_id, about)``, where :meth:`_search` says."""
-        return await self._search(self.explainer, article_id, about)
-
-    async def _search(self, call: Callable[..., T], *args: Any) -> T:
+    async def run_search(self, call: Callable[..., T], *args: Any) -> T:
         """On the event loop once that is the cheaper place (``answer_on_loop``), otherwise
         in a worker thread so that it can never stall the acks."""
         if self.answer_on_loop:

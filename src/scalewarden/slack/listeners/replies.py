@@ -112,13 +112,9 @@ def mentioned_check(checks: Callable[[], Sequence[Check]], question: str) -> Che
 
 
 async def kb_explanation(services: SlackServices, check: Check) -> Result | None:
-    """The section the check links to (``kb_section``), fetched by id."""
-    try:
-        explanation = await services.explain(check.kb_section, check.title)
-    except (LookupError, OSError) as exc:
-        logger.warning("no knowledge base explanation for %s: %s", check.id, exc)
-        return None
-    return _reported(explanation, check)
+    """The section the check links to (``kb_section``), fetched by id, where
+    :meth:`SlackServices.run_search` says."""
+    return await services.run_search(_explanation, services.explainer, check)
 
 
 def _explanation(explain: Callable[[str, str], Result | None], check: Check) -> Result | None:
@@ -140,7 +136,12 @@ def _reported(explanation: Result | None, check: Check) -> Result | None:
 async def check_reply(
     services: SlackServices, check: Check, finding: dict[str, Any] | None = None
 ) -> Reply:
-    explanation = await kb_explanation(services, check)
+    return _check_reply(check, await kb_explanation(services, check), finding)
+
+
+def _check_reply(
+    check: Check, explanation: Result | None, finding: dict[str, Any] | None = None
+) -> Reply:
     return Reply(
         check_blocks(check, finding=finding, explanation=explanation),
         fallback(f"{check.title}:", check.remediation),
@@ -185,13 +186,7 @@ def compose_reply(
     question = clean(redact(question)).strip()
     check = mentioned_check(checks, question)
     if check is not None:
-        explanation = _explanation(explain, check)
-        reply = Reply(
-            check_blocks(check, explanation=explanation),
-            fallback(f"{check.title}:", check.remediation),
-            "check",
-        )
-        return Composed(reply, check.kb_section)
+        return Composed(_check_reply(check, _explanation(explain, check)), check.kb_section)
     try:
         found = answer(question, 3)
     except QuestionError as exc:
