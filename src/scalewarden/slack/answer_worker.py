@@ -211,14 +211,18 @@ class AnswerWorker:
                 await self._reader
 
 
-def _child_environment() -> dict[str, str]:
-    """This environment, with the folder this very ``scalewarden`` was imported from first
-    on the child's import path: the child runs the same code as the service."""
+def _child_environment() -> dict[str, str] | None:
+    """For a service run from a source checkout (``src/`` on its import path), this
+    environment with that folder first on the child's import path, so that the child runs the
+    same code as the service; ``None`` (this environment as it is) for an installed package,
+    whose folder must not go before the standard library's."""
     import scalewarden
 
-    source = str(Path(scalewarden.__file__).resolve().parents[1])
+    source = Path(scalewarden.__file__).resolve().parents[1]
+    if source.name in ("site-packages", "dist-packages"):
+        return None
     path = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": source + (os.pathsep + path if path else "")}
+    return {**os.environ, "PYTHONPATH": str(source) + (os.pathsep + path if path else "")}
 
 
 def _read_message(stream: IO[bytes]) -> Any:
