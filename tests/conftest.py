@@ -71,6 +71,26 @@ def tiny_aws_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0.001)
 
 
+#: Where the hermetic fixture points boto3's config and credential files: nowhere.
+_NO_AWS_FILE = "/nonexistent/scalewarden-tests/aws"
+
+
+@pytest.fixture(autouse=True)
+def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches real AWS, or the instance metadata service, by accident.
+
+    The service learns its own account through STS when it starts; in a test that does not
+    point boto3 at moto (``aws_env``), that call must fail at once for lack of credentials,
+    never find a developer's real ones or wait for the metadata endpoint.
+    """
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", _NO_AWS_FILE)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", _NO_AWS_FILE)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_secret_detector() -> None:
     """Each test runs the secret detector afresh, not from an earlier test's cached results.

@@ -155,6 +155,9 @@ async def start_scan(body: ScanBody, services: Services, _caller: TokenRequired)
     the queue's limits refuse it."""
     from scalewarden.slack.scan.flow import stored_mutes
 
+    if body.accounts:
+        # Naming an account needs the service's own account id (off the loop, bounded).
+        await services.scan_scope.learn_own_account()
     try:
         scope = _scope(body, services.scan_scope)
     except ScopeError as exc:

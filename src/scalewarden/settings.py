@@ -88,7 +88,8 @@ class Settings(BaseSettings):
     scan_accounts: str = Field(
         default="",
         description="Comma-separated account ids the service scans (through ROLE_NAME); "
-        "empty: the service's own account. `account=` in Slack must stay within these.",
+        "empty: the service's own account (its id learned once through STS "
+        "GetCallerIdentity). `account=` in Slack and the API must stay within these.",
     )
     scan_organization: bool = Field(
         default=False, description="Scan every ACTIVE account of the AWS organization."

@@ -501,6 +501,10 @@ def create_app(
         services.http_session = session
         if bolt is not None:
             bolt.client.session = session
+        if service_scope.single_account and service_scope.own is not None:
+            # The own account's id (STS), learned in a thread of its own: requests naming an
+            # account need it, and none of them waits for it on the loop.
+            service_scope.own.request()
         loading = asyncio.create_task(load_index()) if loader is not None else None
         if services.answer_worker is not None:
             # Its index loads in the child meanwhile; a question before then waits for it.

@@ -144,7 +144,7 @@ async def test_bad_requests_are_refused_clearly_and_start_nothing(make_harness: 
         for body, word in [
             ({"regions": ["mars-north-1"]}, "mars-north-1"),
             ({"accounts": ["12345"]}, "12345"),
-            ({"accounts": ["111111111111"]}, "only its own account"),
+            ({"accounts": ["111111111111"]}, "only its own AWS account"),
             ({"checks": ["no_such_check"]}, "no_such_check"),
         ]:
             response = await h.client.post("/api/v1/scans", json=body, headers=AUTH)

@@ -135,12 +135,12 @@ async def test_a_preview_whose_scan_cannot_run_says_why(make_harness: Any) -> No
             {},
             {},
             "digest subscribe daily 09:00 accounts=111111111111",
-            "scans only its own account",
+            "account 111111111111 is not this service's own account (123456789012)",
         ),
     ],
 )
 async def test_subscriptions_the_service_must_not_make_are_refused_and_nothing_is_written(
-    make_harness: Any, channel: dict, env: dict, text: str, reason: str
+    make_harness: Any, aws_env: str, channel: dict, env: dict, text: str, reason: str
 ) -> None:
     async with make_harness(settings_env=env) as h:
         if channel:
@@ -358,7 +358,11 @@ async def test_a_mute_narrowed_to_accounts_and_regions_mutes_only_there(
             "accounts=111111111111,222222222222",
             "222222222222 are not among the accounts this service scans",
         ),
-        ({}, "accounts=111111111111", "scans only its own account"),
+        (
+            {},
+            "accounts=111111111111",
+            "account 111111111111 is not this service's own account (123456789012)",
+        ),
         (
             {"SCALEWARDEN_SCAN_REGIONS": "eu-west-1,us-east-1"},
             "regions=eu-west-1,ap-south-1",
@@ -370,7 +374,7 @@ async def test_a_mute_narrowed_to_accounts_and_regions_mutes_only_there(
     ],
 )
 async def test_a_mute_outside_the_service_scope_is_refused_and_nothing_is_written(
-    make_harness: Any, env: dict, text: str, reason: str
+    make_harness: Any, aws_env: str, env: dict, text: str, reason: str
 ) -> None:
     async with make_harness(settings_env=env) as h:
         response = await h.command(f'mute dynamodb_table_autoscaling_enabled reason="x" {text}')

@@ -187,7 +187,9 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             regions=(payload.region,) if payload.region else (),
             accounts=(payload.account,) if payload.account else (),
         )
-        problem = services.scan_scope.problem(accounts=command.accounts, regions=command.regions)
+        problem = await services.scan_scope.problem_when_known(
+            accounts=command.accounts, regions=command.regions
+        )
         if problem:
             await private(respond, f"I cannot scan that: {inert(problem)}.")
             return "refused"

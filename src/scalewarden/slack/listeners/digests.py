@@ -189,7 +189,9 @@ def _listed(subscription: ChannelSubscription, description: str, status: str = "
 async def _subscribe(ctx: CommandContext, command: DigestCommand) -> Answer:
     from scalewarden.digests.subscriptions import SubscriptionRequest
 
-    problem = ctx.services.scan_scope.problem(accounts=command.accounts, regions=command.regions)
+    problem = await ctx.services.scan_scope.problem_when_known(
+        accounts=command.accounts, regions=command.regions
+    )
     if problem:
         raise Refused(f"I cannot subscribe that digest: {problem}.")
     request = await _checked_request(
@@ -317,7 +319,9 @@ async def _mute_add(ctx: CommandContext, command: MuteCommand) -> Answer:
             f"I don't know the check `{inert(command.check_id)}`. `scalewarden checks` lists them."
         )
     # A mute names only what the service scans: the same rule as `scan` and `digest`.
-    problem = ctx.services.scan_scope.problem(accounts=command.accounts, regions=command.regions)
+    problem = await ctx.services.scan_scope.problem_when_known(
+        accounts=command.accounts, regions=command.regions
+    )
     if problem:
         raise Refused(f"I cannot add that mute: {problem}.")
     try:
