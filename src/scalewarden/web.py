@@ -415,8 +415,20 @@ def create_app(
     owns_store = store is None
     raw_events_key = settings.events_key.get_secret_value().strip() if settings.events_key else ""
     events_key = raw_events_key.encode("utf-8") if raw_events_key else None
+    from scalewarden.alerts import AlertContext
+    from scalewarden.aws.lookups import AlertLookups
+
+    lookups = AlertLookups(
+        store=lambda: cast("Store | None", services.store),
+        scope=service_scope,
+        region=settings.aws_region,
+    )
     alerts = AlertPipeline(
         store=lambda: cast("Store | None", services.store),
+        context=AlertContext(
+            target_tags=lookups.target_tags, endpoint_service=lookups.endpoint_service
+        ),
+        batch_start=lookups.start_batch,
         client=digest_web_client(
             token,
             settings.slack_api_url,

@@ -21,7 +21,8 @@ from scalewarden.slack.views.buttons import ACTION_ALERT_SCAN, AlertTargetPayloa
 
 CHECK = "target_without_scaling_policy"
 OTHER = "111111111111"
-FAST = ClientSettings(max_attempts=1, connect_timeout=0.5, read_timeout=0.3)
+FAST = ClientSettings(max_attempts=1, connect_timeout=2.0, read_timeout=5.0)
+SHORT = ClientSettings(max_attempts=1, connect_timeout=2.0, read_timeout=0.5)
 
 
 class Clock:
@@ -32,9 +33,9 @@ class Clock:
         return self.now
 
 
-def _own(clock: Clock | None = None) -> OwnAccount:
+def _own(clock: Clock | None = None, client: ClientSettings = FAST) -> OwnAccount:
     options: dict[str, Any] = {"clock": clock} if clock else {}
-    return OwnAccount.from_settings(Settings(), client=FAST, **options)
+    return OwnAccount.from_settings(Settings(), client=client, **options)
 
 
 def test_the_own_account_is_learned_once(aws_env: str, local_aws: LocalAws) -> None:
@@ -71,8 +72,8 @@ def test_a_refused_sts_is_reported_and_retried_after_the_back_off(
 
 
 def test_a_slow_sts_times_out_with_a_reason(aws_env: str, local_aws: LocalAws) -> None:
-    local_aws.latency = 1.0
-    own = _own()
+    local_aws.latency = 2.0
+    own = _own(client=SHORT)
     assert own.resolve(10) is None
     assert "Timeout" in own.reason()
 

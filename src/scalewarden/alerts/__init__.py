@@ -6,7 +6,13 @@ a target's tags and of an endpoint's service). The HTTP endpoint and Slack deliv
 
 from __future__ import annotations
 
-from scalewarden.alerts.classify import AlertContext, TargetRef, classify, handled
+from scalewarden.alerts.classify import (
+    AlertContext,
+    LookupFailed,
+    TargetRef,
+    classify,
+    handled,
+)
 from scalewarden.alerts.events import EventError, read_events, validate_envelope
 from scalewarden.alerts.model import Alert, Change, Who
 from scalewarden.alerts.rules import RULES, Rule
@@ -17,6 +23,7 @@ __all__ = [
     "AlertContext",
     "Change",
     "EventError",
+    "LookupFailed",
     "Rule",
     "TargetRef",
     "Who",

@@ -38,9 +38,16 @@ class TargetRef:
     arn: str = ""
 
 
-#: ``(target) -> its tags``, or ``None`` when unknown. Injected; the classifier does no I/O.
+class LookupFailed(Exception):
+    """A look-up could not learn what it was asked. The message says why in one line (e.g.
+    ``AccessDenied on ListTagsForResource: …``); the alert is still made and shows it."""
+
+
+#: ``(target) -> its tags``, or ``None`` when unknown; ``LookupFailed`` saying why it could not
+#: learn them. Injected; the classifier does no I/O.
 TagLookup = Callable[[TargetRef], Mapping[str, str] | None]
-#: ``(account, region, endpoint id) -> the endpoint's service name``, or ``None`` when unknown.
+#: ``(account, region, endpoint id) -> the endpoint's service name``, or ``None`` when unknown;
+#: ``LookupFailed`` saying why.
 EndpointLookup = Callable[[str, str, str], str | None]
 
 
@@ -95,6 +102,8 @@ class Verdict:
     note: str = ""
     #: The rule knows the target is protected without looking (it touched a protection tag).
     protected: bool = False
+    #: What a look-up could not learn, and why (shown on the alert).
+    unknowns: tuple[str, ...] = ()
 
 
 def mapping_of(value: Any) -> Mapping[str, Any]:
@@ -230,9 +239,14 @@ def _alert(
     if floor is not None and severity.rank < floor.rank:
         severity = floor
         note = f"at least {floor.value} for this rule"
-    if verdict.target is not None and _protected(verdict, ctx):
-        severity = shifted(severity, 1)
-        note = "; ".join(n for n in (note, "the target carries a protection tag") if n)
+    unknowns = list(verdict.unknowns)
+    if verdict.target is not None:
+        protected, why_unknown = _protected(verdict, ctx)
+        if protected:
+            severity = shifted(severity, 1)
+            note = "; ".join(n for n in (note, "the target carries a protection tag") if n)
+        if why_unknown:
+            unknowns.append(f"protection tag unknown: {why_unknown}")
     detail = call.detail
     when = text_of(detail.get("eventTime")) or text_of(call.event.get("time"))
     changes = verdict.changes[:MAX_CHANGES]
@@ -254,13 +268,19 @@ def _alert(
         check_id=check.id,
         kb_article=check.kb_article,
         severity_note=safe_text(note),
+        unknowns=tuple(safe_text(u, 400) for u in unknowns[:4]),
     )
     return severity, rule_id, alert
 
 
-def _protected(verdict: Verdict, ctx: AlertContext) -> bool:
+def _protected(verdict: Verdict, ctx: AlertContext) -> tuple[bool, str]:
+    """Whether the target is protected, and why that could not be learned (empty: it could,
+    or nobody asked)."""
     if verdict.protected or ctx.is_protected(verdict.tags):
-        return True
+        return True, ""
     if ctx.target_tags is not None and verdict.target is not None:
-        return ctx.is_protected(ctx.target_tags(verdict.target))
-    return False
+        try:
+            return ctx.is_protected(ctx.target_tags(verdict.target)), ""
+        except LookupFailed as exc:
+            return False, str(exc) or "the look-up failed"
+    return False, ""

@@ -87,6 +87,8 @@ class Alert:
     severity_note: str = ""
     #: Other rules the same event matched, less severe than this one.
     also: tuple[str, ...] = field(default_factory=tuple)
+    #: What a look-up could not learn, and why ("protection tag unknown: AccessDenied on …").
+    unknowns: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (severity as its name)."""
@@ -94,4 +96,5 @@ class Alert:
         data["severity"] = self.severity.value
         data["changes"] = [asdict(c) for c in self.changes]
         data["also"] = list(self.also)
+        data["unknowns"] = list(self.unknowns)
         return data

@@ -22,6 +22,7 @@ from typing import Any
 from scalewarden.alerts.classify import (
     AlertContext,
     Call,
+    LookupFailed,
     TargetRef,
     Verdict,
     mapping_of,
@@ -377,17 +378,31 @@ def _endpoint(call: Call, ctx: AlertContext) -> Verdict | None:
     if not ids:
         return None
     verb = "deleted" if call.name == "DeleteVpcEndpoints" else "modified"
-    lookup = ctx.endpoint_service
-    services = {i: (lookup(call.account, call.region, i) if lookup else None) for i in ids}
+    services: dict[str, str | None] = {}
+    why: list[str] = []
+    for endpoint_id in ids:
+        services[endpoint_id] = None
+        if ctx.endpoint_service is None:
+            continue
+        try:
+            services[endpoint_id] = ctx.endpoint_service(call.account, call.region, endpoint_id)
+        except LookupFailed as exc:
+            why.append(f"service of {endpoint_id} unknown: {exc}")
     aas = [i for i, s in services.items() if s and s.endswith(".application-autoscaling")]
     unknown = [i for i, s in services.items() if not s]
     if aas:
         summary = f"Application Auto Scaling endpoint {', '.join(aas)} {verb}."
-        return Verdict(summary, ", ".join(aas), (Change("endpoint", verb),))
+        return Verdict(summary, ", ".join(aas), (Change("endpoint", verb),), unknowns=tuple(why))
     if not unknown:
         return None
     summary = f"An endpoint, service unknown, was {verb}: {', '.join(unknown)}."
-    return Verdict(summary, ", ".join(unknown), shift=-1, note="the endpoint's service is unknown")
+    return Verdict(
+        summary,
+        ", ".join(unknown),
+        shift=-1,
+        note="the endpoint's service is unknown",
+        unknowns=tuple(why),
+    )
 
 
 # --- state changes -------------------------------------------------------------------------

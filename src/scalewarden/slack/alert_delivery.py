@@ -4,7 +4,9 @@ The endpoint only validates and hands the event to :meth:`AlertPipeline.offer` (
 queue); its 202 never waits for what follows here:
 
 1. **Classify**, in a worker thread, a batch of queued events at a time (the pure
-   ``alerts.classify``; most events are not risky and end here).
+   ``alerts.classify``; most events are not risky and end here). Its look-ups of a target's
+   tags and an endpoint's service (``aws.lookups.AlertLookups``: stored scans, then a live
+   read within the service scope) run here too, bounded per batch.
 2. **De-duplicate** the event id in the database (``processed_events`` under ``aws:``, the
    id normalised like Slack's), so an EventBridge retry, on any replica, alerts no more.
 3. **Route**: unless an active mute of its check and place silences it, the channels whose
@@ -102,6 +104,7 @@ class AlertPipeline:
         client: WebClient | None,
         metrics: Metrics,
         context: AlertContext | None = None,
+        batch_start: Callable[[], None] | None = None,
         burst: int = 3,
         rate: int = 20,
         queue_size: int | None = None,
@@ -112,6 +115,8 @@ class AlertPipeline:
         self._client = client
         self._metrics = metrics
         self._context = context or AlertContext()
+        #: Called before each batch is classified (the look-ups' time budget starts).
+        self._batch_start = batch_start
         self._burst = burst
         self._rate = rate
         self._clock = clock
@@ -197,6 +202,8 @@ class AlertPipeline:
         """The alerts of ``events``, each with its event's raw id (the alert's own is
         redacted and cut for showing; de-duplication needs the id as sent)."""
         alerts = []
+        if self._batch_start is not None:
+            self._batch_start()
         for event, received, _size in events:
             try:
                 alert = classify(event, self._context)

@@ -29,6 +29,7 @@ from scalewarden.store.engine import (
     parse_url,
     writer,
 )
+from scalewarden.store.facts import FactRecords
 from scalewarden.store.migrate import upgrade_to_head
 from scalewarden.store.models import (
     ID_LENGTH,
@@ -60,7 +61,7 @@ class StoreError(RuntimeError):
     """The database could not be reached or migrated; the message is safe to show."""
 
 
-class Store(DigestRecords, MuteRecords, AlertRecords):
+class Store(DigestRecords, MuteRecords, AlertRecords, FactRecords):
     """Repository over the scalewarden database (SQLite by default, PostgreSQL when set)."""
 
     def __init__(self, url: str) -> None:

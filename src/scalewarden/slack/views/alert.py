@@ -77,6 +77,9 @@ def alert_message(alert: Alert, *, lead: str = "", buttons: bool = True) -> Aler
     if alert.also:
         context += " · also matched " + ", ".join(code(r) for r in alert.also)
     blocks.append(ContextBlock(elements=[md(context)]))
+    if alert.unknowns:
+        unknown = "\n".join(f"• {escape(u)}" for u in alert.unknowns)
+        blocks.append(ContextBlock(elements=[md(clip(f"*Could not learn*\n{unknown}", 2000))]))
     if buttons:
         blocks.append(ActionsBlock(elements=_buttons(alert)))
     text = fallback(
