@@ -231,14 +231,14 @@ class Settings(BaseSettings):
         ge=1,
         le=1000,
         description="More alerts than this from one principal within a minute become one "
-        "message in a channel, with the rest in its thread.",
+        "message in a channel, with the rest in its thread (counted per replica).",
     )
     alert_channel_rate: int = Field(
         default=20,
         ge=1,
         le=10_000,
-        description="Top-level alert messages per channel per minute; past it, alerts go to "
-        "the thread of one overflow message.",
+        description="Top-level alert messages per channel per minute (per replica); past it, "
+        "alerts go to the thread of one overflow message.",
     )
 
     @field_validator("scheduler", mode="before")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from reference_data import require_reference
 from scalewarden.aws.inventory import Source
-from scalewarden.aws.permissions import SCAN_ACTIONS, SOURCE_ACTIONS, readme
+from scalewarden.aws.permissions import ALERT_ACTIONS, SCAN_ACTIONS, SOURCE_ACTIONS, readme
 from scalewarden.checks.lib.iam_policy import evaluate, parse_statements
 from scalewarden.checks.registry import all_checks
 
@@ -30,10 +30,25 @@ def test_every_source_and_every_requirement_has_its_actions_in_the_policy() -> N
     sources = {v for k, v in vars(Source).items() if k.isupper()}
     assert set(SOURCE_ACTIONS) == sources
     needed = {a for actions in SOURCE_ACTIONS.values() for a in actions}
-    assert needed | {a for a, _ in SCAN_ACTIONS} <= granted
+    assert needed | {a for a, _ in SCAN_ACTIONS} | {a for a, _ in ALERT_ACTIONS} <= granted
     for check in all_checks():
         for requirement in (*check.requires, *check.absence_requires):
             assert requirement.split(":", 1)[0] in SOURCE_ACTIONS, (check.id, requirement)
+
+
+def test_the_alert_look_ups_call_exactly_the_listed_actions() -> None:
+    """Every AWS operation ``aws/lookups.py`` calls on its clients is listed for the policy,
+    and nothing listed is left uncalled."""
+    import re
+
+    source = (Path(__file__).resolve().parents[2] / "src/scalewarden/aws/lookups.py").read_text()
+    called = set(re.findall(r"\b(?:aas|ec2)\.([a-z_]+)\(", source))
+    operations = {
+        f"{'ec2' if n.endswith('vpc_endpoints') else 'application-autoscaling'}:"
+        + "".join(p.title() for p in n.split("_"))
+        for n in called
+    }
+    assert operations == {a for a, _ in ALERT_ACTIONS}
 
 
 def _denied_sources(policy_name: str) -> set[str]:

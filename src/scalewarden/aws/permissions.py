@@ -43,6 +43,25 @@ SCAN_ACTIONS: tuple[tuple[str, str], ...] = (
     ("organizations:ListAccounts", "`--accounts org` cannot list the organization's accounts"),
 )
 
+#: The live alerts' look-ups (``aws/lookups.py``, ``aws/identity.py``), made by the service
+#: itself, in its own account and in the accounts it may scan (through the same role).
+ALERT_ACTIONS: tuple[tuple[str, str], ...] = (
+    (
+        "application-autoscaling:DescribeScalableTargets",
+        "an alert naming a target without its ARN cannot find its tags",
+    ),
+    (
+        "application-autoscaling:ListTagsForResource",
+        "an alert cannot tell a protected target unless a stored scan has its tags "
+        "(it says so)",
+    ),
+    (
+        "ec2:DescribeVpcEndpoints",
+        "an endpoint alert cannot tell an Application Auto Scaling endpoint unless a stored "
+        "scan lists it (it says so, one level lower)",
+    ),
+)
+
 
 def base_source(requirement: str) -> str:
     """``scalable_targets:dynamodb`` → ``scalable_targets``: the source a requirement reads."""
@@ -111,6 +130,14 @@ def readme(checks: Sequence[Declared]) -> str:
         )
     lines += ["", "The scan itself also calls:", ""]
     lines += [f"- `{action}`: without it, {effect}." for action, effect in SCAN_ACTIONS]
+    lines += [
+        "",
+        "Live alerts (`docs/alerts.md`) read, in the service's own account and in the accounts",
+        "it may scan, only actions the policy already grants (and `sts:GetCallerIdentity`, which",
+        "needs no permission, to learn the service's own account):",
+        "",
+    ]
+    lines += [f"- `{action}`: without it, {effect}." for action, effect in ALERT_ACTIONS]
     return "\n".join(lines) + "\n"
 
 
