@@ -512,12 +512,8 @@ async def test_a_policy_document_nested_too_deeply_is_an_alert_to_review_not_an_
     assert "could not be evaluated" in json.dumps(post.params["blocks"])
 
 
-async def test_a_failed_look_up_is_posted_with_what_could_not_be_learned(
-    make_settings: Callable[..., Any], store: Any, fake_slack: Any, aws_env: str, local_aws: Any
-) -> None:
-    """The default single-account set-up against the local AWS: the service learns its own
-    account, reads the target's tags live, is refused, and the alert is still posted, saying
-    what it could not learn and why (escaped like every event text)."""
+def _register_target(tags: dict[str, str]) -> None:
+    """The sample events' ECS target, registered in the local AWS with ``tags``."""
     import boto3
 
     boto3.client("application-autoscaling", region_name="us-west-2").register_scalable_target(
@@ -526,8 +522,17 @@ async def test_a_failed_look_up_is_posted_with_what_could_not_be_learned(
         ScalableDimension=ECS_TARGET["scalableDimension"],
         MinCapacity=2,
         MaxCapacity=10,
-        Tags={"environment": "production"},
+        Tags=tags,
     )
+
+
+async def test_a_failed_look_up_is_posted_with_what_could_not_be_learned(
+    make_settings: Callable[..., Any], store: Any, fake_slack: Any, aws_env: str, local_aws: Any
+) -> None:
+    """The default single-account set-up against the local AWS: the service learns its own
+    account, reads the target's tags live, is refused, and the alert is still posted, saying
+    what it could not learn and why (escaped like every event text)."""
+    _register_target({"environment": "production"})
     fault = local_aws.inject_fault(
         "application-autoscaling", "ListTagsForResource", "AccessDeniedException", "<!channel>"
     )
@@ -549,16 +554,7 @@ async def test_a_failed_look_up_is_posted_with_what_could_not_be_learned(
 async def test_a_live_read_raises_the_posted_alert_for_a_protected_target(
     make_settings: Callable[..., Any], store: Any, fake_slack: Any, aws_env: str
 ) -> None:
-    import boto3
-
-    boto3.client("application-autoscaling", region_name="us-west-2").register_scalable_target(
-        ServiceNamespace="ecs",
-        ResourceId=ECS_TARGET["resourceId"],
-        ScalableDimension=ECS_TARGET["scalableDimension"],
-        MinCapacity=2,
-        MaxCapacity=10,
-        Tags={"environment": "Production"},
-    )
+    _register_target({"environment": "Production"})
     _subscribe(store, SEC)
     event = aas_event("DeleteScalingPolicy", {**ECS_TARGET, "policyName": "cpu"})
     async with served(make_settings, store) as (client, app):
