@@ -282,3 +282,18 @@ def test_the_batch_budget_skips_further_live_reads(
     alert = classify(_endpoint_event("ModifyVpcEndpoint", endpoint), context)
     assert alert is not None and "skipped" in alert.unknowns[0]
     assert local_aws.request_count == before
+
+
+def test_a_burst_about_one_deleted_target_reads_aws_once(
+    aws_env: str, store: Any, local_aws: LocalAws
+) -> None:
+    """A deregistered target no stored scan knows: said on every alert, asked of AWS once."""
+    lookups = _lookups(store)
+    event = _in_region(aas_event("DeregisterScalableTarget", dict(ECS_TARGET)))
+    first = classify(event, _context(lookups))
+    assert first is not None and "not registered (any more)" in first.unknowns[0]
+    before = local_aws.request_count
+    for _ in range(5):
+        again = classify(event, _context(lookups))
+        assert again is not None and again.unknowns == first.unknowns
+    assert local_aws.request_count == before

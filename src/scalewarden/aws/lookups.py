@@ -114,6 +114,9 @@ class AlertLookups:
         self._clock = clock
         self._answers = _Cache(TTL, clock)
         self._failures = _Cache(FAILURE_TTL, clock)
+        #: Resources AWS said are gone (kept like failures: a burst of events about one
+        #: deleted target reads AWS once a minute, not once per event).
+        self._gone = _Cache(FAILURE_TTL, clock)
         self._factories: dict[str, ClientFactory] = {}
         self._lock = threading.Lock()
         self._deadline: float | None = None
@@ -131,8 +134,7 @@ class AlertLookups:
         key = ("tags", target)
         cached = self._answers.get(key)
         if cached is _MISSING:
-            cached = self._target_tags(target)  # failures raise: kept per account instead
-            self._answers.put(key, cached)
+            cached = self._remember(key, lambda: self._target_tags(target))
         return cached
 
     def endpoint_service(self, account: str, region: str, endpoint_id: str) -> str | None:
@@ -140,9 +142,24 @@ class AlertLookups:
         key = ("endpoint", account, region, endpoint_id)
         cached = self._answers.get(key)
         if cached is _MISSING:
-            cached = self._endpoint_service(account, region, endpoint_id)
-            self._answers.put(key, cached)
+            cached = self._remember(
+                key, lambda: self._endpoint_service(account, region, endpoint_id)
+            )
         return cached
+
+    def _remember(self, key: Any, learn: Callable[[], Any]) -> Any:
+        """``learn()``'s answer, kept for ``TTL``; "gone" kept for ``FAILURE_TTL``; other
+        failures are kept per account, region and operation (``_live``)."""
+        gone = self._gone.get(key)
+        if gone is not _MISSING:
+            raise gone
+        try:
+            answer = learn()
+        except _Gone as exc:
+            self._gone.put(key, exc)
+            raise
+        self._answers.put(key, answer)
+        return answer
 
     # Stored, then live ----------------------------------------------------------------------
 

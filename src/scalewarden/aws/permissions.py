@@ -52,8 +52,7 @@ ALERT_ACTIONS: tuple[tuple[str, str], ...] = (
     ),
     (
         "application-autoscaling:ListTagsForResource",
-        "an alert cannot tell a protected target unless a stored scan has its tags "
-        "(it says so)",
+        "an alert cannot tell a protected target unless a stored scan has its tags (it says so)",
     ),
     (
         "ec2:DescribeVpcEndpoints",
