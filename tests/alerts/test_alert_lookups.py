@@ -297,3 +297,17 @@ def test_a_burst_about_one_deleted_target_reads_aws_once(
         again = classify(event, _context(lookups))
         assert again is not None and again.unknowns == first.unknowns
     assert local_aws.request_count == before
+
+
+def test_a_refused_target_search_names_its_own_operation(
+    aws_env: str, store: Any, local_aws: LocalAws
+) -> None:
+    _register_protected_target()
+    local_aws.inject_fault(
+        "application-autoscaling", "DescribeScalableTargets", "AccessDeniedException", "no"
+    )
+    alert = classify(_policy_deleted(), _context(_lookups(store)))
+    assert alert is not None and alert.severity is Severity.LOW
+    assert alert.unknowns[0].startswith(
+        "protection tag unknown: AccessDenied on DescribeScalableTargets"
+    )

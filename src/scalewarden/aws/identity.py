@@ -153,7 +153,11 @@ class OwnAccount:
                 self._running = None
             import logging
 
-            logging.getLogger(__name__).warning("the service's own AWS account: %s", reason)
+            # Info, not a warning: a service used for answers only has no AWS credentials by
+            # design; whoever names an account is told this reason in the reply.
+            logging.getLogger(__name__).info(
+                "the service's own AWS account is not known (%s); retried when needed", reason
+            )
         else:
             with self._lock:
                 self._account, self._partition = account, partition

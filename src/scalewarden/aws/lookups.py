@@ -293,14 +293,18 @@ class AlertLookups:
         if not arn:
             if not (target.namespace and target.resource_id and target.dimension):
                 raise LookupFailed("the event does not name the target fully")
-            found = (
-                aas.describe_scalable_targets(
+            try:
+                answer = aas.describe_scalable_targets(
                     ServiceNamespace=target.namespace,
                     ResourceIds=[target.resource_id],
                     ScalableDimension=target.dimension,
-                ).get("ScalableTargets")
-                or []
-            )
+                )
+            except Exception as exc:  # named by its own operation, not the tags call
+                from scalewarden.aws.errors import describe_error
+
+                reason = describe_error(exc, "DescribeScalableTargets")
+                raise LookupFailed(safe_text(reason, 300)) from None
+            found = answer.get("ScalableTargets") or []
             arn = str(found[0].get("ScalableTargetARN") or "") if found else ""
             if not arn:
                 raise _Gone(
