@@ -98,7 +98,7 @@ class ServiceScope:
         if outside:
             return (
                 f"account(s) {', '.join(outside)} are not among the accounts this service "
-                f"scans ({', '.join(self.accounts)})"
+                f"scans ({', '.join(self.accounts)}), set in SCALEWARDEN_SCAN_ACCOUNTS"
             )
         return None
 
@@ -132,14 +132,14 @@ class ServiceScope:
         if outside:
             return (
                 f"region(s) {', '.join(outside)} are not among the regions this service "
-                f"scans ({', '.join(self.regions)})"
+                f"scans ({', '.join(self.regions)}), set in SCALEWARDEN_SCAN_REGIONS"
             )
         return None
 
     def problem(self, *, accounts: Sequence[str] = (), regions: Sequence[str] = ()) -> str | None:
         """Why a request for ``accounts`` and ``regions`` (narrowing the service's scope) may
         not be served, or ``None``: the one check behind Slack's ``scan``, ``digest
-        subscribe`` and ``mute``, and the API's scans."""
+        subscribe``, ``alerts subscribe`` and ``mute``, and the API's scans."""
         return self.account_problem(accounts) or self.region_problem(regions)
 
     async def problem_when_known(

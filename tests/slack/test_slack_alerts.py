@@ -28,7 +28,8 @@ async def _reply(h: Any, hook: str) -> str:
 
 
 @pytest.mark.parametrize("store", BACKENDS, indirect=True)
-async def test_subscribe_list_and_unsubscribe(make_harness: Any) -> None:
+async def test_subscribe_list_and_unsubscribe(make_harness: Any, aws_env: str) -> None:
+    # aws_env: the service's own account (123456789012) is the one subscribed to.
     async with make_harness() as h:
         response = await h.command(
             "alerts subscribe min=high regions=eu-west-1 accounts=123456789012", hook="sub"
@@ -73,6 +74,41 @@ async def test_the_channel_rules_refuse_and_store_nothing(
         h.fake.channels[CHANNEL] = channel
         await h.command("alerts subscribe", hook="sub")
         assert reason in await _reply(h, "sub")
+        assert h.store.alert_subscriptions() == []
+
+
+@pytest.mark.parametrize(
+    ("env", "text", "reason"),
+    [
+        (
+            {"SCALEWARDEN_SCAN_ACCOUNTS": "111111111111"},
+            "accounts=111111111111,222222222222",
+            "222222222222 are not among the accounts this service scans (111111111111), "
+            "set in SCALEWARDEN_SCAN_ACCOUNTS",
+        ),
+        (
+            {},
+            "accounts=111111111111",
+            "account 111111111111 is not this service's own account (123456789012)",
+        ),
+        (
+            {"SCALEWARDEN_SCAN_REGIONS": "eu-west-1,us-east-1"},
+            "regions=eu-west-1,ap-south-1",
+            "ap-south-1 are not among the regions this service scans (eu-west-1, us-east-1), "
+            "set in SCALEWARDEN_SCAN_REGIONS",
+        ),
+    ],
+)
+async def test_a_subscription_outside_the_service_scope_is_refused_and_nothing_is_stored(
+    make_harness: Any, aws_env: str, env: dict[str, str], text: str, reason: str
+) -> None:
+    """The rule of `scan`, `digest subscribe` and `mute`: alerts name only what the service
+    scans, and the refusal names the account or region and the setting that decides it."""
+    async with make_harness(settings_env=env) as h:
+        await h.command(f"alerts subscribe {text}", hook="sub")
+        reply = await _reply(h, "sub")
+        assert "I cannot subscribe those alerts" in reply and reason in reply
+        assert "SCALEWARDEN_SCAN_ACCOUNTS" in reply or "SCALEWARDEN_SCAN_REGIONS" in reply
         assert h.store.alert_subscriptions() == []
 
 

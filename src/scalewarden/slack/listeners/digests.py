@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -149,6 +149,16 @@ SubscriptionT = TypeVar("SubscriptionT", bound="ChannelSubscription")
 RequestT = TypeVar("RequestT", bound="ChannelSubscriptionRequest")
 
 
+async def _refuse_outside_scope(
+    ctx: CommandContext, what: str, *, accounts: Sequence[str], regions: Sequence[str]
+) -> None:
+    """A digest, alert subscription or mute names only what the service scans: the same
+    rule as ``scan`` (``ServiceScope.problem``). :class:`Refused` ("I cannot ``what``: …")."""
+    problem = await ctx.services.scan_scope.problem_when_known(accounts=accounts, regions=regions)
+    if problem:
+        raise Refused(f"I cannot {what}: {problem}.")
+
+
 async def _checked_request(ctx: CommandContext, parse: Callable[[], RequestT]) -> RequestT:
     """A new digest or alert subscription of this channel: the channel rules first, then
     ``parse()``'s checks; :class:`Refused` with the problem."""
@@ -189,11 +199,9 @@ def _listed(subscription: ChannelSubscription, description: str, status: str = "
 async def _subscribe(ctx: CommandContext, command: DigestCommand) -> Answer:
     from scalewarden.digests.subscriptions import SubscriptionRequest
 
-    problem = await ctx.services.scan_scope.problem_when_known(
-        accounts=command.accounts, regions=command.regions
+    await _refuse_outside_scope(
+        ctx, "subscribe that digest", accounts=command.accounts, regions=command.regions
     )
-    if problem:
-        raise Refused(f"I cannot subscribe that digest: {problem}.")
     request = await _checked_request(
         ctx,
         lambda: SubscriptionRequest.parse(
@@ -318,12 +326,9 @@ async def _mute_add(ctx: CommandContext, command: MuteCommand) -> Answer:
         raise Refused(
             f"I don't know the check `{inert(command.check_id)}`. `scalewarden checks` lists them."
         )
-    # A mute names only what the service scans: the same rule as `scan` and `digest`.
-    problem = await ctx.services.scan_scope.problem_when_known(
-        accounts=command.accounts, regions=command.regions
+    await _refuse_outside_scope(
+        ctx, "add that mute", accounts=command.accounts, regions=command.regions
     )
-    if problem:
-        raise Refused(f"I cannot add that mute: {problem}.")
     try:
         request = MuteRequest.parse(
             check_id=command.check_id,
@@ -398,6 +403,9 @@ def describe_alerts(subscription: AlertSubscription) -> str:
 async def _alerts_subscribe(ctx: CommandContext, command: AlertsCommand) -> Answer:
     from scalewarden.alerts.subscriptions import AlertSubscriptionRequest
 
+    await _refuse_outside_scope(
+        ctx, "subscribe those alerts", accounts=command.accounts, regions=command.regions
+    )
     request = await _checked_request(
         ctx,
         lambda: AlertSubscriptionRequest.parse(
