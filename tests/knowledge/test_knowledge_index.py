@@ -258,3 +258,63 @@ def test_a_heading_that_excludes_something_wins_over_its_mirror_image(
 ) -> None:
     """The two headings hold the same words; what the question excludes decides."""
     assert shipped.answer(question).results[0].section == section
+
+
+def _identifier_corpus() -> Corpus:
+    """One section spells a policy's name out again and again; another names it once and says
+    who may attach it."""
+    name = "AWSApplicationAutoscalingECSServicePolicy"
+    sections = (
+        Section(
+            "policies",
+            "Managed policies",
+            f"What does the ECS managed policy {name} allow?",
+            f"{name} lets the ECS service-linked role update ECS services. AWS "
+            "Application Auto Scaling ECS service policy: ecs:DescribeServices, "
+            "ecs:UpdateService, cloudwatch:PutMetricAlarm. The AWS ECS service policy is an "
+            "AWS managed policy for the ECS service.",
+            (),
+        ),
+        Section(
+            "policies",
+            "Managed policies",
+            "Can I attach the managed policies to my users or roles?",
+            f"No. Policies such as {name} are attached to service-linked roles only; "
+            "attach your own policy to users and roles instead.",
+            (),
+        ),
+        Section(
+            "policies",
+            "Managed policies",
+            "Which TLS version do clients need?",
+            "TLS 1.2 or later, with cipher suites that support perfect forward secrecy.",
+            (),
+        ),
+    )
+    article = Article("policies", "Managed policies", None, (), (), None, "", sections)
+    return Corpus((article,))
+
+
+def test_an_identifier_picks_the_topic_and_the_other_words_pick_the_section(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = SearchIndex.build(_identifier_corpus())
+    question = "can i attach AWSApplicationAutoscalingECSServicePolicy to a user"
+    query = index.analyse(question)
+    assert {"aws", "ecs", "servic", "polici"} <= query.identifiers
+    assert "attach" not in query.identifiers and "user" not in query.identifiers
+    _, hits = index.search(question, 2)
+    assert index.sections[hits[0].index].heading.startswith("Can I attach")
+    # the name alone still finds the section about it
+    _, hits = index.search("AWSApplicationAutoscalingECSServicePolicy", 2)
+    assert index.sections[hits[0].index].heading.startswith("What does the ECS")
+
+
+def test_without_the_identifier_cap_the_name_outvotes_the_question(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The case the cap exists for: uncapped, the section that repeats the name wins."""
+    monkeypatch.setattr("scalewarden.knowledge.index.IDENTIFIER_CAP", 1.0)
+    index = SearchIndex.build(_identifier_corpus())
+    _, hits = index.search("can i attach AWSApplicationAutoscalingECSServicePolicy to a user", 2)
+    assert index.sections[hits[0].index].heading.startswith("What does the ECS")

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from scalewarden.knowledge.synonyms import SYNONYMS, expand, spans
-from scalewarden.knowledge.text import STOP_WORDS, analyse, negated_terms, plain_words, stem, words
+from scalewarden.knowledge.text import (
+    STOP_WORDS,
+    analyse,
+    identifier_words,
+    negated_terms,
+    plain_words,
+    stem,
+    words,
+)
 
 
 def test_words_lower_case_and_split_camel_case_identifiers() -> None:
@@ -149,3 +157,13 @@ def test_negated_terms_stop_at_the_end_of_the_clause(
     text: str, contrast_only: bool, excluded: set[str]
 ) -> None:
     assert negated_terms(text, contrast_only=contrast_only) == excluded
+
+
+def test_identifier_words_are_the_parts_of_mixed_case_tokens_only() -> None:
+    found = identifier_words("who deleted AWSServiceRoleForApplicationAutoScaling_DynamoDBTable?")
+    assert {"aws", "service", "role", "dynamo", "table"} <= found
+    assert "who" not in found and "deleted" not in found
+    # a product name or a short action is the subject, not a label
+    assert identifier_words("DynamoDB CloudWatch ecs:UpdateService") == frozenset()
+    # lower-case, upper-case and title-case words are typed words, not identifiers
+    assert identifier_words("what does the ECS policy allow") == frozenset()

@@ -43,7 +43,13 @@ import numpy as np
 
 from scalewarden.knowledge.corpus import Corpus, LoadProblem, Section
 from scalewarden.knowledge.synonyms import SYNONYMS, expand, spans
-from scalewarden.knowledge.text import STOP_WORDS, negated_terms, stem, words
+from scalewarden.knowledge.text import (
+    STOP_WORDS,
+    identifier_words,
+    negated_terms,
+    stem,
+    words,
+)
 from scalewarden.knowledge.wordlist import common_english_words, is_english_word
 
 if TYPE_CHECKING:
@@ -80,6 +86,16 @@ COMMON_WORD_COVERAGE = 0.5
 #: "policies") are in nearly every section, so their IDF is close to nothing.
 CONTRAST_WEIGHT = 0.3
 
+#: Identifier cap: the terms that come only from the CamelCase parts of a long identifier typed
+#: in the question (a policy or role name, ``AWSApplicationAutoscalingECSServicePolicy``;
+#: :func:`.text.identifier_words`) add to a section's score at most ``IDENTIFIER_CAP`` times
+#: what they add to the section that matches them best. The whole identifier, which only the
+#: sections naming it hold, is not capped: it picks the topic, and the other words ("can I
+#: attach it", "who deleted it") pick the section among that topic's sections. Uncapped, the
+#: identifier's many parts outvote them and the section that spells the name out most wins.
+#: Measured on the development, practice and practice 2 sets (``bench/lexical_sweep.py``).
+IDENTIFIER_CAP = 0.6
+
 #: A corrected word is probably, not certainly, what the user meant.
 CORRECTION_WEIGHT = 0.8
 #: Words shorter than this are never corrected ("ecs" is not a typo of "ec2").
@@ -105,6 +121,8 @@ class Query:
     unknown: tuple[str, ...] = ()
     #: pairs of adjacent typed words (stemmed, stop words skipped), for the phrase score
     pairs: tuple[tuple[str, str], ...] = ()
+    #: terms that only an identifier typed in the question brought (see :data:`IDENTIFIER_CAP`)
+    identifiers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,11 +349,15 @@ class SearchIndex:
 
         weights: dict[str, QueryTerm] = {}
         typed: list[str] = []
+        from_identifiers = identifier_words(question)
+        plain: set[str] = set()
         for word, origin, share in _expand_with_origin(surface):
             if word in STOP_WORDS:
                 continue
             weight = share * (CORRECTION_WEIGHT if origin in corrected_words else 1.0)
             term = stem(word)
+            if not set(origin.split()) <= from_identifiers:
+                plain.add(term)
             # an expansion's words come from the synonym table, not from the user: they break
             # a phrase rather than join one
             typed.append(term if share == 1.0 else "")
@@ -348,6 +370,7 @@ class SearchIndex:
             tuple(corrections),
             tuple(unknown),
             tuple(dict.fromkeys(adjacent_pairs(typed))),
+            frozenset(weights) - plain,
         )
 
     def _column(self, field: str, term_id: int) -> tuple[NDArray[np.int32], NDArray[np.float32]]:
@@ -377,6 +400,13 @@ class SearchIndex:
             matched[present] += mass
             present[:] = False
         return scores, matched, total
+
+    def cap_identifiers(self, query: Query, scores: NDArray[np.float32]) -> NDArray[np.float32]:
+        """``scores`` with the identifier terms' share capped (see :data:`IDENTIFIER_CAP`)."""
+        terms = tuple(qt for qt in query.terms if qt.term in query.identifiers)
+        part, _, _ = self.score(Query(query.text, terms))
+        cap = IDENTIFIER_CAP * float(part.max())
+        return scores - part + np.minimum(part, cap)
 
     def _heading_phrases(self) -> dict[tuple[str, str], tuple[NDArray[np.int32], float]]:
         """Adjacent term pair → (sections whose heading holds it, its IDF among headings).
@@ -474,6 +504,8 @@ class SearchIndex:
         scores, matched, total = self.score(query)
         if not len(scores):
             return query, []
+        if query.identifiers and IDENTIFIER_CAP < 1.0:
+            scores = self.cap_identifiers(query, scores)
         if query.pairs:
             scores = scores + self.phrase_scores(query)
         contrast = self.contrast_factors(query)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 #: Words that carry no meaning for retrieval. Kept short on purpose: "not", "no", "without"
@@ -60,13 +60,38 @@ def words(text: str) -> list[str]:
     out: list[str] = _TOKEN_RE.findall(lowered)
     # "scalable-dimension" (a condition key) also as one word, so it can match exactly
     out.extend(h.replace("-", "") for h in _HYPHENATED_RE.findall(lowered))
+    for parts in _camel_parts(text):
+        out.extend(p.lower() for p in parts)
+    return out
+
+
+def _camel_parts(text: str) -> Iterator[list[str]]:
+    """The parts of each mixed-case token of ``text`` that has more than one."""
     for raw in _RAW_RE.findall(text):
         if raw.islower() or raw.isupper() or raw.istitle() or raw.isdigit():
             continue
         parts = _CAMEL_RE.findall(raw)
         if len(parts) > 1:
-            out.extend(p.lower() for p in parts)
-    return out
+            yield parts
+
+
+#: How many CamelCase parts make a token an identifier for :func:`identifier_words`.
+IDENTIFIER_PARTS = 3
+
+
+def identifier_words(text: str) -> frozenset[str]:
+    """The CamelCase parts of long identifiers typed in the question (a policy or role name:
+    ``AWSServiceRoleForApplicationAutoScaling_DynamoDBTable``), as :func:`words` yields them.
+
+    Only tokens of at least :data:`IDENTIFIER_PARTS` parts: a product name ("DynamoDB",
+    "CloudWatch") or an action ("ecs:UpdateService") is what the question is about, not a
+    label that names the topic."""
+    return frozenset(
+        p.lower()
+        for parts in _camel_parts(normalise(text))
+        if len(parts) >= IDENTIFIER_PARTS
+        for p in parts
+    )
 
 
 #: Words ending in "s" that are not plurals (most such words end in -ss, -us or -is).
