@@ -1,9 +1,9 @@
 """Sweep of the lexical ranker's parameters on the tuning sets only.
 
 Run ``python bench/lexical_sweep.py``. For each setting (field weights, BM25 ``k1`` and ``b``,
-the coordination exponent, the heading phrase weight, the identifier cap) it rebuilds the index and prints top-1
-and wrongly declined on the development and practice sets, and the off-topic questions of the
-tuning half that were declined. The held-out sets are never read here: this is the evidence a
+the coordination exponent, the heading phrase weight, the identifier cap, the intent weight) it
+rebuilds the index and prints top-1 and wrongly declined on the development and practice sets,
+and the off-topic questions of the tuning half that were declined. The held-out sets are never read here: this is the evidence a
 parameter change may be chosen on, and ``bench/retrieval.py`` then reports every set.
 """
 
@@ -61,6 +61,7 @@ SETTINGS: list[tuple[str, dict[str, Any]]] = [
     *((f"contrast weight {c}", {"CONTRAST_WEIGHT": c}) for c in (0.0, 0.15, 0.5)),
     *((f"everyday words' coverage share {e}", {"COMMON_WORD_COVERAGE": e}) for e in (1.0, 0.25)),
     *((f"identifier cap {c}", {"IDENTIFIER_CAP": c}) for c in (1.0, 0.5, 0.7)),
+    *((f"intent weight {w}", {"INTENT_WEIGHT": w}) for w in (0.0, 0.2, 0.5)),
 ]
 
 

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from scalewarden.knowledge.corpus import Corpus, LoadProblem, Section
+from scalewarden.knowledge.intent import heading_intent, question_intent
 from scalewarden.knowledge.synonyms import SYNONYMS, expand, spans
 from scalewarden.knowledge.text import (
     STOP_WORDS,
@@ -95,6 +96,11 @@ CONTRAST_WEIGHT = 0.3
 #: identifier's many parts outvote them and the section that spells the name out most wins.
 #: Measured on the development, practice and practice 2 sets (``bench/lexical_sweep.py``).
 IDENTIFIER_CAP = 0.6
+
+#: Intent: a section whose heading asks about the same kind of permissions as the question
+#: (what someone needs, or what a role is allowed; :mod:`.intent`) has its score multiplied
+#: by ``1 + INTENT_WEIGHT``.
+INTENT_WEIGHT = 0.3
 
 #: A corrected word is probably, not certainly, what the user meant.
 CORRECTION_WEIGHT = 0.8
@@ -216,6 +222,7 @@ class SearchIndex:
         self._phrases: dict[tuple[str, str], tuple[NDArray[np.int32], float]] | None = None
         #: (section, terms its heading keeps, terms it excludes) of contrasting headings
         self._contrasts: list[tuple[int, frozenset[str], frozenset[str]]] | None = None
+        self._intents: list[str | None] | None = None
 
     # ------------------------------------------------------------------ building
 
@@ -467,6 +474,13 @@ class SearchIndex:
             factors[i] += CONTRAST_WEIGHT * (agree - conflict) / len(excluded)
         return factors
 
+    def intent_factors(self, intent: str) -> NDArray[np.float32]:
+        """Per-section intent factor (see :data:`INTENT_WEIGHT`)."""
+        if self._intents is None:
+            self._intents = [heading_intent(s.heading) for s in self.sections]
+        same = np.asarray([i == intent for i in self._intents], dtype=np.float32)
+        return 1.0 + INTENT_WEIGHT * same
+
     def contains(self, term: str, section: int, fields: Sequence[str] = FIELDS) -> bool:
         """Whether ``section`` contains the stemmed ``term`` in any of ``fields``.
 
@@ -511,6 +525,9 @@ class SearchIndex:
         contrast = self.contrast_factors(query)
         if contrast is not None:
             scores = scores * contrast
+        intent = question_intent(question)
+        if intent is not None and INTENT_WEIGHT:
+            scores = scores * self.intent_factors(intent)
         if COORDINATION and total > 0:
             scores = scores * (matched / total) ** COORDINATION
         k = min(top, len(scores))
