@@ -3,8 +3,9 @@
 Run ``python bench/lexical_sweep.py``. For each setting (field weights, BM25 ``k1`` and ``b``,
 the coordination exponent, the heading phrase weight, the identifier cap, the intent weight) it
 rebuilds the index and prints top-1 and wrongly declined on the development and practice sets,
-and the off-topic questions of the tuning half that were declined. The held-out sets are never read here: this is the evidence a
-parameter change may be chosen on, and ``bench/retrieval.py`` then reports every set.
+and the off-topic questions of the tuning half that were declined. The held-out sets are never
+read here: this is the evidence a parameter change may be chosen on, and
+``bench/retrieval.py`` then reports every set.
 """
 
 from __future__ import annotations
