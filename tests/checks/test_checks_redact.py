@@ -189,3 +189,29 @@ def test_secret_parameter_names_are_read_word_by_word() -> None:
 )
 def test_secrets_glued_to_a_name_are_redacted(text: str, secret: str) -> None:
     assert secret not in redact(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "XAKIAIOSFODNN7EXAMPLE",  # a capital glued before
+        "9ASIAIOSFODNN7EXAMPLE",  # a digit glued before
+        "AKIAIOSFODNN7EXAMPLEX",  # a capital glued after
+        "ROLE7ABIA2345672345672345Z",  # glued on both sides
+        "svc-XACCAIOSFODNN7EXAMPLE-policy",
+    ],
+)
+def test_access_key_ids_glued_to_capitals_or_digits_are_redacted(text: str) -> None:
+    out = redact(text)
+    assert "aws-access-key-id" in secret_kinds(text)
+    assert not any(
+        p + text.split(p, 1)[1][:16] in out for p in ("AKIA", "ASIA", "ABIA", "ACCA") if p in text
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ROLEASIAPACIFICREGIONSNAME", "SCALEASIAPACIFICDEPLOYMENTS", "EASTASIAPACIFICSTANDBYPOOL"],
+)
+def test_upper_case_words_holding_a_key_prefix_are_not_key_ids(text: str) -> None:
+    assert redact(text) == text

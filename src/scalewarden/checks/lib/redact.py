@@ -30,10 +30,19 @@ class SecretMatch:
 # boundary before them: names glue them on (``deploy_ghp_…``, URL-encoded ``token%3Dghp_…``),
 # and ``_`` and letters are word characters. Key words need only no letter before them
 # (``db_password=``), and ``=`` may be URL-encoded (``%3D``).
+#
+# An access key id standing alone is its prefix and 16 capitals or digits. Glued to a capital
+# or digit on either side (``XAKIAIOSFODNN7EXAMPLE``, ``9ASIA…``) it is still a key when the 16
+# hold a digit (key ids are base32: A-Z and 2-7), which upper-case words (``ASIAPACIFIC…``)
+# do not; every quantifier is bounded, so each position costs at most 20 steps.
+_KEY_ID_PREFIX = r"(?:AKIA|ASIA|ABIA|ACCA)"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "aws-access-key-id",
-        re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])"),
+        re.compile(
+            rf"(?<![A-Z0-9]){_KEY_ID_PREFIX}[A-Z0-9]{{16}}(?![A-Z0-9])"
+            rf"|{_KEY_ID_PREFIX}(?=[A-Z0-9]{{0,15}}[0-9])[A-Z0-9]{{16}}"
+        ),
     ),
     ("private-key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
     ("slack-token", re.compile(r"xox[abposr]-[A-Za-z0-9-]{10,}")),
