@@ -124,7 +124,7 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"""(["'](?:SecretAccessKey|SessionToken|ExternalId|secretAccessKey|sessionToken"""
-            r"""|accessToken)["']\s*:\s*b?)(["'])(?:\\.|(?!\2).)*\2""",
+            r"""|accessToken)["']\s*:\s*b?)(["'])(?:\\.|(?!\2)[^\\\n])*+\2""",
             re.IGNORECASE,
         ),
         rf"\1\2{_REDACTED}\2",
