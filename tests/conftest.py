@@ -98,6 +98,8 @@ def _fresh_secret_detector() -> None:
     ``find_secrets`` caches by text; mutation testing forks each run from a process that has
     already run the suite, and a cached verdict would hide a change to the detector.
     """
-    from scalewarden.checks.lib.redact import _find_secrets
+    from scalewarden.checks.lib.lookalikes import _fold
+    from scalewarden.checks.lib.redact import _find_secrets_cached
 
-    _find_secrets.cache_clear()
+    _find_secrets_cached.cache_clear()
+    _fold.cache_clear()

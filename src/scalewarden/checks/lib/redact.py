@@ -10,10 +10,12 @@ kind of secret so the finding stays actionable. The Slack service masks what peo
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+
+from scalewarden.checks.lib.lookalikes import matching_view, well_formed
 
 REDACTED = "REDACTED"
 
@@ -56,8 +58,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("github-token", re.compile(r"gh[pousr]_[A-Za-z0-9_]{36,}")),
-    ("jwt", re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    ("email", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")),
+    # Tried only at the first "eyJ" of each run (``_jwt_matches``): a later one fails the same.
+    ("jwt", re.compile(r"eyJ[A-Za-z0-9_-]{8,}+\.[A-Za-z0-9_-]{8,}+\.[A-Za-z0-9_-]{8,}+")),
+    # The parts are bounded (64 characters before the "@", 253 after it, as in RFC 5321), so
+    # each place an address could start costs a bounded number of steps: unbounded, a long
+    # run without an "@" was read again from each of its characters (quadratic).
+    ("email", re.compile(r"[A-Za-z0-9._%+-]{1,64}+@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}")),
     # Not right after ":": in ARNs (``...:secret:db-AbCdEf``) the word names a resource type.
     (
         "credential",
@@ -69,6 +75,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # 40 base64 characters: the shape of an AWS secret access key.
     ("aws-secret-key", re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")),
 )
+
+_JWT = dict(_PATTERNS)["jwt"]
+#: A run of the characters of a JWT's parts (where one ``eyJ`` is tried, ``_jwt_matches``).
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9_-]*+")
 
 #: Words one of which every match of a kind contains (in lower case). Looking for them with
 #: ``in`` costs little, so most text skips most expressions: every text field of every
@@ -231,14 +241,65 @@ def find_secrets(text: str) -> list[SecretMatch]:
     return list(_find_secrets(text))
 
 
-@lru_cache(maxsize=65536)
-def _find_secrets(original: str) -> tuple[SecretMatch, ...]:
-    """Cached: the same names and tags are shown by many checks of one scan.
+#: Texts up to this long are remembered (names and tags, shown by many checks of one scan);
+#: longer ones (policy documents, event fields) are not, so the cache holds little memory.
+_CACHED_LENGTH = 2048
 
-    Each span found is blanked out before the next expression runs, so a match can neither
+
+def _find_secrets(original: str) -> tuple[SecretMatch, ...]:
+    if len(original) <= _CACHED_LENGTH:
+        return _find_secrets_cached(original)
+    return _find_secrets_in(original)
+
+
+@lru_cache(maxsize=65536)
+def _find_secrets_cached(original: str) -> tuple[SecretMatch, ...]:
+    return _find_secrets_in(original)
+
+
+def _find_secrets_in(original: str) -> tuple[SecretMatch, ...]:
+    """The spans of ``original``, found in its matching view (``lookalikes.matching_view``):
+    a key word spelt with lookalikes (``pаssword=`` with a Cyrillic ``а``, ``tok\u200ben=``,
+    fullwidth letters) is found as the plain one, and its whole original span is hidden."""
+    view, origin = matching_view(original)
+    found = _detect(view)
+    if origin is None or not found:
+        return found
+    spans: list[SecretMatch] = []
+    last = 0
+    for m in found:
+        start = max(origin[m.start], last)
+        end = origin[m.end - 1] + 1
+        if end > start:
+            spans.append(SecretMatch(m.kind, start, end))
+            last = end
+    return tuple(spans)
+
+
+def _jwt_matches(text: str) -> Iterator[re.Match[str]]:
+    """The JWT pattern's matches, tried at the first ``eyJ`` of each run of token characters
+    only: a later one in the same run would fail just the same, and trying each would read
+    the run once per ``eyJ`` (quadratic in ``eyJeyJeyJ…``)."""
+    pattern = _JWT
+    pos = 0
+    while (i := text.find("eyJ", pos)) >= 0:
+        m = pattern.match(text, i)
+        if m:
+            yield m
+            pos = m.end()
+        else:
+            run = _TOKEN_RUN.match(text, i)
+            pos = max(run.end() if run else i, i + 1)
+
+
+def _detect(original: str) -> tuple[SecretMatch, ...]:
+    """Each span found is blanked out before the next expression runs, so a match can neither
     swallow a later secret (``?token=a…://user:pw@?token=b``) nor lose what sits beside an
     earlier one (two keys run together). Masks left by an earlier pass (``[REDACTED:kind]``)
     are blanked from the start: redacting twice changes nothing.
+
+    Linear in the text: every expression is tried where it can start once per pass, and the
+    blanked text is rebuilt once per pass, not once per span (a megabyte of ``a@b.cc``).
     """
     lowered = original.lower()
     if (
@@ -251,16 +312,33 @@ def _find_secrets(original: str) -> tuple[SecretMatch, ...]:
     found: list[SecretMatch] = []
     text = original
     blanked = bytearray(len(original))
+    pending: list[tuple[int, int]] = []
 
     def blank(start: int, end: int) -> None:
         # ";" ends a credential's value and is no space (its ``\s*`` cannot step over a
         # blanked span), is in no name, key or e-mail, and opens no URL query parameter.
-        nonlocal text
-        text = text[:start] + ";" * (end - start) + text[end:]
+        pending.append((start, end))
         blanked[start:end] = b"\x01" * (end - start)
+
+    def flush() -> None:
+        # The next pass reads the text with this pass's spans blanked; the spans of one
+        # pass never overlap (``finditer``), so they are written in one go.
+        nonlocal text
+        if not pending:
+            return
+        parts: list[str] = []
+        pos = 0
+        for start, end in sorted(pending):
+            parts.append(text[pos:start])
+            parts.append(";" * (end - start))
+            pos = end
+        parts.append(text[pos:])
+        text = "".join(parts)
+        pending.clear()
 
     for m in MASK_PATTERN.finditer(original) if REDACTED in original else ():
         blank(m.start(), m.end())
+    flush()
     lower = text.lower()
     long_run = _LONG_RUN.search(text) is not None
 
@@ -280,14 +358,18 @@ def _find_secrets(original: str) -> tuple[SecretMatch, ...]:
             blank(m.start(), m.end())
         else:
             take("url-userinfo", m.start(), m.end())
+    flush()
     for m in _QUERY_PARAM.finditer(text) if "=" in text else ():
         if not m.group(2).startswith(REDACTED) and is_secret_param(m.group(1)):
             take("secret-parameter", m.start(2), m.end(2))
+    flush()
     for kind, pattern in _PATTERNS:
         hints = _HINTS.get(kind)
         if (not long_run) if hints is None else not any(h in lower for h in hints):
             continue
-        for m in pattern.finditer(text):  # the text as it is now: earlier finds blanked
+        # The text as it is now: earlier passes' finds blanked.
+        matches = _jwt_matches(text) if pattern is _JWT else pattern.finditer(text)
+        for m in matches:
             if kind == "aws-secret-key" and not _looks_random(m.group().replace("/", "")):
                 continue
             if kind == "email" and m.group().startswith(f"{REDACTED}@"):
@@ -295,6 +377,7 @@ def _find_secrets(original: str) -> tuple[SecretMatch, ...]:
             if kind == "credential" and _SETTING_VALUE.split(m.group(), 1)[-1].startswith(REDACTED):
                 continue  # ``password=REDACTED``: already hidden
             take(kind, m.start(), m.end())
+        flush()
     # UUIDs are ids AWS generates everywhere (target tracking alarm names end in one): blank
     # them out so the letters around one do not make it look like a key.
     if long_run:
@@ -317,8 +400,10 @@ def redact(text: str, *, mask: str | None = None, ignore: Collection[str] = ()) 
     """``text`` with every secret-looking span replaced by ``[REDACTED:<kind>]``.
 
     ``mask`` replaces every span with one fixed text instead; spans of the kinds in
-    ``ignore`` are left as they are.
+    ``ignore`` are left as they are. Lone surrogates come back as U+FFFD (``well_formed``):
+    this is the one function every piece of account text passes before any output.
     """
+    text = well_formed(text)
     found = _find_secrets(text)
     if not found:
         return text  # the common case, kept cheap: every text field of every finding
@@ -355,6 +440,7 @@ def audit_url(url: str) -> UrlAudit:
     Query parameter *names* are kept (they say what leaked); values are replaced. Text that
     does not parse as a URL is redacted as plain text.
     """
+    url = well_formed(url)  # ``quote`` encodes to UTF-8, which a lone surrogate fails
     try:
         parts = urlsplit(url)
     except ValueError:
