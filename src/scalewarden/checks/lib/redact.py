@@ -354,8 +354,10 @@ def _detect(original: str) -> tuple[SecretMatch, ...]:
     # URL parts first: the whole user info and a secret parameter's whole value, so a key
     # or e-mail-like fragment inside them cannot leave the rest showing.
     for m in _URL_USERINFO.finditer(text) if "://" in text else ():
-        if m.group() == f"{REDACTED}@":  # already redacted by ``audit_url``: keep as it is
-            blank(m.start(), m.end())
+        # Already redacted by ``audit_url`` (up to a mask written since): keep as it is.
+        cut = blanked.find(1, m.start(), m.end())
+        if text[m.start() : m.end() if cut < 0 else cut] == f"{REDACTED}@":
+            blank(m.start(), m.end() if cut < 0 else cut)
         else:
             take("url-userinfo", m.start(), m.end())
     flush()
