@@ -151,7 +151,7 @@ class ScanOptions:
     client_settings: ClientSettings | None = None
     #: Called with every botocore client created (e.g. to register ``before-call`` hooks).
     on_client: ClientHook | None = None
-    #: ``SCALEWARDEN_FINGERPRINT_KEY`` (``checks.model.identity_digest``); ``None``: built in.
+    #: ``SCALEWARDEN_FINGERPRINT_KEY`` (``checks.model.fingerprint``); ``None``: built in.
     fingerprint_key: bytes | None = field(default=None, repr=False)
 
     @classmethod

@@ -185,8 +185,9 @@ class Settings(BaseSettings):
     fingerprint_key: SecretStr | None = Field(
         default=None,
         description=(
-            "Key of the hash that tells apart resources whose names differ only inside a "
-            "redacted secret (their findings' fingerprints). Unset: a built-in key."
+            "Key of the findings' fingerprints (a keyed hash of each resource id as read, so "
+            "that no secret in a name can be guessed from one). Changing it changes every "
+            "fingerprint. Unset: a built-in key."
         ),
     )
     admin_users: str = Field(

@@ -86,23 +86,35 @@ class Status(StrEnum):
 Scope = Literal["account", "region"]
 
 
-def fingerprint(
-    check_id: str, account_id: str, region: str, resource_id: str, hidden: str = ""
-) -> str:
+def fingerprint(check_id: str, account_id: str, region: str, raw_resource_id: str) -> str:
     """Stable identity of a finding across scans (digests diff scans on it).
 
     Only the identifying parts go in, joined by a separator that cannot occur in any of
-    them, so that a changed message or severity never makes a finding look "new". They go in
-    *redacted* (``Finding`` redacts before it hashes): what is hashed is what is shown, and
-    redaction is deterministic, so the same resource has the same fingerprint in every scan.
+    them, so that a changed message or severity never makes a finding look "new". The
+    resource id goes in *as read*, before redaction: what the detector hides changes as it
+    learns new shapes of secret, and an identity drawn from its output changed with it (a
+    name it newly masked was a new finding, and its old self resolved, in the next digest).
+    Two resources whose names differ only inside a secret stay two findings too.
 
-    Two resources whose names differ only inside a secret (``ci-token=ghp_A…`` and
-    ``ci-token=ghp_B…``) redact to the same text; hashed alone, they would be one finding, and
-    the one would hide the other in a diff, a digest, a mute and a Security Hub import. So
-    when redaction changed the resource id, ``hidden`` is ``identity_digest`` of the raw id: a
-    keyed hash, never the raw name and never a plain hash of it (which would let a weak
-    secret be guessed offline from a report).
+    It is a keyed hash (``identity_digest``'s key), never a plain one: a plain hash of a name
+    holding a weak secret would let the secret be guessed offline from a report. Nothing
+    stored holds the raw id. Fingerprints of the earlier scheme (``legacy_fingerprint``) are
+    carried over when scans are compared (``carry_over``).
     """
+    parts = (_SCHEME, check_id, account_id, region, raw_resource_id)
+    key = _FINGERPRINT_KEY.get()
+    return hmac.new(key, "\x1f".join(parts).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+_SCHEME = "finding identity v2"
+
+
+def legacy_fingerprint(
+    check_id: str, account_id: str, region: str, resource_id: str, hidden: str = ""
+) -> str:
+    """The fingerprint scans stored before ``fingerprint``'s scheme had: a plain hash of the
+    *redacted* id, with ``identity_digest`` of the raw id (``hidden``) when redaction changed
+    it. Only ``carry_over`` uses it, to recognise those scans."""
     parts = (check_id, account_id, region, resource_id, *((hidden,) if hidden else ()))
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
@@ -185,11 +197,10 @@ class Finding:
         if self.evidence:
             object.__setattr__(self, "evidence", redacted(self.evidence))
         if not self.fingerprint:
-            hidden = identity_digest(raw_id) if self.resource_id != raw_id else ""
             object.__setattr__(
                 self,
                 "fingerprint",
-                fingerprint(self.check_id, self.account_id, self.region, self.resource_id, hidden),
+                fingerprint(self.check_id, self.account_id, self.region, raw_id),
             )
 
     def with_status(self, status: Status, message: str, evidence: Mapping[str, Any]) -> Finding:

@@ -22,12 +22,14 @@ is called new.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from scalewarden.aws.inventory import GLOBAL_REGION
-from scalewarden.checks.model import Finding, Status
+from scalewarden.checks.lib.redact import MASK_PATTERN
+from scalewarden.checks.model import Finding, Status, fingerprint, legacy_fingerprint
 from scalewarden.store.records import StoredScan
 
 _OPEN = (Status.FAIL, Status.MUTED)
@@ -123,6 +125,52 @@ def _findings(scan: StoredScan) -> list[Finding]:
     return [Finding.from_dict(f) for f in scan.report.get("findings") or []]
 
 
+def _shown(finding: Finding) -> tuple[str, str, str, str]:
+    return (finding.check_id, finding.account_id, finding.region, finding.resource_id)
+
+
+def carry_over(old: Sequence[Finding], now: Sequence[Finding]) -> list[Finding]:
+    """``old``'s findings under the fingerprints ``now``'s scheme gives them.
+
+    Scans stored before fingerprints hashed the raw resource id (``legacy_fingerprint``)
+    would otherwise share no fingerprint with a later scan: every finding new, every old one
+    resolved. Their findings are re-keyed from what was stored, which never holds a secret:
+
+    * a resource id shown without a mask *is* the raw id, so its fingerprint is computed
+      afresh (once the stored one is confirmed to be of the old scheme);
+    * a masked id cannot be: it takes the fingerprint of the later scan's one finding shown
+      with the same check, account, region and id, when each scan has exactly one such.
+      Resources whose names differ only inside a secret stay unmatched (new and resolved
+      once), rather than one taking the other's place.
+    """
+    current = {f.fingerprint for f in now}
+    legacy = [
+        f
+        for f in old
+        if not MASK_PATTERN.search(f.resource_id)
+        and f.fingerprint == legacy_fingerprint(*_shown(f))
+    ]
+    if not legacy and (not old or any(f.fingerprint in current for f in old)):
+        return list(old)  # already of the current scheme
+    shown_now = Counter(_shown(f) for f in now)
+    shown_before = Counter(_shown(f) for f in old)
+    by_shown = {_shown(f): f.fingerprint for f in now if shown_now[_shown(f)] == 1}
+    out: list[Finding] = []
+    for finding in old:
+        key = _shown(finding)
+        if finding.fingerprint in current:
+            out.append(finding)
+        elif not MASK_PATTERN.search(finding.resource_id):
+            if finding.fingerprint == legacy_fingerprint(*key):
+                finding = replace(finding, fingerprint=fingerprint(*key))
+            out.append(finding)
+        elif shown_before[key] == 1 and key in by_shown:
+            out.append(replace(finding, fingerprint=by_shown[key]))
+        else:
+            out.append(finding)
+    return out
+
+
 def diff_scans(old: StoredScan | None, new: StoredScan) -> ScanDiff:
     """The diff from ``old`` (the previous scan of the scope, or None) to ``new``."""
     now = _findings(new)
@@ -143,7 +191,7 @@ def diff_scans(old: StoredScan | None, new: StoredScan) -> ScanDiff:
             muted=muted,
             not_evaluated=not_evaluated,
         )
-    before = {f.fingerprint: f for f in _findings(old) if f.status in _OPEN}
+    before = {f.fingerprint: f for f in carry_over(_findings(old), now) if f.status in _OPEN}
     still = {f.fingerprint for f in now if f.status in _OPEN}
     coverage = Coverage.of(new, now)
     regions_before = account_regions(old.report)
