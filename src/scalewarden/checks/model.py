@@ -103,7 +103,9 @@ def fingerprint(check_id: str, account_id: str, region: str, raw_resource_id: st
     """
     parts = (_SCHEME, check_id, account_id, region, raw_resource_id)
     key = _FINGERPRINT_KEY.get()
-    return hmac.new(key, "\x1f".join(parts).encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(
+        key, "\x1f".join(parts).encode("utf-8", "surrogatepass"), hashlib.sha256
+    ).hexdigest()
 
 
 _SCHEME = "finding identity v2"
@@ -116,7 +118,7 @@ def legacy_fingerprint(
     *redacted* id, with ``identity_digest`` of the raw id (``hidden``) when redaction changed
     it. Only ``carry_over`` uses it, to recognise those scans."""
     parts = (check_id, account_id, region, resource_id, *((hidden,) if hidden else ()))
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 #: The key of ``identity_digest``. The default keeps fingerprints equal between
@@ -139,7 +141,9 @@ def fingerprint_key(key: bytes | None) -> Iterator[None]:
 def identity_digest(raw_resource_id: str) -> str:
     """HMAC-SHA256 of a resource id that held a secret, under the current fingerprint key."""
     key = _FINGERPRINT_KEY.get()
-    return hmac.new(key, raw_resource_id.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(
+        key, raw_resource_id.encode("utf-8", "surrogatepass"), hashlib.sha256
+    ).hexdigest()
 
 
 def redacted(value: Any) -> Any:
