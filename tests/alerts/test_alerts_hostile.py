@@ -113,3 +113,23 @@ def test_oddly_typed_fields_never_raise(rule_id: str, event: dict[str, Any]) -> 
         for name in list(broken["detail"].get("requestParameters") or {}):
             broken["detail"]["requestParameters"][name] = params_value
         classify(broken)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        f"api-tok\u200ben={SECRET_KEY}",  # zero-width space inside the key word
+        f"api-p\u0430ssword={SECRET_KEY}",  # Cyrillic а
+        f"api-pass\u202eword={SECRET_KEY}",  # a bidirectional override inside it
+        "api-XAKIAIOSFODNN7EXAMPLE",  # an access key id glued to a capital
+    ],
+)
+def test_secrets_spelt_around_the_detector_never_reach_the_alert(name: str) -> None:
+    params = {**ECS_TARGET, "resourceId": f"service/prod/{name}", "policyName": name}
+    event = aas_event("DeleteScalingPolicy", params)
+    event["detail"]["userIdentity"]["arn"] = f"arn:aws:iam::123456789012:user/{name}\ud800"
+    alert = classify(event)
+    assert alert is not None
+    text = _text_of(alert)
+    text.encode("utf-8")  # the lone surrogate is gone too
+    assert SECRET_KEY not in text and "IOSFODNN7EXAMPLE" not in text

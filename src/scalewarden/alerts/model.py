@@ -33,12 +33,13 @@ def safe_text(value: Any, limit: int = MAX_FIELD) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value) if _scalar(value) else ""
-    text = text[: limit * 4]
+    # Redacted before invisible characters become spaces: ``tok\u200ben=…`` is a key word the
+    # detector reads through the invisible one, and ``tok en=…`` is none.
+    text = redact(text[: limit * 4])
     if not (text.isascii() and text.isprintable()):
         text = "".join(
             " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text
         )
-    text = redact(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
