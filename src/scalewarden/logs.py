@@ -25,6 +25,8 @@ from typing import Any, Literal, TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scalewarden.checks.lib.redact import redact
+
 LogFormat = Literal["auto", "json", "text"]
 
 #: The id of the request being served (empty outside a request).
@@ -50,6 +52,30 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+#: Characters a log line shows escaped: C0 and C1 controls (a newline would forge a line of
+#: its own, ESC and CSI drive the terminal reading it), line and paragraph separators and
+#: bidirectional controls. ``_TRACEBACK_CONTROL`` keeps the newlines a traceback is made of.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_TRACEBACK_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe_message(text: str) -> str:
+    """Log text fit for any sink: secrets masked, lone surrogates replaced (``redact``), and
+    control characters written as escapes, so a name in an error message can neither forge a
+    log line nor drive an operator's terminal."""
+    return _CONTROL.sub(_escaped, redact(text))
+
+
+def safe_traceback(text: str) -> str:
+    """A traceback as ``safe_message`` treats a message, its own newlines kept."""
+    return _TRACEBACK_CONTROL.sub(_escaped, redact(text))
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request id, request fields.
 
@@ -62,7 +88,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": safe_message(record.getMessage()),
         }
         rid = getattr(record, "request_id", "")
         if rid:
@@ -72,8 +98,8 @@ class JsonFormatter(logging.Formatter):
                 line[name] = getattr(record, name)
         if record.exc_info and record.exc_info[1] is not None:
             error = record.exc_info[1]
-            line["error"] = f"{type(error).__name__}: {error}"[:500]
-            line["traceback"] = self.formatException(record.exc_info)
+            line["error"] = safe_message(f"{type(error).__name__}: {error}"[:500])
+            line["traceback"] = safe_traceback(self.formatException(record.exc_info))
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
@@ -84,7 +110,13 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)-7s %(name)s %(message)s", "%H:%M:%S")
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
+        shown = logging.makeLogRecord(record.__dict__)
+        shown.msg, shown.args = safe_message(record.getMessage()), None
+        shown.exc_text = None
+        text = super().format(shown)
+        if shown.exc_text:  # the traceback, appended by ``format`` after the message
+            head, _, tail = text.partition(shown.exc_text)
+            text = head + safe_traceback(shown.exc_text) + tail
         rid = getattr(record, "request_id", "")
         return f"{text} [{rid}]" if rid else text
 

@@ -131,6 +131,30 @@ def _serve_and_stop(tmp_path: Path, **extra_env: str) -> tuple[list[dict[str, An
     return _json_lines(err), err
 
 
+HOSTILE = "role/p\u0430ssword=hunter2hunter2\n2026-01-01 INFO forged line\x1b]0;pwned\x07\ud800"
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_hostile_names_in_log_lines_are_masked_escaped_and_encodable(
+    log_stream: io.StringIO, fmt: str
+) -> None:
+    configure_logging(fmt, stream=log_stream)  # type: ignore[arg-type]
+    log = logging.getLogger("scalewarden.test")
+    log.warning("check raised on %s", HOSTILE)
+    try:
+        raise KeyError(HOSTILE)
+    except KeyError:
+        log.exception("collector task failed for %s", HOSTILE)
+    out = log_stream.getvalue()
+    out.encode("utf-8")
+    assert "hunter2hunter2" not in out
+    assert "\x1b" not in out and "\x07" not in out
+    if fmt == "json":
+        assert all(json.loads(line) for line in out.splitlines())
+    else:
+        assert not any(line.startswith("2026-01-01 INFO forged") for line in out.splitlines())
+
+
 def test_serve_starts_quietly_in_json(tmp_path: Path) -> None:
     """No Alembic or botocore INFO lines, "Slack routes are off" once, every line JSON."""
     records, err = _serve_and_stop(tmp_path)
