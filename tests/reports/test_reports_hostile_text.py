@@ -127,3 +127,5 @@ def test_slack_scan_views_encode_and_ping_nobody(name: str, message: str) -> Non
         text.encode("utf-8")
         assert SECRET not in text
         assert "<!channel>" not in text and "<@U0123ABCD>" not in text
+        # No terminal escape, bidirectional override or forged line from a name.
+        assert not _TERMINAL_CONTROL.search(text), text

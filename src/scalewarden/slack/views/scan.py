@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 
 from scalewarden.checks.model import Finding, ScanReport, Severity, Status, sort_findings
 from scalewarden.slack.redact import redact_resource
-from scalewarden.slack.usertext import code, escape
+from scalewarden.slack.usertext import clean, code, escape
 from scalewarden.slack.views.buttons import (
     ACTION_REMEDIATION,
     MAX_VALUE_RESOURCE,
@@ -52,8 +52,8 @@ def finding_block(finding: Finding) -> SectionBlock:
     state = " — _could not be checked_" if finding.status is Status.ERROR else ""
     text = (
         f"*{escape(finding.title)}*{state}\n"
-        f"{code(redact_resource(finding.resource_id))} · account {escape(account)} · "
-        f"{escape(finding.region)}\n{escape(finding.message)}"
+        f"{code(redact_resource(finding.resource_id))} · account {escape(clean(account))} · "
+        f"{escape(finding.region)}\n{escape(clean(finding.message))}"
     )
     value = RemediationPayload(
         check_id=finding.check_id,
