@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from scalewarden.checks.model import ScanReport
 from scalewarden.reports._group import by_severity, passes_by_check, place
+from scalewarden.reports.table import one_line
 
 
 def escape(text: object) -> str:
-    """Make text safe inside a Markdown table cell."""
-    value = "" if text is None else str(text)
+    """Make text safe inside a Markdown table cell: on one line, without control characters
+    (a report read with ``cat`` must not drive the terminal) or bidirectional overrides
+    (``one_line``, as the terminal table shows them), and no markup."""
+    value = one_line("" if text is None else str(text))
     for char in ("\\", "|", "`", "*", "<", ">", "[", "]"):
         value = value.replace(char, "\\" + char)
-    return " ".join(value.split())
+    return value
 
 
 def render(report: ScanReport) -> str:
