@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from array import array
+from collections.abc import Sequence
 from functools import lru_cache
 from itertools import repeat
 
@@ -69,7 +71,7 @@ def _fold(ch: str) -> str:
     return base.translate(_CONFUSABLES)
 
 
-def matching_view(text: str) -> tuple[str, list[int] | None]:
+def matching_view(text: str) -> tuple[str, Sequence[int] | None]:
     """``text`` as a detector should read it, and where each of its characters came from.
 
     The second item maps every character of the view to the index of the original character
@@ -79,7 +81,7 @@ def matching_view(text: str) -> tuple[str, list[int] | None]:
     if text.isascii():
         return text, None
     pieces: list[str] = []
-    origin: list[int] = []
+    origin = array("q")  # 8 bytes a character, not a list of int objects
     changed = False
     for m in _PIECES.finditer(text):
         piece = m.group()
