@@ -87,3 +87,14 @@ def test_scans_of_the_current_scheme_are_matched_by_fingerprint_alone() -> None:
     diff = diff_scans(old, new)
     assert [f.resource_id for f in diff.open] == [WEB]
     assert len(diff.new) == 1 and len(diff.resolved) == 1
+
+
+def test_two_scans_stored_under_the_earlier_scheme_still_diff_alike() -> None:
+    # ``scalewarden diff`` of two old scans: both keep their stored fingerprints.
+    shown = finding(resource_id=TOKEN).resource_id
+    old = _legacy_stored([(WEB, WEB), (TOKEN, shown), ("ecs:service/gone/api",) * 2])
+    new = _legacy_stored([(WEB, WEB), (TOKEN, shown), ("ecs:service/fresh/api",) * 2])
+    diff = diff_scans(old, new)
+    assert sorted(f.resource_id for f in diff.open) == sorted([WEB, shown])
+    assert [f.resource_id for f in diff.new] == ["ecs:service/fresh/api"]
+    assert [f.resource_id for f in diff.resolved] == ["ecs:service/gone/api"]

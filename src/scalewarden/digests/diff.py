@@ -129,6 +129,14 @@ def _shown(finding: Finding) -> tuple[str, str, str, str]:
     return (finding.check_id, finding.account_id, finding.region, finding.resource_id)
 
 
+def _of_the_earlier_scheme(findings: Sequence[Finding]) -> bool:
+    """Whether any unmasked finding carries ``legacy_fingerprint`` (then they all do)."""
+    return any(
+        not MASK_PATTERN.search(f.resource_id) and f.fingerprint == legacy_fingerprint(*_shown(f))
+        for f in findings
+    )
+
+
 def carry_over(old: Sequence[Finding], now: Sequence[Finding]) -> list[Finding]:
     """``old``'s findings under the fingerprints ``now``'s scheme gives them.
 
@@ -143,14 +151,10 @@ def carry_over(old: Sequence[Finding], now: Sequence[Finding]) -> list[Finding]:
       Resources whose names differ only inside a secret stay unmatched (new and resolved
       once), rather than one taking the other's place.
     """
+    if _of_the_earlier_scheme(now):
+        return list(old)  # two scans stored before the scheme changed: alike already
     current = {f.fingerprint for f in now}
-    legacy = [
-        f
-        for f in old
-        if not MASK_PATTERN.search(f.resource_id)
-        and f.fingerprint == legacy_fingerprint(*_shown(f))
-    ]
-    if not legacy and (not old or any(f.fingerprint in current for f in old)):
+    if not _of_the_earlier_scheme(old) and (not old or any(f.fingerprint in current for f in old)):
         return list(old)  # already of the current scheme
     shown_now = Counter(_shown(f) for f in now)
     shown_before = Counter(_shown(f) for f in old)
