@@ -234,6 +234,11 @@ class Settings(BaseSettings):
         description="More alerts than this from one principal within a minute become one "
         "message in a channel, with the rest in its thread (counted per replica).",
     )
+    alert_protection_tag: str = Field(
+        default="environment=production",
+        description="`key=value`: a target carrying this tag (the value compared ignoring case) "
+        "raises its alerts' severity one level.",
+    )
     alert_channel_rate: int = Field(
         default=20,
         ge=1,
@@ -261,6 +266,17 @@ class Settings(BaseSettings):
                 return timedelta(**{unit[match.group(2)]: int(match.group(1))})
         return value
 
+    @field_validator("alert_protection_tag")
+    @classmethod
+    def _protection_tag(cls, value: str) -> str:
+        key, tag_value = parse_protection_tag(value)
+        return f"{key}={tag_value}"
+
+    @property
+    def alert_protection_tags(self) -> tuple[tuple[str, str], ...]:
+        """``SCALEWARDEN_ALERT_PROTECTION_TAG`` as the classifier takes it."""
+        return (parse_protection_tag(self.alert_protection_tag),)
+
     @field_validator("digest_grace")
     @classmethod
     def _positive_grace(cls, value: timedelta) -> timedelta:
@@ -280,6 +296,24 @@ class Settings(BaseSettings):
     @property
     def admin_user_ids(self) -> frozenset[str]:
         return frozenset(u.strip() for u in self.admin_users.split(",") if u.strip())
+
+
+def parse_protection_tag(text: str) -> tuple[str, str]:
+    """``key=value`` (split at the first ``=``, blanks around each part dropped) as the
+    classifier's protection tag; ``ValueError`` naming what is wrong. AWS's own limits
+    (128-character keys, 256-character values) bound it, and control characters are refused,
+    so a typo fails at start-up instead of silently matching nothing."""
+    key, sep, value = text.partition("=")
+    key, value = key.strip(), value.strip()
+    if not sep or not key or not value:
+        raise ValueError(
+            f"a protection tag is KEY=VALUE (e.g. environment=production), not {text!r}"
+        )
+    if len(key) > 128 or len(value) > 256:
+        raise ValueError("a protection tag's key is at most 128 characters and its value 256")
+    if any(ord(c) < 32 or ord(c) == 127 for c in key + value):
+        raise ValueError(f"a protection tag may not contain control characters: {text!r}")
+    return key, value
 
 
 @lru_cache(maxsize=1)

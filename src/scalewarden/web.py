@@ -426,7 +426,9 @@ def create_app(
     alerts = AlertPipeline(
         store=lambda: cast("Store | None", services.store),
         context=AlertContext(
-            target_tags=lookups.target_tags, endpoint_service=lookups.endpoint_service
+            protection_tags=settings.alert_protection_tags,
+            target_tags=lookups.target_tags,
+            endpoint_service=lookups.endpoint_service,
         ),
         batch_start=lookups.start_batch,
         client=digest_web_client(

@@ -564,3 +564,51 @@ async def test_a_live_read_raises_the_posted_alert_for_a_protected_target(
     assert "the target carries a protection tag" in " ".join(_shown(post.params["blocks"]))
     (delivery,) = store.alert_deliveries()
     assert delivery.severity == "medium"
+
+
+@pytest.mark.parametrize(
+    ("tags", "severity"),
+    [({"tier": "GOLD"}, "medium"), ({"environment": "production"}, "low")],
+)
+async def test_the_protection_tag_setting_decides_which_targets_raise_an_alert(
+    make_settings: Callable[..., Any],
+    store: Any,
+    fake_slack: Any,
+    aws_env: str,
+    tags: dict[str, str],
+    severity: str,
+) -> None:
+    """``SCALEWARDEN_ALERT_PROTECTION_TAG=tier=gold``: a gold target raises the alert, and
+    one tagged ``environment=production`` (the default tag) no longer does."""
+    _register_target(tags)
+    _subscribe(store, SEC)
+    event = aas_event("DeleteScalingPolicy", {**ECS_TARGET, "policyName": "cpu"})
+    env = {"SCALEWARDEN_ALERT_PROTECTION_TAG": " tier = gold "}
+    async with served(make_settings, store, **env) as (client, app):
+        assert (await _send(client, event)).status_code == 202
+        await app.state.alerts.idle()
+    (post,) = _posts(fake_slack, SEC)
+    raised = "the target carries a protection tag" in " ".join(_shown(post.params["blocks"]))
+    assert raised == (severity == "medium")
+    (delivery,) = store.alert_deliveries()
+    assert delivery.severity == severity
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("production", "KEY=VALUE"),
+        ("environment=", "KEY=VALUE"),
+        ("=production", "KEY=VALUE"),
+        ("k=" + "v" * 257, "at most 128 characters"),
+        ("env\x1b=prod", "control characters"),
+    ],
+)
+def test_an_invalid_protection_tag_setting_fails_at_start_up(
+    make_settings: Callable[..., Any], value: str, reason: str
+) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as failure:
+        make_settings(SCALEWARDEN_ALERT_PROTECTION_TAG=value)
+    assert "alert_protection_tag" in str(failure.value) and reason in str(failure.value)

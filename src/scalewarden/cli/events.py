@@ -32,7 +32,7 @@ def replay(
         typer.Option(
             "--protection-tag",
             help="KEY=VALUE marking a protected target (repeatable; default "
-            "environment=production).",
+            "SCALEWARDEN_ALERT_PROTECTION_TAG, else environment=production).",
         ),
     ] = None,
 ) -> None:
@@ -40,13 +40,14 @@ def replay(
     import json
 
     from scalewarden.alerts import AlertContext, EventError, classify, read_events
+    from scalewarden.settings import get_settings, parse_protection_tag
 
     tags: list[tuple[str, str]] = []
     for item in protection_tags or ():
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise usage_error(f"--protection-tag wants KEY=VALUE, not {item!r}")
-        tags.append((key.strip(), value.strip()))
+        try:
+            tags.append(parse_protection_tag(item))
+        except ValueError as exc:
+            raise usage_error(f"--protection-tag: {exc}") from None
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -55,7 +56,12 @@ def replay(
         events = read_events(text)
     except EventError as exc:
         raise usage_error(f"{file}: {exc}") from None
-    context = AlertContext(protection_tags=tuple(tags)) if tags else AlertContext()
+    if not tags:
+        try:
+            tags = list(get_settings().alert_protection_tags)
+        except ValueError as exc:  # an invalid SCALEWARDEN_* variable (pydantic's ValidationError)
+            raise usage_error(str(exc)) from None
+    context = AlertContext(protection_tags=tuple(tags))
     alerts = [alert for event in events if (alert := classify(event, context)) is not None]
     if json_output:
         typer.echo(json.dumps([a.to_dict() for a in alerts], indent=2))
