@@ -14,7 +14,7 @@ import boto3
 import pytest
 from alert_samples import ECS_TARGET, aas_event, ec2_event
 
-from scalewarden.alerts import AlertContext, TargetRef, classify
+from scalewarden.alerts import AlertContext, LookupFailed, TargetRef, classify
 from scalewarden.aws.identity import OwnAccount
 from scalewarden.aws.lookups import AlertLookups
 from scalewarden.aws.session import ClientSettings
@@ -311,3 +311,81 @@ def test_a_refused_target_search_names_its_own_operation(
     assert alert.unknowns[0].startswith(
         "protection tag unknown: AccessDenied on DescribeScalableTargets"
     )
+
+
+# --- Hostile names and answers ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        (
+            TargetRef(DEFAULT_ACCOUNT_ID, REGION, "ecs", "service/" + "x" * 1_000_000, "d"),
+            "more characters than AWS allows",
+        ),
+        (
+            TargetRef(DEFAULT_ACCOUNT_ID, REGION, arn="arn:" + "a" * 1_000_000),
+            "more characters than AWS allows",
+        ),
+        (
+            TargetRef(DEFAULT_ACCOUNT_ID, REGION, arn="not-an-arn <!channel>"),
+            "is not a scalable target of the event's own account and region",
+        ),
+        (
+            TargetRef(
+                DEFAULT_ACCOUNT_ID,
+                REGION,
+                arn="arn:aws:application-autoscaling:us-east-1:999999999999:scalable-target/x",
+            ),
+            "is not a scalable target of the event's own account and region",
+        ),
+        (
+            TargetRef(
+                DEFAULT_ACCOUNT_ID,
+                REGION,
+                arn=f"arn:aws:application-autoscaling:eu-west-1:{DEFAULT_ACCOUNT_ID}:"
+                "scalable-target/x",
+            ),
+            "is not a scalable target of the event's own account and region",
+        ),
+    ],
+)
+def test_a_hostile_target_name_is_refused_before_any_cache_or_call(
+    aws_env: str, local_aws: LocalAws, store: Any, target: TargetRef, reason: str
+) -> None:
+    """An event's target name longer than AWS allows would pin up to a mebibyte per cache
+    entry; an ARN of another account or region would read another resource's tags."""
+    fault = local_aws.inject_fault(
+        "application-autoscaling", "ListTagsForResource", "AccessDeniedException", "called"
+    )
+    lookups = _lookups(store)
+    lookups.start_batch()
+    with pytest.raises(LookupFailed, match=reason):
+        lookups.target_tags(target)
+    assert fault.hits == 0
+    assert lookups._answers._items == {} and lookups._gone._items == {}  # nothing kept
+
+
+def test_tags_longer_than_aws_allows_are_dropped_from_a_live_answer(
+    aws_env: str, store: Any
+) -> None:
+    """The local AWS keeps tags AWS would refuse; what a live read returns is bounded."""
+    aas = boto3.client("application-autoscaling", region_name=REGION)
+    aas.register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId=ECS_TARGET["resourceId"],
+        ScalableDimension=ECS_TARGET["scalableDimension"],
+        MinCapacity=2,
+        MaxCapacity=10,
+        Tags={"environment": "production", "k" * 129: "v", "big": "v" * 257, "ok": "x" * 256},
+    )
+    lookups = _lookups(store)
+    lookups.start_batch()
+    target = TargetRef(
+        DEFAULT_ACCOUNT_ID,
+        REGION,
+        "ecs",
+        ECS_TARGET["resourceId"],
+        ECS_TARGET["scalableDimension"],
+    )
+    assert lookups.target_tags(target) == {"environment": "production", "ok": "x" * 256}

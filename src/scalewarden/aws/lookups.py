@@ -62,6 +62,11 @@ FAILURE_TTL = 60.0
 CACHE_SIZE = 2048
 #: Tags read from AWS at most (the API's own limit is 50 per resource).
 MAX_TAGS = 200
+#: AWS's own limits on a tag's key and value; a longer one is not a tag AWS would keep.
+MAX_TAG_KEY, MAX_TAG_VALUE = 128, 256
+#: The longest resource id or ARN AWS accepts for a scalable target (and for naming one in
+#: the API); an event's longer name is refused before it becomes a cache key.
+MAX_TARGET_NAME = 1600
 
 _MISSING = object()
 
@@ -131,6 +136,9 @@ class AlertLookups:
 
     def target_tags(self, target: TargetRef) -> Mapping[str, str] | None:
         """The target's tags: from a stored scan, else read live; ``LookupFailed`` why not."""
+        problem = _target_problem(target)
+        if problem:  # before any cache: a hostile name is neither kept nor sent to AWS
+            raise LookupFailed(problem)
         key = ("tags", target)
         cached = self._answers.get(key)
         if cached is _MISSING:
@@ -259,6 +267,8 @@ class AlertLookups:
             raise failure from None
         with self._lock:
             self._factories[account] = factory
+            while len(self._factories) > CACHE_SIZE:  # an organization's accounts, bounded
+                self._factories.pop(next(iter(self._factories)))
         return factory
 
     def _enter(self, account: str) -> ClientFactory:
@@ -316,7 +326,10 @@ class AlertLookups:
         return {
             k: v
             for k, v in list(tags.items())[:MAX_TAGS]
-            if isinstance(k, str) and isinstance(v, str)
+            if isinstance(k, str)
+            and isinstance(v, str)
+            and len(k) <= MAX_TAG_KEY
+            and len(v) <= MAX_TAG_VALUE
         }
 
     @staticmethod
@@ -333,3 +346,31 @@ class AlertLookups:
             raise
         name = found[0].get("ServiceName") if found else None
         return name[:256] if isinstance(name, str) else None
+
+
+def _target_problem(target: TargetRef) -> str | None:
+    """Why an event's target cannot be looked up, or ``None``: a name longer than AWS allows
+    (it would pin up to a mebibyte per cache entry), or an ARN that is not a scalable target's
+    in the event's own account and region (its tags would be another resource's)."""
+    too_long = (
+        max(len(target.resource_id), len(target.arn)) > MAX_TARGET_NAME
+        or len(target.namespace) > 64
+        or len(target.dimension) > 128
+        or len(target.region) > 32
+    )
+    if too_long:
+        return "the event names the target with more characters than AWS allows"
+    if target.arn:
+        parts = target.arn.split(":", 5)
+        if (
+            len(parts) != 6
+            or parts[0] != "arn"
+            or parts[2] != "application-autoscaling"
+            or parts[3] != target.region
+            or parts[4] != target.account
+        ):
+            return (
+                "the event's target ARN is not a scalable target of the event's own account "
+                "and region"
+            )
+    return None
