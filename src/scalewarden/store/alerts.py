@@ -26,16 +26,15 @@ from scalewarden.store.models import (
 from scalewarden.store.models import AlertDelivery as DeliveryRow
 from scalewarden.store.models import AlertSubscription as SubscriptionRow
 from scalewarden.store.records import AlertDelivery, AlertSubscription
-from scalewarden.store.subscriptions import SubscriptionTable, common_columns, common_fields
+from scalewarden.store.subscriptions import (
+    SubscriptionTable,
+    aware,
+    common_columns,
+    common_fields,
+)
 
 #: Longest error text kept on a delivery or subscription.
 ERROR_LENGTH = 500
-
-
-def _aware(name: str, value: object) -> datetime:
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise ValueError(f"{name} must be a timezone-aware datetime")
-    return value
 
 
 def _subscription(row: SubscriptionRow) -> AlertSubscription:
@@ -113,7 +112,7 @@ class AlertRecords:
             "rule_id": validate.text("rule_id", rule_id, max_length=NAME_LENGTH),
             "severity": validate.severity(severity),
             "state": "posting",
-            "created_at": _aware("now", now),
+            "created_at": aware("now", now),
             "updated_at": now,
         }
         stmt = insert_or_skip(self.engine, DeliveryRow, ["event_key", "channel"])
@@ -144,7 +143,7 @@ class AlertRecords:
         if state not in ALERT_DELIVERY_STATES or state == "posting":
             raise ValueError(f"state {state!r} does not end a delivery")
         text = " ".join(str(error).split())[:ERROR_LENGTH] if error else None
-        now = _aware("now", now)
+        now = aware("now", now)
         ts = validate.optional_text("message_ts", message_ts, max_length=SHORT_LENGTH)
         with self._writes.begin() as session:
             channel = session.scalars(
@@ -176,7 +175,7 @@ class AlertRecords:
         A delivery row is what keeps a retried event from posting again; EventBridge gives
         up on an event after at most 24 hours, so rows older than that only take space.
         """
-        before = _aware("before", before)
+        before = aware("before", before)
         with self._writes.begin() as session:
             result = session.execute(delete(DeliveryRow).where(DeliveryRow.created_at < before))
             return int(getattr(result, "rowcount", 0) or 0)
