@@ -29,7 +29,7 @@ from scalewarden.knowledge.devset import by_set, load_labelled, load_off_topic  
 from scalewarden.settings import DEFAULT_KNOWLEDGE_DIR  # noqa: E402
 
 DEVSET = ROOT / "bench" / "devset"
-TUNING_SETS = ("development", "practice", "practice 2")
+TUNING_SETS = ("development", "practice", "practice 2", "practice 3")
 HEADING = "## Retrieval: the lexical ranker's parameters"
 
 SETTINGS: list[tuple[str, dict[str, Any]]] = [

@@ -237,7 +237,15 @@ def cold_ask(runs: int, cache_dir: Path) -> list[float]:
 
 #: Spelled out rather than taken from ``LABELLED_SETS``: ``--before`` runs this script on an
 #: earlier tree, whose loader may know fewer sets (their figures are then empty, not missing).
-QUALITY_SETS = ("development", "practice", "practice 2", "held-out", "held-out 2", "held-out 3")
+QUALITY_SETS = (
+    "development",
+    "practice",
+    "practice 2",
+    "practice 3",
+    "held-out",
+    "held-out 2",
+    "held-out 3",
+)
 
 
 def quality(root: Path) -> dict[str, object]:

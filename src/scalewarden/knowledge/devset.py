@@ -34,11 +34,15 @@ PRACTICE_FILE = "practice.yaml"
 #: A second practice set, written in Slack shorthand from the AWS pages and the coverage list,
 #: committed before it was tuned on; a tuning set from then on, reported apart from the first.
 PRACTICE_2_FILE = "practice2.yaml"
+#: A third practice set written the same way, with near-miss phrasings (section pairs either of
+#: which sounds right, role names, named facts); committed before the changes it measures.
+PRACTICE_3_FILE = "practice3.yaml"
 #: The labelled sets, in report order. Every other labelled file is part of ``development``.
 LABELLED_SETS: tuple[str, ...] = (
     "development",
     "practice",
     "practice 2",
+    "practice 3",
     "held-out",
     "held-out 2",
     "held-out 3",
@@ -49,6 +53,7 @@ _SET_OF_FILE = {
     HELD_OUT_3_FILE: "held-out 3",
     PRACTICE_FILE: "practice",
     PRACTICE_2_FILE: "practice 2",
+    PRACTICE_3_FILE: "practice 3",
 }
 
 
