@@ -42,7 +42,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from scalewarden.knowledge.corpus import Corpus, LoadProblem, Section
-from scalewarden.knowledge.intent import heading_intent, question_intent
+from scalewarden.knowledge.intent import (
+    heading_facts,
+    heading_intent,
+    question_facts,
+    question_intent,
+)
 from scalewarden.knowledge.synonyms import SYNONYMS, expand, spans
 from scalewarden.knowledge.text import (
     STOP_WORDS,
@@ -101,6 +106,11 @@ IDENTIFIER_CAP = 0.6
 #: (what someone needs, or what a role is allowed; :mod:`.intent`) has its score multiplied
 #: by ``1 + INTENT_WEIGHT``.
 INTENT_WEIGHT = 0.3
+
+#: Named facts: a section whose heading promises a fact the question asks for by name (a
+#: role's name, an ARN, a trust principal, what deletion does, the endpoint service name;
+#: :func:`.intent.question_facts`) has its score multiplied by ``1 + FACT_WEIGHT``.
+FACT_WEIGHT = 0.5
 
 #: A corrected word is probably, not certainly, what the user meant.
 CORRECTION_WEIGHT = 0.8
@@ -223,6 +233,7 @@ class SearchIndex:
         #: (section, terms its heading keeps, terms it excludes) of contrasting headings
         self._contrasts: list[tuple[int, frozenset[str], frozenset[str]]] | None = None
         self._intents: list[str | None] | None = None
+        self._facts: list[frozenset[str]] | None = None
 
     # ------------------------------------------------------------------ building
 
@@ -481,6 +492,13 @@ class SearchIndex:
         same = np.asarray([i == intent for i in self._intents], dtype=np.float32)
         return 1.0 + INTENT_WEIGHT * same
 
+    def fact_factors(self, facts: frozenset[str]) -> NDArray[np.float32]:
+        """Per-section named-fact factor (see :data:`FACT_WEIGHT`)."""
+        if self._facts is None:
+            self._facts = [frozenset(heading_facts(s.heading)) for s in self.sections]
+        same = np.asarray([bool(f & facts) for f in self._facts], dtype=np.float32)
+        return 1.0 + FACT_WEIGHT * same
+
     def contains(self, term: str, section: int, fields: Sequence[str] = FIELDS) -> bool:
         """Whether ``section`` contains the stemmed ``term`` in any of ``fields``.
 
@@ -528,6 +546,9 @@ class SearchIndex:
         intent = question_intent(question)
         if intent is not None and INTENT_WEIGHT:
             scores = scores * self.intent_factors(intent)
+        facts = question_facts(question)
+        if facts and FACT_WEIGHT:
+            scores = scores * self.fact_factors(frozenset(facts))
         if COORDINATION and total > 0:
             scores = scores * (matched / total) ** COORDINATION
         k = min(top, len(scores))

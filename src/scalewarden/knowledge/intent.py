@@ -19,7 +19,9 @@ from scalewarden.knowledge.text import words
 
 Intent = Literal["needs", "grants"]
 
-_PERMISSION = frozenset({"perm", "perms", "permission", "permissions", "privileges", "access"})
+_PERMISSION = frozenset(
+    {"perm", "perms", "permission", "permissions", "privileges", "access", "iam"}
+)
 _NEED = frozenset({"need", "needs", "needed", "require", "required", "requires", "minimum"})
 _ROLE = frozenset({"role", "roles", "slr", "slrs"})
 _GRANT = frozenset(
@@ -54,3 +56,61 @@ def heading_intent(heading: str) -> Intent | None:
     if seen & {"allow", "allows", "grant", "grants"} and seen & {"managed", "role", "roles"}:
         return "grants"
     return None
+
+
+#: The named facts a question can ask for by name, and a section heading can promise.
+Fact = Literal["role-name", "arn", "principal", "deletion", "service-name"]
+
+_NAME = frozenset({"name", "named", "names", "called"})
+_ARN = frozenset({"arn", "arns"})
+_TRUST = frozenset({"principal", "principals", "trust", "trusts", "trusted"})
+_DELETE = frozenset({"delete", "deleted", "deletes", "deleting", "deletion", "removed"})
+_NAMESPACE = frozenset({"namespace", "namespaces"})
+_LINKED = frozenset({"slr", "slrs", "linked"})
+
+
+def question_facts(question: str) -> frozenset[Fact]:
+    """The named facts a question asks for ("slr name for ecs", "arn of the lambda slr",
+    "what happens if someone deletes the role", "the endpoint service name").
+
+    Each fact has one section that gives it for every service, and a service's own page that
+    also mentions it: the service's words favour its page, so the fact's name must count.
+    A role's name is the fact only when the question asks for nothing else about the role (a
+    question for "role name and principal" wants the service's page, which gives both).
+    """
+    typed = words(question)
+    seen = frozenset(typed)
+    facts: set[Fact] = set()
+    role = bool(seen & _ROLE) or any(w.startswith("awsservicerolefor") for w in seen)
+    # a service-linked role, not any role: EMR's scaling role is a service role of yours
+    linked = bool(seen & _LINKED) or any(w.startswith("awsservicerolefor") for w in seen)
+    if seen & _ARN:
+        facts.add("arn")
+    if linked and seen & _TRUST:
+        facts.add("principal")
+    if role and seen & _DELETE:
+        facts.add("deletion")
+    if role and seen & _NAME and not facts:
+        facts.add("role-name")
+    if ("service", "name") in pairwise(typed) or {"com", "amazonaws"} <= seen:
+        facts.add("service-name")
+    return frozenset(facts)
+
+
+def heading_facts(heading: str) -> frozenset[Fact]:
+    """The named facts a section's heading promises (see :func:`question_facts`)."""
+    typed = words(heading)
+    seen = frozenset(typed)
+    facts: set[Fact] = set()
+    role = bool(seen & _ROLE)
+    if seen & _ARN:
+        facts.add("arn")
+    if seen & _TRUST and role:
+        facts.add("principal")
+    if role and seen & _DELETE and not seen & {"alarm", "alarms"}:
+        facts.add("deletion")
+    if role and seen & (_NAME | _NAMESPACE):
+        facts.add("role-name")
+    if ("service", "name") in pairwise(typed):
+        facts.add("service-name")
+    return frozenset(facts)
