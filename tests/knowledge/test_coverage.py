@@ -226,8 +226,8 @@ def test_a_check_title_is_answered_by_its_why_and_fix_section(check: Check) -> N
 NAMED_FACTS = [
     (
         "name of the DynamoDB service-linked role",
-        "service-integrations",
-        "Amazon DynamoDB (dynamodb)",
+        "service-linked-roles",
+        "Which service-linked role does each service namespace use?",
         "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
     ),
     (
@@ -252,7 +252,7 @@ NAMED_FACTS = [
         "which slr does the kafka namespace use",
         "service-linked-roles",
         "Which service-linked role does each service namespace use?",
-        "`_KafkaCluster`",
+        "`AWSServiceRoleForApplicationAutoScaling_KafkaCluster`",
     ),
 ]
 

@@ -1,11 +1,17 @@
-"""The question-intent cue: what a person needs versus what a role is allowed."""
+"""The question-intent cues: what a person needs versus what a role is allowed, and the named
+fact a question asks for (a role's name, an ARN, a trust principal, deletion, a service name)."""
 
 from __future__ import annotations
 
 import pytest
 
 from scalewarden.knowledge.answer import Engine
-from scalewarden.knowledge.intent import heading_intent, question_intent
+from scalewarden.knowledge.intent import (
+    heading_facts,
+    heading_intent,
+    question_facts,
+    question_intent,
+)
 
 
 @pytest.mark.parametrize(
@@ -19,6 +25,7 @@ from scalewarden.knowledge.intent import heading_intent, question_intent
         # no permissions asked about, or nothing says which kind
         ("what does the ecs slr do", None),
         ("who can see the scaling permissions", None),
+        ("what iam does my user need to set up ecs scaling", "needs"),
     ],
 )
 def test_question_intent(question: str, intent: str | None) -> None:
@@ -72,3 +79,90 @@ def test_without_the_intent_cue_another_section_comes_first(
     """The case the cue exists for (if this starts passing, the cue may be unneeded)."""
     monkeypatch.setattr("scalewarden.knowledge.index.INTENT_WEIGHT", 0.0)
     assert shipped.answer(question).results[0].section != section
+
+
+@pytest.mark.parametrize(
+    ("question", "facts"),
+    [
+        ("slr name for comprehend", {"role-name"}),
+        ("what is the role called that aas uses for spot fleet", {"role-name"}),
+        ("arn of the neptune slr", {"arn"}),
+        ("which principal does the lambda slr trust", {"principal"}),
+        ("someone deleted AWSServiceRoleForApplicationAutoScaling_ECSService", {"deletion"}),
+        ("endpoint service name for the vpce", {"service-name"}),
+        # a name asked for together with another fact wants the service's own page
+        ("dynamodb role name and principal", set()),
+        # EMR's scaling role is a service role of the customer's, not a service-linked one
+        ("EMR_AutoScaling_DefaultRole trust policy principals", set()),
+        ("what does the ecs slr do", set()),
+    ],
+)
+def test_question_facts(question: str, facts: set[str]) -> None:
+    assert question_facts(question) == facts
+
+
+@pytest.mark.parametrize(
+    ("heading", "facts"),
+    [
+        ("Which service-linked role does each service namespace use?", {"role-name"}),
+        ("What is the ARN of an Application Auto Scaling service-linked role?", {"arn"}),
+        ("How do I delete a service-linked role, and what happens if someone does?", {"deletion"}),
+        (
+            "What is the VPC endpoint service name, and how do I create the endpoint?",
+            {"service-name"},
+        ),
+        # the roles' alarm permissions are not about deleting the role
+        (
+            "Can the Application Auto Scaling service-linked roles delete any CloudWatch alarm?",
+            set(),
+        ),
+        ("Amazon Lambda (lambda)", set()),
+    ],
+)
+def test_heading_facts(heading: str, facts: set[str]) -> None:
+    assert heading_facts(heading) == facts
+
+
+#: Questions naming a service and the fact they want: the service's words favour its own
+#: integration page, which mentions the fact in passing; only the named-fact cue lifts the
+#: section that gives the fact for every service.
+BY_FACT = [
+    (
+        "what is the role name of the sagemaker slr",
+        "Which service-linked role does each service namespace use?",
+    ),
+    (
+        "name of the role aas uses for comprehend",
+        "Which service-linked role does each service namespace use?",
+    ),
+    (
+        "arn of the neptune slr",
+        "What is the ARN of an Application Auto Scaling service-linked role?",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "section"), BY_FACT)
+def test_the_section_giving_the_named_fact_comes_first(
+    shipped: Engine, question: str, section: str
+) -> None:
+    assert shipped.answer(question).results[0].section == section
+
+
+@pytest.mark.parametrize(("question", "section"), BY_FACT)
+def test_without_the_named_fact_cue_the_service_page_comes_first(
+    shipped: Engine, question: str, section: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The case the cue exists for (if this starts passing, the cue may be unneeded)."""
+    monkeypatch.setattr("scalewarden.knowledge.index.FACT_WEIGHT", 0.0)
+    assert shipped.answer(question).results[0].article_id == "service-integrations"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["delete my iam user name", "what is my account name", "rotate the rds master password"],
+)
+def test_fact_words_do_not_make_an_off_topic_question_answerable(
+    shipped: Engine, question: str
+) -> None:
+    assert not shipped.answer(question).answered

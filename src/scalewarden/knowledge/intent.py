@@ -90,7 +90,7 @@ def question_facts(question: str) -> frozenset[Fact]:
         facts.add("principal")
     if role and seen & _DELETE:
         facts.add("deletion")
-    if role and seen & _NAME and not facts:
+    if role and seen & _NAME and not facts and not seen & (_TRUST | _ARN):
         facts.add("role-name")
     if ("service", "name") in pairwise(typed) or {"com", "amazonaws"} <= seen:
         facts.add("service-name")
