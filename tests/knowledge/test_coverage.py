@@ -297,7 +297,30 @@ EVERYDAY_WORDS = [
         "resilience",
         "How long does Application Auto Scaling keep scaling activity history?",
     ),
+    # IAM's word for an API call is an action; read-only access means the Describe calls
+    (
+        "which api calls can i scope by resource in iam",
+        "iam-how-aas-works-with-iam",
+        "Which actions support resource-level permissions and aws:ResourceTag?",
+    ),
+    (
+        "read only iam policy for the autoscaling team",
+        "iam-policy-examples",
+        "Policy example: read-only access to Application Auto Scaling",
+    ),
 ]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "read only replica for rds postgres",
+        "make an s3 bucket read only",
+        "rate limit on our api calls to stripe",
+    ],
+)
+def test_the_everyday_words_do_not_make_an_off_topic_question_answerable(question: str) -> None:
+    assert not engine().answer(question, 3).answered
 
 
 @pytest.mark.parametrize(

@@ -80,6 +80,11 @@ SYNONYMS: dict[str, str] = {
     "resource id": "resourceid",
     "resource ids": "resourceid",
     "least priv": "least privilege",
+    # IAM names an API call an action; reading without changing anything means Describe calls
+    "api calls": "api calls actions",
+    "api call": "api call action",
+    "read only": "read only readonly describe",
+    "readonly": "read only readonly describe",
     "logged in": "signed in",
     "log in": "sign in",
     "login": "sign in",
