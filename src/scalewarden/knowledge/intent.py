@@ -59,7 +59,7 @@ def heading_intent(heading: str) -> Intent | None:
 
 
 #: The named facts a question can ask for by name, and a section heading can promise.
-Fact = Literal["role-name", "arn", "principal", "deletion", "service-name"]
+Fact = Literal["role-name", "arn", "principal", "deletion", "service-name", "attachment"]
 
 _NAME = frozenset({"name", "named", "names", "called"})
 _ARN = frozenset({"arn", "arns"})
@@ -67,6 +67,7 @@ _TRUST = frozenset({"principal", "principals", "trust", "trusts", "trusted"})
 _DELETE = frozenset({"delete", "deleted", "deletes", "deleting", "deletion", "removed"})
 _NAMESPACE = frozenset({"namespace", "namespaces"})
 _LINKED = frozenset({"slr", "slrs", "linked"})
+_ATTACH = frozenset({"attach", "attaching", "attached", "attachable"})
 
 
 def question_facts(question: str) -> frozenset[Fact]:
@@ -94,6 +95,8 @@ def question_facts(question: str) -> frozenset[Fact]:
         facts.add("role-name")
     if ("service", "name") in pairwise(typed) or {"com", "amazonaws"} <= seen:
         facts.add("service-name")
+    if seen & _ATTACH:
+        facts.add("attachment")
     return frozenset(facts)
 
 
@@ -113,4 +116,6 @@ def heading_facts(heading: str) -> frozenset[Fact]:
         facts.add("role-name")
     if ("service", "name") in pairwise(typed):
         facts.add("service-name")
+    if seen & _ATTACH:
+        facts.add("attachment")
     return frozenset(facts)
