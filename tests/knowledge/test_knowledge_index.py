@@ -313,8 +313,10 @@ def test_an_identifier_picks_the_topic_and_the_other_words_pick_the_section(
 def test_without_the_identifier_cap_the_name_outvotes_the_question(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The case the cap exists for: uncapped, the section that repeats the name wins."""
+    """The case the cap exists for: uncapped, the section that repeats the name wins (with the
+    named-fact cue off, which would lift the "Can I attach" heading on its own)."""
     monkeypatch.setattr("scalewarden.knowledge.index.IDENTIFIER_CAP", 1.0)
+    monkeypatch.setattr("scalewarden.knowledge.index.FACT_WEIGHT", 0.0)
     index = SearchIndex.build(_identifier_corpus())
     _, hits = index.search("can i attach AWSApplicationAutoscalingECSServicePolicy to a user", 2)
     assert index.sections[hits[0].index].heading.startswith("What does the ECS")

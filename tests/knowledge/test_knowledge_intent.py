@@ -90,6 +90,7 @@ def test_without_the_intent_cue_another_section_comes_first(
         ("which principal does the lambda slr trust", {"principal"}),
         ("someone deleted AWSServiceRoleForApplicationAutoScaling_ECSService", {"deletion"}),
         ("endpoint service name for the vpce", {"service-name"}),
+        ("can i attach the ecs scaling policy to my ci role", {"attachment"}),
         # a name asked for together with another fact wants the service's own page
         ("dynamodb role name and principal", set()),
         # EMR's scaling role is a service role of the customer's, not a service-linked one
@@ -116,6 +117,10 @@ def test_question_facts(question: str, facts: set[str]) -> None:
             "Can the Application Auto Scaling service-linked roles delete any CloudWatch alarm?",
             set(),
         ),
+        (
+            "Can I attach the Application Auto Scaling managed policies to my users or roles?",
+            {"attachment"},
+        ),
         ("Amazon Lambda (lambda)", set()),
     ],
 )
@@ -140,6 +145,24 @@ BY_FACT = [
         "What is the ARN of an Application Auto Scaling service-linked role?",
     ),
 ]
+
+#: A managed policy named in full picks its own section; "attach" asks the other question.
+ATTACH = (
+    "can i attach AWSApplicationAutoscalingLambdaConcurrencyPolicy to my ci user",
+    "Can I attach the Application Auto Scaling managed policies to my users or roles?",
+)
+
+
+def test_asking_to_attach_a_named_managed_policy_finds_whether_you_may(shipped: Engine) -> None:
+    assert shipped.answer(ATTACH[0]).results[0].section == ATTACH[1]
+
+
+def test_without_the_named_fact_cue_the_policys_own_section_comes_first(
+    shipped: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("scalewarden.knowledge.index.FACT_WEIGHT", 0.0)
+    first = shipped.answer(ATTACH[0]).results[0].section
+    assert first.startswith("What does the Lambda managed policy")
 
 
 @pytest.mark.parametrize(("question", "section"), BY_FACT)
