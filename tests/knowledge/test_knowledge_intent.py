@@ -54,6 +54,11 @@ def test_heading_intent(heading: str, intent: str | None) -> None:
 #: permissions section; only the intent cue tells which section answers.
 BY_INTENT = [
     (
+        "perms to register a kafka cluster's broker storage",
+        "Which target service permissions do ECS, Lambda, SageMaker, MSK and the other "
+        "services need?",
+    ),
+    (
         "which sagemaker perms does my deploy user need to set up variant scaling",
         "Which target service permissions do ECS, Lambda, SageMaker, MSK and the other "
         "services need?",
