@@ -1,7 +1,8 @@
 """Sweep of the lexical ranker's parameters on the tuning sets only.
 
 Run ``python bench/lexical_sweep.py``. For each setting (field weights, BM25 ``k1`` and ``b``,
-the coordination exponent, the heading phrase weight, the identifier cap, the intent weight) it
+the coordination exponent, the heading phrase weight, the identifier cap, the intent and
+named-fact weights) it
 rebuilds the index and prints top-1 and wrongly declined on the development and practice sets,
 and the off-topic questions of the tuning half that were declined. The held-out sets are never
 read here: this is the evidence a parameter change may be chosen on, and
@@ -62,7 +63,8 @@ SETTINGS: list[tuple[str, dict[str, Any]]] = [
     *((f"contrast weight {c}", {"CONTRAST_WEIGHT": c}) for c in (0.0, 0.15, 0.5)),
     *((f"everyday words' coverage share {e}", {"COMMON_WORD_COVERAGE": e}) for e in (1.0, 0.25)),
     *((f"identifier cap {c}", {"IDENTIFIER_CAP": c}) for c in (1.0, 0.5, 0.7)),
-    *((f"intent weight {w}", {"INTENT_WEIGHT": w}) for w in (0.0, 0.2, 0.5)),
+    *((f"intent weight {w}", {"INTENT_WEIGHT": w}) for w in (0.0, 0.3, 0.5, 0.9)),
+    *((f"fact weight {w}", {"FACT_WEIGHT": w}) for w in (0.0, 0.3, 0.7, 1.0)),
 ]
 
 
@@ -83,7 +85,7 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
     corpus = load_corpus(DEFAULT_KNOWLEDGE_DIR)
-    sets = by_set(load_labelled(DEVSET))
+    sets = by_set(load_labelled(DEVSET, TUNING_SETS))  # held-out files are never opened
     off = [o for o in load_off_topic(DEVSET) if o.split == "tuning"]
     lines = [
         HEADING,

@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 
 from scalewarden.knowledge.devset import (
+    HELD_OUT_2_FILE,
     HELD_OUT_3_FILE,
     HELD_OUT_FILE,
     LABELLED_SETS,
     OFF_TOPIC_FILE,
     PRACTICE_2_FILE,
+    PRACTICE_3_FILE,
     PRACTICE_FILE,
     DevsetError,
     LabelledQuestion,
@@ -93,13 +95,26 @@ def test_held_out_and_practice_files_are_set_apart_from_the_development_set(
     write(tmp_path, HELD_OUT_FILE, LABELLED.replace("perms for the slr", "slr perms?"))
     write(tmp_path, PRACTICE_FILE, LABELLED.replace("perms for the slr", "what perms, slr"))
     write(tmp_path, PRACTICE_2_FILE, LABELLED.replace("perms for the slr", "slr perms pls"))
+    write(tmp_path, PRACTICE_3_FILE, LABELLED.replace("perms for the slr", "slr name 4 ecs"))
     write(tmp_path, OFF_TOPIC_FILE, OFF_TOPIC)
     groups = by_set(load_labelled(tmp_path))
     assert list(groups) == list(LABELLED_SETS)
     assert [q.q for q in groups["development"]] == ["perms for the slr", "tls version"]
     assert [q.q for q in groups["practice"]] == ["what perms, slr"]
     assert [q.q for q in groups["practice 2"]] == ["slr perms pls"]
+    assert [q.q for q in groups["practice 3"]] == ["slr name 4 ecs"]
     assert [q.q for q in groups["held-out"]] == ["slr perms?"]
+
+
+def test_a_tuning_tool_never_opens_a_held_out_file(tmp_path: Path) -> None:
+    write(tmp_path, "iam.yaml", LABELLED)
+    write(tmp_path, PRACTICE_3_FILE, LABELLED.replace("perms for the slr", "slr name 4 ecs"))
+    write(tmp_path, HELD_OUT_FILE, "- q: [this file is not even valid")
+    write(tmp_path, HELD_OUT_2_FILE, "- q: [nor this one")
+    with pytest.raises(DevsetError):
+        load_labelled(tmp_path)
+    tuning = load_labelled(tmp_path, ("development", "practice 3"))
+    assert [q.q for q in tuning] == ["perms for the slr", "slr name 4 ecs"]
 
 
 def test_every_set_is_present_even_when_empty() -> None:

@@ -13,6 +13,7 @@ the entry, never a ``KeyError`` deep inside a benchmark.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,11 +102,17 @@ def _text(path: Path, number: int, item: dict[str, Any], key: str) -> str:
     return value
 
 
-def load_labelled(folder: Path) -> list[LabelledQuestion]:
-    """Every labelled question of the folder's ``*.yaml`` files (the off-topic file aside)."""
+def load_labelled(folder: Path, sets: Collection[str] | None = None) -> list[LabelledQuestion]:
+    """Every labelled question of the folder's ``*.yaml`` files (the off-topic file aside).
+
+    With ``sets``, only the files of those sets (:func:`set_of`) are opened at all: a tuning
+    tool then cannot read a held-out file, not even by accident.
+    """
     questions: list[LabelledQuestion] = []
     for path in sorted(folder.glob("*.yaml")):
         if path.name == OFF_TOPIC_FILE:
+            continue
+        if sets is not None and set_of(path.name) not in sets:
             continue
         for number, item in enumerate(_entries(path), start=1):
             questions.append(
