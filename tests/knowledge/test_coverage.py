@@ -333,3 +333,41 @@ def test_everyday_words_find_the_section_that_uses_the_aws_word(
     assert answer.answered, question
     first = answer.results[0]
     assert (first.article_id, first.section) == (article, section)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="'WorkSpaces Applications' (AppStream 2.0's new name, namespace appstream) finds "
+    "the WorkSpaces pools section (namespace workspaces): the confusion the alias was for",
+)
+@pytest.mark.parametrize(
+    "question",
+    [
+        "workspaces applications namespace",
+        "what namespace does WorkSpaces Applications use",
+        "workspaces applications fleet autoscaling",
+    ],
+)
+def test_workspaces_applications_is_answered_as_appstream(question: str) -> None:
+    answer = engine().answer(question, 3)
+    assert answer.answered
+    assert answer.results[0].section_id == "service-integrations#amazon-appstream-2-0-appstream"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the typo corrector rewrites AWS product names (opensearch -> open search, "
+    "memorydb -> memory, documentdb -> document) and the rewritten words find another topic",
+)
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can aas scale opensearch",
+        "memorydb autoscaling",
+        "scale documentdb replicas",
+    ],
+)
+def test_aws_products_aas_does_not_scale_are_declined(question: str) -> None:
+    """None of these services is an AAS namespace; an answer about open security groups,
+    memory metrics or Aurora replicas is a wrong answer where a decline is right."""
+    assert not engine().answer(question, 3).answered
