@@ -47,16 +47,36 @@ KEEP_ALIVE_SECONDS = 5
 
 
 class _RequestDeadline:
-    """The deadline shared by both protocols: armed when the connection opens and again when
-    a response ends, disarmed once the request is complete; when it fires first, the
-    connection is closed (the app sees a disconnect if it was reading the body, and nothing
-    else waits)."""
+    """The deadline shared by both protocols, in one place: armed when the connection opens
+    and again when a response ends, disarmed once a read completes the request; when it fires
+    first, the connection is closed (the app sees a disconnect if it was reading the body, and
+    nothing else waits). Each protocol says only what "the request is complete" means for its
+    parser (``_request_complete``); the mixin sits before uvicorn's protocol in the MRO, so its
+    ``super()`` calls reach uvicorn's."""
 
     request_deadline: float = 10.0
     _deadline: asyncio.TimerHandle | None = None
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
     client: tuple[str, int] | None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)  # type: ignore[misc]
+        if self._request_complete():
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()  # type: ignore[misc]
+        if not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def _arm(self) -> None:
         self._disarm()
@@ -68,6 +88,7 @@ class _RequestDeadline:
             self._deadline = None
 
     def _request_complete(self) -> bool:
+        """Whether a request has fully arrived that has not been answered yet."""
         raise NotImplementedError
 
     def _expired(self) -> None:
@@ -86,26 +107,9 @@ class DeadlineProtocol(_RequestDeadline, H11Protocol):
     """uvicorn's h11 protocol with a deadline for each request on the connection (h11 bounds
     an incomplete header block itself: ``h11_max_incomplete_event_size``)."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm()
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if self._request_complete():
-            self._disarm()
-
     def _request_complete(self) -> bool:
+        # h11 starts the next cycle (IDLE) when a response ends, so this is per request.
         return self.conn.their_state in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
-            self._arm()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
 
 
 class LimitedHttpToolsProtocol(_RequestDeadline, HttpToolsProtocol):
@@ -117,13 +121,12 @@ class LimitedHttpToolsProtocol(_RequestDeadline, HttpToolsProtocol):
 
     _header_bytes = 0
     _in_headers = True
-    _complete = False
+    #: Requests fully received and responses fully sent on this connection: a request is
+    #: complete while more have arrived than were answered (pipelined ones included).
+    _requests_received = 0
+    _responses_sent = 0
     #: A header block or a request ended during the current read.
     _boundary = False
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm()
 
     def data_received(self, data: bytes) -> None:
         counting, self._boundary = self._in_headers, False
@@ -137,32 +140,23 @@ class LimitedHttpToolsProtocol(_RequestDeadline, HttpToolsProtocol):
                 self._disarm()
                 self.send_400_response("Request header fields too large.")
 
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._complete = False
-
     def on_headers_complete(self) -> None:
         self._in_headers, self._boundary = False, True
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
-        self._complete, self._boundary = True, True
-        self._disarm()
+        self._requests_received += 1
+        self._boundary = True
         # Whatever arrives next is the next request's header block (keep-alive, pipelining).
         self._in_headers, self._header_bytes = True, 0
         super().on_message_complete()
 
-    def _request_complete(self) -> bool:
-        return self._complete
-
     def on_response_complete(self) -> None:
+        self._responses_sent += 1
         super().on_response_complete()
-        if not self.transport.is_closing():
-            self._arm()
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
+    def _request_complete(self) -> bool:
+        return self._requests_received > self._responses_sent
 
 
 #: The HTTP implementations the service can run on, with the limits above.

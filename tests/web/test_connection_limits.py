@@ -226,3 +226,24 @@ async def test_a_large_body_after_small_headers_reaches_the_app(
             response = await client.post(f"http://{base}/healthz", content=b"[" * 200_000)
             assert response.status_code == 405, response.text[:80]
         assert (await client.get(f"http://{base}/healthz")).status_code == 200
+
+
+async def test_a_connection_that_sends_only_line_breaks_after_a_response_is_closed(
+    make_settings: Callable[..., Any], store: Any, http: str
+) -> None:
+    """Bytes between requests that start no request (the line breaks HTTP lets a client send
+    before a request) stop the keep-alive timer; the next request's deadline must still close
+    the connection, or one CRLF holds it open for ever."""
+    async with serving(make_settings, store, http) as base:
+        host, port = base.split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        await writer.drain()
+        async with asyncio.timeout(CLOSED_WITHIN):
+            head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200")
+        writer.write(b"\r\n")
+        await writer.drain()
+        rest = await _closed_by_server(reader)
+        assert b"HTTP/1.1 200" not in rest
+        writer.close()
