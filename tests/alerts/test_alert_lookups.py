@@ -164,25 +164,30 @@ def test_an_untagged_target_is_not_raised_and_nothing_is_unknown(aws_env: str, s
     assert alert.severity is Severity.LOW and alert.unknowns == ()
 
 
-def test_access_denied_on_list_tags_still_alerts_and_says_why(
-    aws_env: str, store: Any, local_aws: LocalAws
+@pytest.mark.parametrize(
+    ("operation", "code", "category"),
+    [
+        ("ListTagsForResource", "AccessDeniedException", "AccessDenied"),
+        ("DescribeScalableTargets", "ThrottlingException", "Throttled"),
+    ],
+)
+def test_an_account_that_refuses_still_alerts_says_why_and_is_not_asked_again(
+    aws_env: str, store: Any, local_aws: LocalAws, operation: str, code: str, category: str
 ) -> None:
     _register_protected_target()
-    fault = local_aws.inject_fault(
-        "application-autoscaling", "ListTagsForResource", "AccessDeniedException", "<!channel> no"
-    )
+    fault = local_aws.inject_fault("application-autoscaling", operation, code, "<!channel> no")
     lookups = _lookups(store)
     alert = classify(_policy_deleted(), _context(lookups))
     assert alert is not None and alert.severity is Severity.LOW
     (unknown,) = alert.unknowns
-    assert unknown.startswith("protection tag unknown: AccessDenied on ListTagsForResource")
-    # Another target of the account within a minute: the failure is remembered, AWS is not
-    # asked again (no storm), and the alert still says why.
+    assert unknown.startswith(f"protection tag unknown: {category} on {operation}")
+    # Another target of the account within a minute: the failure is about the account, so
+    # it is remembered, AWS is not asked again (no storm), and the alert still says why.
     other = _in_region(
         aas_event("DeleteScalingPolicy", {**ECS_TARGET, "resourceId": "service/prod/other"})
     )
     again = classify(other, _context(lookups))
-    assert again is not None and "AccessDenied" in again.unknowns[0]
+    assert again is not None and category in again.unknowns[0]
     assert fault.hits == 1
 
 
@@ -363,7 +368,7 @@ def test_a_hostile_target_name_is_refused_before_any_cache_or_call(
     with pytest.raises(LookupFailed, match=reason):
         lookups.target_tags(target)
     assert fault.hits == 0
-    assert lookups._answers._items == {} and lookups._gone._items == {}  # nothing kept
+    assert lookups._answers._items == {} and lookups._resource_failures._items == {}  # nothing kept
 
 
 def test_tags_longer_than_aws_allows_are_dropped_from_a_live_answer(
@@ -389,3 +394,34 @@ def test_tags_longer_than_aws_allows_are_dropped_from_a_live_answer(
         ECS_TARGET["scalableDimension"],
     )
     assert lookups.target_tags(target) == {"environment": "production", "ok": "x" * 256}
+
+
+# --- What a failure is about -----------------------------------------------------------------
+
+
+def test_a_malformed_target_name_does_not_block_the_accounts_genuine_tag_reads(
+    aws_env: str, store: Any, local_aws: LocalAws
+) -> None:
+    """AWS refusing one event's target name (a validation error) is about that target: it is
+    remembered for that target only, and a genuine target of the same account, region and
+    operation is still read within the minute."""
+    _register_protected_target()
+    lookups = _lookups(store)
+    malformed = _in_region(
+        aas_event(
+            "DeleteScalingPolicy",
+            {**ECS_TARGET, "scalableDimension": "ecs:service:NotADimension", "policyName": "x"},
+        )
+    )
+    first = classify(malformed, _context(lookups))
+    assert first is not None
+    (unknown,) = first.unknowns
+    assert unknown.startswith("protection tag unknown: ValidationException on Describe")
+    before = local_aws.request_count
+    again = classify(malformed, _context(lookups))  # the same target: remembered, not re-read
+    assert again is not None and again.unknowns == first.unknowns
+    assert local_aws.request_count == before
+    genuine = classify(_policy_deleted(), _context(lookups))
+    assert genuine is not None
+    assert genuine.unknowns == ()
+    assert genuine.severity is Severity.MEDIUM  # the protection tag was read live

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnec
 from botocore.stub import Stubber
 
 from scalewarden.aws.collector import CollectorOptions, collect_accounts
-from scalewarden.aws.errors import describe_error
+from scalewarden.aws.errors import about_the_account, describe_error
 from scalewarden.aws.inventory import Source
 from scalewarden.aws.session import ClientFactory, ClientSettings, make_config, make_session
 from scalewarden.checks.model import Status
@@ -326,3 +326,34 @@ def test_a_collector_bug_costs_coverage_not_the_scan(
     }
     assert statuses["target_without_scaling_policy"] == {Status.ERROR}
     assert any("internal collector error" in c["reason"] for c in report.coverage)
+
+
+def _client_error(code: str, status: int = 400) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        "Op",
+    )
+
+
+@pytest.mark.parametrize(
+    ("exc", "wide"),
+    [
+        (_client_error("AccessDeniedException", 403), True),
+        (_client_error("ThrottlingException"), True),
+        (_client_error("ExpiredToken", 403), True),
+        (_client_error("InternalFailure", 500), True),
+        (EndpointConnectionError(endpoint_url="https://x"), True),
+        (ConnectTimeoutError(endpoint_url="https://x"), True),
+        (_client_error("ValidationException"), False),
+        (_client_error("ObjectNotFoundException"), False),
+        (_client_error("InvalidVpcEndpointId.Malformed"), False),
+        (ValueError("a parameter botocore refused"), False),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, Exception) else str(v),
+)
+def test_failures_about_the_account_are_told_from_failures_about_one_resource(
+    exc: BaseException, wide: bool
+) -> None:
+    """What a caller may remember for a whole account and region, and what only for the one
+    resource a call named (a hostile name must not block genuine calls)."""
+    assert about_the_account(exc) is wide

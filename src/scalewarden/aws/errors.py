@@ -100,6 +100,46 @@ def describe_credential_error(exc: BaseException) -> str | None:
     )
 
 
+def about_the_account(exc: BaseException) -> bool:
+    """Whether ``exc`` says something about the account, region or endpoint rather than about
+    the one resource a call named: refused permission, throttling, refused or missing
+    credentials, a disabled region, an unimplemented operation, an endpoint that is
+    unreachable, slow or failing (5xx). Such a failure would repeat for any other resource, so
+    a caller may remember it for the whole scope; anything else (a validation error, a
+    resource not found, a parameter botocore refused before sending) is about what that call
+    named, and remembering it wider would let one malformed name block genuine calls."""
+    from botocore.exceptions import (
+        ClientError,
+        ConnectionClosedError,
+        CredentialRetrievalError,
+        NoCredentialsError,
+        PartialCredentialsError,
+        ReadTimeoutError,
+    )
+    from botocore.exceptions import ConnectionError as EndpointError  # connect, proxy, DNS
+
+    if isinstance(exc, ClientError):
+        code = error_code(exc) or ""
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return (
+            code in ACCESS_DENIED_CODES
+            or code in THROTTLING_CODES
+            or code in DISABLED_REGION_CODES
+            or code in CREDENTIAL_CODES
+            or code in NOT_IMPLEMENTED_CODES
+            or (isinstance(status, int) and status >= 500)
+        )
+    return isinstance(
+        exc,
+        EndpointError
+        | ReadTimeoutError
+        | ConnectionClosedError
+        | NoCredentialsError
+        | PartialCredentialsError
+        | CredentialRetrievalError,
+    )
+
+
 def describe_error(exc: BaseException, operation: str | None = None) -> str:
     """A one-line reason for ``exc``, starting with its category.
 

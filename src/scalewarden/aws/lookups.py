@@ -16,9 +16,13 @@ scalable target carries (the protection-tag raise) and which service a VPC endpo
 They run on the alert pipeline's classification thread, never the event loop. Each call has
 short timeouts and one attempt (:data:`LIVE_CLIENT`); live reads of one batch of events share
 a time budget (:data:`BATCH_BUDGET`), past which the rest are skipped, so one slow account
-delays a batch by a bounded few seconds. Answers are cached for :data:`TTL` seconds, failures
-for :data:`FAILURE_TTL` seconds per account, region and operation, so an account that refuses
-costs one call a minute, not one per event. A failure never drops an alert: it raises
+delays a batch by a bounded few seconds. Answers are cached for :data:`TTL` seconds and
+failures for :data:`FAILURE_TTL` seconds, at the scope they are about
+(``errors.about_the_account``): refused permission, throttling, credentials, an unreachable
+or failing endpoint per account, region and operation, so an account that refuses costs one
+call a minute, not one per event; a validation error, a resource not found or an event that
+does not name its target fully for that one resource only, so one malformed name in an event
+never blocks genuine reads of the account. A failure never drops an alert: it raises
 ``LookupFailed`` with a one-line, redacted reason, and the alert says what it could not learn.
 What AWS answers is hostile input: tags are only compared with the protection tags, a service
 name only tested for Application Auto Scaling's suffix, and both are bounded.
@@ -71,9 +75,9 @@ MAX_TARGET_NAME = 1600
 _MISSING = object()
 
 
-class _Gone(LookupFailed):
-    """The resource no longer exists: a fact about it, not a failure of the account (not
-    kept in the per-account failure cache)."""
+class _AboutResource(LookupFailed):
+    """A failure about the one resource looked up (it no longer exists, AWS refused its name,
+    the event does not name it fully), not about the account: kept for that resource only."""
 
 
 class _Cache:
@@ -119,9 +123,10 @@ class AlertLookups:
         self._clock = clock
         self._answers = _Cache(TTL, clock)
         self._failures = _Cache(FAILURE_TTL, clock)
-        #: Resources AWS said are gone (kept like failures: a burst of events about one
-        #: deleted target reads AWS once a minute, not once per event).
-        self._gone = _Cache(FAILURE_TTL, clock)
+        #: Failures about one resource (gone, a name AWS refused), per resource: a burst of
+        #: events about one deleted or misnamed target reads AWS once a minute, not once per
+        #: event, and the account's other resources are still read.
+        self._resource_failures = _Cache(FAILURE_TTL, clock)
         self._factories: dict[str, ClientFactory] = {}
         self._lock = threading.Lock()
         self._deadline: float | None = None
@@ -156,15 +161,16 @@ class AlertLookups:
         return cached
 
     def _remember(self, key: Any, learn: Callable[[], Any]) -> Any:
-        """``learn()``'s answer, kept for ``TTL``; "gone" kept for ``FAILURE_TTL``; other
-        failures are kept per account, region and operation (``_live``)."""
-        gone = self._gone.get(key)
-        if gone is not _MISSING:
-            raise gone
+        """``learn()``'s answer, kept for ``TTL``; a failure about this resource kept for
+        ``FAILURE_TTL`` under ``key``; failures about the account are kept per account,
+        region and operation (``_live``)."""
+        failed = self._resource_failures.get(key)
+        if failed is not _MISSING:
+            raise failed
         try:
             answer = learn()
-        except _Gone as exc:
-            self._gone.put(key, exc)
+        except _AboutResource as exc:
+            self._resource_failures.put(key, exc)
             raise
         self._answers.put(key, answer)
         return answer
@@ -233,16 +239,15 @@ class AlertLookups:
             if operation == "ListTagsForResource":
                 return self._read_tags(factory, region, what)
             return self._read_endpoint(factory, region, what)
-        except _Gone:
+        except _AboutResource:
             raise
         except LookupFailed as exc:
             self._failures.put(failure_key, exc)
             raise
         except Exception as exc:
-            from scalewarden.aws.errors import describe_error
-
-            failure = LookupFailed(safe_text(describe_error(exc, operation), 300))
-            self._failures.put(failure_key, failure)
+            failure = _failure(exc, operation)
+            if not isinstance(failure, _AboutResource):
+                self._failures.put(failure_key, failure)
             raise failure from None
 
     def _factory(self, account: str, failure_key: tuple[str, str, str]) -> ClientFactory:
@@ -302,7 +307,7 @@ class AlertLookups:
         arn = target.arn
         if not arn:
             if not (target.namespace and target.resource_id and target.dimension):
-                raise LookupFailed("the event does not name the target fully")
+                raise _AboutResource("the event does not name the target fully")
             try:
                 answer = aas.describe_scalable_targets(
                     ServiceNamespace=target.namespace,
@@ -310,14 +315,11 @@ class AlertLookups:
                     ScalableDimension=target.dimension,
                 )
             except Exception as exc:  # named by its own operation, not the tags call
-                from scalewarden.aws.errors import describe_error
-
-                reason = describe_error(exc, "DescribeScalableTargets")
-                raise LookupFailed(safe_text(reason, 300)) from None
+                raise _failure(exc, "DescribeScalableTargets") from None
             found = answer.get("ScalableTargets") or []
             arn = str(found[0].get("ScalableTargetARN") or "") if found else ""
             if not arn:
-                raise _Gone(
+                raise _AboutResource(
                     "the target is not registered (any more) and no stored scan has its tags"
                 )
         tags = aas.list_tags_for_resource(ResourceARN=arn).get("Tags") or {}
@@ -342,10 +344,21 @@ class AlertLookups:
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code.startswith("InvalidVpcEndpointId"):
-                raise _Gone("the endpoint no longer exists and no stored scan lists it") from None
+                raise _AboutResource(
+                    "the endpoint no longer exists and no stored scan lists it"
+                ) from None
             raise
         name = found[0].get("ServiceName") if found else None
         return name[:256] if isinstance(name, str) else None
+
+
+def _failure(exc: BaseException, operation: str) -> LookupFailed:
+    """``exc`` as the look-up failure an alert shows (redacted, bounded), at the scope it is
+    about: the account's (``LookupFailed``) or the one resource's (``_AboutResource``)."""
+    from scalewarden.aws.errors import about_the_account, describe_error
+
+    reason = safe_text(describe_error(exc, operation), 300)
+    return LookupFailed(reason) if about_the_account(exc) else _AboutResource(reason)
 
 
 def _target_problem(target: TargetRef) -> str | None:
