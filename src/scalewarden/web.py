@@ -702,6 +702,10 @@ def create_app(
         rolling update with one stops there). A Slack that does not answer (``unreachable``)
         is reported but does not fail readiness: every replica would fail it at once during a
         Slack outage, and the API and health routes would go down with it for nothing.
+
+        The answer worker (when on) counts until its index has loaded once; a worker that
+        stops or reloads after that is reported under ``degraded`` and keeps the replica
+        ready (``AnswerWorker.status``).
         """
         database = False
         if services.store is not None:
@@ -709,6 +713,7 @@ def create_app(
         index = bool(state["index_ready"])
         slack, slack_error = slack_status()
         slack_ok = slack not in ("checking", "unauthorised")
+        worker = services.answer_worker.status() if services.answer_worker else None
         body: dict[str, Any] = {
             "ready": index and database and slack_ok,
             "index": "loaded" if index else ("failed" if state["index_error"] else "loading"),
@@ -719,6 +724,14 @@ def create_app(
             # "open": anyone who reaches the service may use /api/v1 (shipped articles only).
             "api": "open" if api_access.is_open else "token",
         }
+        if worker is not None:
+            body["ready"] = body["ready"] and not worker.blocks_readiness
+            body["answer_worker"] = worker.state
+            if worker.error:
+                body["answer_worker_error"] = worker.error
+            body["answer_worker_restarts"] = worker.restarts
+            if worker.state != "ready" and not worker.blocks_readiness:
+                body["degraded"] = ["answer_worker"]
         return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
     @app.get(

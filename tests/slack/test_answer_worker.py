@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -173,3 +174,78 @@ async def test_the_worker_can_be_turned_off(make_harness: Any) -> None:
         assert response.json()["text"] == "Looking that up…"
         await h.fake.wait_for(lambda: h.fake.webhook_calls("cmd"), ANSWERED_WITHIN)
         assert "TLS" in json.dumps(h.fake.webhook_calls("cmd")[0].params["blocks"])
+
+
+async def _ready(h: Any) -> tuple[int, dict[str, Any]]:
+    response = await h.client.get("/readyz")
+    return response.status_code, response.json()
+
+
+async def _until_ready(h: Any, check: Any) -> tuple[int, dict[str, Any]]:
+    """``/readyz`` once ``check(status, body)`` holds (a bounded wait for the child)."""
+    async with asyncio.timeout(ANSWERED_WITHIN):
+        while True:
+            answer = await _ready(h)
+            if check(*answer):
+                return answer
+            await asyncio.sleep(0.05)
+
+
+@contextlib.asynccontextmanager
+async def gated_worker(h: Any, tmp_path: Any) -> AsyncIterator[tuple[AnswerWorker, Any]]:
+    """The service's answer worker replaced by one whose children wait, before Python even
+    starts, until ``gate`` exists: its index is "loading" for exactly as long as a test
+    wants, with no timing assumed."""
+    gate = tmp_path / "gate"
+    wrapper = tmp_path / "gated-python"
+    wrapper.write_text(
+        f'#!/bin/sh\nwhile [ ! -e "{gate}" ]; do sleep 0.02; done\nexec "{sys.executable}" "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    original = h.services.answer_worker
+    await original.close()
+    worker = AnswerWorker(original._config, python=str(wrapper))
+    h.services.answer_worker = worker  # the lifespan closes it at the end
+    await worker.start()
+    yield worker, gate
+
+
+async def test_readyz_waits_for_the_answer_workers_index_and_shows_a_reload_as_degraded(
+    make_harness: Any, tmp_path: Any
+) -> None:
+    async with worker_harness(make_harness) as h, gated_worker(h, tmp_path) as (worker, gate):
+        await _until_ready(h, lambda status, body: body["index"] == "loaded")
+        status, body = await _ready(h)
+        assert status == 503 and body["ready"] is False
+        assert body["answer_worker"] == "loading"
+        gate.touch()
+        status, body = await _until_ready(h, lambda status, body: status == 200)
+        assert body["answer_worker"] == "ready" and body["answer_worker_restarts"] == 0
+        assert "degraded" not in body
+        # A crash after the index loaded: the worker is replaced at once, and while the new
+        # one loads the replica stays ready (its acks still work) but says it is degraded.
+        gate.unlink()
+        first = worker.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        status, body = await _until_ready(h, lambda s, b: b["answer_worker_restarts"] == 1)
+        assert status == 200 and body["ready"] is True
+        assert body["answer_worker"] == "loading" and body["degraded"] == ["answer_worker"]
+        assert "killed by SIGKILL" in body["answer_worker_error"]
+        gate.touch()
+        status, body = await _until_ready(h, lambda s, b: b["answer_worker"] == "ready")
+        assert status == 200 and "degraded" not in body and worker.pid not in (None, first)
+
+
+async def test_readyz_shows_an_answer_worker_that_died_before_its_index_loaded(
+    make_harness: Any, tmp_path: Any
+) -> None:
+    """Died while loading (out of memory at every load, say): not replaced in a loop, and the
+    replica is not ready, with the reason."""
+    async with worker_harness(make_harness) as h, gated_worker(h, tmp_path) as (worker, _):
+        assert worker.pid is not None
+        os.kill(worker.pid, signal.SIGKILL)
+        status, body = await _until_ready(h, lambda s, b: b["answer_worker"] == "stopped")
+        assert status == 503 and body["ready"] is False
+        assert "killed by SIGKILL" in body["answer_worker_error"]
+        assert worker.started == 1

@@ -12,14 +12,22 @@ The child is ``python -m scalewarden.slack.answer_worker``, spoken to over its s
 stdout as asyncio streams: no thread of the serving process waits on it, and nothing hops
 between threads per answer. Each message is a length-prefixed pickle: a request is ``(id,
 question, shareable)``, an answer ``(id, True, Composed)`` or ``(id, False, error text)``.
-The first message configures the child (the knowledge base's folders). Pickle is safe here:
-both ends are this program, and what crosses is our own plain data.
+The first message configures the child (the knowledge base's folders); the child's first
+message, id 0, says whether its index loaded (``(0, True, None)`` or ``(0, False, why)``).
+Pickle is safe here: both ends are this program, and what crosses is our own plain data.
 
 A child that dies (killed, out of memory, a native crash) closes its stdout; every question
-then waiting for it fails with :class:`AnswerWorkerCrashed` (the asker is told to ask again)
-and the next question starts a new child. How many questions wait in the child's pipe is
-bounded by the caller's quick slots (``BackgroundTasks``), so a write never blocks the loop
-for long.
+then waiting for it fails with :class:`AnswerWorkerCrashed` (the asker is told to ask again).
+A child that had loaded its index is replaced at once, so that the new one's index loads
+before the next question rather than during it; one that died before (it may die at every
+load: out of memory) is replaced by the next question, never in a loop. How many questions
+wait in the child's pipe is bounded by the caller's quick slots (``BackgroundTasks``), so a
+write never blocks the loop for long.
+
+:meth:`AnswerWorker.status` is what ``/readyz`` shows: the replica is not ready until a child
+has loaded its index once (questions before then would wait for the load, or fail); after
+that, a child that stopped or is reloading is shown as degraded but keeps the replica ready,
+because taking it out of the load balancer would drop Slack's acks along with the answers.
 """
 
 from __future__ import annotations
@@ -48,6 +56,25 @@ _HEADER = struct.Struct("!I")
 MAX_MESSAGE = 16 * 1024 * 1024
 #: Seconds a closing child has to exit before it is killed.
 EXIT_GRACE = 5.0
+
+
+#: The id of the child's "index loaded" message (questions are numbered from 1).
+_INDEX_MESSAGE = 0
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    """The answer worker as ``/readyz`` reports it.
+
+    ``state`` is ``loading`` (a child is loading its index), ``ready``, ``failed`` (the
+    child's index did not load: every question fails) or ``stopped`` (the child ended and no
+    new one runs yet: the next question starts one). ``error`` says why, when it is not
+    ready; ``blocks_readiness`` is true until a child has once loaded its index."""
+
+    state: str
+    error: str | None
+    blocks_readiness: bool
+    restarts: int
 
 
 class AnswerWorkerError(RuntimeError):
@@ -85,12 +112,39 @@ class AnswerWorker:
         self._closed = False
         #: Children started so far (the first, then one after each crash).
         self.started = 0
+        #: The running child's index: loaded, or why it did not load (``None``: loading).
+        self._index_loaded = False
+        self._index_error: str | None = None
+        #: How the last child that stopped unexpectedly ended (``None``: none did).
+        self._last_stop: str | None = None
+        #: A child has loaded its index at least once (the replica has answered).
+        self._ever_loaded = False
 
     @property
     def pid(self) -> int | None:
         """The running child's process id (``None`` before the first question or after a
         crash)."""
         return self._process.pid if self._process is not None else None
+
+    def status(self) -> WorkerStatus:
+        """What ``/readyz`` says about the answer worker (see the module doc)."""
+        restarts = max(self.started - 1, 0)
+        blocks = not self._ever_loaded
+        if self._process is None:
+            if self._last_stop is None:
+                return WorkerStatus("loading", "not started yet", blocks, restarts)
+            stopped = f"the answer worker stopped ({self._last_stop}); the next question starts one"
+            return WorkerStatus("stopped", stopped, blocks, restarts)
+        if self._index_error is not None:
+            return WorkerStatus("failed", self._index_error, blocks, restarts)
+        if not self._index_loaded:
+            reloading = (
+                f"restarted after the previous one stopped ({self._last_stop})"
+                if self._last_stop is not None
+                else None
+            )
+            return WorkerStatus("loading", reloading, blocks, restarts)
+        return WorkerStatus("ready", None, False, restarts)
 
     async def compose(self, question: str, shareable: bool) -> Composed:
         """The composed reply to ``question``, from the child; raises
@@ -140,6 +194,7 @@ class AnswerWorker:
             env=_child_environment(),
         )
         self.started += 1
+        self._index_loaded, self._index_error = False, None
         assert process.stdin is not None and process.stdout is not None
         process.stdin.write(_frame(self._config))
         self._reader = asyncio.create_task(self._read(process), name="answer-worker-reader")
@@ -156,6 +211,9 @@ class AnswerWorker:
                 if size > MAX_MESSAGE:
                     raise ValueError(f"a message of {size} bytes from the answer worker")
                 ident, ok, payload = pickle.loads(await process.stdout.readexactly(size))
+                if ident == _INDEX_MESSAGE:
+                    self._index_message(process, ok, payload)
+                    continue
                 future = self._pending.get(ident)
                 if future is None or future.done():
                     continue  # its asker stopped waiting (cancelled at shutdown)
@@ -167,10 +225,21 @@ class AnswerWorker:
             pass
         await self._lost(process)
 
+    def _index_message(self, process: asyncio.subprocess.Process, ok: bool, why: Any) -> None:
+        if self._process is not process:
+            return
+        if ok:
+            self._index_loaded = self._ever_loaded = True
+            logger.info("answer worker (pid %s) loaded its index", process.pid)
+        else:
+            self._index_error = str(why)[:300]
+
     async def _lost(self, process: asyncio.subprocess.Process) -> None:
-        """The child's output ended: fail the questions sent to it, and let the next
-        question start a new child."""
-        if self._process is process:
+        """The child's output ended: fail the questions sent to it, and start a new child at
+        once if this one had loaded its index (else the next question starts one)."""
+        current = self._process is process
+        had_loaded = current and self._index_loaded
+        if current:
             self._process = None
         # Taken before any await: questions sent from now on go to the next child.
         waiting = [future for future in self._pending.values() if not future.done()]
@@ -182,6 +251,8 @@ class AnswerWorker:
         from scalewarden.scanning.executors import describe_exit
 
         how = describe_exit(code)
+        if current:
+            self._last_stop = how
         logger.error(
             "the answer worker (pid %s) stopped: %s; %d question(s) were waiting for it",
             process.pid,
@@ -192,6 +263,9 @@ class AnswerWorker:
         for future in waiting:
             if not future.done():
                 future.set_exception(error)
+        if had_loaded and not self._closed:
+            with contextlib.suppress(AnswerWorkerError):  # logged; the next question retries
+                await self._running()
 
     async def close(self) -> None:
         """Stop the child (after the service's background work has drained)."""
@@ -256,11 +330,19 @@ def main() -> None:
         return
     knowledge = config.knowledge
     try:
-        knowledge.engine()  # load the index before the first question, not during it
-    except Exception:
+        engine = knowledge.engine()  # load the index before the first question, not during it
+        loaded: tuple[int, bool, Any] = (_INDEX_MESSAGE, True, None)
+        if getattr(engine, "empty", False):
+            from scalewarden.knowledge.answer import empty_index_message
+
+            loaded = (_INDEX_MESSAGE, False, empty_index_message(knowledge.knowledge_dir))
+    except Exception as exc:
         # Each question will say it could not be answered (the service's /readyz says why);
         # exiting instead would start a new child, and fail again, for every question.
         logger.exception("the answer worker could not load the knowledge index")
+        loaded = (_INDEX_MESSAGE, False, f"{type(exc).__name__}: {exc}"[:300])
+    answers.write(_frame(loaded))
+    answers.flush()
     catalogue = list(all_checks())
     # Loaded at the service's own priority, as its own index loads (the service is not ready
     # before either); only the answers run at the lower one.
