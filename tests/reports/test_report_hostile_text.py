@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from scalewarden.checks.model import Finding, ScanReport, Severity, Status
-from scalewarden.reports import render
+from scalewarden.reports import FORMATS, render
 from scalewarden.reports.asff import OTHER_VALUE_MAX
 from scalewarden.reports.table import render as render_table
 
@@ -80,7 +80,10 @@ def test_csv_neutralises_formulas_in_every_cell_and_keeps_rows_intact() -> None:
     assert len(rows) == 1 + len(rows_in)  # embedded newlines stayed inside quoted cells
     cells = [cell for row in rows[1:] for cell in row]
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
-    assert any(c.startswith("table/orders\n") for c in cells)  # plain text kept as is
+    # The text is all there, on one line: a line break inside a cell is one more place for a
+    # reader that splits rows naively to forge one.
+    assert any(c.startswith("table/orders | FAIL | forged") for c in cells)
+    assert not [c for c in cells if "\n" in c or "\r" in c]
     assert '\'=HYPERLINK("http://x")' in cells
 
 
@@ -133,3 +136,56 @@ def test_table_prints_no_bidi_override_or_terminal_escape(color: bool, wide: boo
     if not color:
         assert "\x1b" not in text
     assert "evil" in text and "txt.exe" in text and "red" in text
+
+
+#: What a scanned account can hide in a name: C0 and C1 controls (ESC, BEL, NEL, CSI), every
+#: bidirectional control, and other invisible format characters (zero-width space and joiner,
+#: word joiner, byte order mark, soft hyphen, a tag character).
+INVISIBLE = "\x1b\x07\x00\x7f\x85\x9b" + BIDI + "\u200b\u200d\u2060\ufeff\u00ad\U000e0041"
+_HIDDEN = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069"
+    "\ufeff\U000e0000-\U000e007f]"
+)
+
+
+def _hostile_report() -> ScanReport:
+    name = "evil" + "".join(f"{c}x" for c in INVISIBLE) + "txt.exe"
+    return report_of(
+        finding(
+            f"policy/{name}",
+            account_name=f"prod\u202e{name}",
+            message=f"see \x1b]0;owned\x07 {name}",
+            remediation=f'\x1b=HYPERLINK("http://evil") {name}',
+            evidence={f"tag\u202e{name}": [name, {"k\x9b": name}]},
+        )
+    )
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_no_export_keeps_a_control_bidi_or_invisible_character(fmt: str) -> None:
+    """Neither in the file nor in what a reader decodes from it: every format shows what the
+    table shows (one line, controls as spaces, invisible characters as U+FFFD)."""
+    out = render(_hostile_report(), fmt)
+    assert not _HIDDEN.findall(out.replace("\r\n", "").replace("\n", "")), fmt
+    shown = out
+    if fmt in ("json", "ocsf", "asff"):
+        decoded = _strings(json.loads(out))
+        assert decoded and not [t for t in decoded if _HIDDEN.search(t) or "\n" in t]
+        shown = " ".join(decoded)
+    if fmt == "csv":
+        cells = [c for row in csv.reader(io.StringIO(out, newline="")) for c in row]
+        assert not [c for c in cells if _HIDDEN.search(c)]
+        # The formula guard still holds: the ESC before "=" became a space, then went.
+        assert '\'=HYPERLINK("http://evil")' in " ".join(cells)
+        assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
+    assert "evil" in shown and "txt.exe" in shown and "\ufffd" in shown

@@ -146,20 +146,26 @@ def identity_digest(raw_resource_id: str) -> str:
     ).hexdigest()
 
 
-def redacted(value: Any) -> Any:
-    """``value`` with secrets redacted in every string, in dicts (keys too) and lists alike."""
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """``value`` with ``change`` applied to every string, in dicts (keys too) and lists
+    alike (tuples become lists, as JSON has them); anything else as it is."""
     kind = type(value)
     if kind is str:
-        return redact(value)
+        return change(value)
     if kind in (int, float, bool) or value is None:
         return value
     if isinstance(value, str):
-        return redact(value)
+        return change(value)
     if isinstance(value, Mapping):
-        return {redacted(k): redacted(v) for k, v in value.items()}
+        return {map_strings(k, change): map_strings(v, change) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [redacted(v) for v in value]
+        return [map_strings(v, change) for v in value]
     return value
+
+
+def redacted(value: Any) -> Any:
+    """``value`` with secrets redacted in every string, in dicts (keys too) and lists alike."""
+    return map_strings(value, redact)
 
 
 #: The free-text fields of a finding; ``Finding`` redacts each one when it is built.

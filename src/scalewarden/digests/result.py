@@ -15,7 +15,7 @@ from typing import Any
 
 from scalewarden.checks.model import Finding, Severity
 from scalewarden.digests.diff import ScanDiff
-from scalewarden.reports.table import one_line
+from scalewarden.reports._meta import one_line
 from scalewarden.store.records import StoredMute
 
 #: The finding lists of the JSON form, in the order they are printed.

@@ -5,6 +5,8 @@ requirement); ``evidence`` is JSON-encoded in its cell. Rows end in CRLF
 (RFC 4180), so any cell with a CR or LF is quoted. Cells that a
 spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) are
 prefixed with a quote: finding text includes names chosen by whoever created the resource.
+Every cell is ``one_line`` first (no control or invisible format character, no line break
+inside a cell), then guarded, so that a formula hidden behind a space or a control is caught.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 from typing import Any
 
 from scalewarden.checks.model import ScanReport, sort_findings
-from scalewarden.reports._meta import compliance_text
+from scalewarden.reports._meta import compliance_text, one_line
 
 COLUMNS: tuple[str, ...] = (
     "scan_id",
@@ -46,6 +48,7 @@ def _cell(value: Any) -> str:
         text = json.dumps(value, sort_keys=True, default=str)
     else:
         text = str(value)
+    text = one_line(text)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

@@ -8,8 +8,8 @@ check's description further down the page (``#check-<id>``, a stable anchor).
 Nothing is fetched: the CSS, the script and the chart are inline, and a Content-Security-
 Policy forbids every other source, so opening the file makes no request. Every value from a
 finding is hostile input (resource names are chosen by whoever created them) and is written
-through ``html.escape``; the script reads values only from ``data-`` attributes and never
-writes HTML.
+through ``one_line`` (no control or invisible format character) and ``html.escape``; the
+script reads values only from ``data-`` attributes and never writes HTML.
 
 Filters can be preset from the address: ``report.html#severity=high&status=FAIL`` (or the
 same after ``?``) shows only those rows, so a link can point at exactly what to fix.
@@ -22,7 +22,7 @@ from html import escape
 
 from scalewarden.checks.model import Finding, ScanReport, Severity, Status, sort_findings
 from scalewarden.reports._group import place
-from scalewarden.reports._meta import check_text, compliance_text, explanation_url
+from scalewarden.reports._meta import check_text, compliance_text, explanation_url, one_line
 
 SEVERITY_COLOUR = {
     Severity.CRITICAL: "#7b1fa2",
@@ -114,7 +114,7 @@ SCRIPT = """
 
 
 def _e(value: object) -> str:
-    return escape("" if value is None else str(value), quote=True)
+    return escape(one_line("" if value is None else str(value)), quote=True)
 
 
 def _chart(counts: Counter[Severity]) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from scalewarden.checks.model import ScanReport
 from scalewarden.reports._group import by_severity, passes_by_check, place
-from scalewarden.reports.table import one_line
+from scalewarden.reports._meta import one_line
 
 
 def escape(text: object) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 from collections import Counter
 
 from rich import box
@@ -26,6 +25,7 @@ from rich.text import Text
 
 from scalewarden.checks.model import ScanReport, Severity, Status
 from scalewarden.reports._group import by_severity, passes_by_check, place
+from scalewarden.reports._meta import one_line
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -47,26 +47,6 @@ _STATUS_WIDTH = 6
 _CHROME = 7
 ELLIPSIS = "…"
 _PIECES = re.compile(r"[^/:]+[/:]?|[/:]")
-
-
-#: Bidirectional controls (embeddings, overrides, isolates, marks). Invisible, they reorder
-#: what follows: ``evil\u202etxt.exe`` prints as ``evilexe.txt``.
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
-#: What a bidirectional control prints as: visible, since its presence is itself a finding.
-_SHOWN_BIDI = "\ufffd"
-
-
-def one_line(value: str) -> str:
-    """Text on one line with no control characters (AWS allows CR/LF/TAB in some ids).
-
-    A newline in a resource id would otherwise add rows that look like the table's own, a
-    stray control character (ESC, BEL) could move the cursor or retitle the terminal, and a
-    bidirectional override would make a name read as another: those print as U+FFFD.
-    """
-    cleaned = "".join(
-        " " if unicodedata.category(c) == "Cc" else _SHOWN_BIDI if c in _BIDI else c for c in value
-    )
-    return " ".join(cleaned.split())
 
 
 def shorten(value: str, limit: int) -> str:
