@@ -260,3 +260,31 @@ def test_trail_status_is_asked_of_its_home_region(aws_env: str) -> None:
         "eu-west-1:GetTrailStatus",
         "us-east-1:DescribeTrails",
     ]
+
+
+def _scan_calls(checks: str) -> list[str]:
+    from scalewarden.scan import ScanOptions, ScanScope, run_scan
+
+    calls: list[str] = []
+
+    def on_client(client: Any) -> None:
+        name = client.meta.service_model.service_name
+        client.meta.events.register(
+            "before-call", lambda model, **_: calls.append(f"{name}:{model.name}")
+        )
+
+    run_scan(
+        ScanScope(regions=["us-east-1"], checks=checks), options=ScanOptions(on_client=on_client)
+    )
+    return calls
+
+
+def test_alarms_are_read_only_for_checks_that_need_them(aws_env: str) -> None:
+    """Policies are read for checks that need no alarms; DescribeAlarms only when a chosen
+    check declares ``Source.ALARMS``."""
+    seed_scenario("us-east-1")
+    without = _scan_calls("target_without_scaling_policy,sensitive_data_in_scaling_names")
+    assert "application-autoscaling:DescribeScalingPolicies" in without
+    assert "cloudwatch:DescribeAlarms" not in without
+    with_alarms = _scan_calls("scaling_policy_alarms_missing")
+    assert with_alarms.count("cloudwatch:DescribeAlarms") == 1

@@ -5,8 +5,9 @@ Targets are listed per service namespace. Policies, scheduled actions and activi
 listed only for namespaces that have targets (AWS deletes them with the target, so an empty
 namespace has none), and the activities listing stops at the first page older than the
 look-back window (AWS returns activities newest first). The alarms the policies name are read
-once per region, after every namespace's targets and policies are known (``cloudwatch.py``):
-that ordering is kept here, with the chains it waits for.
+once per region, after every namespace's targets and policies are known (``cloudwatch.py``),
+and only when a chosen check needs them (``Source.ALARMS``): that ordering is kept here, with
+the chains it waits for.
 """
 
 from __future__ import annotations
@@ -152,7 +153,10 @@ def _start_namespace_followups(ctx: SourceContext, region: str, ns: str) -> None
 
 
 def _alarm_dependency_done(ctx: SourceContext, region: str) -> None:
-    """Once every namespace's targets and policies are known, read the alarms once."""
+    """Once every namespace's targets and policies are known, read the alarms once, when
+    the chosen checks need them (policies are also read for checks that need no alarms)."""
+    if not ctx.wants(Source.ALARMS):
+        return
     st = ctx.state(region)
     with st.lock:
         st.alarm_wait -= 1
