@@ -10,6 +10,7 @@ from botocore.stub import Stubber
 
 from scalewarden import __version__
 from scalewarden.aws.accounts import (
+    UnexpectedIdentity,
     assume_role_session,
     caller_identity,
     organization_accounts,
@@ -150,7 +151,7 @@ def test_accounts_helpers() -> None:
         "arn:aws-cn:iam::111111111111:role/ops/Scan"
     )
     sts = boto3.client(
-        "sts", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+        "sts", region_name="us-gov-west-1", aws_access_key_id="a", aws_secret_access_key="b"
     )
     with Stubber(sts) as stub:
         stub.add_response(
@@ -208,3 +209,27 @@ def test_assume_role_passes_the_external_id_and_uses_the_temporary_credentials()
     assert frozen.access_key == "ASIATEMPORARY0000000"
     assert frozen.token == "temporary-token"
     assert session.region_name == "eu-west-1"
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ({"Arn": "arn:aws-evil:iam::210987654321:user/x"}, "partition 'aws-evil'"),
+        ({"Arn": "arn:aws-cn:iam::210987654321:user/x"}, "partition 'aws-cn'"),
+        ({"Arn": "user/x-is-not-an-arn-at-all"}, "not an ARN"),
+        ({}, "not an ARN"),
+        ({"Arn": "arn:aws:iam::210987654321:user/x", "Account": "2109876543"}, "12 digits"),
+    ],
+)
+def test_an_identity_outside_the_regions_partition_is_refused(
+    answer: dict[str, str], reason: str
+) -> None:
+    """The partition goes into every ARN the service builds: STS's answer must be in the
+    partition of the region it was asked in (us-east-1: ``aws``), and say why not."""
+    sts = boto3.client(
+        "sts", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    with Stubber(sts) as stub:
+        stub.add_response("get_caller_identity", {"Account": "210987654321", **answer})
+        with pytest.raises(UnexpectedIdentity, match=reason):
+            caller_identity(sts)

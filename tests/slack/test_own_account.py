@@ -71,6 +71,20 @@ def test_a_refused_sts_is_reported_and_retried_after_the_back_off(
     assert own.resolve(10) == DEFAULT_ACCOUNT_ID
 
 
+def test_an_sts_answering_for_another_partition_is_refused_with_the_reason(
+    aws_env: str, local_aws: LocalAws
+) -> None:
+    """Asked in us-isof-south-1 (partition aws-iso-f), the local STS answers with an ``aws``
+    ARN, as a misconfigured endpoint would: the account is not taken, and whoever names one
+    is told why."""
+    own = OwnAccount.from_settings(Settings(aws_region="us-isof-south-1"), client=FAST)
+    assert own.resolve(10) is None
+    reason = own.reason()
+    assert "partition 'aws'" in reason and "partition 'aws-iso-f'" in reason
+    refused = ServiceScope(own=own).problem(accounts=[DEFAULT_ACCOUNT_ID])
+    assert refused is not None and "partition 'aws-iso-f'" in refused
+
+
 def test_a_slow_sts_times_out_with_a_reason(aws_env: str, local_aws: LocalAws) -> None:
     local_aws.latency = 2.0
     own = _own(client=SHORT)

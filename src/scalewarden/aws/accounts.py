@@ -44,11 +44,36 @@ def parse_account_ids(spec: str | None) -> list[str] | None:
     return list(dict.fromkeys(ids))
 
 
+class UnexpectedIdentity(ValueError):
+    """STS answered with an identity the service will not build on (see ``caller_identity``)."""
+
+
 def caller_identity(sts: Any) -> tuple[str, str]:
-    """(account id, partition) of the credentials behind the ``sts`` client."""
+    """(account id, partition) of the credentials behind the ``sts`` client, checked.
+
+    The account id must be 12 digits, and the caller's ARN must be in the partition of the
+    region STS was asked in (``aws``, ``aws-cn``, ``aws-us-gov`` …, as botocore's endpoint
+    data has it): credentials work in one partition only, so any other answer comes from
+    something that is not that partition's STS (a misconfigured endpoint or proxy). The
+    partition goes into every ARN the service builds (the roles it assumes, Security Hub
+    product ARNs), so it is refused with ``UnexpectedIdentity`` rather than trusted.
+    """
     identity = sts.get_caller_identity()
-    arn = str(identity.get("Arn") or "arn:aws:")
-    return str(identity["Account"]), arn.split(":")[1] or "aws"
+    account = str(identity.get("Account") or "")
+    if not ACCOUNT_ID.fullmatch(account):
+        raise UnexpectedIdentity("STS answered with an account id that is not 12 digits")
+    parts = str(identity.get("Arn") or "").split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not parts[1]:
+        raise UnexpectedIdentity("STS answered with a caller that is not an ARN")
+    partition, expected = parts[1], str(sts.meta.partition)
+    if partition != expected:
+        raise UnexpectedIdentity(
+            f"STS answered with an ARN in partition {partition[:40]!r}, but it was asked in "
+            f"{sts.meta.region_name}, a region of partition {expected!r}: check the STS "
+            "endpoint and that the region (SCALEWARDEN_AWS_REGION, AWS_REGION) is in the "
+            "credentials' partition"
+        )
+    return account, partition
 
 
 def organization_accounts(org: Any) -> list[tuple[str, str | None]]:

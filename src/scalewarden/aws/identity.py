@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from scalewarden.aws.accounts import ACCOUNT_ID
+from scalewarden.aws.accounts import ACCOUNT_ID, UnexpectedIdentity
 from scalewarden.aws.session import ClientSettings
 
 if TYPE_CHECKING:
@@ -142,8 +142,8 @@ class OwnAccount:
     def _learn(self, done: threading.Event) -> None:
         try:
             account, partition = self._fetch()
-            if not ACCOUNT_ID.fullmatch(account):
-                raise ValueError("STS answered with an account id that is not 12 digits")
+            if not ACCOUNT_ID.fullmatch(account):  # any fetch, not only ``caller_identity``
+                raise UnexpectedIdentity("STS answered with an account id that is not 12 digits")
         except Exception as exc:
             reason = self._describe(exc)
             with self._lock:
