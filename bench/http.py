@@ -227,6 +227,7 @@ def _serve_stand_in(port: int) -> None:
     answers = 0
     busy = 0
     results = 0
+    uploads = 0
 
     async def webhook(request: web.Request) -> web.Response:
         nonlocal answers, busy
@@ -238,22 +239,38 @@ def _serve_stand_in(port: int) -> None:
     async def api(request: web.Request) -> web.Response:
         nonlocal results
         body = await request.read()
+        # A scan's full report goes up as a file (``files_upload_v2``: an upload address,
+        # the bytes, then completion); each answer has only what the client reads of it.
+        method = request.match_info["method"]
+        if method == "files.getUploadURLExternal":
+            upload_url = f"http://127.0.0.1:{port}/upload/F0BENCH"
+            return web.json_response({"ok": True, "upload_url": upload_url, "file_id": "F0BENCH"})
+        if method == "files.completeUploadExternal":
+            return web.json_response({"ok": True, "files": [{"id": "F0BENCH"}]})
         results += b"Scan+results" in body or b"Scan results" in body  # a scan's summary
         return web.json_response({"ok": True, "channel": "C0BENCH", "ts": "1.000"})
 
+    async def upload(request: web.Request) -> web.Response:
+        nonlocal uploads
+        uploads += bool(await request.read())
+        return web.Response(text="OK")
+
     async def count(_: web.Request) -> web.Response:
-        return web.json_response({"answers": answers, "busy": busy, "results": results})
+        return web.json_response(
+            {"answers": answers, "busy": busy, "results": results, "uploads": uploads}
+        )
 
     app = web.Application()
     app.router.add_post("/webhook", webhook)
     app.router.add_post("/api/{method}", api)
+    app.router.add_post("/upload/{file_id}", upload)
     app.router.add_get("/count", count)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
 async def _answers(stand_in: str, what: str = "answers") -> int:
-    """Replies the stand-in has received so far: ``answers`` (all), ``busy`` (shed) or
-    ``results`` (scan results posted)."""
+    """Replies the stand-in has received so far: ``answers`` (all), ``busy`` (shed),
+    ``results`` (scan results posted) or ``uploads`` (report files)."""
     import aiohttp
 
     async with aiohttp.ClientSession() as session, session.get(f"{stand_in}/count") as response:
