@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scalewarden.knowledge import cache
+from scalewarden.knowledge import cache, wordlist
 from scalewarden.knowledge.answer import Engine
 from scalewarden.knowledge.corpus import (
     Article,
@@ -81,6 +81,60 @@ def test_real_english_words_are_never_corrected(index: SearchIndex, word: str) -
     # "rotate the master password" once became "matter" and was answered
     assert index.correct(word) is None
     assert index.analyse(f"rotate the {word} password").corrections == ()
+
+
+@pytest.mark.parametrize("word", ["opensearch", "memorydb", "documentdb", "guardduty"])
+def test_aws_product_names_are_never_corrected(index: SearchIndex, word: str) -> None:
+    # "opensearch" once became "open search", "memorydb" "memory", "documentdb" "document"
+    assert index.correct(word) is None
+    query = index.analyse(f"can aas scale {word}")
+    assert query.corrections == ()
+    assert word in query.unknown
+
+
+def test_aws_product_names_come_from_botocore_models(tmp_path: Path) -> None:
+    import gzip
+
+    model = tmp_path / "docdb" / "2014-10-31" / "service-2.json.gz"
+    model.parent.mkdir(parents=True)
+    metadata = (
+        '{"version":"2.0","metadata":{"endpointPrefix":"rds","serviceAbbreviation":'
+        '"Amazon DocDB","serviceFullName":"Amazon DocumentDB with MongoDB compatibility",'
+        '"serviceId":"DocDB","signingName":"rds"},"operations":{"X":{"documentation":'
+        '"serviceFullName":"Zzzplanted"}}}'
+    )
+    model.write_bytes(gzip.compress(metadata.encode()))
+    (tmp_path / "memorydb").mkdir()  # a service folder alone still names the service
+    names = wordlist.aws_service_names(tmp_path)
+    assert "Amazon DocumentDB with MongoDB compatibility" in names
+    assert "Zzzplanted" not in names  # only the metadata, never the operations
+    terms = wordlist.aws_terms(tmp_path)
+    assert {"docdb", "documentdb", "mongodb", "memorydb", "rds"} <= terms
+    assert not {"amazon", "with", "compatibility"} & terms  # English words need no guard
+
+
+def test_the_index_keeps_the_aws_product_names(tmp_path: Path) -> None:
+    index = SearchIndex.build(load_corpus(KB))
+    assert {"opensearch", "memorydb"} <= index.aws_words
+    files = read_sources(KB)
+    key = cache.cache_key(content_hash(files))
+    cache.save(tmp_path, key, index)
+    loaded = cache.load(tmp_path, key)
+    assert loaded is not None
+    assert loaded.aws_words == index.aws_words
+    assert loaded.correct("opensearch") is None
+
+
+def test_cache_key_follows_the_botocore_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "botocore" / "data"
+    data.mkdir(parents=True)
+    (data.parent / "__init__.py").write_text("__version__ = '1.0'\n")
+    monkeypatch.setattr(wordlist, "botocore_data_dir", lambda: data)
+    before = cache.cache_key("content")
+    (data.parent / "__init__.py").write_text("__version__ = '1.1'\n")
+    assert cache.cache_key("content") != before
 
 
 def test_words_run_together_are_split(index: SearchIndex) -> None:

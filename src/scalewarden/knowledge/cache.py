@@ -25,7 +25,14 @@ from scalewarden.knowledge.index import SearchIndex
 log = logging.getLogger(__name__)
 
 #: Modules whose code decides what the index contains.
-_ANALYSIS_MODULES = ("text.py", "synonyms.py", "index.py", "corpus.py", "cache.py")
+_ANALYSIS_MODULES = (
+    "text.py",
+    "synonyms.py",
+    "index.py",
+    "corpus.py",
+    "cache.py",
+    "wordlist.py",
+)
 #: How many cache files to keep (one per distinct set of knowledge folders, roughly).
 KEEP = 4
 _META_KEY = "__meta__"
@@ -38,14 +45,21 @@ def default_cache_dir() -> Path:
 
 
 def cache_key(content_digest: str) -> str:
-    """Digest of the knowledge content plus the code that analyses it."""
+    """Digest of the knowledge content plus the code that analyses it, and botocore's release
+    (its ``__init__.py`` holds the version): the index stores AWS's service names from it."""
+    from scalewarden.knowledge.wordlist import botocore_data_dir
+
     digest = hashlib.sha256(content_digest.encode())
     here = Path(__file__).resolve().parent
-    for name in _ANALYSIS_MODULES:
+    botocore = botocore_data_dir()
+    sources = [here / name for name in _ANALYSIS_MODULES]
+    if botocore is not None:
+        sources.append(botocore.parent / "__init__.py")
+    for path in sources:
         try:
-            digest.update((here / name).read_bytes())
+            digest.update(path.read_bytes())
         except OSError:
-            digest.update(name.encode())
+            digest.update(path.name.encode())
     return digest.hexdigest()[:32]
 
 

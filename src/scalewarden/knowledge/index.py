@@ -56,7 +56,7 @@ from scalewarden.knowledge.text import (
     stem,
     words,
 )
-from scalewarden.knowledge.wordlist import common_english_words, is_english_word
+from scalewarden.knowledge.wordlist import aws_terms, common_english_words, is_english_word
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -215,6 +215,7 @@ class SearchIndex:
         df: NDArray[np.int32],
         problems: Sequence[LoadProblem] = (),
         common_words: frozenset[str] = frozenset(),
+        aws_words: frozenset[str] = frozenset(),
     ) -> None:
         self.sections: tuple[Section, ...] = tuple(sections)
         self.vocab = vocab
@@ -227,6 +228,9 @@ class SearchIndex:
         #: everyday English words (:data:`COMMON_WORD_COVERAGE`), kept with the index so that
         #: a query never loads the dictionary for them
         self.common_words = common_words
+        #: the words of AWS's service names (:func:`.wordlist.aws_terms`), never corrected;
+        #: kept with the index for the same reason
+        self.aws_words = aws_words
         self._correctable = sorted(
             w for w in surface_vocab if len(w) >= MIN_CORRECTION_LENGTH - 1 and w.isalpha()
         )
@@ -285,6 +289,7 @@ class SearchIndex:
             df,
             corpus.problems,
             common_english_words(),
+            aws_terms(),
         )
 
     # ------------------------------------------------------------------ queries
@@ -300,8 +305,9 @@ class SearchIndex:
     def correct(self, word: str) -> str | None:
         """The vocabulary word closest to an unknown ``word``, or ``None`` if none is close.
 
-        A real English word is never corrected (:mod:`.wordlist`): "master" is not a typo of
-        "matter", and rewriting it would answer a question nobody asked.
+        A real English word or an AWS product's name is never corrected (:mod:`.wordlist`):
+        "master" is not a typo of "matter", nor "memorydb" of "memory", and rewriting either
+        would answer a question nobody asked.
 
         One edit is allowed up to 7 letters and two beyond; the first letter must match
         (people rarely mistype it and it keeps "bread" from becoming "read"); among equally
@@ -309,7 +315,7 @@ class SearchIndex:
         """
         if word in self._corrections:
             return self._corrections[word]
-        if is_english_word(word):
+        if word in self.aws_words or is_english_word(word):
             self._corrections[word] = None
             return None
         best: str | None = None
@@ -601,6 +607,7 @@ class SearchIndex:
             ],
             "problems": [{"path": p.path, "message": p.message} for p in self.problems],
             "common_words": sorted(self.common_words),
+            "aws_words": sorted(self.aws_words),
         }
         return arrays, meta
 
@@ -631,7 +638,8 @@ class SearchIndex:
         problems = [LoadProblem(p["path"], p["message"]) for p in meta["problems"]]
         surface = dict(meta["surface_vocab"])
         common = frozenset(meta.get("common_words", ()))
-        return cls(sections, vocab, postings, surface, arrays["df"], problems, common)
+        aws = frozenset(meta.get("aws_words", ()))
+        return cls(sections, vocab, postings, surface, arrays["df"], problems, common, aws)
 
 
 def adjacent_pairs(terms: Sequence[str]) -> list[tuple[str, str]]:

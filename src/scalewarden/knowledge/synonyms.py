@@ -126,6 +126,12 @@ SYNONYMS: dict[str, str] = {
     # services
     "gsi": "gsi global secondary index",
     "gsis": "gsi global secondary index",
+    # AppStream 2.0's new name (namespace, API and roles keep "appstream"); "workspaces" alone
+    # is WorkSpaces pools, another namespace, so the phrase must not keep that word
+    "workspaces applications": "appstream",
+    "workspaces application": "appstream",
+    "workspaces apps": "appstream",
+    "workspace applications": "appstream",
     "ddb": "dynamodb",
     "dynamo": "dynamodb",
     "ecs": "ecs elastic container service",
