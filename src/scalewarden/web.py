@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from fastapi import FastAPI, Request
@@ -39,7 +40,7 @@ from scalewarden.scanning.jobs import ScanFunction
 from scalewarden.scanning.runner import ScanLimits, ScanRunner, ScanStore
 from scalewarden.service_scope import ServiceScope
 from scalewarden.serving import MAX_HEADER_BYTES
-from scalewarden.settings import Settings, get_settings
+from scalewarden.settings import DEFAULT_KNOWLEDGE_DIR, Settings, get_settings
 from scalewarden.slack.access import LOOKUP_TIMEOUT, AccessPolicy
 from scalewarden.slack.alert_delivery import AlertPipeline
 from scalewarden.slack.background import DEFAULT_QUICK_SLOTS, BackgroundTasks
@@ -281,18 +282,34 @@ def build_scan_runner(
 
 def _api_access(settings: Settings, knowledge: KnowledgeBase) -> ApiAccess:
     """Who may use ``/api/v1``: the token holder when ``SCALEWARDEN_API_TOKEN`` is set (a
-    blank value is no token), anyone otherwise, and then from the shipped articles only."""
+    blank value is no token), anyone otherwise, and then from the shipped articles only.
+
+    "Shipped" means the package's own folder: ``SCALEWARDEN_KNOWLEDGE_DIR`` replaces it with a
+    folder of the team's choosing (often the shipped articles plus private ones), which an
+    anonymous caller must not read any more than ``SCALEWARDEN_KNOWLEDGE_DIRS``.
+    """
     token = settings.api_token.get_secret_value().strip() if settings.api_token else ""
     if token:
         return ApiAccess(token=token)
-    if not knowledge.extra_dirs:
+    own_dir = knowledge.knowledge_dir is None or _same_dir(
+        knowledge.knowledge_dir, DEFAULT_KNOWLEDGE_DIR
+    )
+    if own_dir and not knowledge.extra_dirs:
         return ApiAccess()
-    shipped = replace(knowledge, extra_dirs=())
+    shipped = replace(knowledge, knowledge_dir=DEFAULT_KNOWLEDGE_DIR, extra_dirs=())
     logger.warning(
         "SCALEWARDEN_API_TOKEN is not set: /api/v1 is open and answers from the shipped "
-        "articles only, not from SCALEWARDEN_KNOWLEDGE_DIRS"
+        "articles only, not from SCALEWARDEN_KNOWLEDGE_DIR or SCALEWARDEN_KNOWLEDGE_DIRS"
     )
     return ApiAccess(open_answerer=shipped.answer)
+
+
+def _same_dir(a: Path, b: Path) -> bool:
+    """Whether two paths name one folder (a missing folder compares by its absolute path)."""
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):
+        return a.absolute() == b.absolute()
 
 
 def slack_configured(settings: Settings) -> bool:

@@ -96,6 +96,37 @@ async def test_an_open_api_never_serves_the_extra_knowledge_folders(
         assert allowed.json()["results"][0]["article_id"].endswith("break-glass")
 
 
+async def test_an_open_api_never_serves_a_replacement_knowledge_folder(
+    make_harness: Any, tmp_path: Path
+) -> None:
+    """``SCALEWARDEN_KNOWLEDGE_DIR`` replaces the shipped folder, typically with the shipped
+    articles plus the team's own: an anonymous caller gets the shipped articles only."""
+    import shutil
+
+    from scalewarden.settings import DEFAULT_KNOWLEDGE_DIR
+
+    articles = tmp_path / "articles"
+    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, articles)
+    resilience = articles / "resilience.md"
+    private_section = RUNBOOK.split("\n", 2)[2].replace(
+        "\n\n", "\nSources: disaster-recovery-resiliency\n\n", 1
+    )
+    resilience.write_text(resilience.read_text() + "\n" + private_section)
+    question = {"q": "who holds the zebra-otter break-glass key"}
+    env = {"SCALEWARDEN_KNOWLEDGE_DIR": str(articles), "SCALEWARDEN_CACHE_DIR": str(tmp_path)}
+    async with make_harness(settings_env=env, answerer=None) as h:
+        # The team's folder is indexed: the Slack side answers from the private section.
+        answer = await h.services.answer(question["q"])
+        assert answer.results and "break-glass" in answer.results[0].section_id
+        assert (await h.client.get("/readyz")).json()["api"] == "open"
+        anonymous = await h.client.get("/api/v1/ask", params=question)
+        assert anonymous.status_code == 200
+        served = json.dumps([anonymous.json()["results"], anonymous.json()["suggestions"]])
+        assert "break-glass" not in served.lower() and "zebra-otter" not in served
+        shipped = await h.client.get("/api/v1/ask", params={"q": "which TLS version"})
+        assert shipped.json()["answered"]
+
+
 async def test_a_blank_token_is_no_token(make_harness: Any) -> None:
     async with make_harness(settings_env={"SCALEWARDEN_API_TOKEN": "   "}) as h:
         assert (await h.client.get("/readyz")).json()["api"] == "open"

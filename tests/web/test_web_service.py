@@ -157,7 +157,8 @@ The duty manager approves every rotation of the pager secret outside business ho
 async def test_the_app_answers_from_the_knowledge_folder_its_settings_name(
     tmp_path: Path, store: Any
 ) -> None:
-    """``create_app(Settings(knowledge_dir=…))`` used to answer from the shipped articles."""
+    """``create_app(Settings(knowledge_dir=…))`` used to answer from the shipped articles.
+    (Asked with the API token: an open API answers from the shipped articles only.)"""
     import httpx
 
     from scalewarden.settings import Settings
@@ -166,12 +167,18 @@ async def test_the_app_answers_from_the_knowledge_folder_its_settings_name(
     folder = tmp_path / "kb"
     folder.mkdir()
     (folder / "pager-rota.md").write_text(ARTICLE)
-    settings = Settings(knowledge_dir=folder, knowledge_dirs="", cache_dir=tmp_path / "cache")
+    settings = Settings(
+        knowledge_dir=folder,
+        knowledge_dirs="",
+        cache_dir=tmp_path / "cache",
+        api_token="knowledge-folder-test-token",
+    )
     app = create_app(settings, store=store)
     transport = httpx.ASGITransport(app=app)
+    bearer = {"Authorization": "Bearer knowledge-folder-test-token"}
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://service") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://service", headers=bearer) as client,
     ):
         ours = await client.get("/api/v1/ask", params={"q": "who approves a pager rotation"})
         shipped = await client.get("/api/v1/ask", params={"q": "do i need a vpce for aas"})
