@@ -123,3 +123,22 @@ async def test_shutdown_stops_a_running_scan_and_kills_its_worker(
             break
         await asyncio.sleep(0.05)
     assert not _alive(pid)
+
+
+def test_a_worker_killed_in_the_middle_of_a_message_is_a_crash_too() -> None:
+    """A worker that dies while it writes its report (killed, out of memory) leaves half a
+    message in the pipe: that is the same crash as dying between messages (an audited ERROR
+    and "the scan failed"), not an unexpected error of the serving process."""
+    import multiprocessing
+    import struct
+    from types import SimpleNamespace
+
+    from scalewarden.scanning.executors import _collect
+
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    # The length of a report, then only the first bytes of it.
+    writer._send(struct.pack("!i", 100_000) + b"\x80\x04\x95")  # type: ignore[attr-defined]
+    writer.close()
+    worker = SimpleNamespace(pid=4242, exitcode=-9, join=lambda timeout=None: None)
+    with pytest.raises(WorkerCrashed, match="killed by SIGKILL"):
+        _collect(reader, worker, lambda event: None)  # type: ignore[arg-type]

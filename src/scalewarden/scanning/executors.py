@@ -134,7 +134,10 @@ def _collect(reader: Connection, process: BaseProcess, progress: ProgressCallbac
         while True:
             try:
                 message = reader.recv()
-            except EOFError:
+            except (EOFError, OSError):
+                # EOF between messages, or inside one: a worker killed while it sent its
+                # report (out of memory while pickling a large one) leaves half a message,
+                # which the pipe reports as an OSError. Both are the same crash.
                 break
             if isinstance(message, Progress):
                 try:
