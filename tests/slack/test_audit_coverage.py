@@ -115,3 +115,26 @@ async def test_messages_from_an_app_without_a_bot_id_are_ignored(make_harness: A
         await h.settle()
         assert h.fake.api_calls("chat.postMessage") == []
         assert h.store.audit_entries() == []
+
+
+async def test_characters_beyond_four_hex_digits_are_escaped_unambiguously(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Invisible tag characters (U+E0000 block, used to smuggle hidden text) are escaped with
+    all their digits: ``\\ue0041`` would read back as U+E004 followed by a "1"."""
+    from scalewarden.slack.audit import AuditLog
+
+    caplog.set_level(logging.INFO, logger="scalewarden.audit")
+    hidden = "".join(chr(0xE0000 + ord(c)) for c in "ADMIN")
+    await AuditLog(lambda: None).record(
+        user_id="U1" + hidden,
+        team_id=None,
+        channel_id=None,
+        command="ask",
+        arguments="tls\U000f0001",
+        outcome="answered",
+    )
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "scalewarden.audit"]
+    entry = json.loads(line)
+    assert entry["user_id"] == "U1\\U000e0041\\U000e0044\\U000e004d\\U000e0049\\U000e004e"
+    assert entry["arguments"] == "tls\\U000f0001"

@@ -188,11 +188,18 @@ def _visible(text: str) -> str:
     The audit keeps exactly what was typed, and a NUL (which PostgreSQL cannot store, so the
     store refuses it) no longer costs the command its audit row. U+2028 and U+2029 are
     escaped too: JSON allows them raw, but many log readers and JavaScript split lines on them.
-    Newlines and tabs stay (the JSON encoding of the log line escapes them).
+    Newlines and tabs stay (the JSON encoding of the log line escapes them). A character
+    beyond U+FFFF (the invisible tag characters U+E0000-U+E007F, private use planes) is written
+    ``\\UXXXXXXXX``: four digits cannot hold it, and ``\\ue0041`` reads as U+E004 and a "1".
     """
     if text.isprintable():
         return text
-    return "".join(ch if ch.isprintable() or ch in "\n\t" else f"\\u{ord(ch):04x}" for ch in text)
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else _escaped(ch) for ch in text)
+
+
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def _write_failed(row: Mapping[str, Any], exc: BaseException) -> None:
