@@ -82,3 +82,11 @@ async def test_the_fallback_text_is_escaped_one_line_and_cut_between_words(
     best = KnowledgeBase(KNOWLEDGE).answer("what is the endpoint service name").results[0]
     whole = escape(" ".join(f"{best.title} — {best.section}: {best.snippet}".split()))
     assert whole.startswith(fallback.removesuffix(" …"))  # cut between words, never inside
+
+
+async def test_a_table_in_the_fallback_text_is_its_rows_not_pipes(make_harness: Any) -> None:
+    """The notification of an answer whose section starts with a table reads as its rows."""
+    async with make_harness() as h:
+        fallback = (await ask(h, "dimensions for dynamodb"))["text"]
+    assert "|" not in fallback and "---" not in fallback
+    assert "scalable dimensions: `dynamodb:table:ReadCapacityUnits`" in fallback

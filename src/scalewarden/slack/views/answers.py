@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from scalewarden.knowledge.answer import Answer, Result
+from scalewarden.knowledge.mrkdwn import table_rows
+from scalewarden.knowledge.snippets import blocks as snippet_blocks
 from scalewarden.slack.usertext import escape, inert
 from scalewarden.slack.views.buttons import (
     ACTION_ACCOUNT_FINDINGS,
@@ -119,8 +121,29 @@ def answer_text(answer: Answer) -> str:
     """Notification fallback text for an answer message, escaped like the blocks."""
     if answer.answered and answer.results:
         best = answer.results[0]
-        return fallback(f"{best.title} — {best.section}:", best.snippet)
+        return fallback(f"{best.title} — {best.section}:", _tables_as_rows(best.snippet))
     return "I don't have a good answer to that yet."
+
+
+def _tables_as_rows(snippet: str) -> str:
+    """The snippet with each pipe table written as its rows ("name: value; …", the header
+    row and the ``---`` rule dropped): a notification is one line, where a table read as
+    "| item | value | | --- | --- | | scalable dimensions | …"."""
+    parts: list[str] = []
+    for block in snippet_blocks(snippet):
+        if block.kind != "table":
+            parts.append(block.text)
+            continue
+        header, *rows = table_rows(block.text) or [[]]
+        for first, *rest in rows:
+            if len(header) == 2 and rest:
+                parts.append(f"{first}: {rest[0]};")
+            else:
+                # Rows may be shorter or longer than the header in hand-written Markdown.
+                named = zip(header[1:], rest, strict=False)
+                pairs = [f"{name}: {value}" for name, value in named if value]
+                parts.append(f"{first} — {'; '.join(pairs)};" if pairs else f"{first};")
+    return " ".join(parts).removesuffix(";")
 
 
 def account_blocks(line: str, payload: AccountPayload | None) -> Blocks:
