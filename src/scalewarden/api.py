@@ -149,7 +149,9 @@ def _bearer(request: Request) -> bytes | None:
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
         return None
-    return credentials.strip().encode("utf-8", "surrogateescape")
+    # Header values arrive decoded as Latin-1: encoding them back gives the bytes as sent, so
+    # a token with non-ASCII characters (sent as UTF-8) compares equal to its UTF-8 bytes.
+    return credentials.strip().encode("latin-1")
 
 
 def check_api_token(

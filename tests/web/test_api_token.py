@@ -163,3 +163,16 @@ async def test_invalid_api_requests_use_the_one_error_shape(make_harness: Any) -
         assert invalid.json()["code"] == "invalid_request" and "top" in invalid.json()["error"]
         empty = await h.client.get("/api/v1/ask", params={"q": " "})
         assert empty.status_code == 400 and empty.json()["code"] == "invalid_question"
+
+
+async def test_a_token_with_non_ascii_characters_works_as_sent(make_harness: Any) -> None:
+    """A client sends a UTF-8 token as its UTF-8 bytes; the server must compare those bytes
+    (the header decoded as Latin-1 and encoded as UTF-8 again never matched)."""
+    token = "clé-secrète-ünïcode-0123456789"
+    async with make_harness(settings_env={"SCALEWARDEN_API_TOKEN": token}) as h:
+        sent = b"Bearer " + token.encode("utf-8")
+        allowed = await h.client.get("/api/v1/checks", headers={"Authorization": sent})
+        assert allowed.status_code == 200, allowed.text
+        wrong = b"Bearer " + token.encode("latin-1")
+        refused = await h.client.get("/api/v1/checks", headers={"Authorization": wrong})
+        assert refused.status_code == 401
