@@ -46,8 +46,22 @@ async def test_a_retry_of_a_command_or_an_event_without_an_id_is_still_dropped(
 
 @pytest.mark.parametrize(
     "event_id",
-    ["Ev" + "A" * 400, "Ev01\x00ABC", "Ev\u2028x", "Ev\ud800x", "sha256:" + "0" * 64],
-    ids=["too-long", "nul", "line-separator", "lone-surrogate", "hash-prefix"],
+    [
+        "Ev" + "A" * 400,
+        "Ev01\x00ABC",
+        "Ev\u2028x",
+        "Ev\ud800x",
+        "sha256:" + "0" * 64,
+        pytest.param(
+            "  ",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="event_key keeps a blank id as it is, the store refuses blank ids, "
+                "and the refused claim lets every delivery through",
+            ),
+        ),
+    ],
+    ids=["too-long", "nul", "line-separator", "lone-surrogate", "hash-prefix", "blank"],
 )
 async def test_ids_the_store_cannot_hold_are_still_processed_once(
     make_harness: Any, event_id: str
