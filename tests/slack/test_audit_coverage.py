@@ -138,3 +138,29 @@ async def test_characters_beyond_four_hex_digits_are_escaped_unambiguously(
     entry = json.loads(line)
     assert entry["user_id"] == "U1\\U000e0041\\U000e0044\\U000e004d\\U000e0049\\U000e004e"
     assert entry["arguments"] == "tls\\U000f0001"
+
+
+async def test_a_home_open_shed_under_a_flood_is_still_audited(make_harness: Any) -> None:
+    """Every Home tab opened leaves a row, also when the quick jobs are full and the tab is
+    not published: the audit says who and that it was shed."""
+    import asyncio
+
+    from scalewarden.slack.background import BackgroundTasks
+
+    async with make_harness() as h:
+        h.services.tasks = BackgroundTasks(quick_slots=1, max_waiting=1)
+        release = asyncio.Event()
+        for _ in range(2):
+            h.services.tasks.spawn(release.wait(), limited=True)
+            await asyncio.sleep(0.01)
+        opened = {"type": "app_home_opened", "user": USER, "tab": "home"}
+        assert (await h.event(opened, event_id="EvHOMEBUSY")).status_code == 200
+        await h.fake.wait_for(lambda: h.store.audit_entries())
+        release.set()
+        (entry,) = h.store.audit_entries()
+        assert (entry["command"], entry["outcome"], entry["user_id"]) == (
+            "home_opened",
+            "busy",
+            USER,
+        )
+        assert h.fake.api_calls("views.publish") == []

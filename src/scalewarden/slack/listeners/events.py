@@ -187,21 +187,23 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             return
         actor = Actor.of_event(body, event)
 
-        async def publish_and_audit() -> None:
-            published = await publish_home(services, client, str(event["user"]))
+        def audit(outcome: str) -> None:
             # The row is written outside the quick slot (see ``handle_ask``).
             services.tasks.spawn(
                 services.audit.record_action(
-                    actor,
-                    kind="home",
-                    action="home_opened",
-                    arguments="",
-                    outcome="published" if published else "failed",
+                    actor, kind="home", action="home_opened", arguments="", outcome=outcome
                 ),
                 name="slack-audit",
             )
 
-        services.tasks.spawn(publish_and_audit(), name="slack-home", limited=True)
+        async def publish_and_audit() -> None:
+            published = await publish_home(services, client, str(event["user"]))
+            audit("published" if published else "failed")
+
+        async def shed() -> None:  # a flood of questions: the tab is not published, but audited
+            audit("busy")
+
+        services.tasks.spawn(publish_and_audit(), name="slack-home", limited=True, when_busy=shed)
 
 
 async def publish_home(services: SlackServices, client: AsyncWebClient, user_id: str) -> bool:
