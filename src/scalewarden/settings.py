@@ -125,6 +125,16 @@ class Settings(BaseSettings):
         le=1000,
         description="Scans queued or running in all; past it a request is refused with the reason.",
     )
+    scan_timeout: float = Field(
+        default=3600,
+        gt=0,
+        le=86400,
+        description=(
+            "Seconds a scan may run in its worker process; past it the worker is stopped and "
+            "the scan fails (told and audited like a crashed worker), so that a stuck worker "
+            "cannot hold its place in the queue for ever."
+        ),
+    )
 
     # Slack
     slack_bot_token: SecretStr | None = Field(
@@ -179,7 +189,8 @@ class Settings(BaseSettings):
         default=None,
         description=(
             "Bearer token every /api/v1 route then requires (compared in constant time). "
-            "Unset or blank: the API is open and serves the shipped knowledge base only."
+            "Unset or blank: the API is open and serves the shipped knowledge base only "
+            "(never SCALEWARDEN_KNOWLEDGE_DIR or SCALEWARDEN_KNOWLEDGE_DIRS)."
         ),
     )
     fingerprint_key: SecretStr | None = Field(

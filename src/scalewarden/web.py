@@ -269,7 +269,10 @@ def build_scan_runner(
 
     executor: Executor
     if scanner is None:
-        executor = ProcessExecutor(partial(run_job, options=ScanOptions.from_settings(settings)))
+        executor = ProcessExecutor(
+            partial(run_job, options=ScanOptions.from_settings(settings)),
+            timeout=settings.scan_timeout,
+        )
     else:
         executor = ThreadExecutor(scanner)
     limits = ScanLimits(

@@ -142,3 +142,34 @@ def test_a_worker_killed_in_the_middle_of_a_message_is_a_crash_too() -> None:
     worker = SimpleNamespace(pid=4242, exitcode=-9, join=lambda timeout=None: None)
     with pytest.raises(WorkerCrashed, match="killed by SIGKILL"):
         _collect(reader, worker, lambda event: None)  # type: ignore[arg-type]
+
+
+async def test_a_stuck_worker_is_stopped_at_the_deadline() -> None:
+    """A worker that neither answers nor dies (it stops itself with SIGSTOP) no longer holds
+    its scan slot for ever: at the deadline it is killed and the scan fails with
+    ``WorkerCrashed``, which Slack and the API tell and audit as a crash (tested above with a
+    killed worker). The deadline counts from the worker's start, so a loaded machine that is
+    slow to start it changes nothing here."""
+    from stuck_scan import stopped_mid_scan
+
+    runner = ScanRunner(ProcessExecutor(stopped_mid_scan, timeout=2))
+    ticket = runner.submit(ScanJob(ScanScope(regions=["us-east-1"])), requester="U1", source="test")
+    assert ticket.run is not None
+    with pytest.raises(WorkerCrashed, match="did not finish within 2 s and was stopped"):
+        await asyncio.wait_for(ticket.run.wait(), 60)
+    assert ticket.run.state is ScanState.FAILED
+    pid = ticket.run.worker_pid
+    assert pid is not None
+    for _ in range(200):
+        if not _alive(pid):
+            break
+        await asyncio.sleep(0.05)
+    assert not _alive(pid)
+    # The slot is free again: the next scan is admitted and starts.
+    assert (
+        runner.submit(
+            ScanJob(ScanScope(regions=["eu-west-1"])), requester="U1", source="test"
+        ).admission.value
+        == "started"
+    )
+    await runner.close()

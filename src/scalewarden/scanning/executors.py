@@ -7,7 +7,9 @@ process of its own, started with ``spawn`` (no copy of the serving process's thr
 sockets), and reads its progress and result from a pipe in a daemon thread that spends its
 time blocked on that pipe. A worker that dies (killed, out of memory, a crash in native code)
 closes its end of the pipe, so the reader sees end-of-file at once and the scan fails with
-:class:`WorkerCrashed`: never a hang. Cancelling the await kills the worker.
+:class:`WorkerCrashed`: never a hang. A worker that neither answers nor dies (stopped,
+deadlocked) is killed at the scan's deadline (``SCALEWARDEN_SCAN_TIMEOUT``) and fails the same
+way. Cancelling the await kills the worker.
 
 :class:`ThreadExecutor` runs a scan function given to ``create_app`` in a daemon thread of
 the serving process: substitutes in tests record their calls in this process's memory.
@@ -99,8 +101,10 @@ class ProcessExecutor:
     """Runs ``scan`` (picklable: a module-level function or a ``partial`` of one) in a new
     worker process per scan."""
 
-    def __init__(self, scan: ScanFunction) -> None:
+    def __init__(self, scan: ScanFunction, *, timeout: float | None = None) -> None:
         self.scan = scan
+        #: Seconds a worker may run before it is killed and the scan fails (``None``: no limit).
+        self.timeout = timeout
         self._context = multiprocessing.get_context("spawn")
 
     async def run(
@@ -119,9 +123,21 @@ class ProcessExecutor:
         if on_start is not None and process.pid is not None:
             on_start(process.pid)
         try:
-            return await run_in_daemon_thread(
-                _collect, reader, process, progress, name="scalewarden-scan-reader"
+            return await asyncio.wait_for(
+                run_in_daemon_thread(
+                    _collect, reader, process, progress, name="scalewarden-scan-reader"
+                ),
+                self.timeout,
             )
+        except TimeoutError:
+            # Not a crash the pipe can see: a worker stuck (stopped, deadlocked, waiting on a
+            # read that never ends) would otherwise hold its slot, and the queue, for ever.
+            process.kill()
+            logger.error("a scan worker process (pid %s) ran out of time", process.pid)
+            raise WorkerCrashed(
+                f"the scan's worker process did not finish within {self.timeout:.0f} s "
+                "and was stopped"
+            ) from None
         except BaseException:
             if process.is_alive():  # cancelled (shutdown) or the reader failed: stop the work
                 process.kill()
