@@ -69,3 +69,19 @@ async def test_remediation_without_an_article_shows_no_data_sources(make_harness
         text = json.dumps(h.fake.webhook_calls("act")[0].params)
         assert "How to fix it" in text and "From the knowledge base" not in text
         assert "dynamodb_tables" not in text and "Sources:" not in text
+
+
+def test_the_remediation_command_is_escaped_and_never_cut_inside_a_word() -> None:
+    """Placeholders like ``<policy-arn>`` and shell ``&&`` reach Slack escaped: in mrkdwn,
+    a code block included, ``<policy-arn>`` is read as a link and the pasted command loses
+    its brackets. A long command is cut between words, never inside an argument."""
+    placeholder = "aws cloudwatch put-metric-alarm --alarm-actions <policy-arn> && echo ok"
+    check = replace(sample_check(), remediation_snippet=placeholder)
+    text = json.dumps(check_blocks(check))
+    assert "--alarm-actions &lt;policy-arn&gt; &amp;&amp; echo ok" in text
+    assert "<policy-arn>" not in text
+    long = replace(
+        sample_check(), remediation_snippet="--resource-id table/" + "x" * 30 + " " + "y" * 3000
+    )
+    fix = next(b["text"]["text"] for b in check_blocks(long) if "How to fix it" in str(b))
+    assert "table/" + "x" * 30 + " …```" in fix and "yyy" not in fix

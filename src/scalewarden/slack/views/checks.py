@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 
 from scalewarden.checks.model import Check
 from scalewarden.knowledge.answer import Result
+from scalewarden.knowledge.mrkdwn import truncate
 from scalewarden.slack.redact import redact, redact_resource
 from scalewarden.slack.usertext import code, escape, inert, unescape
 from scalewarden.slack.views.answers import result_text
@@ -62,7 +63,9 @@ def check_blocks(
         blocks.append(SectionBlock(text=md(f"*Why it matters*\n{escape(check.risk)}")))
     fix = f"*How to fix it*\n{escape(check.remediation)}"
     if check.remediation_snippet:
-        fix += f"\n```{clip(check.remediation_snippet, 2000)}```"
+        # Escaped like any mrkdwn (a code block too: Slack reads ``<policy-arn>`` there as a
+        # link and shows "policy-arn"), and cut between words: people paste this command.
+        fix += f"\n```{truncate(escape(check.remediation_snippet), 2000)}```"
     blocks.append(SectionBlock(text=md(fix)))
     if explanation is not None:
         blocks.append(SectionBlock(text=md(result_text(explanation, "From the knowledge base: "))))
