@@ -76,6 +76,24 @@ def test_correction_is_conservative(index: SearchIndex) -> None:
     assert query.corrections == ()
 
 
+def test_a_flood_of_unknown_words_keeps_the_correction_memo_bounded(
+    corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every distinct unknown word was remembered for the life of the process: made-up words,
+    # one question after another, grew the answer worker's memory without limit
+    from scalewarden.knowledge import index as index_module
+
+    monkeypatch.setattr(index_module, "CORRECTIONS_CACHED", 64)
+    index = SearchIndex.build(corpus)
+    for n in range(1000):
+        made_up = "qx" + "".join("abcdefghij"[int(d)] for d in f"{n:04d}") + "zvb"
+        index.search(f"{made_up} polciy for the endpoint", 3)
+    assert index.corrections_cached == 64
+    # what is remembered still corrects, and a forgotten word is corrected again
+    assert index.correct("polciy") == "policy"
+    assert index.correct("cihper") == "cipher"
+
+
 @pytest.mark.parametrize("word", ["master", "spending", "matter", "together", "trust"])
 def test_real_english_words_are_never_corrected(index: SearchIndex, word: str) -> None:
     # "rotate the master password" once became "matter" and was answered

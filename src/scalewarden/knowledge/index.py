@@ -36,6 +36,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
@@ -118,6 +119,11 @@ FACT_WEIGHT = 0.5
 CORRECTION_WEIGHT = 0.8
 #: Words shorter than this are never corrected ("ecs" is not a typo of "ec2").
 MIN_CORRECTION_LENGTH = 5
+#: How many words' corrections an index remembers (least recently used forgotten first). Every
+#: distinct unknown word of every question is looked up, so an unbounded memo grows with the
+#: traffic (or with a flood of made-up words) for as long as the process lives; a few thousand
+#: words cover a team's vocabulary of typos.
+CORRECTIONS_CACHED = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +240,7 @@ class SearchIndex:
         self._correctable = sorted(
             w for w in surface_vocab if len(w) >= MIN_CORRECTION_LENGTH - 1 and w.isalpha()
         )
-        self._corrections: dict[str, str | None] = {}
+        self._corrections = lru_cache(maxsize=CORRECTIONS_CACHED)(self._closest)
         self._phrases: dict[tuple[str, str], tuple[NDArray[np.int32], float]] | None = None
         #: (section, terms its heading keeps, terms it excludes) of contrasting headings
         self._contrasts: list[tuple[int, frozenset[str], frozenset[str]]] | None = None
@@ -313,10 +319,16 @@ class SearchIndex:
         (people rarely mistype it and it keeps "bread" from becoming "read"); among equally
         close candidates the one found in most sections wins.
         """
-        if word in self._corrections:
-            return self._corrections[word]
+        return self._corrections(word)
+
+    @property
+    def corrections_cached(self) -> int:
+        """How many words' corrections are remembered (at most :data:`CORRECTIONS_CACHED`)."""
+        return self._corrections.cache_info().currsize
+
+    def _closest(self, word: str) -> str | None:
+        """:meth:`correct` uncached."""
         if word in self.aws_words or is_english_word(word):
-            self._corrections[word] = None
             return None
         best: str | None = None
         if len(word) >= MIN_CORRECTION_LENGTH and word.isalpha():
@@ -340,7 +352,6 @@ class SearchIndex:
                 best = ranked[0][2]
         if best is None:
             best = self._split(word)
-        self._corrections[word] = best
         return best
 
     def _split(self, word: str) -> str | None:
