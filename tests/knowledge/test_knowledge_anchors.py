@@ -191,3 +191,68 @@ def test_one_anchor_in_the_heading_with_the_question_covered_answers(shipped: En
     answer = shipped.answer("max size of a vpce policy")
     assert answer.answered
     assert "20,480 characters" in answer.results[0].snippet
+
+
+def test_a_policy_question_naming_only_a_service_finds_its_policy(shipped: Engine) -> None:
+    """Every word is generic or a service's name, none anchors alone: it was declined, although
+    a section is titled with that very service and kind of thing."""
+    answer = shipped.answer("iam policy for dynamodb only")
+    assert answer.answered
+    top = answer.results[0]
+    assert top.section == "Policy example: permissions to set up DynamoDB auto scaling"
+    assert "iam:CreateServiceLinkedRole" in section_body(shipped, top.article_id, top.section)
+    # a word no heading of ours names keeps such a question declined
+    assert not shipped.answer("dynamodb ttl not deleting items").answered
+
+
+def test_a_section_that_discusses_the_neighbouring_product_answers_the_comparison(
+    shipped: Engine,
+) -> None:
+    """'ec2 auto scaling' declined every question naming it, even one our CloudTrail pages
+    answer (the five event names both services have)."""
+    answer = shipped.answer("cloudtrail event names shared with ec2 auto scaling")
+    assert answer.answered
+    top = answer.results[0]
+    body = section_body(shipped, top.article_id, top.section)
+    assert "EC2 Auto Scaling" in body and "GetPredictiveScalingForecast" in body
+    # the neighbour's own name is not an anchor: its features stay declined
+    assert not shipped.answer("ec2 auto scaling lifecycle hook timeout").answered
+
+
+@pytest.mark.parametrize(
+    ("question", "why"),
+    [
+        # the set-up article lists SSO as an alias; permission sets are Identity Center's
+        ("aws sso permission sets", "only lists as an alias (sso)"),
+        # AAS never uses a task role; the ECS SLR's policy is not what to grant the task
+        ("ecs task role permissions", "role the section never mentions (task role)"),
+        ("lambda execution role permissions", "role the section never mentions"),
+    ],
+)
+def test_questions_about_another_products_identities_are_declined(
+    shipped: Engine, question: str, why: str
+) -> None:
+    query, hits = shipped.index.search(question, 1)
+    anchors = anchoring(shipped.index, query, hits[0].index, hits[0].coverage)
+    assert why in anchors.explain()
+    assert not shipped.answer(question).answered
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "sso users for aas setup",  # the set-up page does mention IAM Identity Center users
+        "does the ecs slr replace the old ecs service role",
+        "service-linked role vs service role for emr",
+    ],
+)
+def test_the_roles_and_sign_in_the_articles_cover_are_still_answered(
+    shipped: Engine, question: str
+) -> None:
+    assert shipped.answer(question).answered
+
+
+def section_body(engine: Engine, article_id: str, heading: str) -> str:
+    return next(
+        s.body for s in engine.index.sections if s.article_id == article_id and s.heading == heading
+    )

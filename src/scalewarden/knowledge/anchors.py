@@ -36,7 +36,15 @@ Application Auto Scaling itself (the service, a scalable target, a namespace or 
 Some anchored matches are still about something else (:func:`_off_subject`): scaling words
 around an AWS product the articles never mention ("memorydb cluster scalable dimension"), the
 service's name plus a generic word the section's subject lacks ("is aas free"), or an
-integrated service the section never mentions ("security group for rds"). Those are declined.
+integrated service the section never mentions ("security group for rds"), an AWS product the
+section holds only as an alias ("aws sso permission sets"), or a kind of role the section never
+names ("ecs task role permissions": AAS never uses a task role). Those are declined.
+
+Two matches anchor although no single word does: a section that itself discusses the
+neighbouring product answers a question comparing the two ("cloudtrail event names shared with
+ec2 auto scaling"), and a section whose heading names the integrated service the question asks
+about, with every other word of the question in its subject, answers a question made only of
+generic words and that service's name ("iam policy for dynamodb only").
 
 Every list is small and reviewable; the benchmark reports how the rule does on held-out
 off-topic questions that were never used to write them.
@@ -45,9 +53,11 @@ off-topic questions that were never used to write them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from scalewarden.knowledge.synonyms import expand
+from scalewarden.knowledge.text import STOP_WORDS as STOP
 from scalewarden.knowledge.text import stem, words
 
 if TYPE_CHECKING:
@@ -181,6 +191,9 @@ class Anchoring:
     coverage: float = 1.0
     #: why the section is not about what the question asks, whatever its anchors ("" if it is)
     off_subject: str = ""
+    #: the section's heading names the integrated service the question asks about and its
+    #: subject holds every other word of it (:func:`_names_whole_question`)
+    subject: bool = False
 
     @property
     def anchors(self) -> tuple[str, ...]:
@@ -195,7 +208,7 @@ class Anchoring:
             return False
         if self.off_subject:
             return False
-        if self.core or len(self.anchors) >= 2:
+        if self.core or len(self.anchors) >= 2 or self.subject:
             return True
         return bool(self.named) and self.coverage >= SINGLE_ANCHOR_COVERAGE
 
@@ -205,6 +218,8 @@ class Anchoring:
             return f"about a neighbouring product ({', '.join(self.neighbour)})"
         if self.off_subject:
             return self.off_subject
+        if self.subject and not self.anchors:
+            return "the section's subject names the service and every word of the question"
         if not self.anchors:
             return "no domain term and no distinctive title term matched"
         if self.anchored:
@@ -240,6 +255,7 @@ def anchoring(index: SearchIndex, query: Query, section: int, coverage: float = 
         elif index.contains(term, section, TITLE_FIELDS):
             titles.append(term)
     off_subject = _off_subject(index, query, section, domain, titles)
+    neighbour = _undiscussed_neighbours(index, query, section, {*domain, *titles})
     named = list(domain)
     if titles:
         own = _terms(" ".join(words(index.sections[section].title)))
@@ -247,12 +263,51 @@ def anchoring(index: SearchIndex, query: Query, section: int, coverage: float = 
     return Anchoring(
         tuple(sorted(domain)),
         tuple(sorted(titles)),
-        neighbour_words(query.text),
+        neighbour,
         bool(terms & PROPER_TERMS),
         core=tuple(t for t in sorted(domain) if t in CORE_TERMS),
         named=tuple(sorted(named)),
         coverage=coverage,
         off_subject=off_subject,
+        subject=_names_whole_question(index, query, section),
+    )
+
+
+def _undiscussed_neighbours(
+    index: SearchIndex, query: Query, section: int, anchors: set[str]
+) -> tuple[str, ...]:
+    """The neighbouring-product words of the question that ``section`` does not itself discuss.
+
+    A section that names the neighbouring product ("EC2 Auto Scaling also has
+    `PutScalingPolicy` …") answers a question comparing the two, provided the question is
+    anchored on something besides the neighbour's own words: "cloudtrail event names shared
+    with ec2 auto scaling" asks about AAS's CloudTrail records, while "ec2 auto scaling warm
+    pools" stays declined (its only anchor, "scaling", is the neighbour's own name).
+    """
+    found = neighbour_words(query.text)
+    if not found or not anchors - _terms(" ".join(found)):
+        return found
+    text = _section_text(index, section)
+    return tuple(n for n in found if f" {n} " not in text)
+
+
+def _names_whole_question(index: SearchIndex, query: Query, section: int) -> bool:
+    """Whether the section's heading names an integrated service the question names, and the
+    section's subject (:data:`SUBJECT_FIELDS`) holds every other word the question typed.
+
+    Such a question is all generic words and a service's name, none of which anchors alone
+    ("iam policy for dynamodb only"), yet a section titled with that service and that kind of
+    thing is what it asks for. A word the subject lacks keeps the rule out: "dynamodb ttl not
+    deleting items" is about TTL, which no heading of ours names.
+    """
+    services = {qt.term for qt in query.terms} & PRODUCT_TERMS
+    if not any(index.contains(t, section, ("heading",)) for t in services):
+        return False
+    by_word: dict[str, set[str]] = {}
+    for qt in query.terms:
+        by_word.setdefault(qt.origin, set()).add(qt.term)
+    return all(
+        any(index.contains(t, section, SUBJECT_FIELDS) for t in terms) for terms in by_word.values()
     )
 
 
@@ -261,7 +316,7 @@ def _off_subject(
 ) -> str:
     """Why ``section`` is not about the question although anchored, or "".
 
-    Three cases, all near misses that once got an answer about something else:
+    Four cases, all near misses that once got an answer about something else:
 
     * the question names an AWS product the articles never mention (a word of AWS's service
       names, :attr:`.index.SearchIndex.aws_words`, unknown to the index), no service that
@@ -279,7 +334,10 @@ def _off_subject(
       the question's subject even when only a section's body holds it;
     * the question names an integrated service (:data:`PRODUCT_TERMS`) that the section never
       mentions, and no concept of Application Auto Scaling anchors it: "security group for
-      rds" matched the VPC endpoint's security group.
+      rds" matched the VPC endpoint's security group;
+    * with no concept of Application Auto Scaling anchoring it, the question names an AWS
+      product the section holds only as an alias (:func:`_products_in_passing`) or a kind of
+      role it never mentions (:func:`_other_roles`).
     """
     terms = {qt.term for qt in query.terms}
     foreign = [w for w in query.unknown if w in index.aws_words]
@@ -303,7 +361,71 @@ def _off_subject(
         and not any(index.contains(t, section) for t in services)
     ):
         return f"names a service the section does not mention ({', '.join(sorted(services))})"
+    if anchors & CORE_TERMS:
+        return ""
+    passing = _products_in_passing(index, query, section)
+    if passing:
+        return f"names an AWS product the section only lists as an alias ({', '.join(passing)})"
+    roles = _other_roles(index, query, section)
+    if roles:
+        return f"asks about a role the section never mentions ({', '.join(roles)})"
     return ""
+
+
+def _section_text(index: SearchIndex, section: int) -> str:
+    """The section's heading and body as lower-case words joined by single spaces, padded."""
+    found = index.sections[section]
+    return f" {' '.join(words(found.heading + chr(10) + found.body))} "
+
+
+def _products_in_passing(index: SearchIndex, query: Query, section: int) -> list[str]:
+    """The AWS products the question names (:attr:`.index.SearchIndex.aws_words`) that are not
+    a topic of ours nor an integrated service, and that the section's heading and body never
+    mention: the section holds them only as an alias or an example question.
+
+    "aws sso permission sets" matched the set-up article, whose aliases list SSO because its
+    page mentions IAM Identity Center, on "sso" and on "permission": the question is about
+    Identity Center's permission sets, which the articles do not cover.
+    """
+    ours = DOMAIN_TERMS | GENERIC_TERMS | SERVICE_TERMS | NAME_TERMS
+    typed = dict.fromkeys(
+        qt.origin
+        for qt in query.terms
+        if qt.term not in ours and qt.origin in index.aws_words and index.contains(qt.term, section)
+    )
+    products = list(typed)
+    if not products:
+        return []
+    text = _section_text(index, section)
+    return [w for w in products if f" {w} " not in text]
+
+
+#: The word that makes a typed pair a kind of IAM role ("task role", "execution role").
+_ROLE_WORDS: frozenset[str] = frozenset(["role", "roles"])
+
+
+def _other_roles(index: SearchIndex, query: Query, section: int) -> list[str]:
+    """Kinds of role the question names ("task role") that the section never mentions.
+
+    The articles are about the roles Application Auto Scaling uses (its service-linked roles,
+    EMR's service role); "ecs task role permissions" asks about the role ECS gives a task's
+    containers, which AAS never uses, and got the ECS service-linked role's policy, which a
+    reader could then grant to the task. A kind named by a concept of ours ("service-linked
+    role", "ecs role") is not another role.
+    """
+    surface = words(query.text)
+    kinds = [
+        f"{a} {b}"
+        for a, b in pairwise(surface)
+        if b in _ROLE_WORDS
+        and a.isalpha()
+        and not _terms(a) & (DOMAIN_TERMS | SERVICE_TERMS | NAME_TERMS | GENERIC_TERMS)
+        and a not in STOP
+    ]
+    if not kinds:
+        return []
+    text = _section_text(index, section)
+    return [k for k in kinds if f" {k} " not in text and f" {k}s " not in text]
 
 
 def _subject_words(rest: list[QueryTerm]) -> set[str]:
