@@ -373,15 +373,16 @@ def _off_subject(
 
 
 def _section_text(index: SearchIndex, section: int) -> str:
-    """The section's heading and body as lower-case words joined by single spaces, padded."""
+    """The section's article title, heading and body as lower-case words joined by single
+    spaces, padded: what it says, as opposed to the aliases and questions it is found by."""
     found = index.sections[section]
-    return f" {' '.join(words(found.heading + chr(10) + found.body))} "
+    return f" {' '.join(words(chr(10).join((found.title, found.heading, found.body))))} "
 
 
 def _products_in_passing(index: SearchIndex, query: Query, section: int) -> list[str]:
     """The AWS products the question names (:attr:`.index.SearchIndex.aws_words`) that are not
-    a topic of ours nor an integrated service, and that the section's heading and body never
-    mention: the section holds them only as an alias or an example question.
+    a topic of ours nor an integrated service, and that the section's title, heading and body
+    never mention: the section holds them only as an alias or an example question.
 
     "aws sso permission sets" matched the set-up article, whose aliases list SSO because its
     page mentions IAM Identity Center, on "sso" and on "permission": the question is about
