@@ -4,6 +4,7 @@ unsigned variant of every request kind is one table in `test_slack_hostile_reque
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -216,13 +217,21 @@ async def test_bolts_own_signature_check_still_sees_the_raw_body() -> None:
     assert len(seen) == 1
 
 
-async def test_the_production_app_runs_bolts_signature_check_too(make_harness: Any) -> None:
-    """Defence in depth: `create_app()`'s Bolt app verifies signatures itself, so a request
-    that reached it without passing the ingress (a future route, a refactor) is still refused."""
+async def test_the_production_app_refuses_what_did_not_pass_the_ingress(make_harness: Any) -> None:
+    """The signature is checked once, by the ingress; Bolt's own check is off. Defence in
+    depth still holds: a request that reaches `create_app()`'s Bolt app without passing the
+    ingress (a future route, a refactor) is refused, forged, unsigned or even correctly
+    signed, and only the ingress's mark lets one through."""
+    from slack_bolt.middleware.request_verification.async_request_verification import (
+        AsyncRequestVerification,
+    )
+
+    from scalewarden.slack.app import SIGNED_AT_EDGE, mark_signed
     from scalewarden.slack.ingress import _bolt_request, parse_body
 
     async with make_harness() as h:
         bolt = h.app.state.bolt
+        assert not any(isinstance(m, AsyncRequestVerification) for m in bolt._async_middleware_list)
         body = command_body("help", user=USER, channel=CHANNEL, response_url=h.fake.response_url())
         text = body.decode()
         payload = parse_body(text, FORM)
@@ -236,8 +245,79 @@ async def test_the_production_app_runs_bolts_signature_check_too(make_harness: A
             _bolt_request(text, payload, "", {"content-type": FORM})
         )
         assert unsigned.status == 401
+        signed = await bolt.async_dispatch(_bolt_request(text, payload, "", headers(body)))
+        assert signed.status == 401
+        # A mark spelt out by hand (any value but the ingress's own object) is no mark.
+        faked = _bolt_request(text, payload, "", headers(body))
+        faked.context[SIGNED_AT_EDGE] = True
+        assert (await bolt.async_dispatch(faked)).status == 401
         await h.settle()
         assert h.fake.calls == []  # nothing reached the listener
-        good = await bolt.async_dispatch(_bolt_request(text, payload, "", headers(body)))
+        good = await bolt.async_dispatch(
+            mark_signed(_bolt_request(text, payload, "", headers(body)))
+        )
         assert good.status == 200
         assert "How to use /scalewarden" in json.dumps(good.body)
+
+
+async def test_bad_signatures_are_refused_at_the_edge_with_bolts_check_off(
+    make_harness: Any,
+) -> None:
+    """Over HTTP, every way a signature can be wrong is still a 401 and reaches no listener
+    now that the ingress's check is the only one."""
+    async with make_harness() as h:
+        body = command_body(
+            "ask what is a service-linked role",
+            user=USER,
+            channel=CHANNEL,
+            response_url=h.fake.response_url(),
+        )
+        good = sign(body)
+        stale = sign(body, timestamp=int(time.time()) - 6 * 60)
+        attempts = [
+            {**good, "X-Slack-Signature": "v0=" + "0" * 64},  # wrong HMAC
+            sign(b"another body"),  # someone else's body
+            stale,  # outside the replay window
+            {"X-Slack-Request-Timestamp": good["X-Slack-Request-Timestamp"]},  # none
+            {**good, "X-Slack-Request-Timestamp": "not-a-number"},
+        ]
+        for headers in attempts:
+            response = await h.post(body, FORM, headers=headers, signed=False)
+            assert response.status_code == 401, headers
+        await h.settle()
+        assert h.fake.calls == [] and h.fake.webhook_calls() == []
+        assert h.store.audit_entries() == []
+        assert (await h.post(body, FORM)).status_code == 200
+
+
+async def test_each_request_gets_its_own_client_with_the_bot_token(make_harness: Any) -> None:
+    """The client a listener gets is a copy of the app's (no new client per request), yet
+    still its own: the bot token and the request's workspace, the app's session and base URL,
+    and what one request does to its client reaches neither the app's nor the next one's."""
+    from fake_slack import TEAM_ID
+    from harness import BOT_TOKEN
+
+    async with make_harness() as h:
+        bolt = h.app.state.bolt
+        seen: list[tuple[Any, str, dict[str, str], int]] = []
+
+        @bolt.middleware
+        async def spy(context: Any, next: Any) -> None:
+            client = context.client
+            seen.append((client, client.token, dict(client.headers), len(client.retry_handlers)))
+            client.headers["X-Changed"] = "by this request"
+            client.retry_handlers.clear()
+            client.token = "xoxb-changed"
+            await next()
+
+        for _ in range(2):
+            response = await h.command("help", user=USER)
+            assert "How to use /scalewarden" in json.dumps(response.json())
+        (first, _, _, _), (second, token, headers, handlers) = seen
+        assert first is not second and bolt.client not in (first, second)
+        assert token == BOT_TOKEN  # not the first request's change
+        assert second.default_params == {"team_id": TEAM_ID}
+        assert (second.session, second.base_url) == (bolt.client.session, bolt.client.base_url)
+        assert handlers == len(bolt.client.retry_handlers) > 0
+        assert "X-Changed" not in bolt.client.headers and headers == bolt.client.headers
+        assert bolt.client.token == BOT_TOKEN and bolt.client.default_params == {}

@@ -8,6 +8,7 @@ default, while Slack answers bursts with 429 + ``Retry-After`` and has the odd 5
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -16,6 +17,7 @@ from typing import Any
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.logger import get_bolt_app_logger
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -130,6 +132,83 @@ def build_web_client(
     )
 
 
+#: The context key under which the ingress marks a request whose signature it has verified.
+SIGNED_AT_EDGE = "scalewarden_signed_at_edge"
+#: The mark itself: an object only this process holds, compared by identity, so that nothing
+#: a request carries (its body, its headers) can stand in for it.
+_SIGNED = object()
+
+
+def mark_signed(request: AsyncBoltRequest) -> AsyncBoltRequest:
+    """Mark ``request`` as verified by the ingress (``slack/ingress.py``), which calls this only
+    after ``signature.verify`` accepted the raw bytes that ``request`` was built from."""
+    request.context[SIGNED_AT_EDGE] = _SIGNED
+    return request
+
+
+class SignedAtEdge(AsyncMiddleware):
+    """Bolt's first middleware over HTTP: only a request the ingress verified goes on.
+
+    It replaces Bolt's own signature check, which repeated the ingress's HMAC on every
+    request (and re-read the timestamp and signature headers). The ingress verifies the raw
+    bytes before anything parses them; a request that reaches Bolt any other way (a future
+    route, a refactor, a test) carries no mark and is refused with 401, as Bolt's check
+    refused a forged one.
+    """
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        if req.context.get(SIGNED_AT_EDGE) is _SIGNED:
+            return await next()
+        logger.warning("refused a Slack request that did not pass the signature check")
+        return BoltResponse(status=401, body={"error": "invalid request"})
+
+
+class ServiceBolt(AsyncApp):
+    """Bolt's ``AsyncApp`` with two per-request costs taken out of its dispatch.
+
+    - **The signature is checked once**, by the ingress; :class:`SignedAtEdge`, first in the
+      middleware chain, lets through only the requests it marked (``signed_at_edge``).
+      Over Socket Mode there is no signature and no such middleware.
+    - **The per-request Web API client is a copy** of the app's client instead of a new
+      ``AsyncWebClient``, whose constructor reads four proxy variables from the environment and
+      rebuilds the user agent every time. Like Bolt's own, each copy is a separate object with
+      its own token, ``team_id`` parameter, headers and list of retry handlers, so a listener
+      that changes its client changes nothing shared; the HTTP session, base URL, timeout and
+      proxy are the app client's, as they were.
+    """
+
+    def __init__(self, *, signed_at_edge: bool, **kwargs: Any) -> None:
+        self._signed_at_edge = signed_at_edge
+        super().__init__(**kwargs)
+        self._context_logger = get_bolt_app_logger(
+            app_name=self.name, base_logger=self._base_logger
+        )
+
+    def _init_async_middleware_list(self, *args: Any, **kwargs: Any) -> None:
+        done = self._init_middleware_list_done
+        super()._init_async_middleware_list(*args, **kwargs)
+        if self._signed_at_edge and not done:
+            self._async_middleware_list.insert(0, SignedAtEdge())
+
+    def _init_context(self, req: AsyncBoltRequest) -> None:
+        req.context["logger"] = self._context_logger
+        req.context["token"] = self._token
+        client = copy.copy(self._async_client)
+        client.token = self._token
+        client.headers = dict(client.headers)
+        team_id = req.context.team_id
+        client.default_params = {"team_id": team_id} if team_id is not None else {}
+        client.retry_handlers = list(client.retry_handlers)
+        req.context["client"] = client
+        req.context["listener_runner"] = self.listener_runner
+
+
 #: Event ids longer than this (Slack's are about a dozen characters) are claimed as a hash.
 EVENT_ID_KEPT = 64
 _HASHED = "sha256:"
@@ -227,7 +306,7 @@ def create_bolt_app(
     authorize: Callable[..., Awaitable[AuthorizeResult]] | None = None,
     workspace: InstalledWorkspace | None = None,
     socket_mode: bool = False,
-) -> AsyncApp:
+) -> ServiceBolt:
     """The Bolt app with every listener registered.
 
     ``process_before_response=True`` on purpose. Our listeners only acknowledge and hand
@@ -236,19 +315,21 @@ def create_bolt_app(
     of starting it fire-and-forget and polling every 10 ms for the ack (which adds ~10 ms to
     every ack and burns CPU under load), and no listener body is ever left untracked.
 
-    Over HTTP, Bolt's own request verification stays on as a second line behind the web
-    layer's check; over Socket Mode there is no signature to check. ``authorize`` is normally
-    ``InstalledWorkspace.authorize()`` (one ``auth.test`` for the whole process); tests and the
-    benchmark pass their own. Either way the :class:`WorkspaceGuard` then refuses requests from
-    outside the installation that ``authorize`` describes, before de-duplication claims them.
-    With a ``workspace`` (whose ``authorize`` it is), :class:`WorkspaceReady` first refuses at
+    Over HTTP the signature is verified once, by the ingress, and Bolt refuses whatever the
+    ingress did not mark (:class:`ServiceBolt`); over Socket Mode there is no signature.
+    ``authorize`` is normally ``InstalledWorkspace.authorize()`` (one ``auth.test`` for the
+    whole process); tests and the benchmark pass their own. Either way the
+    :class:`WorkspaceGuard` then refuses requests from outside the installation that
+    ``authorize`` describes, before de-duplication claims them. With a ``workspace`` (whose
+    ``authorize`` it is), :class:`WorkspaceReady` first refuses at
     once whatever arrives before its ``auth.test`` has succeeded.
     """
     bolt_logger = logging.getLogger("scalewarden.slack.bolt")
     kwargs: dict[str, Any] = {
         "client": client,
         "process_before_response": True,
-        "request_verification_enabled": not socket_mode,
+        "request_verification_enabled": False,
+        "signed_at_edge": not socket_mode,
         "ignoring_self_events_enabled": True,
         "logger": bolt_logger,
     }
@@ -261,7 +342,7 @@ def create_bolt_app(
     quiet = _TokenWarnings()
     bolt_logger.addFilter(quiet)
     try:
-        app = AsyncApp(**kwargs)
+        app = ServiceBolt(**kwargs)
     finally:
         bolt_logger.removeFilter(quiet)
     app.use(WorkspaceGuard(lambda req, reason: audit_refusal(services, req, reason)))

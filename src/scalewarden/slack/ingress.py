@@ -20,6 +20,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from scalewarden.slack.app import mark_signed
 from scalewarden.slack.metrics import Metrics
 from scalewarden.slack.payloads import (
     COMMAND,
@@ -59,8 +60,8 @@ def _bolt_request(
 
     Bolt parses the raw body itself unless it is handed a dict, which it accepts only in
     Socket Mode; so the request is built that way and then made an HTTP request again, with
-    the raw body as received. Bolt's own signature check therefore still runs on the signed
-    bytes, and the listeners see our parse (see ``parse_body`` for why it is the right one).
+    the raw body as received, and the listeners see our parse (see ``parse_body`` for why it
+    is the right one). It is not marked as verified: :func:`handle_slack_request` marks it.
     """
     request = AsyncBoltRequest(body=payload, query=query, headers=dict(headers), mode="socket_mode")
     request.raw_body = text
@@ -107,7 +108,9 @@ async def handle_slack_request(
         bolt_request = _bolt_request(text, payload, query, headers)
     except (AttributeError, TypeError, ValueError, KeyError, RecursionError) as exc:
         return _malformed(f"unusable payload ({type(exc).__name__})")
-    response = await bolt.async_dispatch(bolt_request)
+    # Verified above, on the bytes this request was built from: Bolt lets it through without
+    # checking the signature a second time (``ServiceBolt``).
+    response = await bolt.async_dispatch(mark_signed(bolt_request))
     if response.status >= 500 and kind == COMMAND:
         # Bolt answers 500 when something before the listener failed (typically ``auth.test``
         # while Slack's Web API is unreachable); Slack would show the user a bare
