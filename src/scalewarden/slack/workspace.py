@@ -106,11 +106,15 @@ _ENTERPRISE_PATHS: tuple[tuple[str, ...], ...] = (
 
 
 def _named(payload: Mapping[str, Any], paths: tuple[tuple[str, ...], ...]) -> Iterator[str]:
-    """Every non-empty string found at ``paths`` (objects met on the way are descended)."""
+    """Every non-empty string found at ``paths`` (objects met on the way are descended).
+
+    Payloads are parsed JSON, so their objects are dicts: ``isinstance(value, dict)`` costs a
+    fraction of the ``Mapping`` ABC's check, and this runs sixteen times on every request.
+    """
     for path in paths:
         value: Any = payload
         for key in path:
-            value = value.get(key) if isinstance(value, Mapping) else None
+            value = value.get(key) if isinstance(value, dict) else None
         if isinstance(value, str) and value:
             yield value
 
