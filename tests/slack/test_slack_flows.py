@@ -464,6 +464,49 @@ async def test_a_question_shed_under_a_flood_is_told_so_and_audited(make_harness
         assert h.fake.webhook_calls("cmd") == []
 
 
+async def test_while_questions_are_shed_the_checks_before_them_still_hold(
+    make_harness: Any,
+) -> None:
+    """Questions are shed before Bolt matches a listener, but after the checks every request
+    passes: a question from another workspace is refused (and audited so), not told "busy";
+    a shed question is audited with who asked what; other subcommands are still served."""
+    from urllib.parse import parse_qsl, urlencode
+
+    from harness import command_body
+
+    from scalewarden.slack.listeners.replies import BUSY
+
+    async with make_harness() as h:
+        release = await _fill_the_queue(h)
+        foreign = dict(
+            parse_qsl(
+                command_body(
+                    "ask which TLS version?",
+                    user=USER,
+                    channel=CHANNEL,
+                    response_url=h.fake.response_url("cmd"),
+                ).decode()
+            )
+        )
+        foreign["team_id"] = "T0OTHER01"
+        refused = await h.post(urlencode(foreign).encode(), "application/x-www-form-urlencoded")
+        assert "installed in another Slack workspace" in refused.json()["text"]
+        shed = await h.command("ask which TLS version does the API require?", user=USER)
+        assert shed.json() == {"text": BUSY, "response_type": "ephemeral"}
+        usage = await h.command("help", user=USER)
+        assert "How to use /scalewarden" in json.dumps(usage.json())
+        await h.fake.wait_for(lambda: len(h.store.audit_entries()) == 3)
+        entries = {e["outcome"]: e for e in h.store.audit_entries()}
+        assert set(entries) == {"refused", "busy", "help"}
+        busy = entries["busy"]
+        assert (busy["user_id"], busy["channel_id"], busy["command"]) == (USER, CHANNEL, "ask")
+        assert busy["arguments"] == "ask which TLS version does the API require?"
+        assert h.services.tasks.shed == 1
+        release.set()
+        await h.settle()
+        assert h.fake.webhook_calls("cmd") == []
+
+
 async def test_a_mention_shed_under_a_flood_gets_a_busy_reply_in_its_thread(
     make_harness: Any,
 ) -> None:

@@ -36,6 +36,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.slack.audit import Actor
 from scalewarden.slack.listeners import register_all
+from scalewarden.slack.listeners.commands import ShedQuestionsWhenBusy
 from scalewarden.slack.metrics import Metrics
 from scalewarden.slack.payloads import event_id_of
 from scalewarden.slack.services import SlackServices
@@ -347,6 +348,7 @@ def create_bolt_app(
         bolt_logger.removeFilter(quiet)
     app.use(WorkspaceGuard(lambda req, reason: audit_refusal(services, req, reason)))
     app.use(EventDeduplication(services))
+    app.use(ShedQuestionsWhenBusy(services))
     register_all(app, services)
     return app
 

@@ -75,6 +75,19 @@ class BackgroundTasks:
         """Quick jobs shed so far because the queue was full."""
         return self._shed
 
+    def refuse_if_full(self, name: str | None = None) -> bool:
+        """True, counting and logging the job as shed, when a ``limited`` job would be shed
+        now; False (nothing counted) when it would be queued.
+
+        For callers that can tell before building the job that it would be shed, and then
+        answer "busy" without building it at all (``listeners/commands.py``).
+        """
+        if self._waiting < self._max_waiting:
+            return False
+        self._shed += 1
+        self._log_shed(name)
+        return True
+
     def spawn(
         self,
         coro: Coroutine[Any, Any, Any],
@@ -90,10 +103,8 @@ class BackgroundTasks:
         from ``when_busy`` (if any) is started instead, and ``None`` is returned.
         """
         if limited:
-            if self._waiting >= self._max_waiting:
+            if self.refuse_if_full(name):
                 coro.close()
-                self._shed += 1
-                self._log_shed(name)
                 return self.spawn(when_busy(), name=f"{name}-busy") if when_busy else None
             self._waiting += 1
             coro = self._in_slot(coro)

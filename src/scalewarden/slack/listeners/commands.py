@@ -19,6 +19,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.checks.model import Finding
@@ -131,12 +135,54 @@ async def handle_ask(ctx: CommandContext, command: AskCommand) -> None:
         services.tasks.spawn(ctx.audit(reply.outcome), name="slack-audit")
 
     if services.tasks.spawn(answer(), name="slack-ask", limited=True) is None:
-        # Shed at the door (the queue is full): the ack itself says so, no post follows.
-        await ctx.ack(text=BUSY, response_type="ephemeral")
-        services.metrics.answers.labels(source="command", outcome="busy").inc()
-        services.tasks.spawn(ctx.audit("busy"), name="slack-audit")
+        await shed_question(ctx)
         return
     await ctx.ack(text="Looking that up…", response_type="ephemeral")
+
+
+async def shed_question(ctx: CommandContext) -> None:
+    """A question shed at the door (the queue of answers is full): the ack itself says so,
+    no post follows, and the audit records it as ``busy``."""
+    await ctx.ack(text=BUSY, response_type="ephemeral")
+    ctx.services.metrics.answers.labels(source="command", outcome="busy").inc()
+    ctx.services.tasks.spawn(ctx.audit("busy"), name="slack-audit")
+
+
+class ShedQuestionsWhenBusy(AsyncMiddleware):
+    """Answers ``/scalewarden ask`` with the busy reply in Bolt's middleware, before any
+    listener is matched, when the queue of answers is full.
+
+    Under a flood most questions are shed, and each paid Bolt's listener matching and the
+    listener's argument building (every payload view, ``say``, ``respond``…, built twice) only
+    to be told "busy". Registered after :class:`~scalewarden.slack.workspace.WorkspaceGuard`:
+    a shed question has passed the same signature, workspace and authorisation checks as an
+    answered one, and is audited the same way (:func:`shed_question`). Other subcommands and
+    questions while there is room go on to the listener.
+    """
+
+    def __init__(self, services: SlackServices) -> None:
+        self._services = services
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        body = req.body
+        if body.get("command") != SLASH_COMMAND:
+            return await next()
+        parsed = parse_command(str(body.get("text") or ""))
+        if not isinstance(parsed, AskCommand):
+            return await next()
+        if not self._services.tasks.refuse_if_full("slack-ask"):
+            return await next()
+        ack = AsyncAck()
+        ctx = command_context(self._services, body, req.context.client, ack, parsed)
+        await shed_question(ctx)
+        assert ack.response is not None
+        return ack.response
 
 
 async def handle_scan(ctx: CommandContext, command: ScanCommand) -> None:
@@ -262,20 +308,29 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     async def scalewarden_command(
         ack: Ack, command: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        text = str(command.get("text") or "")
-        parsed = parse_command(text)
-        ctx = CommandContext(
-            services=services,
-            client=client,
-            ack=ack,
-            respond=services.responder(command.get("response_url")),
-            name=spec_of(parsed).name,
-            text=text,
-            user_id=str(command.get("user_id") or "unknown"),
-            team_id=command.get("team_id"),
-            channel_id=str(command.get("channel_id") or ""),
-        )
-        await dispatch(ctx, parsed)
+        parsed = parse_command(str(command.get("text") or ""))
+        await dispatch(command_context(services, command, client, ack, parsed), parsed)
+
+
+def command_context(
+    services: SlackServices,
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    ack: Ack,
+    parsed: object,
+) -> CommandContext:
+    """The context of one ``/scalewarden`` payload (``parsed`` is its ``parse_command``)."""
+    return CommandContext(
+        services=services,
+        client=client,
+        ack=ack,
+        respond=services.responder(command.get("response_url")),
+        name=spec_of(parsed).name,
+        text=str(command.get("text") or ""),
+        user_id=str(command.get("user_id") or "unknown"),
+        team_id=command.get("team_id"),
+        channel_id=str(command.get("channel_id") or ""),
+    )
 
 
 def _unknown_checks(services: SlackServices, command: ScanCommand) -> list[str]:
