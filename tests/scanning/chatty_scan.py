@@ -24,3 +24,41 @@ def chatty(job: Any, progress: Any) -> Any:
         regions=["us-east-1"],
         findings=[],
     )
+
+
+#: Findings in :func:`many_findings`'s report: several parts and a last, shorter one.
+FINDINGS = 1_050
+
+
+def many_findings(job: Any, progress: Any) -> Any:
+    """A report of ``FINDINGS`` findings, each a little different (their order shows)."""
+    from scalewarden.checks.model import Finding, ScanReport, Severity, Status
+
+    now = datetime.now(UTC)
+    return ScanReport(
+        scan_id=job.scan_id or "many",
+        started_at=now,
+        finished_at=now,
+        accounts=[{"account_id": "123456789012", "name": "prod"}],
+        regions=["us-east-1"],
+        findings=[
+            Finding(
+                check_id="dynamodb_table_autoscaling_enabled",
+                title=f"DynamoDB table without auto scaling #{i}",
+                severity=Severity.HIGH,
+                status=Status.FAIL,
+                account_id="123456789012",
+                account_name="prod",
+                region="us-east-1",
+                resource_id=f"table/orders-{i:05d}",
+                resource_arn=None,
+                message="The table has no scalable target.",
+                remediation="Register the table.",
+                kb_article="service-integrations",
+            )
+            for i in range(FINDINGS)
+        ],
+        coverage=[
+            {"account_id": "123456789012", "region": "eu-west-1", "source": "s", "reason": "r"}
+        ],
+    )

@@ -28,11 +28,19 @@ from typing import TYPE_CHECKING, Protocol
 
 from scalewarden.scan import ProgressCallback, ScanError, ScopeError
 from scalewarden.scanning.jobs import ScanFunction, ScanJob
-from scalewarden.scanning.worker import Failed, Finished, Progress, main, scan_and_mute
+from scalewarden.scanning.worker import (
+    Failed,
+    FindingsPart,
+    Finished,
+    Progress,
+    assemble,
+    main,
+    scan_and_mute,
+)
 from scalewarden.slack.background import run_in_daemon_thread
 
 if TYPE_CHECKING:
-    from scalewarden.checks.model import ScanReport
+    from scalewarden.checks.model import Finding, ScanReport
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +154,7 @@ class ProcessExecutor:
 
 def _collect(reader: Connection, process: BaseProcess, progress: ProgressCallback) -> ScanReport:
     """Read a worker's messages until its result (blocking: runs in the reader thread)."""
+    findings: list[Finding] = []  # the report's, as they arrive in parts
     try:
         while True:
             try:
@@ -155,14 +164,16 @@ def _collect(reader: Connection, process: BaseProcess, progress: ProgressCallbac
                 # report (out of memory while pickling a large one) leaves half a message,
                 # which the pipe reports as an OSError. Both are the same crash.
                 break
-            if isinstance(message, Progress):
+            if isinstance(message, FindingsPart):
+                findings.extend(message.findings)
+            elif isinstance(message, Progress):
                 try:
                     progress(message.event)
                 except Exception as exc:  # progress is best effort; the scan goes on
                     logger.warning("scan progress callback failed: %s", type(exc).__name__)
             elif isinstance(message, Finished):
                 _reap(process)
-                return message.report
+                return assemble(findings, message)
             elif isinstance(message, Failed):
                 _reap(process)
                 raise exception_for(message)
