@@ -71,6 +71,14 @@ DEFAULT_HTTP_TIMEOUT = 10
 #: Questions in the answer worker's hands at once (each holds a quick slot until its reply is
 #: posted): enough that the worker always has the next question while this process posts.
 WORKER_QUICK_SLOTS = 8
+#: The collector's thresholds once the index is loaded: the defaults for the young
+#: generations, and a full collection after 100 middle ones instead of 10. Serving a request
+#: leaves no reference cycles behind (``docs/benchmarks.md``, HTTP: none in 500 commands), so a
+#: full collection finds almost nothing to free, yet it walks every live object: with the queue
+#: of answers full (5,000 waiting jobs, some 155,000 objects) each one paused the loop, and
+#: every ack in flight, for tens of milliseconds, about once per 5,000 commands; now at most
+#: about once per 25,000. The young collections, which are short, still free cycles promptly.
+GC_THRESHOLDS = (700, 10, 100)
 #: Largest request body accepted (Slack's own payloads are far smaller).
 MAX_BODY_BYTES = 1024 * 1024
 SLACK_OFF = (
@@ -485,6 +493,7 @@ def create_app(
         # The index and the corpus are hundreds of thousands of long-lived objects: move
         # them out of the collector's way so that full collections do not pause the acks.
         gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
 
     async def open_store() -> None:
         from scalewarden.store import Store

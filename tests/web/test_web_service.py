@@ -32,6 +32,27 @@ async def test_health_and_readiness(make_harness: Any) -> None:
         }
 
 
+async def test_once_ready_full_collections_are_rare(make_harness: Any) -> None:
+    """The loaded index is frozen out of the collector's way, and full collections, which
+    walk every live object (a full queue of answers among them), come ten times less often."""
+    import gc
+
+    from scalewarden.web import GC_THRESHOLDS
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        async with make_harness() as h:
+            for _ in range(200):
+                if (await h.client.get("/readyz")).status_code == 200:
+                    break
+                await asyncio.sleep(0.05)
+            assert gc.get_threshold() == GC_THRESHOLDS
+            assert GC_THRESHOLDS[2] >= 100 and gc.get_freeze_count() > 0
+    finally:
+        gc.set_threshold(*before)
+
+
 async def test_not_ready_when_the_index_fails_or_the_database_is_down(
     make_harness: Any,
 ) -> None:
