@@ -1,8 +1,10 @@
 """Slack request signature check (HMAC-SHA256, ``v0``, five-minute window).
 
-Bolt checks signatures too, but only after it has parsed the body, and a non-numeric timestamp
-header makes its check raise. The web layer therefore verifies the raw bytes first, for every
-request whatever its body, and only authentic requests reach the parser.
+Bolt can check signatures too, but only after it has parsed the body, and a non-numeric
+timestamp header makes its check raise. The web layer therefore verifies the raw bytes first,
+for every request whatever its body, and only authentic requests reach the parser. This is
+the one check: Bolt's is off, and Bolt admits only what the ingress marked as verified
+(``slack/app.py``, ``SignedAtEdge``).
 """
 
 from __future__ import annotations
