@@ -223,13 +223,14 @@ def event_key(event_id: str) -> str:
     otherwise ``sha256:`` and the hash of its UTF-8 bytes.
 
     De-duplication must not fail open. The store refuses an id its column cannot hold (too
-    long, a NUL that PostgreSQL cannot store), and a refused claim would let every delivery of
-    that event through. An id that itself starts with the prefix is hashed too, so a raw id
-    never collides with another's key.
+    long, blank, a NUL that PostgreSQL cannot store), and a refused claim would let every
+    delivery of that event through. An id that itself starts with the prefix is hashed too, so
+    a raw id never collides with another's key.
     """
     if (
         len(event_id) <= EVENT_ID_KEPT
         and event_id.isprintable()
+        and event_id.strip()
         and not event_id.startswith(_HASHED)
     ):
         return event_id
