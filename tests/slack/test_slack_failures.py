@@ -136,3 +136,21 @@ async def test_timeouts_are_retried_with_backoff(make_harness: Any, fake_slack: 
         assert len(h.fake.api_calls("chat.postMessage")) == 2
     errors = "scalewarden_slack_api_errors_total"
     assert metrics.registry.get_sample_value(errors, {"kind": "timeout"}) == 1
+
+
+async def test_a_malformed_upload_answer_loses_neither_the_results_nor_the_audit(
+    make_harness: Any,
+) -> None:
+    """Slack (or a proxy before it) answering the upload call with ``ok`` but no upload URL
+    makes the SDK raise an error of its own, not a Slack one: the results already posted and
+    the scan's audit entry must survive it."""
+    big = RecordingScanner(build_report(300, errors=2))
+    async with make_harness(scanner=big) as h:
+        h.fake.fail("files.getUploadURLExternal", 200, body={"ok": True})
+        await h.command("scan")
+        await h.fake.wait_for(lambda: h.fake.api_calls("files.getUploadURLExternal"))
+        await h.fake.wait_for(lambda: h.store.audit_entries())
+        await h.settle()
+        assert h.store.audit_entries()[0]["outcome"] == "completed"
+        assert "Scan results" in _dump(h.fake.api_calls("chat.update")[-1])
+        assert not h.fake.api_calls("files.completeUploadExternal")

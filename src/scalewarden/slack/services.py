@@ -192,6 +192,11 @@ async def safe_call(what: str, call: Awaitable[T]) -> T | None:
     The SDK's retry handlers have already retried rate limits, server errors and connection
     problems by the time an exception gets here, so this is the place to give up gracefully:
     a failed post must never take the service down.
+
+    An answer Slack's SDK cannot use (``ok`` with a field missing: a proxy's page, a changed
+    API) raises whatever the SDK trips over, a ``TypeError`` or ``KeyError``. That is a failed
+    call too: it is logged by its type and the caller goes on, so that what it still has to do
+    (the scan's audit entry, the rest of its messages) is not lost with it.
     """
     try:
         return await call
@@ -201,4 +206,8 @@ async def safe_call(what: str, call: Awaitable[T]) -> T | None:
         logger.warning("Slack call %s failed: status=%s error=%s", what, status, error)
     except (SlackClientError, aiohttp.ClientError, TimeoutError, OSError) as exc:
         logger.warning("Slack call %s failed: %s", what, type(exc).__name__)
+    except Exception as exc:
+        logger.error(
+            "Slack call %s failed on an answer it could not use: %s", what, type(exc).__name__
+        )
     return None
