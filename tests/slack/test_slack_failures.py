@@ -55,9 +55,14 @@ async def test_a_command_while_slack_is_unreachable_is_answered_not_a_500(
     # Nothing listens on port 9 of loopback: auth.test, the first Web API call, is refused.
     env = {"SCALEWARDEN_SLACK_API_URL": "http://127.0.0.1:9/api/"}
     async with make_harness(settings_env=env) as h:
-        response = await h.command("help")
+        response = await h.command("help", user=USER)
         assert response.status_code == 200
         assert "cannot reach Slack's Web API" in response.json()["text"]
+        # Refused before the installation is known, and still audited: who asked, and why not.
+        await h.fake.wait_for(lambda: h.store.audit_entries())
+        (entry,) = h.store.audit_entries()
+        assert entry["command"] == "/scalewarden" and entry["outcome"] == "refused"
+        assert entry["user_id"] == USER and "not connected to Slack" in entry["detail"]
 
 
 # -- secrets ------------------------------------------------------------------------------

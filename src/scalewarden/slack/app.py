@@ -343,7 +343,9 @@ def create_bolt_app(
     if authorize is not None:
         kwargs["authorize"] = authorize
     if workspace is not None:
-        kwargs["before_authorize"] = WorkspaceReady(workspace)
+        kwargs["before_authorize"] = WorkspaceReady(
+            workspace, lambda req, reason: audit_refusal(services, req, reason)
+        )
     quiet = _TokenWarnings()
     bolt_logger.addFilter(quiet)
     try:
@@ -358,7 +360,8 @@ def create_bolt_app(
 
 
 async def audit_refusal(services: SlackServices, req: AsyncBoltRequest, reason: str) -> None:
-    """Audit a request refused for coming from outside the installation (written later)."""
+    """Audit a refused request: from outside the installation, or before the installation is
+    known (written later)."""
     body = req.body
     event = body.get("event") if isinstance(body.get("event"), dict) else {}
     actions = body.get("actions") or [{}]

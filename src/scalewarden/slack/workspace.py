@@ -298,11 +298,18 @@ class WorkspaceReady(AsyncMiddleware):
     Runs before Bolt's authorisation, which would otherwise need ``auth.test``. A slash
     command is told why in its ack; an event or a click gets 503 (Slack redelivers an event
     later). Requests that need no installation (``url_verification``, ``ssl_check``,
-    uninstall events) go through.
+    uninstall events) go through. A refused command or click is audited (``audit``), as every
+    other refusal is: Slack sends neither again, so the audit is the only trace of who asked.
+    An event is not: Slack redelivers it, and the delivery that is served is audited then.
     """
 
-    def __init__(self, workspace: InstalledWorkspace) -> None:
+    def __init__(
+        self,
+        workspace: InstalledWorkspace,
+        audit: Callable[[AsyncBoltRequest, str], Awaitable[None]] | None = None,
+    ) -> None:
         self._workspace = workspace
+        self._audit = audit
 
     async def async_process(
         self,
@@ -317,6 +324,8 @@ class WorkspaceReady(AsyncMiddleware):
         if workspace.installation is not None or _is_no_auth_required(req):
             return await next()
         workspace.nudge()
+        if self._audit is not None and req.body.get("type") != "event_callback":
+            await self._audit(req, f"not connected to Slack ({workspace.status.value})")
         if "command" in req.body:
             return BoltResponse(
                 status=200,
