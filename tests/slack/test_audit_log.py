@@ -54,17 +54,40 @@ async def test_a_burst_of_commands_is_stored_completely_in_few_transactions(stor
 async def test_a_bad_row_does_not_cost_the_others_theirs(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
+    real = store.record_audits
+
+    def refusing_u002(entries: Any) -> None:
+        if any(e["user_id"] == "U002" for e in entries):
+            raise ValueError("a row the store refuses")
+        real(entries)
+
+    store.record_audits = refusing_u002  # type: ignore[method-assign]
     audit = AuditLog(lambda: store)
     with caplog.at_level(logging.ERROR, logger="scalewarden.audit"):
         await asyncio.gather(
             audit.record(**_row(1)),
-            audit.record(**_row(2, team_id="T" * 500)),  # longer than any Slack id
+            audit.record(**_row(2)),
             audit.record(**_row(3)),
         )
     assert sorted(e["user_id"] for e in store.audit_entries()) == ["U001", "U003"]
     failed = [json.loads(r.getMessage()) for r in caplog.records]
     assert [f["user_id"] for f in failed] == ["U002"]
     assert failed[0]["event"] == "audit_write_failed"
+
+
+@pytest.mark.parametrize("store", BACKENDS, indirect=True)
+async def test_odd_ids_and_a_blank_command_still_leave_their_row(store: Store) -> None:
+    """A signed request may carry any string: ids longer than Slack's, a blank command. The
+    row is stored, fitted to its columns, not dropped to the log."""
+    audit = AuditLog(lambda: store)
+    await audit.record(**_row(1, team_id="T" * 500, channel_id=" ", command="", outcome="x"))
+    await audit.record(**_row(2, user_id="U" * 1000))
+    entries = {e["arguments"]: e for e in store.audit_entries()}
+    first, second = entries["question 1"], entries["question 2"]
+    assert first["team_id"].startswith("TTTT") and first["team_id"].endswith("…")
+    assert len(first["team_id"]) == 255 and first["command"] == "(none)"
+    assert first["channel_id"] is None
+    assert second["user_id"].startswith("UUUU") and len(second["user_id"]) == 255
 
 
 async def test_an_outage_is_logged_and_never_raises(caplog: pytest.LogCaptureFixture) -> None:

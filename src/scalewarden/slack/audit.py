@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from scalewarden.slack.redact import redact
+from scalewarden.store.models import ID_LENGTH, NAME_LENGTH
 
 logger = logging.getLogger("scalewarden.audit")
 
@@ -121,7 +122,14 @@ class AuditLog:
         logger.info(json.dumps(entry, sort_keys=True, ensure_ascii=False))
         if self._store() is None:
             return
-        row = {**fields, "user_id": fields["user_id"] or "unknown"}  # the table needs a user id
+        row = {
+            **fields,
+            "user_id": _fitted(user_id, ID_LENGTH, "unknown"),
+            "team_id": _fitted(team_id, ID_LENGTH) if (team_id or "").strip() else None,
+            "channel_id": _fitted(channel_id, ID_LENGTH) if (channel_id or "").strip() else None,
+            "command": _fitted(command, NAME_LENGTH),
+            "outcome": _fitted(outcome, NAME_LENGTH, "unknown"),
+        }
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((row, done))
         if self._writer is None or self._writer.done():
@@ -195,6 +203,20 @@ def _visible(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() or ch in "\n\t" else _escaped(ch) for ch in text)
+
+
+def _fitted(value: str | None, limit: int, blank: str = "(none)") -> str:
+    """``value`` as its column can hold it, so that an odd request still leaves its row.
+
+    Slack's ids are short, but a signed request may carry any string: a blank one becomes
+    ``blank`` and a long one is cut to ``limit`` characters ending in "…" (the log line, written
+    first, keeps it whole). Left as they were, the store refused the row and the action was
+    audited only in the log.
+    """
+    text = _visible(value or "")
+    if not text.strip():
+        return blank
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _escaped(ch: str) -> str:
