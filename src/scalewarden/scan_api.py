@@ -25,7 +25,14 @@ from pydantic import BaseModel, Field
 from scalewarden.api import Services, TokenRequired, api_error, error_responses
 from scalewarden.scan import ScanScope, ScopeError
 from scalewarden.scanning.jobs import ScanJob
-from scalewarden.scanning.runner import Admission, ScanCancelled, ScanRun, ScanState
+from scalewarden.scanning.runner import (
+    Admission,
+    ScanCancelled,
+    ScanRun,
+    ScanState,
+    audit_outcome,
+    merged_outcome,
+)
 from scalewarden.service_scope import ServiceScope
 from scalewarden.slack.services import SlackServices
 
@@ -123,21 +130,14 @@ def _stored_view(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _audit_when_done(services: SlackServices, run: ScanRun, arguments: str) -> None:
-    """Audit the request when its scan ends (as a Slack scan is audited)."""
-    detail: str | None
-    try:
-        report = await run.wait()
-        outcome, detail = "completed", f"scan {report.scan_id}: {len(report.findings)} findings"
-    except (asyncio.CancelledError, ScanCancelled):
-        outcome, detail = "cancelled", "the service shut down before the scan finished"
-    except Exception as exc:
-        from scalewarden.scanning.executors import UnexpectedScanError, WorkerCrashed
-
-        crashed = isinstance(exc, WorkerCrashed | UnexpectedScanError)
-        outcome = "error" if crashed else "failed"
-        detail = f"{type(exc).__name__}: {exc}" if isinstance(exc, WorkerCrashed) else None
-        detail = detail or type(exc).__name__
+async def _audit_when_done(
+    services: SlackServices, run: ScanRun, arguments: str, *, merged: bool
+) -> None:
+    """Audit the request when its scan ends (as a Slack scan is audited): a request merged
+    into a scan under way as ``merged``."""
+    outcome, detail = await audit_outcome(run)
+    if merged:
+        outcome, detail = merged_outcome(run, outcome, detail)
     await services.audit.record(
         user_id=API_REQUESTER,
         team_id=None,
@@ -180,8 +180,9 @@ async def start_scan(body: ScanBody, services: Services, _caller: TokenRequired)
         )
         return api_error(429, "scan_refused", reason, {"Retry-After": "60"})
     run = ticket.run
-    services.tasks.spawn(_audit_when_done(services, run, arguments), name="api-scan")
-    view = _run_view(run) | {"merged": ticket.admission is Admission.MERGED}
+    merged = ticket.admission is Admission.MERGED
+    services.tasks.spawn(_audit_when_done(services, run, arguments, merged=merged), name="api-scan")
+    view = _run_view(run) | {"merged": merged}
     return JSONResponse(view, status_code=202, headers={"Location": f"/api/v1/scans/{run.id}"})
 
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from harness import ADMIN, RecordingScanner, build_report
+from harness import ADMIN, CHANNEL, RecordingScanner, build_report
 
 from scalewarden.scan import ScanScope
 from scalewarden.scanning.executors import ThreadExecutor
@@ -58,7 +58,24 @@ async def _burst(h: Any, texts: list[str], users: list[str]) -> list[str]:
     return [r.json()["text"] for r in responses]
 
 
-async def test_forty_identical_requests_are_one_scan(make_harness: Any) -> None:
+def _progress_posts(h: Any) -> list[Any]:
+    """Progress messages posted (each request that posts one starts with "Scanning")."""
+    return [c for c in h.fake.api_calls("chat.postMessage") if "Scanning" in str(c.params)]
+
+
+def _result_posts(h: Any) -> list[Any]:
+    """Results posted, as an edit of a progress message or as a new message: (channel, how)."""
+    return [
+        (c.params.get("channel"), method)
+        for method in ("chat.update", "chat.postMessage")
+        for c in h.fake.api_calls(method)
+        if "Scan results" in str(c.params)
+    ]
+
+
+async def test_forty_identical_requests_are_one_scan_one_progress_message_one_post(
+    make_harness: Any,
+) -> None:
     gate = threading.Event()
     slow = RecordingScanner(build_report(2), gate=gate)
     async with make_harness(scanner=slow) as h:
@@ -67,14 +84,90 @@ async def test_forty_identical_requests_are_one_scan(make_harness: Any) -> None:
         assert len(h.services.scans.active()) == 1
         joined = [a for a in acks if "joins it" in a]
         assert len(joined) == 39 and all(a.startswith("Scanning 1 region") for a in acks)
+        # Each joined request is told whose scan it joined and its scope.
+        assert all(f"started by <@{ADMIN}>" in a and "regions us-east-1" in a for a in joined)
         gate.set()
         await h.fake.wait_for(lambda: len(h.store.audit_entries()) == 40, timeout=30)
+        await h.settle()
         assert len(slow.calls) == 1
-        assert {e["outcome"] for e in h.store.audit_entries()} == {"completed"}
-        # Every requester got the results, and the scan was stored once.
-        finals = [c for c in h.fake.api_calls("chat.update") if "Scan results" in str(c.params)]
-        assert len(finals) == 40
+        outcomes = [e["outcome"] for e in h.store.audit_entries()]
+        assert outcomes.count("completed") == 1 and outcomes.count("merged") == 39
+        # One progress message, replaced once by the results; no private pointers (the one
+        # requester got the post itself), and the scan was stored once.
+        assert len(_progress_posts(h)) == 1
+        assert _result_posts(h) == [(CHANNEL, "chat.update")]
+        assert h.fake.api_calls("chat.postEphemeral") == []
         assert h.store.scan_count() == 1
+
+
+async def test_merged_requests_get_one_post_per_destination(make_harness: Any) -> None:
+    """Two admins in the security channel share one post (the second is told privately where
+    it is, once); admins typing elsewhere get the results in their own DMs, once each."""
+    gate = threading.Event()
+    slow = RecordingScanner(build_report(2), gate=gate)
+    a, b, c, d = (f"UADMIN{i:03d}" for i in range(4))
+    env = {"SCALEWARDEN_ADMIN_USERS": ",".join((a, b, c, d))}
+    elsewhere = "C0000ELSE"
+    async with make_harness(scanner=slow, settings_env=env) as h:
+        await h.command("scan region=us-east-1", user=a, hook="a1")
+        await h.fake.wait_for(lambda: slow.calls)
+        for i, (user, channel) in enumerate(
+            [
+                (b, CHANNEL),
+                (a, CHANNEL),
+                (b, CHANNEL),
+                (c, elsewhere),
+                (c, elsewhere),
+                (d, elsewhere),
+            ]
+        ):
+            ack = await h.command("scan region=us-east-1", user=user, channel=channel, hook=f"m{i}")
+            assert "joins it" in ack.json()["text"]
+        await h.settle()
+        assert len(_progress_posts(h)) == 1  # joining posts nothing while the scan runs
+        gate.set()
+        await h.fake.wait_for(lambda: len(h.store.audit_entries()) == 7, timeout=30)
+        await h.settle()
+        assert len(slow.calls) == 1
+        assert sorted(_result_posts(h)) == sorted(
+            [
+                (CHANNEL, "chat.update"),
+                ("D" + c[1:], "chat.postMessage"),
+                ("D" + d[1:], "chat.postMessage"),
+            ]
+        )
+        pointers = h.fake.api_calls("chat.postEphemeral")
+        assert [(p.params["user"], p.params["channel"]) for p in pointers] == [(b, CHANNEL)]
+        assert "/archives/C0000CHAN/p" in pointers[0].params["text"]
+        outcomes = [e["outcome"] for e in h.store.audit_entries()]
+        assert outcomes.count("completed") == 1 and outcomes.count("merged") == 6
+
+
+async def test_a_slack_request_joining_an_api_scan_posts_only_the_results(
+    make_harness: Any,
+) -> None:
+    gate = threading.Event()
+    slow = RecordingScanner(build_report(2), gate=gate)
+    env = {"SCALEWARDEN_API_TOKEN": "t" * 32}
+    async with make_harness(scanner=slow, settings_env=env) as h:
+        started = await h.client.post(
+            "/api/v1/scans",
+            json={"regions": ["us-east-1"]},
+            headers={"Authorization": "Bearer " + "t" * 32},
+        )
+        assert started.status_code == 202
+        await h.fake.wait_for(lambda: slow.calls)
+        ack = await h.command("scan region=us-east-1")
+        assert "started through the API" in ack.json()["text"]
+        await h.settle()
+        assert _progress_posts(h) == []
+        gate.set()
+        await h.fake.wait_for(lambda: len(h.store.audit_entries()) == 2, timeout=30)
+        await h.settle()
+        assert _result_posts(h) == [(CHANNEL, "chat.postMessage")]
+        rows = {e["user_id"]: e for e in h.store.audit_entries()}
+        assert rows["api"]["outcome"] == "completed" and rows[ADMIN]["outcome"] == "merged"
+        assert started.json()["id"] in rows[ADMIN]["detail"]
 
 
 async def test_one_user_cannot_queue_forty_different_scans(make_harness: Any) -> None:

@@ -190,8 +190,9 @@ async def test_api_scans_share_the_queue_merge_and_limits(make_harness: Any) -> 
         await h.fake.wait_for(lambda: not h.services.scans.active(), timeout=30)
         await h.settle()
         outcomes = [e["outcome"] for e in h.store.audit_entries() if e["user_id"] == "api"]
-        # Each accepted request is audited when its scan ends, the merged one included.
-        assert outcomes.count("refused") == 37 and outcomes.count("completed") == 4
+        # Each accepted request is audited when its scan ends, the merged one as merged.
+        assert outcomes.count("refused") == 37 and outcomes.count("completed") == 3
+        assert outcomes.count("merged") == 1
 
 
 async def test_regions_outside_the_configured_ones_are_refused_on_every_path(

@@ -216,6 +216,10 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": channel, **info}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(params.get("users"))[1:]}}
+        if method == "chat.getPermalink":
+            ts = str(params.get("message_ts", "")).replace(".", "")
+            link = f"https://example.slack.com/archives/{params.get('channel')}/p{ts}"
+            return {"ok": True, "channel": params.get("channel"), "permalink": link}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"}
         if method == "views.publish":

@@ -108,6 +108,9 @@ class ScanRun:
     #: The id the report was stored under (``None`` until stored, or when storing failed).
     stored_id: str | None = None
     worker_pid: int | None = None
+    #: State each front end keeps for this run, by its name (Slack keeps who waits where):
+    #: a request merged into the run finds there the requests that came before it.
+    followers: dict[str, Any] = field(default_factory=dict, repr=False)
     _done: asyncio.Future[ScanReport] | None = field(default=None, repr=False)
     _listeners: list[ProgressCallback] = field(default_factory=list, repr=False)
 
@@ -137,6 +140,41 @@ class ScanRun:
                 listener(event)
             except Exception as exc:  # one listener's bug must not stop the others
                 logger.warning("scan progress listener failed: %s", type(exc).__name__)
+
+
+async def audit_outcome(run: ScanRun) -> tuple[str, str | None]:
+    """The audit log's (outcome, detail) for a request that followed ``run``, once it ended:
+    ``completed``, ``failed`` (the scan's own error), ``error`` (the worker crashed) or
+    ``cancelled``. Slack and the API audit their requests alike with it."""
+    try:
+        report = await run.wait()
+    except (asyncio.CancelledError, ScanCancelled):
+        return "cancelled", "the service shut down before the scan finished"
+    except Exception as exc:
+        return failure_outcome(exc)
+    summary: dict[str, Any] = report.summary
+    fails = sum(summary["fail_by_severity"].values())
+    return (
+        "completed",
+        f"scan {run.stored_id or report.scan_id}: {fails} failing of {summary['total']}",
+    )
+
+
+def failure_outcome(exc: BaseException) -> tuple[str, str]:
+    """The audit's (outcome, detail) for a scan that raised ``exc``."""
+    from scalewarden.scanning.executors import UnexpectedScanError, WorkerCrashed
+
+    crashed = isinstance(exc, WorkerCrashed | UnexpectedScanError)
+    # A crash's text is ours ("killed by SIGKILL"); other errors may quote the account.
+    detail = f"{type(exc).__name__}: {exc}" if isinstance(exc, WorkerCrashed) else None
+    return ("error" if crashed else "failed"), detail or type(exc).__name__
+
+
+def merged_outcome(run: ScanRun, outcome: str, detail: str | None) -> tuple[str, str]:
+    """A merged request's audit row: ``merged``, whose scan it joined and how that ended (the
+    request that started the scan carries the scan's own outcome)."""
+    ended = f"{outcome} ({detail})" if detail else outcome
+    return "merged", f"joined scan {run.id} started by {run.requested_by}: {ended}"
 
 
 @dataclass(frozen=True)

@@ -164,11 +164,13 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     async def alert_scan(body: dict[str, Any], respond: Responder) -> str:
         """A scan of the alert's check in its account and region, queued on the shared
         runner (worker processes) like ``/scalewarden scan``; results where that sends them."""
+        from scalewarden.scanning.runner import Admission
         from scalewarden.slack.commands import ScanCommand
         from scalewarden.slack.scan.flow import (
             ScanRequest,
             admission_text,
             run_scan_in_slack,
+            seat_request,
             stored_mutes,
         )
         from scalewarden.slack.scan.scanner import job_for_command
@@ -195,15 +197,20 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             return "refused"
         job = job_for_command(command, services.scan_scope, await stored_mutes(services))
         ticket = services.scans.submit(job, requester=user, source="slack")
-        await private(respond, admission_text(command, ticket))
-        if ticket.run is None:
+        run = ticket.run
+        if run is None:
+            await private(respond, admission_text(command, ticket))
             services.metrics.scans.labels(outcome="refused").inc()
             return "refused"
         request = ScanRequest(command=command, user_id=user, channel_id=_channel_id(body) or "")
-        run = ticket.run
+        seated = seat_request(services, request, run)  # before any await: see handle_scan
+        await private(respond, admission_text(command, ticket))
+        merged = ticket.admission is Admission.MERGED
 
         async def follow() -> None:  # a scan outlives the click's quick slot
-            await run_scan_in_slack(services, alert_client, respond, request, run)
+            await run_scan_in_slack(
+                services, alert_client, respond, request, run, merged=merged, seated=seated
+            )
 
         services.tasks.spawn(follow(), name="slack-scan")
         return "scan_started"

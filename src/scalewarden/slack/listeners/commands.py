@@ -26,6 +26,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.checks.model import Finding
+from scalewarden.scanning.runner import Admission
 from scalewarden.slack.access import AccessDecision
 from scalewarden.slack.commands import (
     SLASH_COMMAND,
@@ -48,6 +49,7 @@ from scalewarden.slack.scan.flow import (
     ScanRequest,
     admission_text,
     run_scan_in_slack,
+    seat_request,
     stored_mutes,
 )
 from scalewarden.slack.scan.scanner import job_for_command
@@ -212,6 +214,10 @@ async def handle_scan(ctx: CommandContext, command: ScanCommand) -> None:
         ctx.services.metrics.scans.labels(outcome="refused").inc()
         ctx.services.tasks.spawn(ctx.audit("refused", ticket.reason))
         return
+    # Seated before the ack's await: the first request for a destination posts there, and a
+    # merged one elsewhere posts nothing until the results.
+    request = ScanRequest(command=command, user_id=ctx.user_id, channel_id=ctx.channel_id)
+    seated = seat_request(ctx.services, request, run)
     where = (
         ""
         if ctx.channel_id in ctx.services.security_channels
@@ -224,8 +230,10 @@ async def handle_scan(ctx: CommandContext, command: ScanCommand) -> None:
             ctx.services,
             ctx.client,
             ctx.respond,
-            ScanRequest(command=command, user_id=ctx.user_id, channel_id=ctx.channel_id),
+            request,
             run,
+            merged=ticket.admission is Admission.MERGED,
+            seated=seated,
         )
         await ctx.audit(outcome, detail)
 

@@ -16,14 +16,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from scalewarden.checks.model import ScanReport
 from scalewarden.reports import resolve_format
 from scalewarden.scan import ScanError
-from scalewarden.scanning.executors import UnexpectedScanError, WorkerCrashed
+from scalewarden.scanning.executors import WorkerCrashed
 from scalewarden.scanning.runner import (
     Admission,
     ScanCancelled,
@@ -31,9 +31,13 @@ from scalewarden.scanning.runner import (
     ScanRun,
     ScanState,
     Ticket,
+    audit_outcome,
+    failure_outcome,
+    merged_outcome,
 )
 from scalewarden.slack.commands import ScanCommand
 from scalewarden.slack.redact import redact
+from scalewarden.slack.scan.audience import Seat, destination_key, take_seat
 from scalewarden.slack.scan.progress import ProgressReporter
 from scalewarden.slack.services import Responder, SlackServices, safe_call
 from scalewarden.slack.usertext import escape
@@ -98,43 +102,43 @@ async def _deliver(
     channel: str | None,
     ts: str | None,
     report: ScanReport,
-) -> None:
+) -> tuple[str, str] | None:
+    """Post the results in ``channel``: in place of the progress message ``ts`` when there is
+    one, else as a new message (or privately when there is no channel). Returns where the
+    results were posted."""
     messages = scan_messages(report)
-    if channel and ts:
-        updated = await safe_call(
-            "chat.update",
-            client.chat_update(channel=channel, ts=ts, text=messages.text, blocks=messages.blocks),
-        )
-        if updated is None:  # e.g. the progress message was deleted: post afresh
-            posted = await safe_call(
-                "chat.postMessage",
-                client.chat_postMessage(
-                    channel=channel, text=messages.text, blocks=messages.blocks
-                ),
-            )
-            ts = posted["ts"] if posted else None
-        if ts is None:
-            # Slack refused the results twice (e.g. invalid_blocks, msg_too_long, the bot
-            # removed from the channel): tell the requester in plain text, which always fits.
-            await safe_call(
-                "response_url",
-                respond(
-                    text=(
-                        ":warning: I could not post the scan results in the channel. "
-                        f"{messages.text} `/scalewarden findings` shows them."
-                    ),
-                    response_type="ephemeral",
-                ),
-            )
-            return
-    else:
+    if not channel:
         await safe_call(
             "response_url",
             respond(text=messages.text, blocks=messages.blocks, response_type="ephemeral"),
         )
-        return
-    if not (channel and ts):
-        return
+        return None
+    updated = None
+    if ts:
+        updated = await safe_call(
+            "chat.update",
+            client.chat_update(channel=channel, ts=ts, text=messages.text, blocks=messages.blocks),
+        )
+    if updated is None:  # no progress message, or it was deleted: post afresh
+        posted = await safe_call(
+            "chat.postMessage",
+            client.chat_postMessage(channel=channel, text=messages.text, blocks=messages.blocks),
+        )
+        ts = posted["ts"] if posted else None
+    if ts is None:
+        # Slack refused the results (e.g. invalid_blocks, msg_too_long, the bot removed from
+        # the channel): tell the requester in plain text, which always fits.
+        await safe_call(
+            "response_url",
+            respond(
+                text=(
+                    ":warning: I could not post the scan results in the channel. "
+                    f"{messages.text} `/scalewarden findings` shows them."
+                ),
+                response_type="ephemeral",
+            ),
+        )
+        return None
     for reply in messages.thread:
         await safe_call(
             "chat.postMessage",
@@ -158,6 +162,7 @@ async def _deliver(
                 ),
             ),
         )
+    return channel, ts
 
 
 async def stored_mutes(services: SlackServices) -> Mutelist | None:
@@ -191,16 +196,47 @@ async def results_channel(
     return str(found or request.user_id)
 
 
+def _starter(run: ScanRun) -> str:
+    """Who started ``run``, for the people who join it."""
+    from scalewarden.scan_api import API_REQUESTER
+
+    who = run.requested_by
+    if who == API_REQUESTER:
+        return "through the API"
+    if who.startswith(("U", "W")) and who.isalnum():
+        return f"by <@{who}>"
+    return f"by {escape(who)}"
+
+
+def _scope_text(run: ScanRun) -> str:
+    """The scope of ``run`` in a few words (ids only: they are checked before a scan starts)."""
+    scope = run.job.scope
+    parts = [
+        f"{name} {', '.join(values)}"
+        for name, values in (
+            ("accounts", scope.accounts or ["this account"]),
+            ("regions", scope.regions or ["the configured ones"]),
+        )
+    ]
+    if scope.checks:
+        parts.append(f"checks {scope.checks}")
+    return escape("; ".join(parts))[:300]
+
+
 def admission_text(command: ScanCommand, ticket: Ticket) -> str:
-    """The ack for a scan request: the headline, and what the runner decided."""
+    """The ack for a scan request: the headline, and what the runner decided. A request
+    merged into a scan under way is told whose scan it joined, since when, and its scope."""
     headline = scan_headline(command)
     if ticket.admission is Admission.REFUSED:
         return f":no_entry: The scan was not started: {escape(ticket.reason or 'refused')}."
-    if ticket.admission is Admission.MERGED and ticket.run is not None:
-        state = "running" if ticket.run.state is ScanState.RUNNING else "queued"
+    run = ticket.run
+    if ticket.admission is Admission.MERGED and run is not None:
+        state = "running" if run.state is ScanState.RUNNING else "queued"
+        since = (run.started_at or run.created_at).strftime("%H:%M UTC")
         return (
-            f"{headline} The same scan is already {state}, so this request joins it: "
-            "you will get its results."
+            f"{headline} The same scan is already {state} (started {_starter(run)}, "
+            f"{state} since {since}; {_scope_text(run)}), so this request joins it: "
+            "you will get its results, posted once where they go."
         )
     return headline
 
@@ -211,9 +247,92 @@ async def run_scan_in_slack(
     respond: Responder,
     request: ScanRequest,
     run: ScanRun,
+    *,
+    merged: bool = False,
+    seated: tuple[Seat, bool] | None = None,
 ) -> tuple[str, str | None]:
-    """Follow ``run`` (from the scan runner) in Slack: a progress message, then the results;
-    returns (outcome, detail) for the audit log."""
+    """Follow ``run`` (from the scan runner) in Slack; returns (outcome, detail) for the audit.
+
+    ``seated`` is what ``seat_request`` answered when the runner admitted the request (taken
+    here when not given): the destination's seat, and whether this request posts there. The
+    request that started the run posts a progress message and replaces it with the results; a
+    merged request that is first at its destination posts the results there when the run
+    ends; any other request posts nothing, and its requester, when it is not the one the post
+    is for, is told privately where the results are. A merged request is audited as
+    ``merged``, with the run's outcome."""
+    seat, posts = seated or seat_request(services, request, run)
+    if not posts:
+        outcome, detail = await audit_outcome(run)
+        await _point_to(client, request, seat, await seat.posted)
+        return merged_outcome(run, outcome, detail)
+    where: tuple[str, str] | None = None
+    try:
+        if merged:
+            outcome, detail, where = await _post_when_done(services, client, respond, request, run)
+            return merged_outcome(run, outcome, detail)
+        outcome, detail, where = await _follow(services, client, respond, request, run)
+        return outcome, detail
+    finally:
+        seat.settle(where)
+
+
+def seat_request(services: SlackServices, request: ScanRequest, run: ScanRun) -> tuple[Seat, bool]:
+    """Join ``run``'s Slack audience at the request's destination (call right after the
+    runner's ``submit``, before any await, so the first request for a place posts there)."""
+    key = destination_key(services.security_channels, request.user_id, request.channel_id)
+    return take_seat(run, key, request.user_id)
+
+
+async def _point_to(
+    client: AsyncWebClient, request: ScanRequest, seat: Seat, where: tuple[str, str] | None
+) -> None:
+    """Tell a requester who is not the poster, once, where the results were posted."""
+    if where is None or request.user_id == seat.poster or request.user_id in seat.told:
+        return
+    seat.told.add(request.user_id)
+    channel, ts = where
+    found = await safe_call(
+        "chat.getPermalink", client.chat_getPermalink(channel=channel, message_ts=ts)
+    )
+    link = found.get("permalink") if found else None
+    place = f"<{link}|in this channel>" if isinstance(link, str) else "in this channel"
+    await safe_call(
+        "chat.postEphemeral",
+        client.chat_postEphemeral(
+            channel=channel,
+            user=request.user_id,
+            text=f"The scan you asked for has ended: its results are posted {place}.",
+        ),
+    )
+
+
+async def _post_when_done(
+    services: SlackServices,
+    client: AsyncWebClient,
+    respond: Responder,
+    request: ScanRequest,
+    run: ScanRun,
+) -> tuple[str, str | None, tuple[str, str] | None]:
+    """A merged request first at its destination: no progress message; the results (or why
+    there are none) are posted there once the run ends."""
+    outcome, detail = await audit_outcome(run)
+    target = await results_channel(services, client, request)
+    if outcome == "completed" and run.report is not None:
+        where = await _deliver(client, respond, channel=target, ts=None, report=run.report)
+        return outcome, detail, where
+    text = SCAN_INTERRUPTED if outcome == "cancelled" else failure_message(run.error or Exception())
+    posted = await _tell(client, respond, target, None, text)
+    return outcome, detail, posted
+
+
+async def _follow(
+    services: SlackServices,
+    client: AsyncWebClient,
+    respond: Responder,
+    request: ScanRequest,
+    run: ScanRun,
+) -> tuple[str, str | None, tuple[str, str] | None]:
+    """The request that started the run: a progress message, then the results in its place."""
     headline = scan_headline(request.command)
     target = await results_channel(services, client, request)
     posted = await safe_call(
@@ -226,6 +345,7 @@ async def run_scan_in_slack(
     )
     channel: str | None = posted.get("channel", target) if posted else None
     ts: str | None = posted.get("ts") if posted else None
+    where = (channel, ts) if channel and ts else None
 
     async def send(text: str) -> None:
         if channel and ts:
@@ -248,36 +368,38 @@ async def run_scan_in_slack(
         await reporter.stop()  # a progress update still in flight must not land after this
         services.metrics.scans.labels(outcome="cancelled").inc()
         await _tell(client, respond, channel, ts, SCAN_INTERRUPTED)
-        return "cancelled", "the service shut down before the scan finished"
+        return "cancelled", "the service shut down before the scan finished", where
     except Exception as exc:
-        crashed = isinstance(exc, WorkerCrashed | UnexpectedScanError)
+        outcome, detail = failure_outcome(exc)
         logger.error("scan failed: %s: %s", type(exc).__name__, redact(str(exc))[:500])
         await reporter.stop()  # a progress update still in flight must not land after this
-        services.metrics.scans.labels(outcome="error" if crashed else "failed").inc()
+        services.metrics.scans.labels(outcome=outcome).inc()
         await _tell(client, respond, channel, ts, failure_message(exc))
-        # A crash's text is ours ("killed by SIGKILL"); other errors may quote the account.
-        detail = f"{type(exc).__name__}: {exc}" if isinstance(exc, WorkerCrashed) else None
-        return ("error" if crashed else "failed"), detail or type(exc).__name__
+        return outcome, detail, where
     finally:
         unsubscribe()
         await reporter.stop()
     services.metrics.scans.labels(outcome="completed").inc()
-    await _deliver(client, respond, channel=channel, ts=ts, report=report)
-    summary: dict[str, Any] = report.summary
-    fails = sum(summary["fail_by_severity"].values())
-    scan_id = run.stored_id or report.scan_id
-    merged = " (merged)" if run.requested_by != request.user_id else ""
-    return "completed", f"scan {scan_id}{merged}: {fails} failing of {summary['total']}"
+    where = await _deliver(client, respond, channel=channel, ts=ts, report=report)
+    return (*await audit_outcome(run), where)
 
 
 async def _tell(
     client: AsyncWebClient, respond: Responder, channel: str | None, ts: str | None, text: str
-) -> None:
-    """Replace the progress message with ``text`` (or answer the requester privately)."""
+) -> tuple[str, str] | None:
+    """Replace the progress message with ``text``, or post it in ``channel`` when there is
+    none (or answer the requester privately without a channel); returns where it is."""
     if channel and ts:
         await safe_call(
             "chat.update",
             client.chat_update(channel=channel, ts=ts, text=text, blocks=progress_blocks(text)),
         )
-    else:
-        await safe_call("response_url", respond(text=text, response_type="ephemeral"))
+        return channel, ts
+    if channel:
+        posted = await safe_call(
+            "chat.postMessage",
+            client.chat_postMessage(channel=channel, text=text, blocks=progress_blocks(text)),
+        )
+        return (channel, posted["ts"]) if posted and posted.get("ts") else None
+    await safe_call("response_url", respond(text=text, response_type="ephemeral"))
+    return None
