@@ -123,12 +123,11 @@ async def test_merged_requests_get_one_post_per_destination(make_harness: Any) -
         ):
             ack = await h.command("scan region=us-east-1", user=user, channel=channel, hook=f"m{i}")
             assert "joins it" in ack.json()["text"]
-        await h.settle()
-        assert len(_progress_posts(h)) == 1  # joining posts nothing while the scan runs
         gate.set()
         await h.fake.wait_for(lambda: len(h.store.audit_entries()) == 7, timeout=30)
         await h.settle()
         assert len(slow.calls) == 1
+        assert len(_progress_posts(h)) == 1  # a request joining the scan posts none
         assert sorted(_result_posts(h)) == sorted(
             [
                 (CHANNEL, "chat.update"),
@@ -159,11 +158,10 @@ async def test_a_slack_request_joining_an_api_scan_posts_only_the_results(
         await h.fake.wait_for(lambda: slow.calls)
         ack = await h.command("scan region=us-east-1")
         assert "started through the API" in ack.json()["text"]
-        await h.settle()
-        assert _progress_posts(h) == []
         gate.set()
         await h.fake.wait_for(lambda: len(h.store.audit_entries()) == 2, timeout=30)
         await h.settle()
+        assert _progress_posts(h) == []  # joining a scan under way posts no progress
         assert _result_posts(h) == [(CHANNEL, "chat.postMessage")]
         rows = {e["user_id"]: e for e in h.store.audit_entries()}
         assert rows["api"]["outcome"] == "completed" and rows[ADMIN]["outcome"] == "merged"

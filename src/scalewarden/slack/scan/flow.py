@@ -236,7 +236,7 @@ def admission_text(command: ScanCommand, ticket: Ticket) -> str:
         return (
             f"{headline} The same scan is already {state} (started {_starter(run)}, "
             f"{state} since {since}; {_scope_text(run)}), so this request joins it: "
-            "you will get its results, posted once where they go."
+            "its results are posted once for everyone who asked."
         )
     return headline
 
@@ -295,13 +295,13 @@ async def _point_to(
         "chat.getPermalink", client.chat_getPermalink(channel=channel, message_ts=ts)
     )
     link = found.get("permalink") if found else None
-    place = f"<{link}|in this channel>" if isinstance(link, str) else "in this channel"
+    place = f"<{link}|the post in this channel>" if isinstance(link, str) else "this channel"
     await safe_call(
         "chat.postEphemeral",
         client.chat_postEphemeral(
             channel=channel,
             user=request.user_id,
-            text=f"The scan you asked for has ended: its results are posted {place}.",
+            text=f"The scan you asked for has ended: see {place}.",
         ),
     )
 
