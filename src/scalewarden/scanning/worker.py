@@ -118,8 +118,12 @@ def scan_and_mute(scan: ScanFunction, job: ScanJob, progress: Any) -> ScanReport
 
 #: How much lower a worker's CPU priority is than the serving process's (``nice``). Where a
 #: worker and the server share a core, the scheduler then gives the acks most of it (weight
-#: 110 against 1024 at 10), and the scan takes the rest and every idle moment.
-WORKER_NICENESS = 10
+#: 36 against 1024 at 15), and the scan takes the rest and every idle moment; on an idle or
+#: another core it runs at full speed. At 10 (weight 110) the scheduler's time slices let a
+#: busy worker delay acks enough to put their p99 at 1.65 times the idle one under a
+#: saturating load; at 15 it was 1.20 times, and that scan took 88 s instead of 30 s (at 19:
+#: 1.15 times, 215 s). Figures in docs/benchmarks.md ("Acks during a large scan").
+WORKER_NICENESS = 15
 
 
 #: Seconds between two progress messages a worker sends to the service. The collector
