@@ -22,6 +22,7 @@ METHOD_SCOPES: dict[str, str | tuple[str, ...] | None] = {
     "files_upload_v2": "files:write",
     "usergroups_users_list": "usergroups:read",
     "views_publish": None,  # publishing the Home tab needs no scope
+    "chat_getPermalink": None,  # a merged scan's link to its post; Slack asks no scope for it
     "send_dict": None,  # a response_url post, not the Web API
 }
 #: Scopes that come with what the app subscribes to or offers, not with a method call.
