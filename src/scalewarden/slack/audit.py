@@ -124,11 +124,11 @@ class AuditLog:
             return
         row = {
             **fields,
-            "user_id": _fitted(user_id, ID_LENGTH, "unknown"),
-            "team_id": _fitted(team_id, ID_LENGTH) if (team_id or "").strip() else None,
-            "channel_id": _fitted(channel_id, ID_LENGTH) if (channel_id or "").strip() else None,
-            "command": _fitted(command, NAME_LENGTH),
-            "outcome": _fitted(outcome, NAME_LENGTH, "unknown"),
+            "user_id": _fitted(fields["user_id"], ID_LENGTH, "unknown"),
+            "team_id": _fitted(fields["team_id"], ID_LENGTH, None),
+            "channel_id": _fitted(fields["channel_id"], ID_LENGTH, None),
+            "command": _fitted(fields["command"], NAME_LENGTH, "(none)"),
+            "outcome": _fitted(fields["outcome"], NAME_LENGTH, "unknown"),
         }
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((row, done))
@@ -205,16 +205,16 @@ def _visible(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch in "\n\t" else _escaped(ch) for ch in text)
 
 
-def _fitted(value: str | None, limit: int, blank: str = "(none)") -> str:
-    """``value`` as its column can hold it, so that an odd request still leaves its row.
+def _fitted(text: str | None, limit: int, blank: str | None) -> str | None:
+    """An escaped field (:func:`_visible`'s text) as its column can hold it, so that an odd
+    request still leaves its row.
 
     Slack's ids are short, but a signed request may carry any string: a blank one becomes
     ``blank`` and a long one is cut to ``limit`` characters ending in "…" (the log line, written
     first, keeps it whole). Left as they were, the store refused the row and the action was
     audited only in the log.
     """
-    text = _visible(value or "")
-    if not text.strip():
+    if text is None or not text.strip():
         return blank
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -292,6 +292,15 @@ class InstalledWorkspace:
         return authorize
 
 
+def _told_privately(text: str) -> BoltResponse:
+    """A slash command's ack that only its sender sees, saying why it was not served."""
+    return BoltResponse(
+        status=200,
+        body={"response_type": "ephemeral", "text": text},
+        headers={"content-type": "application/json;charset=utf-8"},
+    )
+
+
 class WorkspaceReady(AsyncMiddleware):
     """Refuses, at once, every request that needs the installation while it is not known.
 
@@ -327,11 +336,7 @@ class WorkspaceReady(AsyncMiddleware):
         if self._audit is not None and req.body.get("type") != "event_callback":
             await self._audit(req, f"not connected to Slack ({workspace.status.value})")
         if "command" in req.body:
-            return BoltResponse(
-                status=200,
-                body={"response_type": "ephemeral", "text": NOT_CONNECTED[workspace.status]},
-                headers={"content-type": "application/json;charset=utf-8"},
-            )
+            return _told_privately(NOT_CONNECTED[workspace.status])
         return BoltResponse(status=503, body="")
 
 
@@ -358,9 +363,5 @@ class WorkspaceGuard(AsyncMiddleware):
         logger.warning("refused a Slack request from outside the installation: %s", reason)
         await self._audit(req, reason)
         if "command" in req.body:
-            return BoltResponse(
-                status=200,
-                body={"response_type": "ephemeral", "text": REFUSED},
-                headers={"content-type": "application/json;charset=utf-8"},
-            )
+            return _told_privately(REFUSED)
         return BoltResponse(status=200, body="")
