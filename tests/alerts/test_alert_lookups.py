@@ -68,7 +68,7 @@ def _policy_deleted() -> dict[str, Any]:
     return _in_region(aas_event("DeleteScalingPolicy", {**ECS_TARGET, "policyName": "cpu"}))
 
 
-def _register_protected_target() -> str:
+def _register_protected_target(tags: dict[str, str] = PRODUCTION) -> str:
     aas = boto3.client("application-autoscaling", region_name=REGION)
     aas.register_scalable_target(
         ServiceNamespace="ecs",
@@ -76,7 +76,7 @@ def _register_protected_target() -> str:
         ScalableDimension=ECS_TARGET["scalableDimension"],
         MinCapacity=2,
         MaxCapacity=10,
-        Tags=PRODUCTION,
+        Tags=tags,
     )
     (target,) = aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
     return str(target["ScalableTargetARN"])
@@ -375,14 +375,8 @@ def test_tags_longer_than_aws_allows_are_dropped_from_a_live_answer(
     aws_env: str, store: Any
 ) -> None:
     """The local AWS keeps tags AWS would refuse; what a live read returns is bounded."""
-    aas = boto3.client("application-autoscaling", region_name=REGION)
-    aas.register_scalable_target(
-        ServiceNamespace="ecs",
-        ResourceId=ECS_TARGET["resourceId"],
-        ScalableDimension=ECS_TARGET["scalableDimension"],
-        MinCapacity=2,
-        MaxCapacity=10,
-        Tags={"environment": "production", "k" * 129: "v", "big": "v" * 257, "ok": "x" * 256},
+    _register_protected_target(
+        {"environment": "production", "k" * 129: "v", "big": "v" * 257, "ok": "x" * 256}
     )
     lookups = _lookups(store)
     lookups.start_batch()

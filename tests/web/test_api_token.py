@@ -68,6 +68,18 @@ async def test_every_api_route_needs_the_token_when_one_is_set(make_harness: Any
         assert (await h.command("help")).status_code == 200
 
 
+async def _open_api_answers_from_the_shipped_articles_only(h: Any, question: dict) -> None:
+    """``/readyz`` says the API is open; an anonymous caller asking about the private runbook
+    gets nothing of it, and a question the shipped articles cover is still answered."""
+    assert (await h.client.get("/readyz")).json()["api"] == "open"
+    anonymous = await h.client.get("/api/v1/ask", params=question)
+    assert anonymous.status_code == 200
+    served = json.dumps([anonymous.json()["results"], anonymous.json()["suggestions"]])
+    assert "break-glass" not in served.lower() and "zebra-otter" not in served
+    shipped = await h.client.get("/api/v1/ask", params={"q": "which TLS version"})
+    assert shipped.json()["answered"]
+
+
 async def test_an_open_api_never_serves_the_extra_knowledge_folders(
     make_harness: Any, tmp_path: Path
 ) -> None:
@@ -77,14 +89,7 @@ async def test_an_open_api_never_serves_the_extra_knowledge_folders(
     question = {"q": "who holds the zebra-otter break-glass key"}
     env = {"SCALEWARDEN_KNOWLEDGE_DIRS": str(extra), "SCALEWARDEN_CACHE_DIR": str(tmp_path)}
     async with make_harness(settings_env=env, answerer=None) as h:
-        ready = await h.client.get("/readyz")
-        assert ready.json()["api"] == "open"
-        anonymous = await h.client.get("/api/v1/ask", params=question)
-        assert anonymous.status_code == 200
-        served = json.dumps([anonymous.json()["results"], anonymous.json()["suggestions"]])
-        assert "break-glass" not in served.lower() and "zebra-otter" not in served
-        shipped = await h.client.get("/api/v1/ask", params={"q": "which TLS version"})
-        assert shipped.json()["answered"]
+        await _open_api_answers_from_the_shipped_articles_only(h, question)
         # The same app's Slack side still answers from the runbooks (its users are signed).
         answer = await h.services.answer(question["q"])
         assert answer.results and answer.results[0].article_id.endswith("break-glass")
@@ -118,13 +123,7 @@ async def test_an_open_api_never_serves_a_replacement_knowledge_folder(
         # The team's folder is indexed: the Slack side answers from the private section.
         answer = await h.services.answer(question["q"])
         assert answer.results and "break-glass" in answer.results[0].section_id
-        assert (await h.client.get("/readyz")).json()["api"] == "open"
-        anonymous = await h.client.get("/api/v1/ask", params=question)
-        assert anonymous.status_code == 200
-        served = json.dumps([anonymous.json()["results"], anonymous.json()["suggestions"]])
-        assert "break-glass" not in served.lower() and "zebra-otter" not in served
-        shipped = await h.client.get("/api/v1/ask", params={"q": "which TLS version"})
-        assert shipped.json()["answered"]
+        await _open_api_answers_from_the_shipped_articles_only(h, question)
 
 
 async def test_a_blank_token_is_no_token(make_harness: Any) -> None:
