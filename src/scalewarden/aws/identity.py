@@ -25,7 +25,7 @@ from scalewarden.aws.session import ClientSettings
 if TYPE_CHECKING:
     from scalewarden.settings import Settings
 
-#: The client of short look-ups (STS here, the alert look-ups): a call that cannot finish in
+#: The client of the own-account look-up (STS): a call that cannot finish in
 #: a few seconds fails with its reason; a second attempt only, so that nothing storms.
 LOOKUP_CLIENT = ClientSettings(
     max_attempts=2,
